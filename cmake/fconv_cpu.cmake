@@ -1,0 +1,5 @@
+# CPU paths. Included from the top-level CMakeLists.txt; adds sources to the fconv target.
+target_sources(fconv PRIVATE
+  src/cpu/direct.c
+  src/cpu/fft.c
+  src/cpu/overlap_save.c)

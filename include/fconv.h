@@ -1,0 +1,253 @@
+/*
+ * fconv — fast 1-D, 2-D and 3-D convolution and cross-correlation.
+ *
+ * The model, in a dozen lines:
+ *   1. Describe one problem in an fconv_desc: rank, signal and kernel extents (C order, last
+ *      axis fastest), element type, mode (FULL/SAME/VALID/PAD), operation (convolve/correlate),
+ *      boundary rule, stride, batch counts. fconv_desc_init() fills every field with its default.
+ *   2. fconv_plan_create() validates the description, computes the output shape, chooses a
+ *      backend (CPU or CUDA) and a method (direct, FFT, overlap-save), and allocates and plans
+ *      everything. It is the only call that plans or allocates.
+ *   3. Optionally fconv_plan_set_kernel() copies a kernel into the plan and precomputes what
+ *      the chosen method needs from it (its spectrum, its separable factors).
+ *   4. fconv_execute() computes out = signal (*) kernel, as often as you like, for new signals.
+ *   5. fconv_plan_destroy() frees the plan.  fconv_convolve() does 2-4 once for you.
+ * Every function returns a status and never aborts, exits or prints; fconv_status_string()
+ * explains a status. Arrays are never retained after a call returns, except that
+ * fconv_plan_set_kernel() keeps its own copy. All arrays are dense, C order, batches back to back.
+ *
+ * The exact semantics (what every method and backend computes) are in README.md and below at
+ * fconv_desc. Thread safety: distinct plans may be created, used and destroyed from any threads
+ * at the same time; one plan must not be used by two threads at once.
+ */
+#ifndef FCONV_H
+#define FCONV_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- export macro and version ------------------------------------------------------------ */
+
+#if defined(FCONV_STATIC_DEFINE)
+#  define FCONV_API
+#elif defined(_WIN32)
+#  ifdef FCONV_BUILDING
+#    define FCONV_API __declspec(dllexport)
+#  else
+#    define FCONV_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define FCONV_API __attribute__((visibility("default")))
+#else
+#  define FCONV_API
+#endif
+
+#define FCONV_VERSION_MAJOR 0
+#define FCONV_VERSION_MINOR 1
+#define FCONV_VERSION_PATCH 0
+/* MAJOR*10000 + MINOR*100 + PATCH, comparable with fconv_version_number(). */
+#define FCONV_VERSION_NUMBER \
+  (FCONV_VERSION_MAJOR * 10000 + FCONV_VERSION_MINOR * 100 + FCONV_VERSION_PATCH)
+
+/* fconv_version_number: the library's FCONV_VERSION_NUMBER as it was built (may differ from the
+ * header's when the shared library is replaced). Thread-safe. */
+FCONV_API unsigned fconv_version_number(void);
+
+/* fconv_version_string: "MAJOR.MINOR.PATCH" plus the build's features, e.g.
+ * "0.1.0 (fftw3 3.3.10, cuda 13.0)". Static storage, never NULL. Thread-safe. */
+FCONV_API const char *fconv_version_string(void);
+
+/* ---- enumerations (values pinned forever; append only) ----------------------------------- */
+
+#define FCONV_MAX_RANK 3
+
+typedef enum fconv_status {
+  FCONV_OK = 0,
+  FCONV_ERR_INVALID_ARGUMENT = 1, /* the caller's mistake: NULL, out of range, inconsistent */
+  FCONV_ERR_UNSUPPORTED = 2,      /* valid, but this build or backend cannot do it */
+  FCONV_ERR_OUT_OF_MEMORY = 3,    /* host or device allocation failed; nothing leaked */
+  FCONV_ERR_NO_DEVICE = 4,        /* BACKEND_CUDA asked for, but no usable GPU or driver */
+  FCONV_ERR_CUDA = 5,             /* a CUDA runtime call failed */
+  FCONV_ERR_FFT = 6,              /* FFTW or cuFFT failed to plan or execute */
+  FCONV_ERR_INTERNAL = 7          /* a bug in fconv: please report it */
+} fconv_status;
+
+typedef enum { FCONV_F32, FCONV_F64, FCONV_C64, FCONV_C128 } fconv_dtype; /* C64 = 2 x float */
+typedef enum { FCONV_MODE_FULL, FCONV_MODE_SAME, FCONV_MODE_VALID, FCONV_MODE_PAD } fconv_mode;
+typedef enum { FCONV_OP_CONVOLVE, FCONV_OP_CORRELATE } fconv_op;
+typedef enum {
+  FCONV_BOUNDARY_ZERO,      /* np.pad 'constant' (0)          0 0 0 | a b c d | 0 0 0 */
+  FCONV_BOUNDARY_WRAP,      /* np.pad 'wrap'   (periodic)     b c d | a b c d | a b c */
+  FCONV_BOUNDARY_SYMMETRIC, /* np.pad 'symmetric'             d c b a | a b c d | d c b a */
+  FCONV_BOUNDARY_MIRROR,    /* np.pad 'reflect'               d c b | a b c d | c b a */
+  FCONV_BOUNDARY_REPLICATE  /* np.pad 'edge'                  a a a | a b c d | d d d */
+} fconv_boundary;
+typedef enum {
+  FCONV_METHOD_AUTO,
+  FCONV_METHOD_DIRECT,
+  FCONV_METHOD_FFT,
+  FCONV_METHOD_OVERLAP_SAVE
+} fconv_method;
+typedef enum { FCONV_BACKEND_AUTO, FCONV_BACKEND_CPU, FCONV_BACKEND_CUDA } fconv_backend;
+
+/* Flags for fconv_desc.flags (bitwise OR). Unknown bits are FCONV_ERR_INVALID_ARGUMENT. */
+#define FCONV_FLAG_MEASURE         (1u << 0) /* time the candidate methods at plan creation and
+                                                keep the fastest (method AUTO only) */
+#define FCONV_FLAG_DEVICE_POINTERS (1u << 1) /* CUDA backend: signal, kernel and out passed to
+                                                execute/set_kernel are device pointers */
+#define FCONV_FLAG_NO_SEPARABLE    (1u << 2) /* never run a rank-1 (outer product) kernel as 1-D
+                                                passes */
+#define FCONV_FLAG_ALL \
+  (FCONV_FLAG_MEASURE | FCONV_FLAG_DEVICE_POINTERS | FCONV_FLAG_NO_SEPARABLE)
+
+/* ---- the problem description ------------------------------------------------------------- */
+
+/* One signal x (extents N) and one kernel h (extents K), per axis:
+ *  1. g = h for CONVOLVE; g = h flipped on every axis and complex-conjugated for CORRELATE.
+ *  2. Padding P0 before, P1 after: FULL (K-1, K-1); SAME (K/2, (K-1)/2); VALID (0, 0);
+ *     PAD (pad_before, pad_after).
+ *  3. x is extended by P0/P1 with the boundary rule, repeating as often as needed.
+ *  4. y[n] = sum_m xe[n + K-1 - m] g[m]: length N + P0 + P1 - K + 1 per axis.
+ *  5. Stride s keeps y[0], y[s], y[2s], ...: ceil(length / s) outputs per axis.
+ *  6. VALID with a kernel at least as large as the signal on every axis swaps the two roles;
+ *     VALID where neither contains the other is FCONV_ERR_INVALID_ARGUMENT.
+ *  7. max(batch, kernel_batch) outputs: signal i with kernel i, or with the single kernel, or
+ *     (filter bank, batch == 1) the single signal with kernel i. Outputs back to back.
+ * With ZERO boundary this is scipy.signal.convolve / correlate (full, same, valid). */
+typedef struct fconv_desc {
+  int rank;                               /* 1..3 */
+  size_t signal_shape[FCONV_MAX_RANK];    /* extents, C order: last axis fastest */
+  size_t kernel_shape[FCONV_MAX_RANK];
+  size_t batch;                           /* signals, stored back to back (default 1) */
+  size_t kernel_batch;                    /* kernels, back to back: 1, or equal to batch, or any
+                                             count when batch == 1 (filter bank)  (default 1) */
+  fconv_dtype dtype;                      /* signal, kernel and output share it */
+  fconv_mode mode;                        /* default FULL */
+  fconv_op op;                            /* default CONVOLVE */
+  fconv_boundary boundary;                /* default ZERO */
+  size_t stride[FCONV_MAX_RANK];          /* output step per axis (default 1; 0 is invalid) */
+  size_t pad_before[FCONV_MAX_RANK];      /* FCONV_MODE_PAD only */
+  size_t pad_after[FCONV_MAX_RANK];
+  fconv_method method;                    /* default AUTO */
+  fconv_backend backend;                  /* default AUTO */
+  int threads;                            /* CPU threads, 0 = all cores (default 0) */
+  unsigned flags;                         /* FCONV_FLAG_* (default 0) */
+} fconv_desc;
+
+/* fconv_desc_init: fill *d with a description of `rank` axes with the given extents (rank
+ * entries each, copied; entries past rank set to 1) and every other field at its default:
+ * batch 1, kernel_batch 1, FULL, CONVOLVE, ZERO, stride 1, no padding, AUTO method and backend,
+ * threads 0, flags 0. d == NULL is a no-op. Shape pointers may be NULL (extents left 0, to be
+ * filled in by the caller). Out-of-range rank is stored as given and rejected by
+ * fconv_plan_create. Thread-safe. */
+FCONV_API void fconv_desc_init(fconv_desc *d, int rank, const size_t *signal_shape,
+                               const size_t *kernel_shape, fconv_dtype dtype);
+
+/* ---- plans ------------------------------------------------------------------------------- */
+
+typedef struct fconv_plan fconv_plan; /* opaque */
+
+/* fconv_plan_create: validate *d, choose backend and method, plan and allocate everything.
+ * On success *plan is a new plan (free it with fconv_plan_destroy). On failure *plan is set to
+ * NULL (when plan != NULL) and nothing is leaked. *d is not retained.
+ * Returns FCONV_OK, FCONV_ERR_INVALID_ARGUMENT (see the bad-input list in README.md),
+ * FCONV_ERR_UNSUPPORTED (e.g. BACKEND_CUDA in a build without CUDA), FCONV_ERR_NO_DEVICE,
+ * FCONV_ERR_OUT_OF_MEMORY, FCONV_ERR_FFT, FCONV_ERR_CUDA. Thread-safe. */
+FCONV_API fconv_status fconv_plan_create(fconv_plan **plan, const fconv_desc *d);
+
+/* fconv_plan_output_shape: write the extents of one output (rank entries; entries past rank
+ * are 1) to shape. The number of outputs is max(batch, kernel_batch).
+ * Returns FCONV_ERR_INVALID_ARGUMENT for a NULL or destroyed plan or NULL shape. */
+FCONV_API fconv_status fconv_plan_output_shape(const fconv_plan *plan,
+                                               size_t shape[FCONV_MAX_RANK]);
+
+/* fconv_plan_set_kernel: copy kernel_batch kernels (kernel_batch * prod(kernel_shape) elements
+ * of the plan's dtype; host memory, or device memory with FCONV_FLAG_DEVICE_POINTERS) into the
+ * plan and precompute what the method needs (its spectrum, separable factors). The caller's
+ * array is not retained. Replaces any kernel set before. */
+FCONV_API fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kernel);
+
+/* fconv_execute: out = signal (*) kernel for every pair of the batch.
+ * signal: batch * prod(signal_shape) elements; kernel: kernel_batch * prod(kernel_shape)
+ * elements, or NULL to use the kernel set with fconv_plan_set_kernel (FCONV_ERR_INVALID_ARGUMENT
+ * when none was set); out: max(batch, kernel_batch) * prod(output shape) elements. Arrays must
+ * not overlap out. Nothing is retained. On failure out is either untouched or fully written.
+ * Returns when out holds the result, except with FCONV_FLAG_DEVICE_POINTERS and a stream set by
+ * fconv_plan_set_cuda_stream, where the work is queued on that stream. */
+FCONV_API fconv_status fconv_execute(fconv_plan *plan, const void *signal, const void *kernel,
+                                     void *out);
+
+/* fconv_plan_destroy: free the plan and everything it owns. NULL is a no-op. */
+FCONV_API void fconv_plan_destroy(fconv_plan *plan);
+
+/* fconv_convolve: create a plan for *d, execute it once with signal and kernel (kernel must not
+ * be NULL), destroy it. Same arrays and statuses as fconv_plan_create + fconv_execute. */
+FCONV_API fconv_status fconv_convolve(const fconv_desc *d, const void *signal,
+                                      const void *kernel, void *out);
+
+/* fconv_status_string: a sentence explaining s; unknown values get a generic sentence.
+ * Static storage, never NULL. Thread-safe. */
+FCONV_API const char *fconv_status_string(fconv_status s);
+
+/* ---- introspection ----------------------------------------------------------------------- */
+
+/* What a plan chose and why. Filled by fconv_plan_get_info. */
+typedef struct fconv_plan_info {
+  fconv_backend backend;            /* CPU or CUDA (never AUTO) */
+  fconv_method method;              /* DIRECT, FFT or OVERLAP_SAVE (never AUTO) */
+  int rank;
+  size_t output_shape[FCONV_MAX_RANK];
+  size_t output_count;              /* max(batch, kernel_batch) */
+  size_t transform_shape[FCONV_MAX_RANK]; /* FFT/overlap-save transform extents; 0 for direct */
+  size_t block_shape[FCONV_MAX_RANK];     /* overlap-save: outputs per block and axis; else 0 */
+  int separable;                    /* 1 when the kernel set runs as 1-D passes */
+  int swapped;                      /* 1 when VALID swapped signal and kernel (rule 6) */
+  int measured;                     /* 1 when FCONV_FLAG_MEASURE made the choice */
+  int threads;                      /* CPU threads the plan uses */
+  double estimated_seconds;         /* the cost model's figure for the chosen method */
+  double candidate_seconds[4];      /* indexed by fconv_method (AUTO unused): modelled or, with
+                                       MEASURE, measured seconds; negative = not a candidate */
+  size_t workspace_bytes;           /* scratch the plan holds (host, or device for CUDA) */
+  char isa[16];                     /* CPU direct path's instruction set: "avx512", "avx2", ... */
+  char reason[160];                 /* one line: why this backend and method */
+} fconv_plan_info;
+
+/* fconv_plan_get_info: fill *info for plan. Returns FCONV_ERR_INVALID_ARGUMENT for NULL. */
+FCONV_API fconv_status fconv_plan_get_info(const fconv_plan *plan, fconv_plan_info *info);
+
+/* Names for enum values ("fft", "cpu", "f32", ...); "?" for out-of-range values. Never NULL. */
+FCONV_API const char *fconv_method_name(fconv_method m);
+FCONV_API const char *fconv_backend_name(fconv_backend b);
+FCONV_API const char *fconv_dtype_name(fconv_dtype t);
+
+/* ---- CUDA -------------------------------------------------------------------------------- */
+
+/* fconv_cuda_device_count: usable CUDA devices; 0 without CUDA support in this build, without a
+ * driver, or without a device. Never fails. Thread-safe. */
+FCONV_API int fconv_cuda_device_count(void);
+
+/* fconv_plan_set_cuda_stream: run the plan's device work on `stream` (a cudaStream_t; NULL =
+ * the plan's own stream). With FCONV_FLAG_DEVICE_POINTERS execute is then asynchronous on that
+ * stream; with host pointers execute still returns when out is in place. The stream must outlive
+ * its use by the plan. FCONV_ERR_UNSUPPORTED for a plan on the CPU backend. */
+FCONV_API fconv_status fconv_plan_set_cuda_stream(fconv_plan *plan, void *stream);
+
+/* fconv_plan_workspace_size: bytes of scratch the plan needs for execute (device memory for
+ * CUDA plans, host memory for CPU plans). */
+FCONV_API fconv_status fconv_plan_workspace_size(const fconv_plan *plan, size_t *bytes);
+
+/* fconv_plan_set_workspace: CUDA plans: use the caller's device buffer (at least
+ * fconv_plan_workspace_size bytes, 256-byte aligned) instead of the plan's own, which is freed.
+ * The buffer must outlive the plan's use of it; NULL returns to a plan-owned buffer.
+ * FCONV_ERR_INVALID_ARGUMENT when too small or misaligned; FCONV_ERR_UNSUPPORTED for CPU plans
+ * (their scratch is always plan-owned). */
+FCONV_API fconv_status fconv_plan_set_workspace(fconv_plan *plan, void *workspace, size_t bytes);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* FCONV_H */

@@ -1,0 +1,392 @@
+/* api.c — validation, descriptor defaults, the normalised problem, plan lifecycle, statuses.
+ * This is the only file that derives padding windows and output extents (rule 2, 4, 5, 6). */
+#include "fconv_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define FCONV_PLAN_MAGIC 0x464e4f43u    /* "CONF" */
+#define FCONV_PLAN_DEAD  0xdeadf00du
+
+struct fconv_plan {
+  uint32_t magic;
+  fconv_desc desc;
+  fconv_problem prob;                    /* as the paths see it (after the VALID swap) */
+  fconv_candidate cand[FCONV_MAX_CANDIDATES];
+  int ncand;
+  fconv_plan_info info;
+  void *kernel;                          /* host-pointer plans: the api's copy of the kernel */
+  void *swap_buf;                        /* swapped CORRELATE: flip(conj(kernel)), per execute */
+  int kernel_set;
+  size_t kernel_bytes;                   /* kernel_batch * prod(kernel_shape) * esize (user's) */
+};
+
+/* ---- names, statuses, version -------------------------------------------------------------- */
+
+const char *fconv_status_string(fconv_status s) {
+  switch (s) {
+  case FCONV_OK: return "success";
+  case FCONV_ERR_INVALID_ARGUMENT:
+    return "invalid argument: a NULL pointer, a value out of range, or an inconsistent "
+           "description (see fconv.h)";
+  case FCONV_ERR_UNSUPPORTED:
+    return "unsupported: the request is valid but this build or backend cannot perform it";
+  case FCONV_ERR_OUT_OF_MEMORY: return "out of memory: a host or device allocation failed";
+  case FCONV_ERR_NO_DEVICE:
+    return "no CUDA device: no usable GPU or driver was found for the CUDA backend";
+  case FCONV_ERR_CUDA: return "CUDA error: a CUDA runtime or kernel call failed";
+  case FCONV_ERR_FFT: return "FFT error: FFTW or cuFFT failed to plan or execute a transform";
+  case FCONV_ERR_INTERNAL: return "internal error in fconv (please report it)";
+  }
+  return "unknown fconv status value";
+}
+
+const char *fconv_method_name(fconv_method m) {
+  switch (m) {
+  case FCONV_METHOD_AUTO: return "auto";
+  case FCONV_METHOD_DIRECT: return "direct";
+  case FCONV_METHOD_FFT: return "fft";
+  case FCONV_METHOD_OVERLAP_SAVE: return "overlap-save";
+  }
+  return "?";
+}
+
+const char *fconv_backend_name(fconv_backend b) {
+  switch (b) {
+  case FCONV_BACKEND_AUTO: return "auto";
+  case FCONV_BACKEND_CPU: return "cpu";
+  case FCONV_BACKEND_CUDA: return "cuda";
+  }
+  return "?";
+}
+
+const char *fconv_dtype_name(fconv_dtype t) {
+  switch (t) {
+  case FCONV_F32: return "f32";
+  case FCONV_F64: return "f64";
+  case FCONV_C64: return "c64";
+  case FCONV_C128: return "c128";
+  }
+  return "?";
+}
+
+unsigned fconv_version_number(void) { return FCONV_VERSION_NUMBER; }
+
+const char *fconv_version_string(void) {
+#ifdef FCONV_HAVE_CUDA
+#define FCONV_FEATURES "cuda backend built"
+#else
+#define FCONV_FEATURES "cpu only"
+#endif
+#define FCONV_STR2(x) #x
+#define FCONV_STR(x) FCONV_STR2(x)
+  return FCONV_STR(FCONV_VERSION_MAJOR) "." FCONV_STR(FCONV_VERSION_MINOR) "." FCONV_STR(
+      FCONV_VERSION_PATCH) " (" FCONV_FEATURES ")";
+}
+
+int fconv_cuda_device_count(void) {
+#ifdef FCONV_HAVE_CUDA
+  return fconv_cuda_devices();
+#else
+  return 0;
+#endif
+}
+
+/* ---- the description and the normalised problem -------------------------------------------- */
+
+void fconv_desc_init(fconv_desc *d, int rank, const size_t *signal_shape,
+                     const size_t *kernel_shape, fconv_dtype dtype) {
+  if (!d) return;
+  memset(d, 0, sizeof *d);
+  d->rank = rank;
+  for (int a = 0; a < FCONV_MAX_RANK; a++) {
+    int inside = a < rank;
+    d->signal_shape[a] = inside ? (signal_shape ? signal_shape[a] : 0) : 1;
+    d->kernel_shape[a] = inside ? (kernel_shape ? kernel_shape[a] : 0) : 1;
+    d->stride[a] = 1;
+  }
+  d->batch = 1;
+  d->kernel_batch = 1;
+  d->dtype = dtype;
+  d->mode = FCONV_MODE_FULL;
+  d->op = FCONV_OP_CONVOLVE;
+  d->boundary = FCONV_BOUNDARY_ZERO;
+  d->method = FCONV_METHOD_AUTO;
+  d->backend = FCONV_BACKEND_AUTO;
+}
+
+#define INVALID(cond, why) FCONV_RETURN_IF(cond, FCONV_ERR_INVALID_ARGUMENT, why)
+
+/* Product of three extents times a count times esize, without overflow. */
+static int bytes_of(size_t e0, size_t e1, size_t e2, size_t count, size_t esize, size_t *elems,
+                    size_t *bytes) {
+  size_t t, u;
+  if (fconv_mul_ovf(e0, e1, &t) || fconv_mul_ovf(t, e2, &t)) return 1;
+  if (fconv_mul_ovf(t, count, &u) || fconv_mul_ovf(u, esize, &u)) return 1;
+  if (u > (size_t)PTRDIFF_MAX) return 1;
+  *elems = t;
+  *bytes = u;
+  return 0;
+}
+
+/* Validate d and build the normalised problem (rank 3, user axes last, VALID swap applied). */
+static fconv_status problem_init(const fconv_desc *d, fconv_problem *p) {
+  INVALID(!d, "desc is NULL");
+  INVALID(d->rank < 1 || d->rank > FCONV_MAX_RANK, "rank must be 1, 2 or 3");
+  INVALID((unsigned)d->dtype > (unsigned)FCONV_C128, "dtype out of range");
+  INVALID((unsigned)d->mode > (unsigned)FCONV_MODE_PAD, "mode out of range");
+  INVALID((unsigned)d->op > (unsigned)FCONV_OP_CORRELATE, "op out of range");
+  INVALID((unsigned)d->boundary > (unsigned)FCONV_BOUNDARY_REPLICATE, "boundary out of range");
+  INVALID((unsigned)d->method > (unsigned)FCONV_METHOD_OVERLAP_SAVE, "method out of range");
+  INVALID((unsigned)d->backend > (unsigned)FCONV_BACKEND_CUDA, "backend out of range");
+  INVALID(d->flags & ~(unsigned)FCONV_FLAG_ALL, "unknown flag bits");
+  INVALID(d->threads < 0, "threads must be >= 0");
+  INVALID(d->batch == 0 || d->kernel_batch == 0, "batch and kernel_batch must be >= 1");
+  INVALID(d->kernel_batch != 1 && d->kernel_batch != d->batch && d->batch != 1,
+          "kernel_batch must be 1, equal to batch, or any count when batch is 1");
+  INVALID((d->flags & FCONV_FLAG_DEVICE_POINTERS) && d->backend == FCONV_BACKEND_CPU,
+          "FCONV_FLAG_DEVICE_POINTERS needs the CUDA backend");
+
+  memset(p, 0, sizeof *p);
+  const int r = d->rank, off = FCONV_MAX_RANK - r;
+  int k_le_n = 1, k_ge_n = 1;
+  for (int a = 0; a < r; a++) {
+    INVALID(d->signal_shape[a] == 0 || d->kernel_shape[a] == 0, "zero extent");
+    INVALID(d->stride[a] == 0, "stride 0");
+    k_le_n &= d->kernel_shape[a] <= d->signal_shape[a];
+    k_ge_n &= d->kernel_shape[a] >= d->signal_shape[a];
+  }
+  size_t elems, bytes;
+  /* element and byte counts of the user's arrays */
+  size_t se = 1, ke = 1;
+  for (int a = 0; a < r; a++) {
+    INVALID(fconv_mul_ovf(se, d->signal_shape[a], &se), "signal element count overflows");
+    INVALID(fconv_mul_ovf(ke, d->kernel_shape[a], &ke), "kernel element count overflows");
+  }
+  const size_t es = fconv_dtype_size(d->dtype);
+  INVALID(bytes_of(se, 1, 1, d->batch, es, &elems, &bytes), "signal byte count overflows");
+  INVALID(bytes_of(ke, 1, 1, d->kernel_batch, es, &elems, &bytes), "kernel byte count overflows");
+
+  const int swap = d->mode == FCONV_MODE_VALID && !k_le_n;
+  INVALID(d->mode == FCONV_MODE_VALID && !k_le_n && !k_ge_n,
+          "VALID with neither operand containing the other");
+
+  p->rank = r;
+  p->dtype = d->dtype;
+  p->esize = es;
+  p->is_complex = fconv_dtype_is_complex(d->dtype);
+  p->op = swap ? FCONV_OP_CONVOLVE : d->op; /* swapped: the api passes g = flip(conj(h)) */
+  p->boundary = d->boundary;
+  p->batch = swap ? d->kernel_batch : d->batch;
+  p->kernel_batch = swap ? d->batch : d->kernel_batch;
+  p->count = d->batch > d->kernel_batch ? d->batch : d->kernel_batch;
+  p->threads = d->threads > 0 ? d->threads : fconv_cpu_count();
+  p->flags = d->flags;
+  p->swapped = swap;
+  p->signal_flip = swap && d->op == FCONV_OP_CORRELATE && (d->flags & FCONV_FLAG_DEVICE_POINTERS);
+
+  for (int a = 0; a < FCONV_MAX_RANK; a++) {
+    fconv_axis *x = &p->ax[a];
+    if (a < off) {
+      x->n = x->k = x->len = x->stride = x->out = 1;
+      continue;
+    }
+    const int u = a - off;
+    x->n = swap ? d->kernel_shape[u] : d->signal_shape[u];
+    x->k = swap ? d->signal_shape[u] : d->kernel_shape[u];
+    x->stride = d->stride[u];
+    switch (d->mode) {
+    case FCONV_MODE_FULL: x->p0 = x->k - 1; x->p1 = x->k - 1; break;
+    case FCONV_MODE_SAME: x->p0 = x->k / 2; x->p1 = (x->k - 1) / 2; break;
+    case FCONV_MODE_VALID: x->p0 = 0; x->p1 = 0; break;
+    case FCONV_MODE_PAD: x->p0 = d->pad_before[u]; x->p1 = d->pad_after[u]; break;
+    }
+    size_t w;
+    INVALID(fconv_add_ovf(x->n, x->p0, &w) || fconv_add_ovf(w, x->p1, &w) ||
+                w > (size_t)PTRDIFF_MAX / 4,
+            "padded extent overflows");
+    INVALID(w < x->k, "PAD window shorter than the kernel (N + P0 + P1 < K)");
+    x->len = w - x->k + 1;
+    x->out = (x->len - 1) / x->stride + 1;
+  }
+  p->sig_elems = p->ax[0].n * p->ax[1].n * p->ax[2].n;
+  p->ker_elems = p->ax[0].k * p->ax[1].k * p->ax[2].k;
+  INVALID(bytes_of(p->ax[0].out, p->ax[1].out, p->ax[2].out, p->count, es, &p->out_elems, &bytes),
+          "output byte count overflows");
+  return FCONV_OK;
+}
+
+/* ---- plan lifecycle ------------------------------------------------------------------------ */
+
+static int plan_ok(const fconv_plan *plan) { return plan && plan->magic == FCONV_PLAN_MAGIC; }
+
+static void plan_free(fconv_plan *plan) {
+  for (int i = 0; i < plan->ncand; i++)
+    if (plan->cand[i].path && plan->cand[i].state) plan->cand[i].path->destroy(plan->cand[i].state);
+  fconv_free(plan->kernel);
+  fconv_free(plan->swap_buf);
+  plan->magic = FCONV_PLAN_DEAD;
+  fconv_free(plan);
+}
+
+fconv_status fconv_plan_create(fconv_plan **out, const fconv_desc *d) {
+  INVALID(!out, "plan is NULL");
+  *out = NULL;
+  fconv_problem p;
+  FCONV_FORWARD(problem_init(d, &p));
+
+  fconv_plan *plan = (fconv_plan *)fconv_calloc(sizeof *plan);
+  FCONV_RETURN_IF(!plan, FCONV_ERR_OUT_OF_MEMORY, "plan");
+  plan->desc = *d;
+  plan->prob = p;
+  plan->kernel_bytes = (p.swapped ? p.batch : p.kernel_batch) * p.esize *
+                       (p.swapped ? p.sig_elems : p.ker_elems);
+  plan->magic = FCONV_PLAN_MAGIC;
+
+  fconv_status st = FCONV_OK;
+  const int device = (d->flags & FCONV_FLAG_DEVICE_POINTERS) != 0;
+  if (!device) {
+    plan->kernel = fconv_malloc(plan->kernel_bytes);
+    if (!plan->kernel) st = FCONV_ERR_OUT_OF_MEMORY;
+    if (st == FCONV_OK && p.swapped && d->op == FCONV_OP_CORRELATE) {
+      plan->swap_buf = fconv_malloc(plan->kernel_bytes);
+      if (!plan->swap_buf) st = FCONV_ERR_OUT_OF_MEMORY;
+    }
+  }
+  if (st == FCONV_OK)
+    st = fconv_dispatch_create(&plan->prob, d->method, d->backend, plan->cand, &plan->ncand,
+                               &plan->info);
+  if (st != FCONV_OK) {
+    plan_free(plan);
+    return st;
+  }
+  plan->info.rank = p.rank;
+  plan->info.swapped = p.swapped;
+  plan->info.output_count = p.count;
+  for (int a = 0; a < FCONV_MAX_RANK; a++)
+    plan->info.output_shape[a] = a < p.rank ? p.ax[FCONV_MAX_RANK - p.rank + a].out : 1;
+  *out = plan;
+  return FCONV_OK;
+}
+
+void fconv_plan_destroy(fconv_plan *plan) {
+  if (!plan_ok(plan)) return;
+  plan_free(plan);
+}
+
+fconv_status fconv_plan_output_shape(const fconv_plan *plan, size_t shape[FCONV_MAX_RANK]) {
+  INVALID(!plan_ok(plan), "plan is NULL or destroyed");
+  INVALID(!shape, "shape is NULL");
+  memcpy(shape, plan->info.output_shape, sizeof plan->info.output_shape);
+  return FCONV_OK;
+}
+
+/* Swapped CORRELATE (host pointers): the path's signal is g = flip(conj(h)) of every kernel. */
+static void materialise_swap(const fconv_plan *plan, const void *kernel, void *dst) {
+  const fconv_problem *p = &plan->prob;
+  const ptrdiff_t org[3] = {0, 0, 0};
+  const size_t cnt[3] = {p->ax[0].n, p->ax[1].n, p->ax[2].n};
+  const size_t pitch[2] = {p->ax[1].n * p->ax[2].n, p->ax[2].n};
+  for (size_t b = 0; b < p->batch; b++)
+    fconv_gather(p, (const char *)kernel + b * p->sig_elems * p->esize, org, cnt,
+                 (char *)dst + b * p->sig_elems * p->esize, pitch, 1);
+}
+
+fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kernel) {
+  INVALID(!plan_ok(plan), "plan is NULL or destroyed");
+  INVALID(!kernel, "kernel is NULL");
+  const fconv_problem *p = &plan->prob;
+  plan->kernel_set = 0;
+  const int device = (p->flags & FCONV_FLAG_DEVICE_POINTERS) != 0;
+  if (p->swapped) {
+    /* The user's kernel is the paths' signal: nothing to precompute, keep it (or its flip). */
+    if (device) {
+      FCONV_RETURN_IF(1, FCONV_ERR_UNSUPPORTED,
+                      "set_kernel on a swapped VALID plan with device pointers: pass the kernel "
+                      "to execute");
+    }
+    memcpy(plan->kernel, kernel, plan->kernel_bytes);
+    plan->kernel_set = 1;
+    return FCONV_OK;
+  }
+  const void *k = kernel;
+  if (!device) {
+    memcpy(plan->kernel, kernel, plan->kernel_bytes);
+    k = plan->kernel;
+  }
+  for (int i = 0; i < plan->ncand; i++) {
+    const fconv_path_vtbl *path = plan->cand[i].path;
+    if (path->set_kernel) FCONV_FORWARD(path->set_kernel(plan->cand[i].state, k));
+  }
+  fconv_dispatch_refine(plan->cand, plan->ncand, k, &plan->info);
+  plan->kernel_set = 1;
+  return FCONV_OK;
+}
+
+fconv_status fconv_execute(fconv_plan *plan, const void *signal, const void *kernel, void *out) {
+  INVALID(!plan_ok(plan), "plan is NULL or destroyed");
+  INVALID(!signal || !out, "signal or out is NULL");
+  INVALID(!kernel && !plan->kernel_set, "kernel is NULL and none was set with set_kernel");
+  const fconv_candidate *c = &plan->cand[0];
+  if (plan->prob.swapped) {
+    /* Rule 6: the user's kernel is the larger operand and becomes the paths' signal. */
+    const void *big = kernel ? kernel : plan->kernel;
+    if (plan->swap_buf) { /* CORRELATE: g = flip(conj(h)), O(size) next to the convolution */
+      materialise_swap(plan, big, plan->swap_buf);
+      big = plan->swap_buf;
+    }
+    return c->path->execute(c->state, big, signal, out);
+  }
+  if (!kernel && !c->path->set_kernel) kernel = plan->kernel;
+  return c->path->execute(c->state, signal, kernel, out);
+}
+
+fconv_status fconv_convolve(const fconv_desc *d, const void *signal, const void *kernel,
+                            void *out) {
+  INVALID(!signal || !kernel || !out, "signal, kernel or out is NULL");
+  fconv_plan *plan = NULL;
+  FCONV_FORWARD(fconv_plan_create(&plan, d));
+  fconv_status st = fconv_execute(plan, signal, kernel, out);
+  fconv_plan_destroy(plan);
+  return st;
+}
+
+/* ---- introspection and CUDA controls ------------------------------------------------------- */
+
+fconv_status fconv_plan_get_info(const fconv_plan *plan, fconv_plan_info *info) {
+  INVALID(!plan_ok(plan), "plan is NULL or destroyed");
+  INVALID(!info, "info is NULL");
+  *info = plan->info;
+  const fconv_candidate *c = &plan->cand[0];
+  if (c->path->describe) c->path->describe(c->state, info);
+  return FCONV_OK;
+}
+
+fconv_status fconv_plan_set_cuda_stream(fconv_plan *plan, void *stream) {
+  INVALID(!plan_ok(plan), "plan is NULL or destroyed");
+  const fconv_candidate *c = &plan->cand[0];
+  FCONV_RETURN_IF(!c->path->set_stream, FCONV_ERR_UNSUPPORTED, "not a CUDA plan");
+  return c->path->set_stream(c->state, stream);
+}
+
+fconv_status fconv_plan_workspace_size(const fconv_plan *plan, size_t *bytes) {
+  INVALID(!plan_ok(plan), "plan is NULL or destroyed");
+  INVALID(!bytes, "bytes is NULL");
+  const fconv_candidate *c = &plan->cand[0];
+  if (c->path->workspace_size) {
+    *bytes = c->path->workspace_size(c->state);
+  } else {
+    fconv_plan_info info;
+    fconv_plan_get_info(plan, &info);
+    *bytes = info.workspace_bytes;
+  }
+  return FCONV_OK;
+}
+
+fconv_status fconv_plan_set_workspace(fconv_plan *plan, void *workspace, size_t bytes) {
+  INVALID(!plan_ok(plan), "plan is NULL or destroyed");
+  const fconv_candidate *c = &plan->cand[0];
+  FCONV_RETURN_IF(!c->path->set_workspace, FCONV_ERR_UNSUPPORTED,
+                  "CPU plans keep their own workspace");
+  return c->path->set_workspace(c->state, workspace, bytes);
+}

@@ -1,0 +1,184 @@
+/* dispatch.c — choose a backend and a method. Each path models its own cost (estimate());
+ * dispatch compares them, optionally times the candidates (FCONV_FLAG_MEASURE), and after
+ * set_kernel lets kernel-aware refinements (separable kernels, accuracy) switch the plan. */
+#include "fconv_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const fconv_path_vtbl *const fconv_paths[] = {
+    &fconv_cpu_direct_path,
+    &fconv_cpu_fft_path,
+    &fconv_cpu_overlap_save_path,
+#ifdef FCONV_HAVE_CUDA
+    &fconv_cuda_direct_path,
+    &fconv_cuda_fft_path,
+    &fconv_cuda_overlap_save_path,
+#endif
+};
+#define NPATHS (sizeof fconv_paths / sizeof fconv_paths[0])
+
+/* Time one execute of a created candidate on deterministic data: the best of a few runs. */
+static double measure(const fconv_problem *p, const fconv_candidate *c, void *sig, void *ker,
+                      void *out) {
+  if (c->path->set_kernel && c->path->set_kernel(c->state, ker) != FCONV_OK) return -1.0;
+  const void *k = c->path->set_kernel ? NULL : ker;
+  if (c->path->execute(c->state, sig, k, out) != FCONV_OK) return -1.0; /* warm-up */
+  double best = INFINITY;
+  for (int rep = 0; rep < 3; rep++) {
+    double t0 = fconv_now();
+    if (c->path->execute(c->state, sig, k, out) != FCONV_OK) return -1.0;
+    double t = fconv_now() - t0;
+    if (t < best) best = t;
+    if (best > 0.5) break; /* a slow candidate has told us enough */
+  }
+  return best;
+}
+
+/* Deterministic pseudo-random fill in [-1, 1) for measurement inputs. */
+static void fill(void *buf, size_t scalars, int dbl) {
+  uint64_t s = 0x9e3779b97f4a7c15ull;
+  for (size_t i = 0; i < scalars; i++) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    double v = (double)(s >> 11) * (2.0 / 9007199254740992.0) - 1.0;
+    if (dbl) ((double *)buf)[i] = v; else ((float *)buf)[i] = (float)v;
+  }
+}
+
+static void describe_choice(fconv_plan_info *info, const fconv_candidate *c, const char *why) {
+  info->backend = c->path->backend;
+  info->method = c->path->method;
+  info->estimated_seconds = c->seconds;
+  snprintf(info->reason, sizeof info->reason, "%s: %s (%.3g ms)", why, c->path->name,
+           c->seconds * 1e3);
+}
+
+fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
+                                   fconv_backend backend,
+                                   fconv_candidate cand[FCONV_MAX_CANDIDATES], int *ncand,
+                                   fconv_plan_info *info) {
+  memset(info, 0, sizeof *info);
+  for (int m = 0; m < 4; m++) info->candidate_seconds[m] = -1.0;
+  *ncand = 0;
+  const int device_ptrs = (p->flags & FCONV_FLAG_DEVICE_POINTERS) != 0;
+
+  int cuda_devices = 0;
+#ifdef FCONV_HAVE_CUDA
+  if (backend != FCONV_BACKEND_CPU) cuda_devices = fconv_cuda_devices();
+#endif
+  if (backend == FCONV_BACKEND_CUDA || device_ptrs) {
+#ifndef FCONV_HAVE_CUDA
+    FCONV_RETURN_IF(1, FCONV_ERR_UNSUPPORTED, "this build has no CUDA backend");
+#endif
+    FCONV_RETURN_IF(cuda_devices == 0, FCONV_ERR_NO_DEVICE, "no usable CUDA device or driver");
+  }
+
+  /* Model every path the request allows. */
+  fconv_candidate all[NPATHS];
+  size_t nall = 0, best = 0;
+  for (size_t i = 0; i < NPATHS; i++) {
+    const fconv_path_vtbl *path = fconv_paths[i];
+    if (method != FCONV_METHOD_AUTO && path->method != method) continue;
+    if (path->backend == FCONV_BACKEND_CUDA && cuda_devices == 0) continue;
+    if (path->backend == FCONV_BACKEND_CPU && (backend == FCONV_BACKEND_CUDA || device_ptrs))
+      continue;
+    double s = path->estimate(p);
+    if (!(s >= 0.0)) continue;
+    all[nall].path = path;
+    all[nall].state = NULL;
+    all[nall].seconds = s;
+    double *slot = &info->candidate_seconds[path->method];
+    if (*slot < 0.0 || s < *slot) *slot = s;
+    if (nall == 0 || s < all[best].seconds) best = nall;
+    nall++;
+  }
+  FCONV_RETURN_IF(nall == 0, FCONV_ERR_UNSUPPORTED,
+                  "no path of this build can run the requested method and backend");
+
+  const char *why = nall == 1 ? "requested" : "cost model";
+  if ((p->flags & FCONV_FLAG_MEASURE) && nall > 1 && !device_ptrs) {
+    /* Time every candidate the model does not rule out by a wide margin. */
+    const int dbl = fconv_dtype_is_double(p->dtype), cplx = p->is_complex;
+    size_t scal = (size_t)(cplx ? 2 : 1);
+    void *sig = fconv_malloc(p->batch * p->sig_elems * p->esize);
+    void *ker = fconv_malloc(p->kernel_batch * p->ker_elems * p->esize);
+    void *out = fconv_malloc(p->count * p->out_elems * p->esize);
+    if (!sig || !ker || !out) {
+      fconv_free(sig); fconv_free(ker); fconv_free(out);
+      FCONV_RETURN_IF(1, FCONV_ERR_OUT_OF_MEMORY, "measurement buffers");
+    }
+    fill(sig, p->batch * p->sig_elems * scal, dbl);
+    fill(ker, p->kernel_batch * p->ker_elems * scal, dbl);
+    double best_t = INFINITY;
+    void *best_state = NULL;
+    for (size_t i = 0; i < nall; i++) {
+      if (all[i].seconds > 20.0 * all[best].seconds + 1e-3) continue;
+      void *st = NULL;
+      if (all[i].path->create(p, &st) != FCONV_OK) continue;
+      fconv_candidate c = {all[i].path, st, all[i].seconds};
+      double t = measure(p, &c, sig, ker, out);
+      if (t >= 0.0) {
+        info->candidate_seconds[all[i].path->method] = t;
+        all[i].seconds = t;
+      }
+      if (t >= 0.0 && t < best_t) {
+        if (best_state) all[best].path->destroy(best_state);
+        best_t = t;
+        best = i;
+        best_state = st;
+      } else {
+        all[i].path->destroy(st);
+      }
+    }
+    fconv_free(sig); fconv_free(ker); fconv_free(out);
+    FCONV_RETURN_IF(!best_state, FCONV_ERR_INTERNAL, "no candidate could be measured");
+    all[best].state = best_state;
+    info->measured = 1;
+    why = "measured";
+  } else {
+    FCONV_FORWARD(all[best].path->create(p, &all[best].state));
+  }
+  cand[0] = all[best];
+  *ncand = 1;
+  describe_choice(info, &cand[0], method == FCONV_METHOD_AUTO ? why : "requested method");
+
+  /* An AUTO CPU plan that chose a transform method keeps the direct path ready: once the
+   * kernel is known it may turn out separable (much cheaper direct) or demand direct accuracy. */
+  if (method == FCONV_METHOD_AUTO && cand[0].path->backend == FCONV_BACKEND_CPU &&
+      cand[0].path->method != FCONV_METHOD_DIRECT) {
+    for (size_t i = 0; i < nall; i++) {
+      if (all[i].path != &fconv_cpu_direct_path) continue;
+      void *st = NULL;
+      if (all[i].path->create(p, &st) == FCONV_OK) {
+        cand[1] = all[i];
+        cand[1].state = st;
+        *ncand = 2;
+      }
+    }
+  }
+  return FCONV_OK;
+}
+
+void fconv_dispatch_refine(fconv_candidate cand[FCONV_MAX_CANDIDATES], int ncand,
+                           const void *kernel, fconv_plan_info *info) {
+  if (ncand < 2) {
+    if (ncand == 1 && cand[0].path->refine)
+      cand[0].seconds = cand[0].path->refine(cand[0].state, kernel);
+    return;
+  }
+  int best = 0;
+  for (int i = 0; i < ncand; i++) {
+    if (cand[i].path->refine) {
+      double s = cand[i].path->refine(cand[i].state, kernel);
+      if (s >= 0.0) cand[i].seconds = s;
+    }
+    if (cand[i].seconds < cand[best].seconds) best = i;
+  }
+  if (best != 0) {
+    fconv_candidate t = cand[0];
+    cand[0] = cand[best];
+    cand[best] = t;
+    describe_choice(info, &cand[0], "kernel-aware refinement");
+  }
+}

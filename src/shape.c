@@ -1,0 +1,115 @@
+/* shape.c — the one place that reads the extended signal (boundary rules), prepares taps and
+ * picks FFT-friendly sizes. Output extents and padding windows are computed in api.c's
+ * fconv_problem_init (the only place that derives them). */
+#include "fconv_internal.h"
+
+#include <string.h>
+
+/* Negate the imaginary parts of `count` complex elements of size es (8: float, 16: double). */
+static void conj_inplace(unsigned char *d, size_t count, size_t es) {
+  if (es == 8) {
+    float *f = (float *)(void *)d;
+    for (size_t i = 0; i < count; i++) f[2 * i + 1] = -f[2 * i + 1];
+  } else if (es == 16) {
+    double *f = (double *)(void *)d;
+    for (size_t i = 0; i < count; i++) f[2 * i + 1] = -f[2 * i + 1];
+  }
+}
+
+/* One row of the box along the contiguous axis: window positions a .. a+cnt-1 relative to the
+ * signal's first sample. */
+static void gather_row(unsigned char *d, const unsigned char *s, ptrdiff_t a, size_t cnt,
+                       size_t n, fconv_boundary b, size_t es, int flip) {
+  ptrdiff_t lo = a < 0 ? -a : 0;
+  ptrdiff_t hi = (ptrdiff_t)n - a;
+  if (hi > (ptrdiff_t)cnt) hi = (ptrdiff_t)cnt;
+  if (lo > (ptrdiff_t)cnt) lo = (ptrdiff_t)cnt;
+  if (hi < lo) hi = lo;
+  if (!flip) {
+    if (hi > lo) memcpy(d + (size_t)lo * es, s + (size_t)(a + lo) * es, (size_t)(hi - lo) * es);
+  } else {
+    for (ptrdiff_t i = lo; i < hi; i++)
+      memcpy(d + (size_t)i * es, s + (size_t)((ptrdiff_t)n - 1 - (a + i)) * es, es);
+  }
+  /* The border: positions before lo and from hi on go through the boundary map. */
+  for (int side = 0; side < 2; side++) {
+    ptrdiff_t from = side == 0 ? 0 : hi, to = side == 0 ? lo : (ptrdiff_t)cnt;
+    for (ptrdiff_t i = from; i < to; i++) {
+      ptrdiff_t j = fconv_bmap(a + i, n, b);
+      if (j < 0) {
+        memset(d + (size_t)i * es, 0, es);
+      } else {
+        if (flip) j = (ptrdiff_t)n - 1 - j;
+        memcpy(d + (size_t)i * es, s + (size_t)j * es, es);
+      }
+    }
+  }
+}
+
+void fconv_gather(const fconv_problem *p, const void *x, const ptrdiff_t org[3],
+                  const size_t cnt[3], void *dst, const size_t dpitch[2], int flip_conj) {
+  const size_t es = p->esize;
+  const unsigned char *src = (const unsigned char *)x;
+  unsigned char *d = (unsigned char *)dst;
+  const size_t n0 = p->ax[0].n, n1 = p->ax[1].n, n2 = p->ax[2].n;
+  for (size_t i0 = 0; i0 < cnt[0]; i0++) {
+    ptrdiff_t s0 = fconv_bmap(org[0] + (ptrdiff_t)i0 - (ptrdiff_t)p->ax[0].p0, n0, p->boundary);
+    for (size_t i1 = 0; i1 < cnt[1]; i1++) {
+      unsigned char *drow = d + (i0 * dpitch[0] + i1 * dpitch[1]) * es;
+      ptrdiff_t s1 =
+          fconv_bmap(org[1] + (ptrdiff_t)i1 - (ptrdiff_t)p->ax[1].p0, n1, p->boundary);
+      if (s0 < 0 || s1 < 0) {
+        memset(drow, 0, cnt[2] * es);
+        continue;
+      }
+      size_t r0 = flip_conj ? n0 - 1 - (size_t)s0 : (size_t)s0;
+      size_t r1 = flip_conj ? n1 - 1 - (size_t)s1 : (size_t)s1;
+      const unsigned char *srow = src + ((r0 * n1 + r1) * n2) * es;
+      gather_row(drow, srow, org[2] - (ptrdiff_t)p->ax[2].p0, cnt[2], n2, p->boundary, es,
+                 flip_conj);
+      if (flip_conj && p->is_complex) conj_inplace(drow, cnt[2], es);
+    }
+  }
+}
+
+void fconv_prepare_taps(const fconv_problem *p, const void *h, void *w) {
+  const size_t es = p->esize;
+  const size_t k0 = p->ax[0].k, k1 = p->ax[1].k, k2 = p->ax[2].k, ke = p->ker_elems;
+  const unsigned char *src = (const unsigned char *)h;
+  unsigned char *dst = (unsigned char *)w;
+  for (size_t b = 0; b < p->kernel_batch; b++) {
+    const unsigned char *hs = src + b * ke * es;
+    unsigned char *ws = dst + b * ke * es;
+    if (p->op == FCONV_OP_CORRELATE) {
+      memcpy(ws, hs, ke * es);
+      if (p->is_complex) conj_inplace(ws, ke, es);
+    } else {
+      for (size_t j0 = 0; j0 < k0; j0++)
+        for (size_t j1 = 0; j1 < k1; j1++)
+          for (size_t j2 = 0; j2 < k2; j2++)
+            memcpy(ws + ((j0 * k1 + j1) * k2 + j2) * es,
+                   hs + (((k0 - 1 - j0) * k1 + (k1 - 1 - j1)) * k2 + (k2 - 1 - j2)) * es, es);
+    }
+  }
+}
+
+static int is_7smooth(size_t m) {
+  static const size_t primes[4] = {2, 3, 5, 7};
+  for (int i = 0; i < 4; i++)
+    while (m % primes[i] == 0) m /= primes[i];
+  return m == 1;
+}
+
+size_t fconv_fft_size(size_t n) {
+  if (n <= 1) return 1;
+  for (size_t m = n; m >= n; m++)
+    if (is_7smooth(m)) return m;
+  return 0;
+}
+
+size_t fconv_fft_size_even(size_t n) {
+  if (n <= 2) return 2;
+  for (size_t m = n + (n & 1); m >= n; m += 2)
+    if (is_7smooth(m)) return m;
+  return 0;
+}

@@ -1,0 +1,123 @@
+/* util.c — logging, aligned allocation (with a fault-injection hook for tests), threads, clock. */
+#include "fconv_internal.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* ---- logging: only under FCONV_DEBUG ------------------------------------------------------ */
+
+int fconv_debug_enabled(void) {
+  static atomic_int cached = -1;
+  int v = atomic_load_explicit(&cached, memory_order_relaxed);
+  if (v < 0) {
+    const char *e = getenv("FCONV_DEBUG");
+    v = (e && *e && strcmp(e, "0") != 0) ? 1 : 0;
+    atomic_store_explicit(&cached, v, memory_order_relaxed);
+  }
+  return v;
+}
+
+void fconv_log(const char *file, int line, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "fconv %s:%d: ", file, line);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+/* ---- memory ------------------------------------------------------------------------------ */
+
+/* FCONV_FAIL_ALLOC_AFTER=N: allocation number N+1 (and later ones) fail. Read on every call so
+ * tests can set and unset it between calls. */
+static atomic_long fconv_alloc_counter;
+
+static int fconv_alloc_should_fail(void) {
+  const char *e = getenv("FCONV_FAIL_ALLOC_AFTER");
+  if (!e || !*e) return 0;
+  long limit = strtol(e, NULL, 10);
+  long n = atomic_fetch_add(&fconv_alloc_counter, 1);
+  return n >= limit;
+}
+
+/* Reset by tests through the environment: a change of the variable's value resets the count. */
+static void fconv_alloc_reset_if_changed(void) {
+  static char last[32];
+  static atomic_flag lock = ATOMIC_FLAG_INIT;
+  const char *e = getenv("FCONV_FAIL_ALLOC_AFTER");
+  if (!e) e = "";
+  while (atomic_flag_test_and_set(&lock)) {}
+  if (strncmp(last, e, sizeof last - 1) != 0) {
+    strncpy(last, e, sizeof last - 1);
+    atomic_store(&fconv_alloc_counter, 0);
+  }
+  atomic_flag_clear(&lock);
+}
+
+void *fconv_malloc(size_t bytes) {
+  fconv_alloc_reset_if_changed();
+  if (fconv_alloc_should_fail()) return NULL;
+  if (bytes == 0) bytes = 1;
+  size_t rounded;
+  if (fconv_add_ovf(bytes, 63, &rounded)) return NULL;
+  rounded &= ~(size_t)63;
+  void *p = NULL;
+  if (posix_memalign(&p, 64, rounded) != 0) return NULL;
+  return p;
+}
+
+void *fconv_calloc(size_t bytes) {
+  void *p = fconv_malloc(bytes);
+  if (p) memset(p, 0, bytes);
+  return p;
+}
+
+void fconv_free(void *p) { free(p); }
+
+/* ---- threads ----------------------------------------------------------------------------- */
+
+int fconv_cpu_count(void) {
+#ifdef _OPENMP
+  int n = omp_get_num_procs();
+#else
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
+  return n >= 1 ? (int)n : 1;
+}
+
+void fconv_parallel_for(size_t n, size_t grain, int threads, fconv_range_fn fn, void *ctx) {
+  if (n == 0) return;
+  if (grain == 0) grain = 1;
+  size_t max_chunks = (n + grain - 1) / grain;
+  int t = threads < 1 ? 1 : threads;
+  if ((size_t)t > max_chunks) t = (int)max_chunks;
+  if (t <= 1) {
+    fn(ctx, 0, n, 0);
+    return;
+  }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(t)
+  {
+    int tid = omp_get_thread_num();
+    int nt = omp_get_num_threads();
+    size_t b = n * (size_t)tid / (size_t)nt, e = n * (size_t)(tid + 1) / (size_t)nt;
+    if (b < e) fn(ctx, b, e, tid);
+  }
+#else
+  fn(ctx, 0, n, 0);
+#endif
+}
+
+double fconv_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
