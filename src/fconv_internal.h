@@ -20,6 +20,13 @@ extern "C" {
 
 #define FCONV_HIDDEN __attribute__((visibility("hidden")))
 
+/* Functions shared by host code and CUDA device code (and the CUDA emulator used in tests). */
+#if defined(__CUDACC__)
+#define FCONV_HD __host__ __device__
+#else
+#define FCONV_HD
+#endif
+
 /* ---- errors and logging ------------------------------------------------------------------ */
 
 /* Debug logging: printed to stderr only when the environment variable FCONV_DEBUG is set to a
@@ -98,17 +105,17 @@ typedef struct fconv_problem {
 } fconv_problem;
 
 /* Pairing (rule 7): which signal and which kernel make output i. */
-static inline size_t fconv_signal_of(const fconv_problem *p, size_t i) {
+FCONV_HD static inline size_t fconv_signal_of(const fconv_problem *p, size_t i) {
   return p->batch == 1 ? 0 : i;
 }
-static inline size_t fconv_kernel_of(const fconv_problem *p, size_t i) {
+FCONV_HD static inline size_t fconv_kernel_of(const fconv_problem *p, size_t i) {
   return p->kernel_batch == 1 ? 0 : i;
 }
 
 /* Boundary index map (rule 3): the signal index that extended position i (relative to the
  * signal's first sample, i.e. i = e - p0 for window coordinate e) reads, or -1 for a zero.
  * Repeats as often as needed when the padding is longer than the signal. */
-static inline ptrdiff_t fconv_bmap(ptrdiff_t i, size_t n_, fconv_boundary b) {
+FCONV_HD static inline ptrdiff_t fconv_bmap(ptrdiff_t i, size_t n_, fconv_boundary b) {
   const ptrdiff_t n = (ptrdiff_t)n_;
   if (i >= 0 && i < n) return i;
   switch (b) {
