@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# deps.sh — install the Debian packages fconv needs, only those missing. Safe to run repeatedly.
+#   FCONV_DEPS=build   compiler, CMake, pkg-config, FFTW3, GoogleTest (default)
+#   FCONV_DEPS=bench   the above plus the peers: NumPy, SciPy, OpenCV, Matplotlib
+set -euo pipefail
+
+fconv_install_deps() {
+  local want=(cmake g++ make pkg-config libfftw3-dev libgtest-dev)
+  if [ "${1:-build}" = bench ]; then
+    want+=(python3 python3-numpy python3-scipy python3-opencv python3-matplotlib)
+  fi
+  local missing=()
+  for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "fconv: installing ${missing[*]}" >&2
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "fconv: need root or sudo to install: ${missing[*]}" >&2; return 1; }
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  fconv_install_deps "${FCONV_DEPS:-build}"
+fi
