@@ -263,6 +263,7 @@ fconv_status fconv_plan_create(fconv_plan **out, const fconv_desc *d) {
   plan->info.rank = p.rank;
   plan->info.swapped = p.swapped;
   plan->info.output_count = p.count;
+  plan->info.threads = plan->info.backend == FCONV_BACKEND_CPU ? p.threads : 0;
   for (int a = 0; a < FCONV_MAX_RANK; a++)
     plan->info.output_shape[a] = a < p.rank ? p.ax[FCONV_MAX_RANK - p.rank + a].out : 1;
   *out = plan;
