@@ -372,6 +372,28 @@ TEST_F(BadInput, KernelElementCountOverflows) {
   expect_invalid(ft::make_desc(3, n, k, FCONV_F32)); // 2^65 elements
 }
 
+TEST_F(BadInput, SignalElementCountOverflowsWithATinyOutput) {
+  // VALID with a one-tap kernel and huge strides: the output is 1x1x1, only the signal's
+  // element count (2^66) overflows.
+  const size_t big = size_t(1) << 22;
+  const size_t n[3] = {big, big, big}, k[3] = {1, 1, 1};
+  fconv_desc d = ft::make_desc(3, n, k, FCONV_F32);
+  d.mode = FCONV_MODE_VALID;
+  d.stride[0] = d.stride[1] = d.stride[2] = big;
+  expect_invalid(d);
+}
+
+TEST_F(BadInput, KernelElementCountOverflowsWithATinyOutput) {
+  // VALID swaps (the kernel is the larger operand); strides make the output 1x1x1, so only the
+  // kernel's element count (2^66) overflows.
+  const size_t big = size_t(1) << 22;
+  const size_t n[3] = {2, 2, 2}, k[3] = {big, big, big};
+  fconv_desc d = ft::make_desc(3, n, k, FCONV_F32);
+  d.mode = FCONV_MODE_VALID;
+  d.stride[0] = d.stride[1] = d.stride[2] = big;
+  expect_invalid(d);
+}
+
 TEST_F(BadInput, SignalByteCountOverflows) {
   const size_t n = kMax / 8, k = 1; // the element count fits, 16 bytes each do not
   expect_invalid(ft::make_desc(1, &n, &k, FCONV_C128));
