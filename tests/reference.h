@@ -1,0 +1,73 @@
+// reference.h — an independent, naive oracle for fconv's semantics (DESIGN.md "Semantics"),
+// written from the design text only: it never reads src/ and never uses fconv_bmap.
+//
+//   1. g = h (CONVOLVE) or flip(conj(h)) on every axis (CORRELATE).
+//   2. P0/P1 per axis: FULL (K-1, K-1), SAME (K/2, (K-1)/2), VALID (0, 0), PAD (pad_before,
+//      pad_after).
+//   3. x is extended by the np.pad algorithm itself (iterated chunk copies, as numpy does it),
+//      axis after axis, so corners come from already-padded data exactly as in np.pad.
+//   4. y[n] = sum_m xe[n + K-1 - m] g[m] (valid convolution), accumulated in long double.
+//   5. Stride s keeps y[0], y[s], ...
+//   6. VALID with K >= N on every axis swaps the operands (convolution commutes; correlate is
+//      convolve with flip(conj(h)), so the swapped signal is flip(conj(h))).
+//   7. max(batch, kernel_batch) outputs, pairing signal i / kernel i, or the single one.
+//
+// Accuracy: reference::error_bound() is the ONE bound every comparison in the suite uses.
+#ifndef FCONV_TESTS_REFERENCE_H
+#define FCONV_TESTS_REFERENCE_H
+
+#include <complex>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "fconv.h"
+
+namespace reference {
+
+using cld = std::complex<long double>;
+
+// Pad one line in place, the way numpy.pad does it for one axis. `line` has the final length;
+// the original samples sit at [left, size - right). ZERO='constant' (0), WRAP='wrap',
+// SYMMETRIC='symmetric', MIRROR='reflect', REPLICATE='edge'.
+void pad_line(std::vector<cld> &line, size_t left, size_t right, fconv_boundary b);
+
+// Extend an array of `rank` axes (C order, extents n) by p0/p1 per axis with boundary b.
+// ext receives the extended extents. Pads axis 0, then 1, then 2, over the whole (partly
+// padded) array, like numpy.pad.
+std::vector<cld> extend(const std::vector<cld> &x, int rank, const size_t *n, const size_t *p0,
+                        const size_t *p1, fconv_boundary b, size_t *ext);
+
+struct Result {
+  int rank = 0;
+  size_t shape[FCONV_MAX_RANK] = {1, 1, 1}; // one output's extents (entries past rank are 1)
+  size_t count = 0;                         // max(batch, kernel_batch)
+  size_t per_output = 0;                    // prod(shape)
+  std::vector<cld> y;                       // count * per_output, back to back
+  std::vector<long double> scale;           // per output: ||xe||_2 * ||g||_2 of its pair
+  double log2_len = 1.0;                    // log2 of the (largest) transform length
+  bool swapped = false;                     // VALID rule 6 applied
+};
+
+// Compute the oracle for d. x holds batch signals, h kernel_batch kernels (as complex; real
+// dtypes have zero imaginary parts). Returns false (with why) when d is not a valid problem
+// for the semantics (crossed VALID, PAD window shorter than the kernel, zero extents, ...).
+bool convolve(const fconv_desc &d, const std::vector<cld> &x, const std::vector<cld> &h,
+              Result *out, std::string *why);
+
+// Machine epsilon of the dtype's real scalar (FLT_EPSILON for F32/C64, DBL_EPSILON otherwise).
+double eps_of(fconv_dtype t);
+
+// The constant C of the accuracy bound (DESIGN.md "Accuracy bound to test against").
+constexpr double kBoundC = 8.0;
+
+// The ONE accuracy bound of the suite, from DESIGN.md:
+//   max |y - reference| <= C * eps(dtype) * log2(fft length) * ||xe||_2 * ||g||_2
+// with C = kBoundC, log2 at least 1, applied per output item with that item's ||xe||*||g||.
+// It covers the direct method too (whose error is at most ~taps * eps * window norm product,
+// in practice ~sqrt(taps) * eps, and the window norm is <= ||xe||).
+double error_bound(fconv_dtype t, long double scale, double log2_len);
+
+} // namespace reference
+
+#endif
