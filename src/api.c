@@ -261,7 +261,6 @@ fconv_status fconv_plan_create(fconv_plan **out, const fconv_desc *d) {
     return st;
   }
   plan->info.rank = p.rank;
-  if (plan->info.backend == FCONV_BACKEND_CPU) plan->info.threads = p.threads; /* resolved */
   plan->info.swapped = p.swapped;
   plan->info.output_count = p.count;
   plan->info.threads = plan->info.backend == FCONV_BACKEND_CPU ? p.threads : 0;
