@@ -203,7 +203,7 @@ TEST_P(PlanInfo, DescribesTheChoiceAndTheShape) {
     size_t shape[FCONV_MAX_RANK];
     ASSERT_EQ(fconv_plan_output_shape(p, shape), FCONV_OK);
     EXPECT_TRUE(info.backend == FCONV_BACKEND_CPU || info.backend == FCONV_BACKEND_CUDA);
-    EXPECT_TRUE(info.method == FCONV_METHOD_DIRECT || info.method == FCONV_METHOD_FFT ||
+    ASSERT_TRUE(info.method == FCONV_METHOD_DIRECT || info.method == FCONV_METHOD_FFT ||
                 info.method == FCONV_METHOD_OVERLAP_SAVE);
     if (mb.method != FCONV_METHOD_AUTO) {
       EXPECT_EQ(info.method, mb.method);
@@ -217,7 +217,8 @@ TEST_P(PlanInfo, DescribesTheChoiceAndTheShape) {
     EXPECT_EQ(info.output_count, std::max(d.batch, d.kernel_batch));
     bool want_swap = false; // rule 6: VALID with a kernel larger on some axis
     for (int a = 0; a < rank; a++)
-      want_swap = want_swap || (d.mode == FCONV_MODE_VALID && d.kernel_shape[a] > d.signal_shape[a]);
+      want_swap = want_swap ||
+                  (d.mode == FCONV_MODE_VALID && d.kernel_shape[a] > d.signal_shape[a]);
     EXPECT_EQ(info.swapped, want_swap ? 1 : 0);
     EXPECT_EQ(info.measured, 0) << "no FCONV_FLAG_MEASURE";
     if (info.backend == FCONV_BACKEND_CPU) {

@@ -66,6 +66,16 @@ protected:
     expect_create_fails(d, FCONV_ERR_INVALID_ARGUMENT);
   }
 
+  // Each value stored into the enum field (from C: see c_probes.c) is rejected.
+  void expect_enum_rejected(ft_enum_field field, std::initializer_list<int> values) {
+    for (int v : values) {
+      fconv_desc d = d_;
+      ft_set_enum_field(&d, field, v);
+      SCOPED_TRACE(v);
+      expect_invalid(d);
+    }
+  }
+
   fconv_plan *make_plan() {
     fconv_plan *p = nullptr;
     EXPECT_EQ(fconv_plan_create(&p, &d_), FCONV_OK);
@@ -73,7 +83,7 @@ protected:
   }
 };
 
-// ---- NULL pointers -----------------------------------------------------------------------------
+// ---- NULL pointers ------------------------------------------------------------------------------
 
 TEST_F(BadInput, CreateWithNullPlanPointer) {
   expect_status(fconv_plan_create(nullptr, &d_), FCONV_ERR_INVALID_ARGUMENT);
@@ -223,7 +233,7 @@ TEST_F(BadInput, DescInitWithNullShapesLeavesZeroExtents) {
   expect_invalid(d);
 }
 
-// ---- rank, extents, batches, strides -----------------------------------------------------------
+// ---- rank, extents, batches, strides ------------------------------------------------------------
 
 TEST_F(BadInput, RankZero) {
   d_.rank = 0;
@@ -286,61 +296,23 @@ TEST_F(BadInput, StrideZero) {
   }
 }
 
-// ---- enums and flags ---------------------------------------------------------------------------
+// ---- enums and flags ----------------------------------------------------------------------------
 
 TEST_F(BadInput, DtypeOutOfRange) {
-  for (int v : {4, 5, -1, 1000, INT_MAX, INT_MIN}) {
-    fconv_desc d = d_;
-    ft_set_enum_field(&d, FT_FIELD_DTYPE, v);
-    SCOPED_TRACE(v);
-    expect_invalid(d);
-  }
+  expect_enum_rejected(FT_FIELD_DTYPE, {4, 5, -1, 1000, INT_MAX, INT_MIN});
 }
 
-TEST_F(BadInput, ModeOutOfRange) {
-  for (int v : {4, -1, 77, INT_MIN}) {
-    fconv_desc d = d_;
-    ft_set_enum_field(&d, FT_FIELD_MODE, v);
-    SCOPED_TRACE(v);
-    expect_invalid(d);
-  }
-}
+TEST_F(BadInput, ModeOutOfRange) { expect_enum_rejected(FT_FIELD_MODE, {4, -1, 77, INT_MIN}); }
 
-TEST_F(BadInput, OpOutOfRange) {
-  for (int v : {2, -1, 1 << 20}) {
-    fconv_desc d = d_;
-    ft_set_enum_field(&d, FT_FIELD_OP, v);
-    SCOPED_TRACE(v);
-    expect_invalid(d);
-  }
-}
+TEST_F(BadInput, OpOutOfRange) { expect_enum_rejected(FT_FIELD_OP, {2, -1, 1 << 20}); }
 
 TEST_F(BadInput, BoundaryOutOfRange) {
-  for (int v : {5, 6, -1, INT_MAX}) {
-    fconv_desc d = d_;
-    ft_set_enum_field(&d, FT_FIELD_BOUNDARY, v);
-    SCOPED_TRACE(v);
-    expect_invalid(d);
-  }
+  expect_enum_rejected(FT_FIELD_BOUNDARY, {5, 6, -1, INT_MAX});
 }
 
-TEST_F(BadInput, MethodOutOfRange) {
-  for (int v : {4, -1, 99}) {
-    fconv_desc d = d_;
-    ft_set_enum_field(&d, FT_FIELD_METHOD, v);
-    SCOPED_TRACE(v);
-    expect_invalid(d);
-  }
-}
+TEST_F(BadInput, MethodOutOfRange) { expect_enum_rejected(FT_FIELD_METHOD, {4, -1, 99}); }
 
-TEST_F(BadInput, BackendOutOfRange) {
-  for (int v : {3, -1, 42}) {
-    fconv_desc d = d_;
-    ft_set_enum_field(&d, FT_FIELD_BACKEND, v);
-    SCOPED_TRACE(v);
-    expect_invalid(d);
-  }
-}
+TEST_F(BadInput, BackendOutOfRange) { expect_enum_rejected(FT_FIELD_BACKEND, {3, -1, 42}); }
 
 TEST_F(BadInput, UnknownFlags) {
   for (unsigned f : {1u << 3, 1u << 7, 1u << 31, ~0u, FCONV_FLAG_MEASURE | (1u << 12)}) {
@@ -360,7 +332,7 @@ TEST_F(BadInput, NegativeThreads) {
   }
 }
 
-// ---- counts that overflow size_t -----------------------------------------------------------------
+// ---- counts that overflow size_t ----------------------------------------------------------------
 
 TEST_F(BadInput, SignalElementCountOverflows) {
   const size_t n[3] = {size_t(1) << 22, size_t(1) << 22, size_t(1) << 22}, k[3] = {1, 1, 1};
@@ -453,7 +425,7 @@ TEST_F(BadInput, OutputCountOverflowsWithFilterBank) {
   expect_invalid(d);
 }
 
-// ---- inconsistent descriptions -------------------------------------------------------------------
+// ---- inconsistent descriptions ------------------------------------------------------------------
 
 TEST_F(BadInput, ValidWithCrossedShapes) {
   const size_t n[2] = {4, 6}, k[2] = {5, 3};
@@ -533,7 +505,7 @@ TEST_F(BadInput, CudaMethodsWithoutDevice) {
   }
 }
 
-// ---- lifecycle -----------------------------------------------------------------------------------
+// ---- lifecycle ----------------------------------------------------------------------------------
 
 TEST_F(BadInput, DestroyNullIsANoOp) {
   fconv_plan_destroy(nullptr);

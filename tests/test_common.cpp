@@ -176,9 +176,9 @@ static std::string axes(const size_t *v, int rank) {
 std::string describe(const fconv_desc &d) {
   std::ostringstream s;
   const int r = d.rank >= 1 && d.rank <= FCONV_MAX_RANK ? d.rank : 0;
-  s << "rank " << d.rank << " " << fconv_dtype_name(d.dtype) << " signal " << axes(d.signal_shape, r)
-    << " kernel " << axes(d.kernel_shape, r) << " batch " << d.batch << " kernel_batch "
-    << d.kernel_batch << " " << mode_name(d.mode) << " " << op_name(d.op) << " "
+  s << "rank " << d.rank << " " << fconv_dtype_name(d.dtype) << " signal "
+    << axes(d.signal_shape, r) << " kernel " << axes(d.kernel_shape, r) << " batch " << d.batch
+    << " kernel_batch " << d.kernel_batch << " " << mode_name(d.mode) << " " << op_name(d.op) << " "
     << boundary_name(d.boundary) << " stride " << axes(d.stride, r);
   if (d.mode == FCONV_MODE_PAD)
     s << " pad " << axes(d.pad_before, r) << "/" << axes(d.pad_after, r);

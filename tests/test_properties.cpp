@@ -73,13 +73,33 @@ void random_problem(std::mt19937_64 &g, fconv_desc &d) {
   }
 }
 
+// Random extents: every axis of n in [nlo, nhi], of k in [klo, khi].
+void random_extents(std::mt19937_64 &g, size_t n[3], size_t nlo, size_t nhi, size_t k[3],
+                    size_t klo, size_t khi) {
+  for (int a = 0; a < 3; a++) {
+    n[a] = ft::uniform(g, nlo, nhi);
+    k[a] = ft::uniform(g, klo, khi);
+  }
+}
+
+// A random signal and kernel array for d.
+struct Operands {
+  Array x, h;
+};
+Operands random_operands(const fconv_desc &d, std::mt19937_64 &g) {
+  Operands o{Array(d.dtype, ft::signal_elems(d)), Array(d.dtype, ft::kernel_elems(d))};
+  o.x.fill_random(g);
+  o.h.fill_random(g);
+  return o;
+}
+
 TEST_P(Properties, Linearity) {
   std::mt19937_64 g = ft::rng();
   for (fconv_dtype t : ft::kAllDtypes)
     for (int rep = 0; rep < 6; rep++) {
       const int rank = (int)ft::uniform(g, 1, 3);
-      const size_t n[3] = {ft::uniform(g, 4, 9), ft::uniform(g, 4, 9), ft::uniform(g, 4, 9)};
-      const size_t k[3] = {ft::uniform(g, 1, 4), ft::uniform(g, 1, 4), ft::uniform(g, 1, 4)};
+      size_t n[3], k[3];
+      random_extents(g, n, 4, 9, k, 1, 4);
       fconv_desc d = desc(rank, n, k, t);
       random_problem(g, d);
       SCOPED_TRACE(ft::describe(d));
@@ -113,8 +133,8 @@ TEST_P(Properties, ImpulseResponseIsTheKernel) {
   for (fconv_dtype t : ft::kAllDtypes)
     for (int rank = 1; rank <= 3; rank++)
       for (int op = 0; op < 2; op++) {
-        const size_t n[3] = {ft::uniform(g, 1, 6), ft::uniform(g, 1, 6), ft::uniform(g, 1, 6)};
-        const size_t k[3] = {ft::uniform(g, 1, 5), ft::uniform(g, 1, 5), ft::uniform(g, 1, 5)};
+        size_t n[3], k[3];
+        random_extents(g, n, 1, 6, k, 1, 5);
         fconv_desc d = desc(rank, n, k, t); // FULL, ZERO
         d.op = (fconv_op)op;
         SCOPED_TRACE(ft::describe(d));
@@ -153,8 +173,8 @@ TEST_P(Properties, ShiftEquivarianceWithWrap) {
   for (fconv_dtype t : ft::kAllDtypes)
     for (int rep = 0; rep < 6; rep++) {
       const int rank = (int)ft::uniform(g, 1, 3);
-      const size_t n[3] = {ft::uniform(g, 1, 9), ft::uniform(g, 1, 7), ft::uniform(g, 1, 7)};
-      const size_t k[3] = {ft::uniform(g, 1, 9), ft::uniform(g, 1, 5), ft::uniform(g, 1, 5)};
+      size_t n[3], k[3];
+      random_extents(g, n, 1, 7, k, 1, 5);
       fconv_desc d = desc(rank, n, k, t);
       d.boundary = FCONV_BOUNDARY_WRAP;
       d.op = (fconv_op)ft::uniform(g, 0, 1);
@@ -178,9 +198,8 @@ TEST_P(Properties, ShiftEquivarianceWithWrap) {
                     v.get((i0 * N[1] + i1) * N[2] + i2));
         return r;
       };
-      Array x(t, ft::signal_elems(d)), h(t, ft::kernel_elems(d));
-      x.fill_random(g);
-      h.fill_random(g);
+      Operands o = random_operands(d, g);
+      Array &x = o.x, &h = o.h;
       const Array xs = shifted(x);
       const Array y = run(d, x, h), ys = run(d, xs, h);
       ASSERT_EQ(y.size(), x.size()) << "output not as long as the signal";
@@ -192,13 +211,12 @@ TEST_P(Properties, FullConvolutionCommutes) {
   std::mt19937_64 g = ft::rng();
   for (fconv_dtype t : ft::kAllDtypes)
     for (int rank = 1; rank <= 3; rank++) {
-      const size_t n[3] = {ft::uniform(g, 1, 8), ft::uniform(g, 1, 6), ft::uniform(g, 1, 6)};
-      const size_t k[3] = {ft::uniform(g, 1, 8), ft::uniform(g, 1, 6), ft::uniform(g, 1, 6)};
+      size_t n[3], k[3];
+      random_extents(g, n, 1, 6, k, 1, 6);
       const fconv_desc d = desc(rank, n, k, t), e = desc(rank, k, n, t);
       SCOPED_TRACE(ft::describe(d));
-      Array x(t, ft::signal_elems(d)), h(t, ft::kernel_elems(d));
-      x.fill_random(g);
-      h.fill_random(g);
+      Operands o = random_operands(d, g);
+      Array &x = o.x, &h = o.h;
       EXPECT_TRUE(ft::outputs_agree(run(d, x, h), run(e, h, x), ft::reference_of(d, x, h)));
     }
 }
@@ -208,8 +226,8 @@ TEST_P(Properties, CorrelateIsConvolveWithFlippedConjugate) {
   for (fconv_dtype t : ft::kAllDtypes)
     for (int rep = 0; rep < 8; rep++) {
       const int rank = (int)ft::uniform(g, 1, 3);
-      const size_t n[3] = {ft::uniform(g, 1, 9), ft::uniform(g, 1, 6), ft::uniform(g, 1, 6)};
-      const size_t k[3] = {ft::uniform(g, 1, 9), ft::uniform(g, 1, 6), ft::uniform(g, 1, 6)};
+      size_t n[3], k[3];
+      random_extents(g, n, 1, 6, k, 1, 6);
       fconv_desc d = desc(rank, n, k, t);
       random_problem(g, d);
       if (d.mode == FCONV_MODE_VALID) { // keep VALID legal: K <= N or K >= N on every axis
@@ -230,7 +248,8 @@ TEST_P(Properties, CorrelateIsConvolveWithFlippedConjugate) {
         for (size_t i1 = 0; i1 < K[1]; i1++)
           for (size_t i2 = 0; i2 < K[2]; i2++)
             hf.set((i0 * K[1] + i1) * K[2] + i2,
-                   std::conj(h.get(((K[0] - 1 - i0) * K[1] + K[1] - 1 - i1) * K[2] + K[2] - 1 - i2)));
+                   std::conj(h.get(((K[0] - 1 - i0) * K[1] + K[1] - 1 - i1) * K[2] + K[2] - 1 -
+                                   i2)));
       EXPECT_TRUE(ft::outputs_agree(run(d, x, h), run(c, x, hf), ft::reference_of(d, x, h)));
     }
 }
@@ -240,15 +259,14 @@ TEST_P(Properties, SetKernelThenExecuteNullEqualsExecuteWithKernel) {
   for (fconv_dtype t : ft::kAllDtypes)
     for (int rep = 0; rep < 6; rep++) {
       const int rank = (int)ft::uniform(g, 1, 3);
-      const size_t n[3] = {ft::uniform(g, 3, 9), ft::uniform(g, 3, 7), ft::uniform(g, 3, 7)};
-      const size_t k[3] = {ft::uniform(g, 1, 3), ft::uniform(g, 1, 3), ft::uniform(g, 1, 3)};
+      size_t n[3], k[3];
+      random_extents(g, n, 3, 7, k, 1, 3);
       fconv_desc d = desc(rank, n, k, t);
       random_problem(g, d);
       if (ft::coin(g)) d.kernel_batch = 3;
       SCOPED_TRACE(ft::describe(d));
-      Array x(t, ft::signal_elems(d)), h(t, ft::kernel_elems(d));
-      x.fill_random(g);
-      h.fill_random(g);
+      Operands o = random_operands(d, g);
+      Array &x = o.x, &h = o.h;
       const reference::Result ref = ft::reference_of(d, x, h);
       Array y1(t, ref.y.size()), y2(t, ref.y.size());
       fconv_plan *p = nullptr;
@@ -294,8 +312,8 @@ TEST_P(Properties, BatchesEqualSeparateRuns) {
   for (fconv_dtype t : ft::kAllDtypes)
     for (int kind = 0; kind < 3; kind++) { // filter bank, shared kernel, paired
       const int rank = (int)ft::uniform(g, 1, 3);
-      const size_t n[3] = {ft::uniform(g, 2, 7), ft::uniform(g, 2, 6), ft::uniform(g, 2, 6)};
-      const size_t k[3] = {ft::uniform(g, 1, 4), ft::uniform(g, 1, 3), ft::uniform(g, 1, 3)};
+      size_t n[3], k[3];
+      random_extents(g, n, 2, 6, k, 1, 3);
       fconv_desc one = desc(rank, n, k, t);
       random_problem(g, one);
       fconv_desc d = one;
@@ -304,9 +322,8 @@ TEST_P(Properties, BatchesEqualSeparateRuns) {
       if (kind == 1) d.batch = B;
       if (kind == 2) d.batch = d.kernel_batch = B;
       SCOPED_TRACE(ft::describe(d));
-      Array x(t, ft::signal_elems(d)), h(t, ft::kernel_elems(d));
-      x.fill_random(g);
-      h.fill_random(g);
+      Operands o = random_operands(d, g);
+      Array &x = o.x, &h = o.h;
       const reference::Result ref = ft::reference_of(d, x, h);
       ASSERT_EQ(ref.count, B);
       const Array y = run(d, x, h);
@@ -332,9 +349,8 @@ TEST_P(Properties, ThreadCountDoesNotChangeTheResult) {
     d.batch = 2;
     d.threads = 1;
     SCOPED_TRACE(ft::describe(d));
-    Array x(t, ft::signal_elems(d)), h(t, ft::kernel_elems(d));
-    x.fill_random(g);
-    h.fill_random(g);
+    Operands o = random_operands(d, g);
+    Array &x = o.x, &h = o.h;
     const reference::Result ref = ft::reference_of(d, x, h);
     const Array y1 = run(d, x, h);
     EXPECT_TRUE(ft::matches_reference(y1, ref));
