@@ -174,8 +174,8 @@ static inline int fconv_add_ovf(size_t a, size_t b, size_t *r) {
 /* ---- memory ------------------------------------------------------------------------------ */
 
 /* 64-byte aligned host allocation; NULL on failure or bytes == 0 overflow. Free with fconv_free.
- * fconv_calloc zeroes. The env var FCONV_FAIL_ALLOC_AFTER=N (tests only) makes the N+1-th
- * allocation of the process fail, to test out-of-memory paths. */
+ * fconv_calloc zeroes. The env var FCONV_FAIL_ALLOC_AFTER=N (tests only) makes allocation N+1
+ * and later ones fail (only N+1 with FCONV_FAIL_ALLOC_ONLY=1), to test out-of-memory paths. */
 FCONV_HIDDEN void *fconv_malloc(size_t bytes);
 FCONV_HIDDEN void *fconv_calloc(size_t bytes);
 FCONV_HIDDEN void fconv_free(void *p);

@@ -36,8 +36,9 @@ void fconv_log(const char *file, int line, const char *fmt, ...) {
 
 /* ---- memory ------------------------------------------------------------------------------ */
 
-/* FCONV_FAIL_ALLOC_AFTER=N: allocation number N+1 (and later ones) fail. Read on every call so
- * tests can set and unset it between calls. */
+/* FCONV_FAIL_ALLOC_AFTER=N: allocation number N+1 and every later one fail; with
+ * FCONV_FAIL_ALLOC_ONLY=1 as well, only allocation N+1 fails (so an ignored failure followed by
+ * further allocations is caught). Read on every call so tests can change them between calls. */
 static atomic_long fconv_alloc_counter;
 
 static int fconv_alloc_should_fail(void) {
@@ -45,6 +46,8 @@ static int fconv_alloc_should_fail(void) {
   if (!e || !*e) return 0;
   long limit = strtol(e, NULL, 10);
   long n = atomic_fetch_add(&fconv_alloc_counter, 1);
+  const char *only = getenv("FCONV_FAIL_ALLOC_ONLY");
+  if (only && *only && strcmp(only, "0") != 0) return n == limit;
   return n >= limit;
 }
 

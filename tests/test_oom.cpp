@@ -5,7 +5,8 @@
 // create leaves *plan NULL, the plan stays destroyable, the output is untouched or fully
 // written, and nothing leaks (the AddressSanitizer/LeakSanitizer build proves that part).
 // It also proves that execute itself does not allocate: once create and set_kernel succeed
-// under a limit, execute must succeed under the same limit.
+// under a limit, execute must succeed under the same limit. A second sweep fails only allocation
+// N+1 (FCONV_FAIL_ALLOC_ONLY=1), so an ignored failure with allocations after it is caught.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -19,6 +20,7 @@ using ft::Array;
 using ft::MethodBackend;
 
 const char kVar[] = "FCONV_FAIL_ALLOC_AFTER";
+const char kOnlyVar[] = "FCONV_FAIL_ALLOC_ONLY";
 
 // Let the library observe an unset variable (so that the next value, even the same N as last
 // time, is a change and resets its counter).
@@ -36,7 +38,10 @@ void fail_alloc_after(long n) {
 }
 
 struct EnvGuard {
-  ~EnvGuard() { library_sees_unset(); }
+  ~EnvGuard() {
+    unsetenv(kOnlyVar);
+    library_sees_unset();
+  }
 };
 
 enum Way { kSetKernel, kExecuteKernel, kConvolve };
@@ -146,6 +151,38 @@ TEST_P(OutOfMemory, EveryAllocationFailureIsReportedAndLeakFree) {
     ASSERT_TRUE(done) << "never succeeded, up to N=" << n;
     EXPECT_TRUE(ft::matches_reference(y, ref)) << "result after the sweep";
     EXPECT_GT(failures, 0) << "the hook never made an allocation fail (is it still wired?)";
+
+    // Second sweep: only allocation N+1 fails, the later ones succeed. A failure the library
+    // ignored would now be followed by work on a NULL buffer: every call must either report
+    // FCONV_ERR_OUT_OF_MEMORY cleanly or succeed with the exact result.
+    setenv(kOnlyVar, "1", 1);
+    for (long m = 0; m < failures; m++) {
+      fail_alloc_after(m);
+      y.fill_pattern(0x5A);
+      fconv_status st;
+      if (c.way == kConvolve) {
+        st = fconv_convolve(&d, x.data(), h.data(), y.data());
+      } else {
+        fconv_plan *p = nullptr;
+        st = fconv_plan_create(&p, &d);
+        if (st == FCONV_OK && c.way == kSetKernel) st = fconv_plan_set_kernel(p, h.data());
+        if (st == FCONV_OK)
+          st = fconv_execute(p, x.data(), c.way == kSetKernel ? nullptr : h.data(), y.data());
+        fconv_plan_destroy(p);
+      }
+      if (st == FCONV_OK) {
+        EXPECT_TRUE(ft::matches_reference(y, ref)) << "only N=" << m << ": wrong result";
+      } else {
+        EXPECT_EQ(st, FCONV_ERR_OUT_OF_MEMORY) << "only N=" << m << ": "
+                                               << fconv_status_string(st);
+        EXPECT_TRUE(y.all_bytes(0x5A) || ft::matches_reference(y, ref))
+            << "only N=" << m << ": a failed call left the output half-written";
+      }
+      EXPECT_TRUE(y.guards_intact());
+      if (::testing::Test::HasFailure()) break;
+    }
+    unsetenv(kOnlyVar);
+    library_sees_unset();
     std::cout << "[   info   ] " << c.what << ": " << failures << " failing allocation points\n";
   }
 }
