@@ -112,10 +112,15 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
     fill(ker, p->kernel_batch * p->ker_elems * scal, dbl);
     double best_t = INFINITY;
     void *best_state = NULL;
+    fconv_status first_err = FCONV_OK;
     for (size_t i = 0; i < nall; i++) {
       if (all[i].seconds > 20.0 * all[best].seconds + 1e-3) continue;
       void *st = NULL;
-      if (all[i].path->create(p, &st) != FCONV_OK) continue;
+      fconv_status cst = all[i].path->create(p, &st);
+      if (cst != FCONV_OK) {
+        if (first_err == FCONV_OK) first_err = cst;
+        continue;
+      }
       fconv_candidate c = {all[i].path, st, all[i].seconds};
       double t = measure(p, &c, sig, ker, out);
       if (t >= 0.0) {
@@ -132,7 +137,8 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
       }
     }
     fconv_free(sig); fconv_free(ker); fconv_free(out);
-    FCONV_RETURN_IF(!best_state, FCONV_ERR_INTERNAL, "no candidate could be measured");
+    FCONV_RETURN_IF(!best_state, first_err != FCONV_OK ? first_err : FCONV_ERR_INTERNAL,
+                    "no candidate could be created and measured");
     all[best].state = best_state;
     info->measured = 1;
     why = "measured";
