@@ -169,8 +169,10 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
 void fconv_dispatch_refine(fconv_candidate cand[FCONV_MAX_CANDIDATES], int ncand,
                            const void *kernel, fconv_plan_info *info) {
   if (ncand < 2) {
-    if (ncand == 1 && cand[0].path->refine)
-      cand[0].seconds = cand[0].path->refine(cand[0].state, kernel);
+    if (ncand == 1 && cand[0].path->refine) {
+      double s = cand[0].path->refine(cand[0].state, kernel);
+      if (s >= 0.0) cand[0].seconds = info->estimated_seconds = s;
+    }
     return;
   }
   int best = 0;
