@@ -3,3 +3,8 @@ target_sources(fconv PRIVATE
   src/cpu/direct.c
   src/cpu/fft.c
   src/cpu/overlap_save.c)
+
+# ---- FFT and overlap-save paths: the shared FFTW engine and planner helpers ------------------
+target_sources(fconv PRIVATE
+  src/cpu/fftconv.c
+  src/cpu/fftw_util.c)

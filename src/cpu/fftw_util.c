@@ -1,0 +1,144 @@
+/* fftw_util.c — FFTW planner serialisation, planner effort, float/double plan wrappers. */
+#include "fftw_util.h"
+
+#include <fftw3.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the library-wide planner mutex ---------------------------------------------------------
+ * FFTW's planner (and destroy_plan, and the global nthreads setting) is not thread-safe; only
+ * fftw_execute* is. Every planner call of fconv goes through here. */
+static pthread_mutex_t fconv_fftw_mutex = PTHREAD_MUTEX_INITIALIZER;
+static int fconv_fftw_threads_ready; /* guarded by the mutex */
+
+void fconv_fftw_lock(void) { pthread_mutex_lock(&fconv_fftw_mutex); }
+void fconv_fftw_unlock(void) { pthread_mutex_unlock(&fconv_fftw_mutex); }
+
+/* Called with the mutex held. */
+static void threads_init_locked(void) {
+  if (fconv_fftw_threads_ready) return;
+  fftwf_init_threads();
+  fftw_init_threads();
+  fconv_fftw_threads_ready = 1;
+}
+
+/* ---- planner effort -------------------------------------------------------------------------
+ * FFTW_MEASURE plans run 1.3-2x faster than FFTW_ESTIMATE ones here, but MEASURE planning
+ * times every candidate algorithm on the real sizes and takes seconds for big transforms
+ * (measured on the 2-core development machine: 1-D r2c+c2r of 2^17 points 2-13 s, of 2^20
+ * points 9-40 s; 2-D 2048^2 about 2 s; 3-D 128^3 about 0.6 s; batches of small 1-D blocks
+ * of 2^16-2^18 points in all 0.5-6 s). 1-D planning is far more expensive per point than
+ * multi-dimensional planning, so the limits differ by rank:
+ *   FFTW_MEASURE when howmany * prod(n) <= 2^18 points (1-D) or 2^23 points (2-D, 3-D),
+ *   FFTW_ESTIMATE above.
+ * Wisdom is kept for the life of the process, so a second plan of the same shape plans in
+ * milliseconds. The cost model charges ESTIMATE plans their measured slowdown
+ * (calibration.h: FCONV_CAL_ESTIMATE_PENALTY), so overlap-save with MEASURE-planned blocks is
+ * preferred where it wins. The environment variable FCONV_FFTW_PLANNER=estimate|measure|patient
+ * forces one effort for every plan. */
+#define FCONV_MEASURE_MAX_1D ((size_t)1 << 18)
+#define FCONV_MEASURE_MAX_ND ((size_t)1 << 23)
+
+static int effort_override(void) { /* -1: none, else the flag */
+  const char *e = getenv("FCONV_FFTW_PLANNER");
+  if (!e || !*e) return -1;
+  if (!strcmp(e, "estimate")) return (int)FFTW_ESTIMATE;
+  if (!strcmp(e, "measure")) return (int)FFTW_MEASURE;
+  if (!strcmp(e, "patient")) return (int)FFTW_PATIENT;
+  return -1;
+}
+
+unsigned fconv_fftw_effort(size_t points, int rank) {
+  int o = effort_override();
+  if (o >= 0) return (unsigned)o;
+  size_t lim = rank <= 1 ? FCONV_MEASURE_MAX_1D : FCONV_MEASURE_MAX_ND;
+  return points <= lim ? FFTW_MEASURE : FFTW_ESTIMATE;
+}
+
+int fconv_fftw_is_estimate(size_t points, int rank) {
+  return fconv_fftw_effort(points, rank) == FFTW_ESTIMATE;
+}
+
+/* ---- plans ----------------------------------------------------------------------------------- */
+
+fconv_status fconv_fftw_make(fconv_fftw_plan *pl, const fconv_fftw_geom *g, fconv_fftw_dir dir,
+                             int howmany, void *buf, int nthreads) {
+  memset(pl, 0, sizeof *pl);
+  size_t points = (size_t)howmany;
+  for (int i = 0; i < g->rank; i++) points *= (size_t)g->n[i];
+  const unsigned flags = fconv_fftw_effort(points, g->rank);
+  /* Distances between slots: in scalars for the real side, in complex elements otherwise. */
+  const int rdist = (int)g->slot, cdist = g->cplx ? (int)(g->slot / 2) : (int)(g->slot / 2);
+  void *plan = NULL;
+  fconv_fftw_lock();
+  threads_init_locked();
+  if (g->dbl) {
+    fftw_plan_with_nthreads(nthreads < 1 ? 1 : nthreads);
+    double *r = (double *)buf;
+    fftw_complex *c = (fftw_complex *)buf;
+    if (g->cplx)
+      plan = fftw_plan_many_dft(g->rank, g->n, howmany, c, g->cembed, 1, cdist, c, g->cembed, 1,
+                                cdist, dir == FCONV_FFTW_FORWARD ? FFTW_FORWARD : FFTW_BACKWARD,
+                                flags);
+    else if (dir == FCONV_FFTW_FORWARD)
+      plan = fftw_plan_many_dft_r2c(g->rank, g->n, howmany, r, g->rembed, 1, rdist, c, g->cembed,
+                                    1, cdist, flags);
+    else
+      plan = fftw_plan_many_dft_c2r(g->rank, g->n, howmany, c, g->cembed, 1, cdist, r, g->rembed,
+                                    1, rdist, flags);
+  } else {
+    fftwf_plan_with_nthreads(nthreads < 1 ? 1 : nthreads);
+    float *r = (float *)buf;
+    fftwf_complex *c = (fftwf_complex *)buf;
+    if (g->cplx)
+      plan = fftwf_plan_many_dft(g->rank, g->n, howmany, c, g->cembed, 1, cdist, c, g->cembed, 1,
+                                 cdist, dir == FCONV_FFTW_FORWARD ? FFTW_FORWARD : FFTW_BACKWARD,
+                                 flags);
+    else if (dir == FCONV_FFTW_FORWARD)
+      plan = fftwf_plan_many_dft_r2c(g->rank, g->n, howmany, r, g->rembed, 1, rdist, c,
+                                     g->cembed, 1, cdist, flags);
+    else
+      plan = fftwf_plan_many_dft_c2r(g->rank, g->n, howmany, c, g->cembed, 1, cdist, r,
+                                     g->rembed, 1, rdist, flags);
+  }
+  fconv_fftw_unlock();
+  FCONV_RETURN_IF(!plan, FCONV_ERR_FFT, "FFTW returned no plan");
+  pl->plan = plan;
+  pl->dbl = g->dbl;
+  pl->cplx = g->cplx;
+  pl->dir = dir;
+  pl->howmany = howmany;
+  return FCONV_OK;
+}
+
+void fconv_fftw_exec(const fconv_fftw_plan *pl, void *buf) {
+  if (pl->dbl) {
+    fftw_plan p = (fftw_plan)pl->plan;
+    if (pl->cplx)
+      fftw_execute_dft(p, (fftw_complex *)buf, (fftw_complex *)buf);
+    else if (pl->dir == FCONV_FFTW_FORWARD)
+      fftw_execute_dft_r2c(p, (double *)buf, (fftw_complex *)buf);
+    else
+      fftw_execute_dft_c2r(p, (fftw_complex *)buf, (double *)buf);
+  } else {
+    fftwf_plan p = (fftwf_plan)pl->plan;
+    if (pl->cplx)
+      fftwf_execute_dft(p, (fftwf_complex *)buf, (fftwf_complex *)buf);
+    else if (pl->dir == FCONV_FFTW_FORWARD)
+      fftwf_execute_dft_r2c(p, (float *)buf, (fftwf_complex *)buf);
+    else
+      fftwf_execute_dft_c2r(p, (fftwf_complex *)buf, (float *)buf);
+  }
+}
+
+void fconv_fftw_destroy(fconv_fftw_plan *pl) {
+  if (!pl->plan) return;
+  fconv_fftw_lock();
+  if (pl->dbl)
+    fftw_destroy_plan((fftw_plan)pl->plan);
+  else
+    fftwf_destroy_plan((fftwf_plan)pl->plan);
+  fconv_fftw_unlock();
+  pl->plan = NULL;
+}
