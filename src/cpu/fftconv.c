@@ -334,7 +334,8 @@ static fconv_status get_plan(fconv_fc *fc, fconv_fftw_dir dir, size_t howmany, i
   FCONV_RETURN_IF(fc->nplans >= FC_MAX_PLANS, FCONV_ERR_INTERNAL, "plan cache full");
   FCONV_RETURN_IF(howmany > (size_t)INT_MAX, FCONV_ERR_UNSUPPORTED, "howmany beyond FFTW's int");
   fc_plan_entry *e = &fc->plans[fc->nplans];
-  FCONV_FORWARD(fconv_fftw_make(&e->plan, &fc->fg, dir, (int)howmany, buf, nthreads));
+  FCONV_FORWARD(fconv_fftw_make(&e->plan, &fc->fg, dir, (int)howmany, buf, nthreads,
+                                (fc->p.flags & FCONV_FLAG_MEASURE) != 0));
   e->dir = dir;
   e->howmany = (int)howmany;
   e->nthreads = nthreads;
@@ -963,4 +964,49 @@ double fconv_fc_refine(void *state, const void *h) {
     if (integer && sum <= int_max) return INFINITY;
   }
   return fconv_fc_model(p, &fc->g);
+}
+
+/* ---- measurement hook (tools only) ----------------------------------------------------------- */
+
+/* Run only the FFTW executes one execute() would make (same plans, chunks, workers, buffers),
+ * reps times; wall seconds of the fastest rep. Used by tools/fconv_fft_timing.c to compare the
+ * path with its own transforms. Call after one execute so the buffers hold ordinary data. */
+typedef struct {
+  fconv_fc *fc;
+} fc_tonly_ctx;
+
+static void tonly_items(void *vctx, size_t begin, size_t end, int tid) {
+  const fc_tonly_ctx *c = (const fc_tonly_ctx *)vctx;
+  fconv_fc *fc = c->fc;
+  const fc_sched *s = &fc->s;
+  for (size_t it = begin; it < end; it++) {
+    if (!s->fb) {
+      const size_t u0 = it * s->h, m = u0 + s->h <= s->nunits ? s->h : s->nunits - u0;
+      fconv_fftw_exec(find_plan(fc, FCONV_FFTW_FORWARD, m), fc->wbuf[tid]);
+      fconv_fftw_exec(find_plan(fc, FCONV_FFTW_BACKWARD, m), fc->wbuf[tid]);
+    } else {
+      const size_t kb = fc->p.kernel_batch, bc = it / s->ksplit, r = it % s->ksplit;
+      const size_t a0 = bc * s->h, cs = a0 + s->h <= s->nact ? s->h : s->nact - a0;
+      fconv_fftw_exec(find_plan(fc, FCONV_FFTW_FORWARD, cs), fc->wbuf[tid]);
+      const size_t q_lo = r * kb / s->ksplit, q_hi = (r + 1) * kb / s->ksplit;
+      for (size_t q0 = q_lo; q0 < q_hi; q0 += s->kq) {
+        const size_t qn = q0 + s->kq <= q_hi ? s->kq : q_hi - q0;
+        fconv_fftw_exec(find_plan(fc, FCONV_FFTW_BACKWARD, cs * qn), fc->pbuf[tid]);
+      }
+    }
+  }
+}
+
+double fconv_fc_transform_seconds(void *state, int reps) {
+  fconv_fc *fc = (fconv_fc *)state;
+  if (fc->s.nact == 0) return 0.0;
+  fc_tonly_ctx c = {fc};
+  double best = INFINITY;
+  for (int r = 0; r < reps; r++) {
+    double t0 = fconv_now();
+    fconv_parallel_for(fc->s.nitems, 1, fc->s.nw, tonly_items, &c);
+    double t = fconv_now() - t0;
+    if (t < best) best = t;
+  }
+  return best;
 }

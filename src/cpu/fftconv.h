@@ -66,6 +66,9 @@ FCONV_HIDDEN void fconv_fc_describe(const void *state, fconv_plan_info *info);
  * fconv_fc_refine), else the model's seconds. */
 FCONV_HIDDEN double fconv_fc_refine(void *state, const void *h);
 
+/* Tools only: wall seconds (best of reps) of just the FFTW executes one execute makes. */
+FCONV_HIDDEN double fconv_fc_transform_seconds(void *state, int reps);
+
 #ifdef __cplusplus
 }
 #endif

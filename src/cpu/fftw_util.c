@@ -24,21 +24,25 @@ static void threads_init_locked(void) {
 }
 
 /* ---- planner effort -------------------------------------------------------------------------
- * FFTW_MEASURE plans run 1.3-2x faster than FFTW_ESTIMATE ones here, but MEASURE planning
- * times every candidate algorithm on the real sizes and takes seconds for big transforms
- * (measured on the 2-core development machine: 1-D r2c+c2r of 2^17 points 2-13 s, of 2^20
- * points 9-40 s; 2-D 2048^2 about 2 s; 3-D 128^3 about 0.6 s; batches of small 1-D blocks
- * of 2^16-2^18 points in all 0.5-6 s). 1-D planning is far more expensive per point than
- * multi-dimensional planning, so the limits differ by rank:
- *   FFTW_MEASURE when howmany * prod(n) <= 2^18 points (1-D) or 2^23 points (2-D, 3-D),
- *   FFTW_ESTIMATE above.
+ * FFTW_MEASURE plans run 1.2-1.7x faster than FFTW_ESTIMATE ones here, but MEASURE planning
+ * times candidate algorithms on the real sizes and takes seconds for big transforms. Measured on
+ * the 2-core development machine (in-place r2c + c2r pair; more under load): 1-D 2^14..2^17
+ * points 2-13 s, 2^20 points 9-40 s, batches of small 1-D blocks of 2^16 points in all 1-4 s;
+ * 2-D 2048^2 about 2 s (1 thread); 3-D 128^3 about 0.6 s. 1-D planning costs far more per point
+ * than multi-dimensional planning, so the limits differ by rank:
+ *   FFTW_MEASURE when 2^12 <= howmany * prod(n) <= 2^16 points (1-D) or 2^22 points (2-D,
+ *   3-D); FFTW_ESTIMATE otherwise (plans in milliseconds). Below 2^12 points a whole execute
+ *   takes microseconds while MEASURE's timing floor still costs 0.1 s or more per plan.
+ * A plan made with FCONV_FLAG_MEASURE (the caller asked to spend plan time on speed) uses
+ * FFTW_MEASURE at every size.
  * Wisdom is kept for the life of the process, so a second plan of the same shape plans in
- * milliseconds. The cost model charges ESTIMATE plans their measured slowdown
- * (calibration.h: FCONV_CAL_ESTIMATE_PENALTY), so overlap-save with MEASURE-planned blocks is
- * preferred where it wins. The environment variable FCONV_FFTW_PLANNER=estimate|measure|patient
- * forces one effort for every plan. */
-#define FCONV_MEASURE_MAX_1D ((size_t)1 << 18)
-#define FCONV_MEASURE_MAX_ND ((size_t)1 << 23)
+ * milliseconds either way. The cost model's table (calibration.h) is measured through this
+ * policy, so ESTIMATE-planned sizes carry their real slowdown and overlap-save, whose block
+ * transforms stay small enough for MEASURE, wins where it is faster. The environment variable
+ * FCONV_FFTW_PLANNER=estimate|measure|patient forces one effort for every plan. */
+#define FCONV_MEASURE_MIN ((size_t)1 << 12)
+#define FCONV_MEASURE_MAX_1D ((size_t)1 << 16)
+#define FCONV_MEASURE_MAX_ND ((size_t)1 << 22)
 
 static int effort_override(void) { /* -1: none, else the flag */
   const char *e = getenv("FCONV_FFTW_PLANNER");
@@ -49,25 +53,22 @@ static int effort_override(void) { /* -1: none, else the flag */
   return -1;
 }
 
-unsigned fconv_fftw_effort(size_t points, int rank) {
+unsigned fconv_fftw_effort(size_t points, int rank, int measure) {
   int o = effort_override();
   if (o >= 0) return (unsigned)o;
+  if (measure) return FFTW_MEASURE;
   size_t lim = rank <= 1 ? FCONV_MEASURE_MAX_1D : FCONV_MEASURE_MAX_ND;
-  return points <= lim ? FFTW_MEASURE : FFTW_ESTIMATE;
-}
-
-int fconv_fftw_is_estimate(size_t points, int rank) {
-  return fconv_fftw_effort(points, rank) == FFTW_ESTIMATE;
+  return points >= FCONV_MEASURE_MIN && points <= lim ? FFTW_MEASURE : FFTW_ESTIMATE;
 }
 
 /* ---- plans ----------------------------------------------------------------------------------- */
 
 fconv_status fconv_fftw_make(fconv_fftw_plan *pl, const fconv_fftw_geom *g, fconv_fftw_dir dir,
-                             int howmany, void *buf, int nthreads) {
+                             int howmany, void *buf, int nthreads, int measure) {
   memset(pl, 0, sizeof *pl);
   size_t points = (size_t)howmany;
   for (int i = 0; i < g->rank; i++) points *= (size_t)g->n[i];
-  const unsigned flags = fconv_fftw_effort(points, g->rank);
+  const unsigned flags = fconv_fftw_effort(points, g->rank, measure);
   /* Distances between slots: in scalars for the real side, in complex elements otherwise. */
   const int rdist = (int)g->slot, cdist = g->cplx ? (int)(g->slot / 2) : (int)(g->slot / 2);
   void *plan = NULL;

@@ -48,19 +48,19 @@ typedef struct fconv_fftw_geom {
 FCONV_HIDDEN void fconv_fftw_lock(void);
 FCONV_HIDDEN void fconv_fftw_unlock(void);
 
-/* Planner effort policy (flags for the planner): FFTW_MEASURE unless the plan is large
- * (see fftw_util.c), FFTW_ESTIMATE above. FCONV_FFTW_PLANNER=estimate|measure|patient in the
- * environment overrides. points = howmany * prod(n); rank = transformed axes. */
-FCONV_HIDDEN unsigned fconv_fftw_effort(size_t points, int rank);
-/* 1 when fconv_fftw_effort(points, rank) is FFTW_ESTIMATE (the cost model's penalty). */
-FCONV_HIDDEN int fconv_fftw_is_estimate(size_t points, int rank);
+/* Planner effort policy (flags for the planner): FFTW_MEASURE for mid-sized plans, or for every
+ * plan when measure != 0 (FCONV_FLAG_MEASURE); FFTW_ESTIMATE for tiny and for large plans (see
+ * fftw_util.c). FCONV_FFTW_PLANNER=estimate|measure|patient in the environment overrides.
+ * points = howmany * prod(n); rank = transformed axes. */
+FCONV_HIDDEN unsigned fconv_fftw_effort(size_t points, int rank, int measure);
 
 /* Plan howmany in-place transforms of geometry g, slot after slot, on buf (scratch: planning
  * may overwrite it; at least howmany * g->slot scalars, allocated with fconv_malloc), with
- * nthreads FFTW threads. FCONV_ERR_FFT when FFTW returns NULL. */
+ * nthreads FFTW threads and the effort fconv_fftw_effort(.., measure) picks.
+ * FCONV_ERR_FFT when FFTW returns NULL. */
 FCONV_HIDDEN fconv_status fconv_fftw_make(fconv_fftw_plan *pl, const fconv_fftw_geom *g,
                                           fconv_fftw_dir dir, int howmany, void *buf,
-                                          int nthreads);
+                                          int nthreads, int measure);
 /* Execute pl in place on buf (same alignment as the planning buffer). Lock-free. */
 FCONV_HIDDEN void fconv_fftw_exec(const fconv_fftw_plan *pl, void *buf);
 /* Destroy (under the mutex); a plan never made is a no-op. */
