@@ -4,7 +4,9 @@
 Peers: scipy.signal.fftconvolve, oaconvolve, convolve (method='auto'), and cv2.filter2D for 2-D,
 with 2 threads (scipy.fft.set_workers, cv2.setNumThreads). Median of reps, milliseconds.
 Run with the system interpreter, in the same shell session as tools/fconv_fft_timing:
-  /usr/bin/python3 tools/fft_peers.py [reps] [case-substring]
+  /usr/bin/python3 tools/fft_peers.py [reps] [case-substring] [threads=2]
+With threads = 1 the peers run single-threaded and are timed with process CPU time (robust on a
+busy machine, comparable with fconv_fft_timing's threads = 1 figures); otherwise wall time.
 """
 import sys, time
 import numpy as np
@@ -12,8 +14,9 @@ import scipy.signal as ss
 import scipy.fft
 import cv2
 
-THREADS = 2
+THREADS = int(sys.argv[3]) if len(sys.argv) > 3 else 2
 cv2.setNumThreads(THREADS)
+CLOCK = time.process_time if THREADS == 1 else time.perf_counter
 CASES = [
     ("1d-1M-k16", (1 << 20,), (16,), "same"),
     ("1d-1M-k1024", (1 << 20,), (1024,), "same"),
@@ -31,15 +34,15 @@ def med(f, reps):
     f()
     ts = []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         f()
-        ts.append(time.perf_counter() - t0)
+        ts.append(CLOCK() - t0)
     return sorted(ts)[len(ts) // 2] * 1e3
 
 
 def main():
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    only = sys.argv[2] if len(sys.argv) > 2 else None
+    only = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] != "all" else None
     rng = np.random.default_rng(1)
     print("%-20s %12s %12s %12s %12s  best" % ("case", "fftconvolve", "oaconvolve", "convolve", "filter2D"))
     for name, n, k, mode in CASES:

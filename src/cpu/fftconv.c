@@ -9,10 +9,11 @@
 #include <math.h>
 #include <string.h>
 
-/* Bytes of one worker's chunk when every thread runs its own chunks (stays in L2/L3). */
+/* Bytes of one chunk of slots (one FFTW execute over howmany slots): units smaller than this
+ * are batched up to it, so a chunk stays in L2 from pack through transforms to crop; larger
+ * units go one per chunk (batching them would only leave the cache). Measured: 81 blocks of
+ * 256^2 in one 21 MB batch ran 1.6x slower per transform than in 256 KiB chunks. */
 #define FC_CHUNK_BYTES ((size_t)256 << 10)
-/* Largest single-worker chunk (all threads inside FFTW); more units run in several chunks. */
-#define FC_INNER_CAP_BYTES ((size_t)256 << 20)
 /* FFTW threads are used inside a plan only from this many points per execute on. */
 #define FC_FFTW_THREADS_MIN_POINTS ((size_t)1 << 15)
 /* Pack/multiply/crop passes are split over threads from this many elements per job on. */
@@ -72,22 +73,28 @@ static void factor7(size_t m, int e[4]) {
   }
 }
 
-/* Relative cost per point per log2 of a length-m pass (1 for powers of two). */
-static double size_penalty(size_t m) {
+/* Relative cost per point per log2 of a length-m pass (1 for powers of two) in a transform of
+ * `points` points. The calibrated penalties (fitted on 2^18..2^20-point transforms) shrink for
+ * memory-bound transforms, where powers of two lose their edge: to 1/3 at 2^22 points and above
+ * (measured around 2048^2: 2100, 2160, 2240, 2304 cost 1.17-1.33x of 2048 per point per log2,
+ * about a third of the in-cache penalties). */
+static double size_penalty(size_t m, double points) {
   if (m <= 16) return 1.0;
   int e[4];
   factor7(m, e);
-  return 1.0 + FCONV_CAL_PEN3 * e[1] + FCONV_CAL_PEN5 * e[2] + FCONV_CAL_PEN7 * e[3] +
-         (e[0] == 0 ? FCONV_CAL_PENODD : 0.0);
+  const double lg = log2(points > 1.0 ? points : 1.0);
+  const double taper = lg <= 20.0 ? 1.0 : lg >= 22.0 ? 1.0 / 3.0 : 1.0 - (lg - 20.0) / 3.0;
+  return 1.0 + taper * (FCONV_CAL_PEN3 * e[1] + FCONV_CAL_PEN5 * e[2] + FCONV_CAL_PEN7 * e[3] +
+                        (e[0] == 0 ? FCONV_CAL_PENODD : 0.0));
 }
 
-size_t fconv_fc_good_size(size_t need, int even) {
+size_t fconv_fc_good_size(size_t need, int even, double other_points) {
   if (need <= 1) return even ? 2 : 1;
   size_t m = even ? fconv_fft_size_even(need) : fconv_fft_size(need);
   size_t best = m, lim = need + need / 3 + 8;
   double best_cost = INFINITY;
   for (int it = 0; m != 0 && m <= lim && it < 64; it++) {
-    double c = (double)m * log2((double)m) * size_penalty(m);
+    double c = (double)m * log2((double)m) * size_penalty(m, (double)m * other_points);
     if (c < best_cost) { best_cost = c; best = m; }
     m = even ? fconv_fft_size_even(m + 1) : fconv_fft_size(m + 1);
   }
@@ -113,8 +120,11 @@ int fconv_fc_single_block(const fconv_problem *p, fconv_fc_geom *g) {
   }
   size_t t3[3] = {need[0], need[1], need[2]};
   const int L = fconv_fc_halved_axis(t3);
+  const double all = (double)need[0] * (double)need[1] * (double)need[2];
   for (int a = 0; a < 3; a++) {
-    g->T[a] = need[a] <= 1 ? 1 : fconv_fc_good_size(need[a], !p->is_complex && a == L);
+    g->T[a] = need[a] <= 1 ? 1
+                           : fconv_fc_good_size(need[a], !p->is_complex && a == L,
+                                                all / (double)need[a]);
     if (!g->T[a]) return 0;
   }
   return 1;
@@ -198,9 +208,7 @@ static int make_sched(const fconv_problem *p, const fconv_fc_geom *g, fc_sched *
     } else {
       s->nw = 1;
       s->inner = T;
-      s->h = clampz(FC_INNER_CAP_BYTES / slot_bytes, 1, s->nunits);
-      if (s->h > 1 && s->h * s->points < FC_FFTW_THREADS_MIN_POINTS)
-        s->h = clampz(per_chunk, 1, s->nunits); /* small units, one worker: cache-sized */
+      s->h = clampz(per_chunk, 1, s->nunits);
     }
     s->nchunks = ceil_div(s->nunits, s->h);
     s->nitems = s->nchunks;
@@ -229,7 +237,7 @@ static int make_sched(const fconv_problem *p, const fconv_fc_geom *g, fc_sched *
  *     (x C2C for complex data, x F64 for doubles; c already includes the planner effort);
  *   passes (pack + multiply + crop): PASS * (2 * slot scalars + output scalars) per unit, PASS
  *     the cached or the memory-bound constant by the chunk's size;
- *   per FFTW execute call: EXEC_CALL.
+ *   per block (spans, gather, multiply and crop set-up): EXEC_UNIT; per chunk: EXEC_CALL.
  * Filter bank: one forward per block (and kernel range), one inverse + multiply per
  * (block, kernel). Parallel speedup: PAR_SPEEDUP2 per thread pair for per-thread chunks,
  * FFTW_SPEEDUP2 for threads inside FFTW. */
@@ -239,7 +247,7 @@ static double pair_seconds(const fconv_problem *p, const size_t T[3], int rank, 
   if (lg > 27) lg = 27;
   double w = 0.0;
   for (int a = 0; a < 3; a++)
-    if (T[a] > 1) w += log2((double)T[a]) * size_penalty(T[a]);
+    if (T[a] > 1) w += log2((double)T[a]) * size_penalty(T[a], (double)points);
   double c = fconv_cal_fft[rank - 1][lg];
   if (p->is_complex) c *= FCONV_CAL_C2C;
   if (fconv_dtype_is_double(p->dtype)) c *= FCONV_CAL_F64;
@@ -271,7 +279,7 @@ static double model_sched(const fconv_problem *p, const fconv_fc_geom *g, const 
   }
   double t = 0.5 * pair * (fwd + inv) +
              pass * ((double)s->slot * (fwd + inv) + outs_per_unit * inv) +
-             FCONV_CAL_EXEC_CALL * (double)(s->nitems * 2);
+             FCONV_CAL_EXEC_UNIT * inv + FCONV_CAL_EXEC_CALL * (double)(s->nitems * 2);
   if (s->nw > 1) {
     double items_per_worker = ceil((double)s->nitems / (double)s->nw);
     double balance = (double)s->nitems / ((double)s->nw * items_per_worker);
@@ -496,17 +504,23 @@ fconv_status fconv_fc_create(const fconv_problem *p, const fconv_fc_geom *g, int
 FC_DEF_PACK_KERNEL(float, f)
 FC_DEF_PACK_KERNEL(double, d)
 
-/* Complex products over n elements: a *= b, or d = a * b. */
+/* Complex products over n elements: a *= b, or d = a * b. The library is built for the baseline
+ * ISA; on x86-64 these loops are also compiled for AVX2+FMA and picked at load time (ifunc). */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && !defined(FCONV_NO_CLONES)
+#define FC_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define FC_CLONES
+#endif
 #define FC_DEF_CMUL(TY, SUF)                                                                   \
-  static void cmul_##SUF(TY *restrict a, const TY *restrict b, size_t n) {                     \
+  FC_CLONES static void cmul_##SUF(TY *restrict a, const TY *restrict b, size_t n) {           \
     for (size_t i = 0; i < n; i++) {                                                           \
       const TY ar = a[2 * i], ai = a[2 * i + 1], br = b[2 * i], bi = b[2 * i + 1];              \
       a[2 * i] = ar * br - ai * bi;                                                            \
       a[2 * i + 1] = ar * bi + ai * br;                                                        \
     }                                                                                          \
   }                                                                                            \
-  static void cmul3_##SUF(TY *restrict d, const TY *restrict a, const TY *restrict b,          \
-                          size_t n) {                                                          \
+  FC_CLONES static void cmul3_##SUF(TY *restrict d, const TY *restrict a, const TY *restrict b, \
+                                    size_t n) {                                                \
     for (size_t i = 0; i < n; i++) {                                                           \
       const TY ar = a[2 * i], ai = a[2 * i + 1], br = b[2 * i], bi = b[2 * i + 1];              \
       d[2 * i] = ar * br - ai * bi;                                                            \
@@ -576,6 +590,42 @@ static void pack_rows(void *vctx, size_t begin, size_t end, int tid) {
 
 static void pack_block(const fconv_fc *fc, const void *x, const fc_span sp[3], void *dst,
                        int threads) {
+  const fc_sched *s = &fc->s;
+  const size_t es = fc->p.esize;
+  const size_t T0 = fc->g.T[0], T1 = fc->g.T[1], T2 = fc->g.T[2];
+  if (threads <= 1 && sp[0].c && sp[1].c && sp[2].c) {
+    /* one gather for the whole box, then the margins up to T */
+    unsigned char *d = (unsigned char *)dst;
+    const ptrdiff_t org[3] = {sp[0].org, sp[1].org, sp[2].org};
+    const size_t cnt[3] = {sp[0].c, sp[1].c, sp[2].c}, dp[2] = {s->pitch[0], s->pitch[1]};
+    int inside = 1; /* the box reads only real samples: plain row copies */
+    for (int a = 0; a < 3; a++)
+      inside &= org[a] >= (ptrdiff_t)fc->p.ax[a].p0 &&
+                org[a] - (ptrdiff_t)fc->p.ax[a].p0 + (ptrdiff_t)cnt[a] <= (ptrdiff_t)fc->p.ax[a].n;
+    if (inside) {
+      const size_t n1 = fc->p.ax[1].n, n2 = fc->p.ax[2].n;
+      const unsigned char *src =
+          (const unsigned char *)x + (((size_t)(org[0] - (ptrdiff_t)fc->p.ax[0].p0) * n1 +
+                                       (size_t)(org[1] - (ptrdiff_t)fc->p.ax[1].p0)) * n2 +
+                                      (size_t)(org[2] - (ptrdiff_t)fc->p.ax[2].p0)) * es;
+      for (size_t i0 = 0; i0 < cnt[0]; i0++)
+        for (size_t i1 = 0; i1 < cnt[1]; i1++)
+          memcpy(d + (i0 * dp[0] + i1 * dp[1]) * es, src + ((i0 * n1) + i1) * n2 * es, cnt[2] * es);
+    } else {
+      fconv_gather(&fc->p, x, org, cnt, d, dp, 0);
+    }
+    for (size_t i0 = 0; i0 < sp[0].c; i0++) {
+      unsigned char *plane = d + i0 * s->pitch[0] * es;
+      if (sp[2].c < T2)
+        for (size_t i1 = 0; i1 < sp[1].c; i1++)
+          memset(plane + (i1 * s->pitch[1] + sp[2].c) * es, 0, (T2 - sp[2].c) * es);
+      if (sp[1].c < T1)
+        memset(plane + sp[1].c * s->pitch[1] * es, 0, (T1 - sp[1].c) * s->pitch[1] * es);
+    }
+    if (sp[0].c < T0)
+      memset(d + sp[0].c * s->pitch[0] * es, 0, (T0 - sp[0].c) * s->pitch[0] * es);
+    return;
+  }
   fc_pack_ctx c;
   c.fc = fc;
   c.x = (const unsigned char *)x;
@@ -674,6 +724,35 @@ static void crop_rows(void *vctx, size_t begin, size_t end, int tid) {
 
 static void crop_block(const fconv_fc *fc, const void *slot, const fc_span sp[3], void *y,
                        int threads) {
+  const fconv_problem *p = &fc->p;
+  if (threads <= 1) {
+    /* serial: valid ranges once, then incremental row pointers; zeros where idx is invalid */
+    const size_t es = p->esize, out1 = p->ax[1].out, out2 = p->ax[2].out;
+    size_t vlo[3], vhi[3];
+    for (int a = 0; a < 3; a++) valid_range(p, a, &sp[a], &vlo[a], &vhi[a]);
+    const size_t n2 = sp[2].nout, s2 = p->ax[2].stride;
+    unsigned char *y0 = (unsigned char *)y + ((sp[0].o_lo * out1 + sp[1].o_lo) * out2 + sp[2].o_lo) * es;
+    for (size_t r0 = 0; r0 < sp[0].nout; r0++)
+      for (size_t r1 = 0; r1 < sp[1].nout; r1++) {
+        unsigned char *yrow = y0 + (r0 * out1 + r1) * out2 * es;
+        if (r0 < vlo[0] || r0 >= vhi[0] || r1 < vlo[1] || r1 >= vhi[1] || vlo[2] >= vhi[2]) {
+          memset(yrow, 0, n2 * es);
+          continue;
+        }
+        size_t idx[3];
+        const size_t rr[3] = {r0, r1, vlo[2]};
+        for (int a = 0; a < 3; a++)
+          idx[a] = (size_t)((ptrdiff_t)((sp[a].o_lo + rr[a]) * p->ax[a].stride + p->ax[a].k - 1) -
+                            sp[a].org);
+        if (vlo[2] > 0) memset(yrow, 0, vlo[2] * es);
+        if (vhi[2] < n2) memset(yrow + vhi[2] * es, 0, (n2 - vhi[2]) * es);
+        copy_strided(yrow + vlo[2] * es,
+                     (const unsigned char *)slot +
+                         (idx[0] * fc->s.pitch[0] + idx[1] * fc->s.pitch[1] + idx[2]) * es,
+                     vhi[2] - vlo[2], s2, es);
+      }
+    return;
+  }
   fc_crop_ctx c;
   c.fc = fc;
   c.src = (const unsigned char *)slot;

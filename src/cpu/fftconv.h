@@ -42,8 +42,9 @@ typedef struct fconv_fc_geom {
 } fconv_fc_geom;
 
 /* Smallest-cost 7-smooth length >= need (even when even != 0): candidates from fconv_fft_size
- * (or fconv_fft_size_even) up to 1.3 * need, ranked by the calibrated per-radix cost. */
-FCONV_HIDDEN size_t fconv_fc_good_size(size_t need, int even);
+ * (or fconv_fft_size_even) up to 1.3 * need, ranked by the calibrated per-radix cost in a
+ * transform whose other axes hold other_points points. */
+FCONV_HIDDEN size_t fconv_fc_good_size(size_t need, int even, double other_points);
 
 /* The FFT path's geometry: one block per axis, the smallest wrap-free T (0 on overflow). */
 FCONV_HIDDEN int fconv_fc_single_block(const fconv_problem *p, fconv_fc_geom *g);

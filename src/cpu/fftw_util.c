@@ -24,25 +24,22 @@ static void threads_init_locked(void) {
 }
 
 /* ---- planner effort -------------------------------------------------------------------------
- * FFTW_MEASURE plans run 1.2-1.7x faster than FFTW_ESTIMATE ones here, but MEASURE planning
- * times candidate algorithms on the real sizes and takes seconds for big transforms. Measured on
- * the 2-core development machine (in-place r2c + c2r pair; more under load): 1-D 2^14..2^17
- * points 2-13 s, 2^20 points 9-40 s, batches of small 1-D blocks of 2^16 points in all 1-4 s;
- * 2-D 2048^2 about 2 s (1 thread); 3-D 128^3 about 0.6 s. 1-D planning costs far more per point
- * than multi-dimensional planning, so the limits differ by rank:
- *   FFTW_MEASURE when 2^12 <= howmany * prod(n) <= 2^16 points (1-D) or 2^22 points (2-D,
- *   3-D); FFTW_ESTIMATE otherwise (plans in milliseconds). Below 2^12 points a whole execute
- *   takes microseconds while MEASURE's timing floor still costs 0.1 s or more per plan.
- * A plan made with FCONV_FLAG_MEASURE (the caller asked to spend plan time on speed) uses
- * FFTW_MEASURE at every size.
- * Wisdom is kept for the life of the process, so a second plan of the same shape plans in
+ * FFTW_MEASURE times candidate algorithms on the real sizes; it costs CPU seconds, and pays off
+ * very differently by rank. Measured on the 2-core development machine (thread CPU time, in-place
+ * r2c + c2r pair, MEASURE vs ESTIMATE execute time; planning CPU time):
+ *   1-D, 4096x16 .. 262144x1 points:  1.1-1.5x faster,  1.3-5.7 s planning
+ *   2-D, 64^2x16 .. 2048^2:           1.5-2.0x faster,  0.2-2.3 s planning
+ *   3-D, 32^3x8 .. 128^3:             0.95-1.2x faster, 0.2-1.1 s planning
+ * So by default only 2-D plans of 2^12 .. 2^22 points (howmany * prod(n)) use FFTW_MEASURE;
+ * everything else uses FFTW_ESTIMATE (milliseconds). Below 2^12 points a whole execute takes
+ * microseconds while MEASURE still costs a tenth of a second. A plan made with
+ * FCONV_FLAG_MEASURE (the caller asked to spend plan time on speed) uses FFTW_MEASURE at every
+ * size. Wisdom lasts for the life of the process, so a second plan of a shape plans in
  * milliseconds either way. The cost model's table (calibration.h) is measured through this
- * policy, so ESTIMATE-planned sizes carry their real slowdown and overlap-save, whose block
- * transforms stay small enough for MEASURE, wins where it is faster. The environment variable
- * FCONV_FFTW_PLANNER=estimate|measure|patient forces one effort for every plan. */
+ * policy. The environment variable FCONV_FFTW_PLANNER=estimate|measure|patient forces one
+ * effort for every plan. */
 #define FCONV_MEASURE_MIN ((size_t)1 << 12)
-#define FCONV_MEASURE_MAX_1D ((size_t)1 << 16)
-#define FCONV_MEASURE_MAX_ND ((size_t)1 << 22)
+#define FCONV_MEASURE_MAX ((size_t)1 << 22)
 
 static int effort_override(void) { /* -1: none, else the flag */
   const char *e = getenv("FCONV_FFTW_PLANNER");
@@ -57,8 +54,8 @@ unsigned fconv_fftw_effort(size_t points, int rank, int measure) {
   int o = effort_override();
   if (o >= 0) return (unsigned)o;
   if (measure) return FFTW_MEASURE;
-  size_t lim = rank <= 1 ? FCONV_MEASURE_MAX_1D : FCONV_MEASURE_MAX_ND;
-  return points >= FCONV_MEASURE_MIN && points <= lim ? FFTW_MEASURE : FFTW_ESTIMATE;
+  return rank == 2 && points >= FCONV_MEASURE_MIN && points <= FCONV_MEASURE_MAX ? FFTW_MEASURE
+                                                                                  : FFTW_ESTIMATE;
 }
 
 /* ---- plans ----------------------------------------------------------------------------------- */

@@ -48,9 +48,8 @@ typedef struct fconv_fftw_geom {
 FCONV_HIDDEN void fconv_fftw_lock(void);
 FCONV_HIDDEN void fconv_fftw_unlock(void);
 
-/* Planner effort policy (flags for the planner): FFTW_MEASURE for mid-sized plans, or for every
- * plan when measure != 0 (FCONV_FLAG_MEASURE); FFTW_ESTIMATE for tiny and for large plans (see
- * fftw_util.c). FCONV_FFTW_PLANNER=estimate|measure|patient in the environment overrides.
+/* Planner effort policy (flags for the planner): FFTW_MEASURE for mid-sized 2-D plans, or for
+ * every plan when measure != 0 (FCONV_FLAG_MEASURE); FFTW_ESTIMATE otherwise (see fftw_util.c). FCONV_FFTW_PLANNER=estimate|measure|patient in the environment overrides.
  * points = howmany * prod(n); rank = transformed axes. */
 FCONV_HIDDEN unsigned fconv_fftw_effort(size_t points, int rank, int measure);
 

@@ -11,18 +11,27 @@
  * Block length: per axis the candidates are fast lengths from max(2k, 32) upwards in steps of
  * about sqrt(2) (so typically 2x-16x the kernel), plus one block spanning the axis (the FFT
  * path's length); the combination with the smallest modelled time (fconv_fc_model, the same
- * model as the FFT path, with calibrated constants) wins. */
+ * model as the FFT path, with calibrated constants) wins, but a sectioned geometry must beat
+ * the single block by 10% (the model's accuracy), since the single block has no redundant work. */
 #include "../fconv_internal.h"
 #include "fftconv.h"
 
 #include <math.h>
 
 #define OS_MAX_CAND 24
+#define OS_MARGIN 0.9
 
 /* Candidate (T, Bo) per axis; the first is the single block. */
 static int axis_candidates(const fconv_problem *p, int a, const fconv_fc_geom *single,
                            int real_last, size_t T[OS_MAX_CAND], size_t Bo[OS_MAX_CAND]) {
   const fconv_axis *x = &p->ax[a];
+  /* points of the other axes, for the size penalty: blocks there are about 8 kernels long */
+  double other = 1.0;
+  for (int b = 0; b < 3; b++)
+    if (b != a) {
+      const double blk = 8.0 * (double)p->ax[b].k;
+      other *= blk < (double)single->T[b] ? blk : (double)single->T[b];
+    }
   int n = 0;
   T[n] = single->T[a];
   Bo[n] = single->Bo[a];
@@ -32,7 +41,7 @@ static int axis_candidates(const fconv_problem *p, int a, const fconv_fc_geom *s
   size_t last = 0;
   for (; n < OS_MAX_CAND; need *= 1.41421356) {
     if (need > (double)single->T[a] || need > 1e12) break;
-    size_t t = fconv_fc_good_size((size_t)need, real_last);
+    size_t t = fconv_fc_good_size((size_t)need, real_last, other);
     if (t == 0 || t >= single->T[a]) break;
     if (t == last || t < x->k) continue;
     last = t;
@@ -55,17 +64,23 @@ static int os_geometry(const fconv_problem *p, fconv_fc_geom *best, double *best
   const int L = fconv_fc_halved_axis(single.T);
   for (int a = 0; a < 3; a++)
     n[a] = axis_candidates(p, a, &single, !p->is_complex && a == L, T[a], Bo[a]);
-  *best_s = INFINITY;
-  int found = 0;
+  /* the single block (the FFT path's geometry, no redundant work) unless sectioning is modelled
+   * clearly cheaper: the model's per-size constants are good to 10-20% at best */
+  *best = single;
+  *best_s = fconv_fc_model(p, &single);
+  int found = *best_s >= 0.0;
+  if (!found) *best_s = INFINITY;
+  double margin = OS_MARGIN;
   for (int i0 = 0; i0 < n[0]; i0++)
     for (int i1 = 0; i1 < n[1]; i1++)
       for (int i2 = 0; i2 < n[2]; i2++) {
         fconv_fc_geom g = {{T[0][i0], T[1][i1], T[2][i2]}, {Bo[0][i0], Bo[1][i1], Bo[2][i2]}};
         double s = fconv_fc_model(p, &g);
-        if (s >= 0.0 && s < *best_s) {
+        if (s >= 0.0 && s < *best_s * margin) {
           *best_s = s;
           *best = g;
           found = 1;
+          margin = 1.0;
         }
       }
   return found;
