@@ -481,8 +481,10 @@ TEST(FftPaths, TransformSizesAreSevenSmooth) {
       }
 }
 
-// Overlap-save on a long signal with a short kernel: blocks are a few kernel lengths long,
-// tile the output, and transforms hold block + k - 1.
+// Overlap-save on a long signal with a short kernel: the output is sectioned into several
+// blocks, transforms hold block + k - 1, and blocks are neither shorter than the kernel nor
+// absurdly long (the cost model trades per-block costs against redundant work: typically
+// 4-64 kernel lengths for short kernels).
 TEST(FftPaths, OverlapSaveBlockShapeSensible) {
   EstimatePlanner est;
   const fconv_desc descs[] = {make_desc(1, {1 << 18}, {63}, FCONV_F32),
@@ -499,8 +501,8 @@ TEST(FftPaths, OverlapSaveBlockShapeSensible) {
       const size_t B = info.block_shape[a], T = info.transform_shape[a], k = d.kernel_shape[a];
       EXPECT_GE(T, B + k - 1) << "axis " << a;
       EXPECT_GE(B, k / 2) << "axis " << a << ": blocks much shorter than the kernel";
-      EXPECT_LE(T, 64 * k + 64) << "axis " << a << ": blocks far longer than the kernel";
-      EXPECT_LT(B, info.output_shape[a]) << "axis " << a << ": not sectioned";
+      EXPECT_LE(T, 512 * k) << "axis " << a << ": blocks far longer than the kernel";
+      EXPECT_LE(4 * B, info.output_shape[a]) << "axis " << a << ": fewer than 4 blocks";
     }
     fconv_plan_destroy(pl);
   }
@@ -554,13 +556,21 @@ TEST(FftPaths, HugeZeroPadding) {
   d.mode = FCONV_MODE_PAD;
   d.pad_before[0] = 1000000;
   d.pad_after[0] = 700001;
-  Buf x = signal_for(d, g), h = kernel_for(d, g);
-  PathRun ref = run(d, FCONV_METHOD_DIRECT, x, h, false);
-  for (fconv_method m : kMethods) {
-    PathRun r = run(d, m, x, h, true);
-    ASSERT_EQ(r.st, FCONV_OK);
-    if (m == FCONV_METHOD_FFT) EXPECT_LE(r.info.transform_shape[0], 256u);
-    check_bound(d, x, h, r.y, ref.y, r.info, fconv_method_name(m));
+  // both methods against direct; returns the runs for further checks
+  auto both = [&](const fconv_desc &dd, bool use_set) {
+    Buf xx = signal_for(dd, g), hh = kernel_for(dd, g);
+    PathRun ref = run(dd, FCONV_METHOD_DIRECT, xx, hh, false);
+    std::vector<PathRun> rs;
+    for (fconv_method m : kMethods) {
+      rs.push_back(run(dd, m, xx, hh, use_set));
+      EXPECT_EQ(rs.back().st, FCONV_OK);
+      if (rs.back().st == FCONV_OK)
+        check_bound(dd, xx, hh, rs.back().y, ref.y, rs.back().info, fconv_method_name(m));
+    }
+    return rs;
+  };
+  for (const PathRun &r : both(d, true)) {
+    if (r.info.method == FCONV_METHOD_FFT) EXPECT_LE(r.info.transform_shape[0], 256u);
     size_t nz = 0;
     for (size_t i = 0; i < r.y.size(); i++) nz += r.y.get(i) != 0.0;
     EXPECT_EQ(nz, 106u); /* n + k - 1 outputs can be non-zero */
@@ -572,13 +582,7 @@ TEST(FftPaths, HugeZeroPadding) {
   d2.pad_before[0] = 300; d2.pad_after[0] = 2;
   d2.pad_before[1] = 5; d2.pad_after[1] = 260;
   d2.stride[0] = 3;
-  Buf x2 = signal_for(d2, g), h2 = kernel_for(d2, g);
-  PathRun ref2 = run(d2, FCONV_METHOD_DIRECT, x2, h2, false);
-  for (fconv_method m : kMethods) {
-    PathRun r = run(d2, m, x2, h2, false);
-    ASSERT_EQ(r.st, FCONV_OK);
-    check_bound(d2, x2, h2, r.y, ref2.y, r.info, fconv_method_name(m));
-  }
+  both(d2, false);
 }
 
 // A long 1-D signal with a long kernel: FFT and overlap-save agree, and sampled outputs match a

@@ -19,6 +19,8 @@
  *  - PASS_CACHED / PASS_MEMORY: seconds per scalar of the pack + multiply + crop passes, from
  *    full engine executes minus their own transforms (fconv_fc_transform_seconds), for
  *    cache-sized overlap-save chunks and for one large FFT-path transform.
+ *  - EXEC_UNIT: cost per block beyond the per-scalar passes (1-D 2^20, 16 taps, 256-point
+ *    blocks forced through the engine).
  *  - EXEC_CALL: fixed cost per chunk (FFTW execute calls and pass setup): half of a tiny
  *    problem's execute.
  * Single-thread figures are thread CPU time; the 2-thread speedups are wall time on both
@@ -119,6 +121,25 @@ static double per_nlogn(int rank, const int *n, int dbl, int cplx) {
 
 /* ---- the engine: passes ----------------------------------------------------------------------- */
 
+/* Best execute seconds and best transform-only seconds of an engine state (reps each). */
+static void time_state(void *st, const float *x, float *y, int wall, int reps, double *exec_s,
+                       double *fftw_s) {
+  double (*clk)(void) = wall ? fconv_now : cpu_now;
+  double best = INFINITY, tbest = INFINITY;
+  for (int r = 0; r < reps; r++) {
+    double t0 = clk();
+    fconv_fc_execute(st, x, NULL, y);
+    double t = clk() - t0;
+    if (t < best) best = t;
+    t0 = clk();
+    fconv_fc_transform_seconds(st, 1);
+    t = clk() - t0;
+    if (t < tbest) tbest = t;
+  }
+  *exec_s = best;
+  *fftw_s = tbest;
+}
+
 /* Execute seconds and transform-only seconds of a path on a problem (best of REPS). */
 static void engine_times(const fconv_path_vtbl *path, const fconv_problem *p, int wall,
                          double *exec_s, double *fftw_s, double *scalars, double *chunks) {
@@ -129,20 +150,7 @@ static void engine_times(const fconv_path_vtbl *path, const fconv_problem *p, in
   if (path->create(p, &st) != FCONV_OK) { fprintf(stderr, "engine create failed\n"); exit(1); }
   path->set_kernel(st, h);
   path->execute(st, x, NULL, y);
-  double best = INFINITY, tbest = INFINITY;
-  double (*clk)(void) = wall ? fconv_now : cpu_now;
-  for (int r = 0; r < (wall ? 4 * REPS : 2 * REPS); r++) {
-    double t0 = clk();
-    path->execute(st, x, NULL, y);
-    double t = clk() - t0;
-    if (t < best) best = t;
-    t0 = clk();
-    fconv_fc_transform_seconds(st, 1);
-    t = clk() - t0;
-    if (t < tbest) tbest = t;
-  }
-  *exec_s = best;
-  *fftw_s = tbest;
+  time_state(st, x, y, wall, wall ? 4 * REPS : 2 * REPS, exec_s, fftw_s);
   fconv_plan_info info;
   memset(&info, 0, sizeof info);
   path->describe(st, &info);
@@ -286,6 +294,32 @@ int main(void) {
   engine_times(&fconv_cpu_fft_path, &p, 0, &ex, &ff, &sc, &ch);
   double exec_call = 0.5 * ex;
   fprintf(stderr, "tiny: exec %.3f us fftw %.3f us\n", ex * 1e6, ff * 1e6);
+  /* per block: 1-D 2^20 with 16 taps in 256-point blocks (geometry forced through the engine),
+   * what the passes cost beyond their per-scalar part */
+  double exec_unit = 0.0;
+  {
+    size_t n_u[1] = {(size_t)1 << 20}, k_u[1] = {16};
+    tool_problem(&p, 1, n_u, k_u, FCONV_MODE_SAME, FCONV_F32, 1);
+    const fconv_fc_geom g = {{1, 1, 256}, {1, 1, 241}};
+    float *x = malloc(p.sig_elems * 4), *h = malloc(p.ker_elems * 4), *y = malloc(p.out_elems * 4);
+    for (size_t i = 0; i < p.sig_elems; i++) x[i] = (float)(i % 13) - 6.0f;
+    for (size_t i = 0; i < p.ker_elems; i++) h[i] = (float)(i % 5) - 2.0f;
+    void *st = NULL;
+    if (fconv_fc_create(&p, &g, 1, &st) != FCONV_OK) { fprintf(stderr, "engine create failed\n"); exit(1); }
+    fconv_fc_set_kernel(st, h);
+    fconv_fc_execute(st, x, NULL, y);
+    double eb, fb;
+    time_state(st, x, y, 0, 2 * REPS, &eb, &fb);
+    fconv_fc_destroy(st);
+    const double blocks = ceil((double)p.out_elems / 241.0);
+    exec_unit = (eb - fb - pass_cached * blocks * (2.0 * 258.0 + 241.0)) / blocks;
+    fprintf(stderr, "256-point blocks: exec %.3f ms fftw %.3f ms -> %.3g s/block\n", eb * 1e3,
+            fb * 1e3, exec_unit);
+    if (exec_unit < 0.0) exec_unit = 0.0;
+    free(x);
+    free(h);
+    free(y);
+  }
 
   /* two threads, each on its own chunks (overlap-save, 1-D; wall time both) */
   double e1, e2, f1, f2;
@@ -326,9 +360,11 @@ int main(void) {
          loaded ? "\n * WARNING: measured below 1 (machine busy); clamped to 1 - rerun when idle" : "");
   printf("#define FCONV_CAL_FFTW_SPEEDUP2 %.4g\n#define FCONV_CAL_PAR_SPEEDUP2 %.4g\n", fs, ps);
   printf("/* Seconds per scalar of the pack + multiply + crop passes: cache-sized chunks, and\n"
-         " * large transforms (memory bound); seconds per chunk (FFTW call, setup). */\n");
+         " * large transforms (memory bound); seconds per block beyond that (spans, calls);\n"
+         " * seconds per chunk (FFTW call, setup). */\n");
   printf("#define FCONV_CAL_PASS_CACHED %.4g\n#define FCONV_CAL_PASS_MEMORY %.4g\n", pass_cached,
          pass_memory);
+  printf("#define FCONV_CAL_EXEC_UNIT %.4g\n", exec_unit);
   printf("#define FCONV_CAL_EXEC_CALL %.4g\n\n#endif\n", exec_call);
   return 0;
 }

@@ -201,10 +201,10 @@ static int make_sched(const fconv_problem *p, const fconv_fc_geom *g, fc_sched *
     s->nunits = p->count * s->nact;
     const int per_thread = T > 1 && s->nunits >= (size_t)T &&
                            (s->nunits >= 2 * (size_t)T || s->nunits % (size_t)T == 0);
-    if (per_thread) {
+    if (per_thread) { /* cache-sized chunks, at least 4 per thread for balance */
       s->nw = T;
       s->inner = 1;
-      s->h = clampz(per_chunk, 1, ceil_div(s->nunits, (size_t)T));
+      s->h = clampz(per_chunk, 1, ceil_div(s->nunits, 4 * (size_t)T));
     } else {
       s->nw = 1;
       s->inner = T;
@@ -219,7 +219,7 @@ static int make_sched(const fconv_problem *p, const fconv_fc_geom *g, fc_sched *
     s->nunits = s->nact;
     s->nw = T;
     s->inner = 1;
-    s->h = clampz(per_chunk, 1, ceil_div(s->nact, (size_t)T));
+    s->h = clampz(per_chunk, 1, ceil_div(s->nact, 4 * (size_t)T));
     s->nchunks = ceil_div(s->nact, s->h);
     s->ksplit = s->nchunks >= (size_t)T ? 1 : clampz(ceil_div((size_t)T, s->nchunks), 1, kb);
     s->kq = clampz(per_chunk / s->h, 1, ceil_div(kb, s->ksplit));
@@ -551,18 +551,32 @@ static size_t grid_grain(const fc_grid *g) {
   return clampz(FC_PASS_GRAIN / per_job, 1, (size_t)1 << 20);
 }
 
-/* pack: the box of one block of one signal into a slot (zeros around it). */
+/* One block's pass over rows (pack: signal -> slot; crop: slot -> output), split over threads
+ * as a grid of rows x column pieces. */
 typedef struct {
   const fconv_fc *fc;
-  const unsigned char *x; /* the signal item */
-  unsigned char *dst;     /* the slot */
+  const unsigned char *in; /* pack: the signal item; crop: the slot */
+  unsigned char *out;      /* pack: the slot; crop: the output item */
   fc_span sp[3];
   fc_grid grid;
-} fc_pack_ctx;
+} fc_rows_ctx;
+
+static void run_rows(const fconv_fc *fc, const void *in, void *out, const fc_span sp[3],
+                     size_t nrows, size_t rowlen, int threads, fconv_range_fn fn) {
+  fc_rows_ctx c;
+  c.fc = fc;
+  c.in = (const unsigned char *)in;
+  c.out = (unsigned char *)out;
+  memcpy(c.sp, sp, sizeof c.sp);
+  c.grid = make_grid(nrows, rowlen, threads);
+  fconv_parallel_for(c.grid.nrows * c.grid.pieces, grid_grain(&c.grid), threads, fn, &c);
+}
+
+/* pack: the box of one block of one signal into a slot (zeros around it). */
 
 static void pack_rows(void *vctx, size_t begin, size_t end, int tid) {
   (void)tid;
-  const fc_pack_ctx *c = (const fc_pack_ctx *)vctx;
+  const fc_rows_ctx *c = (const fc_rows_ctx *)vctx;
   const fconv_fc *fc = c->fc;
   const fconv_problem *p = &fc->p;
   const size_t es = p->esize;
@@ -573,7 +587,7 @@ static void pack_rows(void *vctx, size_t begin, size_t end, int tid) {
     size_t col_lo = piece * c->grid.plen, col_hi = col_lo + c->grid.plen;
     if (col_hi > T2) col_hi = T2;
     if (col_lo >= col_hi) continue;
-    unsigned char *row = c->dst + (i0 * fc->s.pitch[0] + i1 * fc->s.pitch[1]) * es;
+    unsigned char *row = c->out + (i0 * fc->s.pitch[0] + i1 * fc->s.pitch[1]) * es;
     const size_t c2 = (i0 < c->sp[0].c && i1 < c->sp[1].c) ? c->sp[2].c : 0;
     size_t zlo = col_lo;
     if (col_lo < c2) {
@@ -581,7 +595,7 @@ static void pack_rows(void *vctx, size_t begin, size_t end, int tid) {
       const ptrdiff_t org[3] = {c->sp[0].org + (ptrdiff_t)i0, c->sp[1].org + (ptrdiff_t)i1,
                                 c->sp[2].org + (ptrdiff_t)col_lo};
       const size_t cnt[3] = {1, 1, hi - col_lo}, dp[2] = {hi - col_lo, hi - col_lo};
-      fconv_gather(p, c->x, org, cnt, row + col_lo * es, dp, 0);
+      fconv_gather(p, c->in, org, cnt, row + col_lo * es, dp, 0);
       zlo = hi;
     }
     if (zlo < col_hi) memset(row + zlo * es, 0, (col_hi - zlo) * es);
@@ -626,23 +640,10 @@ static void pack_block(const fconv_fc *fc, const void *x, const fc_span sp[3], v
       memset(d + sp[0].c * s->pitch[0] * es, 0, (T0 - sp[0].c) * s->pitch[0] * es);
     return;
   }
-  fc_pack_ctx c;
-  c.fc = fc;
-  c.x = (const unsigned char *)x;
-  c.dst = (unsigned char *)dst;
-  memcpy(c.sp, sp, sizeof c.sp);
-  c.grid = make_grid(fc->g.T[0] * fc->g.T[1], fc->g.T[2], threads);
-  fconv_parallel_for(c.grid.nrows * c.grid.pieces, grid_grain(&c.grid), threads, pack_rows, &c);
+  run_rows(fc, x, dst, sp, T0 * T1, T2, threads, pack_rows);
 }
 
 /* crop: the block's outputs from a slot (zeros where idx is outside [0, c + k - 1)). */
-typedef struct {
-  const fconv_fc *fc;
-  const unsigned char *src; /* the slot */
-  unsigned char *y;         /* the output item */
-  fc_span sp[3];
-  fc_grid grid;
-} fc_crop_ctx;
 
 /* Output range [lo, hi) of the block's o (relative) whose idx = (o_lo + o)*s + k-1 - org lies in
  * [0, c + k - 1). */
@@ -683,7 +684,7 @@ static void copy_strided(unsigned char *d, const unsigned char *s, size_t n, siz
 
 static void crop_rows(void *vctx, size_t begin, size_t end, int tid) {
   (void)tid;
-  const fc_crop_ctx *c = (const fc_crop_ctx *)vctx;
+  const fc_rows_ctx *c = (const fc_rows_ctx *)vctx;
   const fconv_fc *fc = c->fc;
   const fconv_problem *p = &fc->p;
   const size_t es = p->esize;
@@ -697,7 +698,7 @@ static void crop_rows(void *vctx, size_t begin, size_t end, int tid) {
     if (hi > c->sp[2].nout) hi = c->sp[2].nout;
     if (lo >= hi) continue;
     unsigned char *yrow =
-        c->y + (((c->sp[0].o_lo + r0) * out1 + c->sp[1].o_lo + r1) * out2 + c->sp[2].o_lo) * es;
+        c->out + (((c->sp[0].o_lo + r0) * out1 + c->sp[1].o_lo + r1) * out2 + c->sp[2].o_lo) * es;
     if (r0 < vlo[0] || r0 >= vhi[0] || r1 < vlo[1] || r1 >= vhi[1]) {
       memset(yrow + lo * es, 0, (hi - lo) * es);
       continue;
@@ -716,7 +717,7 @@ static void crop_rows(void *vctx, size_t begin, size_t end, int tid) {
       const size_t i2 = (size_t)((ptrdiff_t)((c->sp[2].o_lo + a_lo) * s2 + p->ax[2].k - 1) -
                                  c->sp[2].org);
       const unsigned char *srow =
-          c->src + (idx[0] * fc->s.pitch[0] + idx[1] * fc->s.pitch[1] + i2) * es;
+          c->in + (idx[0] * fc->s.pitch[0] + idx[1] * fc->s.pitch[1] + i2) * es;
       copy_strided(yrow + a_lo * es, srow, a_hi - a_lo, s2, es);
     }
   }
@@ -753,13 +754,7 @@ static void crop_block(const fconv_fc *fc, const void *slot, const fc_span sp[3]
       }
     return;
   }
-  fc_crop_ctx c;
-  c.fc = fc;
-  c.src = (const unsigned char *)slot;
-  c.y = (unsigned char *)y;
-  memcpy(c.sp, sp, sizeof c.sp);
-  c.grid = make_grid(sp[0].nout * sp[1].nout, sp[2].nout, threads);
-  fconv_parallel_for(c.grid.nrows * c.grid.pieces, grid_grain(&c.grid), threads, crop_rows, &c);
+  run_rows(fc, slot, y, sp, sp[0].nout * sp[1].nout, sp[2].nout, threads, crop_rows);
 }
 
 /* multiply: d[i] = a[i] * b[i] (d == a allowed), n complex elements, split over threads. */

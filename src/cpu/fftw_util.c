@@ -67,39 +67,32 @@ fconv_status fconv_fftw_make(fconv_fftw_plan *pl, const fconv_fftw_geom *g, fcon
   for (int i = 0; i < g->rank; i++) points *= (size_t)g->n[i];
   const unsigned flags = fconv_fftw_effort(points, g->rank, measure);
   /* Distances between slots: in scalars for the real side, in complex elements otherwise. */
-  const int rdist = (int)g->slot, cdist = g->cplx ? (int)(g->slot / 2) : (int)(g->slot / 2);
+  const int rdist = (int)g->slot, cdist = (int)(g->slot / 2);
   void *plan = NULL;
+  const int sign = dir == FCONV_FFTW_FORWARD ? FFTW_FORWARD : FFTW_BACKWARD;
+  /* One body for both precisions: PFX is fftw or fftwf, R the real type. */
+#define FCONV_FFTW_PLAN(PFX, R)                                                                \
+  do {                                                                                         \
+    PFX##_plan_with_nthreads(nthreads < 1 ? 1 : nthreads);                                     \
+    R *r = (R *)buf;                                                                           \
+    PFX##_complex *c = (PFX##_complex *)buf;                                                   \
+    if (g->cplx)                                                                               \
+      plan = PFX##_plan_many_dft(g->rank, g->n, howmany, c, g->cembed, 1, cdist, c, g->cembed, \
+                                 1, cdist, sign, flags);                                       \
+    else if (dir == FCONV_FFTW_FORWARD)                                                        \
+      plan = PFX##_plan_many_dft_r2c(g->rank, g->n, howmany, r, g->rembed, 1, rdist, c,        \
+                                     g->cembed, 1, cdist, flags);                              \
+    else                                                                                       \
+      plan = PFX##_plan_many_dft_c2r(g->rank, g->n, howmany, c, g->cembed, 1, cdist, r,        \
+                                     g->rembed, 1, rdist, flags);                              \
+  } while (0)
   fconv_fftw_lock();
   threads_init_locked();
-  if (g->dbl) {
-    fftw_plan_with_nthreads(nthreads < 1 ? 1 : nthreads);
-    double *r = (double *)buf;
-    fftw_complex *c = (fftw_complex *)buf;
-    if (g->cplx)
-      plan = fftw_plan_many_dft(g->rank, g->n, howmany, c, g->cembed, 1, cdist, c, g->cembed, 1,
-                                cdist, dir == FCONV_FFTW_FORWARD ? FFTW_FORWARD : FFTW_BACKWARD,
-                                flags);
-    else if (dir == FCONV_FFTW_FORWARD)
-      plan = fftw_plan_many_dft_r2c(g->rank, g->n, howmany, r, g->rembed, 1, rdist, c, g->cembed,
-                                    1, cdist, flags);
-    else
-      plan = fftw_plan_many_dft_c2r(g->rank, g->n, howmany, c, g->cembed, 1, cdist, r, g->rembed,
-                                    1, rdist, flags);
-  } else {
-    fftwf_plan_with_nthreads(nthreads < 1 ? 1 : nthreads);
-    float *r = (float *)buf;
-    fftwf_complex *c = (fftwf_complex *)buf;
-    if (g->cplx)
-      plan = fftwf_plan_many_dft(g->rank, g->n, howmany, c, g->cembed, 1, cdist, c, g->cembed, 1,
-                                 cdist, dir == FCONV_FFTW_FORWARD ? FFTW_FORWARD : FFTW_BACKWARD,
-                                 flags);
-    else if (dir == FCONV_FFTW_FORWARD)
-      plan = fftwf_plan_many_dft_r2c(g->rank, g->n, howmany, r, g->rembed, 1, rdist, c,
-                                     g->cembed, 1, cdist, flags);
-    else
-      plan = fftwf_plan_many_dft_c2r(g->rank, g->n, howmany, c, g->cembed, 1, cdist, r,
-                                     g->rembed, 1, rdist, flags);
-  }
+  if (g->dbl)
+    FCONV_FFTW_PLAN(fftw, double);
+  else
+    FCONV_FFTW_PLAN(fftwf, float);
+#undef FCONV_FFTW_PLAN
   fconv_fftw_unlock();
   FCONV_RETURN_IF(!plan, FCONV_ERR_FFT, "FFTW returned no plan");
   pl->plan = plan;
