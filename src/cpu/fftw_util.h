@@ -1,0 +1,72 @@
+/* fftw_util.h — the one place fconv talks to FFTW's planner.
+ *
+ * - Every fftw(f)_plan_* and fftw(f)_destroy_plan call of the library runs under ONE
+ *   library-wide mutex (fconv_fftw_lock), together with the global planner state it needs
+ *   (fftw_plan_with_nthreads). fftw(f)_init_threads runs once, under the same mutex.
+ *   Code outside these functions that plans with FFTW in the same process (tests, the CUDA
+ *   path's FFTW stand-in) must take fconv_fftw_lock()/fconv_fftw_unlock() around its own
+ *   planner calls.
+ * - Plans are made once, on scratch buffers, and executed lock-free with the new-array
+ *   functions (fftwf_execute_dft_r2c, ...) on buffers of the same alignment.
+ * - One plan type covers float and double, r2c/c2r and c2c: fconv_fftw_plan.
+ */
+#ifndef FCONV_FFTW_UTIL_H
+#define FCONV_FFTW_UTIL_H
+
+#include "../fconv_internal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+  FCONV_FFTW_FORWARD,  /* r2c for real data, c2c FFTW_FORWARD for complex */
+  FCONV_FFTW_BACKWARD  /* c2r for real data, c2c FFTW_BACKWARD for complex (unnormalised) */
+} fconv_fftw_dir;
+
+/* A batched, in-place, multi-dimensional transform. */
+typedef struct fconv_fftw_plan {
+  void *plan;      /* fftwf_plan or fftw_plan; NULL when not made */
+  int dbl;         /* 1: fftw (double), 0: fftwf (float) */
+  int cplx;        /* 1: c2c, 0: r2c / c2r */
+  fconv_fftw_dir dir;
+  int howmany;
+} fconv_fftw_plan;
+
+/* The geometry of one slot of an in-place transform buffer: rank dims (the transformed axes,
+ * slowest first), the real-domain embedding (last transformed axis padded to 2*(n/2+1) for
+ * real data) and the slot size in scalars (floats or doubles). */
+typedef struct fconv_fftw_geom {
+  int rank;          /* 1..3 */
+  int n[3];          /* transform lengths */
+  int rembed[3];     /* real-domain (or complex-domain for c2c) embedding */
+  int cembed[3];     /* complex-domain embedding */
+  size_t slot;       /* scalars per slot (real-domain embedding product; x2 for c2c) */
+  int dbl, cplx;
+} fconv_fftw_geom;
+
+FCONV_HIDDEN void fconv_fftw_lock(void);
+FCONV_HIDDEN void fconv_fftw_unlock(void);
+
+/* Planner effort policy (flags for the planner): FFTW_MEASURE for mid-sized 2-D plans, or for
+ * every plan when measure != 0 (FCONV_FLAG_MEASURE); FFTW_ESTIMATE otherwise (see fftw_util.c). FCONV_FFTW_PLANNER=estimate|measure|patient in the environment overrides.
+ * points = howmany * prod(n); rank = transformed axes. */
+FCONV_HIDDEN unsigned fconv_fftw_effort(size_t points, int rank, int measure);
+
+/* Plan howmany in-place transforms of geometry g, slot after slot, on buf (scratch: planning
+ * may overwrite it; at least howmany * g->slot scalars, allocated with fconv_malloc), with
+ * nthreads FFTW threads and the effort fconv_fftw_effort(.., measure) picks.
+ * FCONV_ERR_FFT when FFTW returns NULL. */
+FCONV_HIDDEN fconv_status fconv_fftw_make(fconv_fftw_plan *pl, const fconv_fftw_geom *g,
+                                          fconv_fftw_dir dir, int howmany, void *buf,
+                                          int nthreads, int measure);
+/* Execute pl in place on buf (same alignment as the planning buffer). Lock-free. */
+FCONV_HIDDEN void fconv_fftw_exec(const fconv_fftw_plan *pl, void *buf);
+/* Destroy (under the mutex); a plan never made is a no-op. */
+FCONV_HIDDEN void fconv_fftw_destroy(fconv_fftw_plan *pl);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FCONV_FFTW_UTIL_H */

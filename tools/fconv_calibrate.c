@@ -1,0 +1,370 @@
+/* fconv_calibrate.c — measures the constants of the FFT / overlap-save cost model on this
+ * machine and writes them as src/cpu/calibration.h.
+ *
+ *   cmake --build build-fft --target fconv_calibrate
+ *   build-fft/fconv_calibrate > src/cpu/calibration.h      (a few minutes; run on a quiet machine)
+ *
+ * What it measures (best of several repetitions each, so other load inflates little):
+ *  - fconv_cal_fft[rank][lg]: seconds per point per log2 of one forward+inverse pair of in-place
+ *    f32 r2c/c2r transforms of 2^lg points (rank 1: 2^lg; rank 2, 3: near-square/cube power-of-two
+ *    shapes), planned through fconv_fftw_make, i.e. with the library's planner effort policy
+ *    (so ESTIMATE-planned big sizes carry their slowdown), batched like the engine batches them
+ *    (howmany = 256 KiB of slots), 1 thread.
+ *  - PEN3/PEN5/PEN7/PENODD: extra cost per point per log2 of a length with one more factor
+ *    3, 5, 7, or with no factor 2, relative to a power of two: least squares over 35 square
+ *    2-D sizes near 512^2 (odd ones as n x 512), which the policy plans with FFTW_MEASURE.
+ *  - C2C, F64: c2c (complex data) and double-precision factors.
+ *  - FFTW_SPEEDUP2: speedup of one FFTW plan made with 2 threads (2-D 1024^2).
+ *  - PAR_SPEEDUP2: speedup of 2 threads each running their own batches of small transforms.
+ *  - PASS_CACHED / PASS_MEMORY: seconds per scalar of the pack + multiply + crop passes, from
+ *    full engine executes minus their own transforms (fconv_fc_transform_seconds), for
+ *    cache-sized overlap-save chunks and for one large FFT-path transform.
+ *  - EXEC_UNIT: cost per block beyond the per-scalar passes (1-D 2^20, 16 taps, 256-point
+ *    blocks forced through the engine).
+ *  - EXEC_CALL: fixed cost per chunk (FFTW execute calls and pass setup): half of a tiny
+ *    problem's execute.
+ * Single-thread figures are thread CPU time; the 2-thread speedups are wall time on both
+ * sides, best of 20, and need an otherwise idle machine to mean anything.
+ */
+#include "../src/cpu/fftconv.h"
+#include "../src/cpu/fftw_util.h"
+#include "tool_problem.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define REPS 5
+#define CHUNK_BYTES ((size_t)256 << 10)
+
+/* Single-thread measurements use this thread's CPU time, which other processes' load does not
+ * inflate (a descheduled thread does not run its clock); 2-thread ones need wall time. */
+static double cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* One batch of in-place transforms of shape n[0..rank-1]: seconds of one forward+inverse
+ * pair per transform, best of REPS. */
+static double pair_time(int rank, const int *n, int dbl, int cplx, int threads, int wall,
+                        size_t *howmany_out) {
+  fconv_fftw_geom g;
+  memset(&g, 0, sizeof g);
+  g.rank = rank;
+  g.dbl = dbl;
+  g.cplx = cplx;
+  size_t slot = 1, pts = 1;
+  for (int i = 0; i < rank; i++) {
+    g.n[i] = n[i];
+    const int last = i == rank - 1;
+    g.rembed[i] = (!cplx && last) ? 2 * (n[i] / 2 + 1) : n[i];
+    g.cembed[i] = (!cplx && last) ? n[i] / 2 + 1 : n[i];
+    slot *= (size_t)g.rembed[i];
+    pts *= (size_t)n[i];
+  }
+  if (cplx) slot *= 2;
+  g.slot = slot;
+  const size_t sbytes = slot * (dbl ? 8 : 4);
+  size_t hm = CHUNK_BYTES / sbytes;
+  if (hm < 1) hm = 1;
+  void *buf = fconv_calloc(sbytes * hm);
+  fconv_fftw_plan f, b;
+  if (!buf || fconv_fftw_make(&f, &g, FCONV_FFTW_FORWARD, (int)hm, buf, threads, 0) != FCONV_OK ||
+      fconv_fftw_make(&b, &g, FCONV_FFTW_BACKWARD, (int)hm, buf, threads, 0) != FCONV_OK) {
+    fprintf(stderr, "planning failed\n");
+    exit(1);
+  }
+  for (size_t i = 0; i < slot * hm; i++) {
+    if (dbl) ((double *)buf)[i] = (double)(i % 17) - 8.0;
+    else ((float *)buf)[i] = (float)(i % 17) - 8.0f;
+  }
+  /* enough repetitions per timing to last >= 2 ms */
+  int inner = 1;
+  double best = INFINITY;
+  double (*clk)(void) = wall ? fconv_now : cpu_now;
+  const int reps = wall ? 4 * REPS : REPS;
+  for (int r = 0; r < reps + 1; r++) {
+    double t0 = clk();
+    for (int j = 0; j < inner; j++) {
+      fconv_fftw_exec(&f, buf);
+      fconv_fftw_exec(&b, buf);
+    }
+    double t = (clk() - t0) / inner;
+    if (r == 0) { /* warm-up sizes the inner loop */
+      inner = t < 2e-3 ? (int)(2e-3 / (t + 1e-9)) + 1 : 1;
+      continue;
+    }
+    if (t < best) best = t;
+    /* renormalise the data (c2r output is scaled by the length) */
+    for (size_t i = 0; i < slot * hm; i++) {
+      if (dbl) ((double *)buf)[i] = (double)(i % 17) - 8.0;
+      else ((float *)buf)[i] = (float)(i % 17) - 8.0f;
+    }
+  }
+  fconv_fftw_destroy(&f);
+  fconv_fftw_destroy(&b);
+  fconv_free(buf);
+  if (howmany_out) *howmany_out = hm;
+  (void)pts;
+  return best / (double)hm;
+}
+
+/* seconds per point per log2(points) */
+static double per_nlogn(int rank, const int *n, int dbl, int cplx) {
+  double pts = 1.0, lg = 0.0;
+  for (int i = 0; i < rank; i++) { pts *= n[i]; lg += log2((double)n[i]); }
+  return pair_time(rank, n, dbl, cplx, 1, 0, NULL) / (pts * lg);
+}
+
+/* ---- the engine: passes ----------------------------------------------------------------------- */
+
+/* Best execute seconds and best transform-only seconds of an engine state (reps each). */
+static void time_state(void *st, const float *x, float *y, int wall, int reps, double *exec_s,
+                       double *fftw_s) {
+  double (*clk)(void) = wall ? fconv_now : cpu_now;
+  double best = INFINITY, tbest = INFINITY;
+  for (int r = 0; r < reps; r++) {
+    double t0 = clk();
+    fconv_fc_execute(st, x, NULL, y);
+    double t = clk() - t0;
+    if (t < best) best = t;
+    t0 = clk();
+    fconv_fc_transform_seconds(st, 1);
+    t = clk() - t0;
+    if (t < tbest) tbest = t;
+  }
+  *exec_s = best;
+  *fftw_s = tbest;
+}
+
+/* Execute seconds and transform-only seconds of a path on a problem (best of REPS). */
+static void engine_times(const fconv_path_vtbl *path, const fconv_problem *p, int wall,
+                         double *exec_s, double *fftw_s, double *scalars, double *chunks) {
+  float *x = malloc(p->sig_elems * 4), *h = malloc(p->ker_elems * 4), *y = malloc(p->out_elems * 4);
+  for (size_t i = 0; i < p->sig_elems; i++) x[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
+  for (size_t i = 0; i < p->ker_elems; i++) h[i] = (float)((i * 104729) % 1000) / 1000.0f - 0.5f;
+  void *st = NULL;
+  if (path->create(p, &st) != FCONV_OK) { fprintf(stderr, "engine create failed\n"); exit(1); }
+  path->set_kernel(st, h);
+  path->execute(st, x, NULL, y);
+  time_state(st, x, y, wall, wall ? 4 * REPS : 2 * REPS, exec_s, fftw_s);
+  fconv_plan_info info;
+  memset(&info, 0, sizeof info);
+  path->describe(st, &info);
+  /* scalars the passes touch: 2 * slot per unit + outputs; slot from the transform shape */
+  double slot = 1.0, blocks = 1.0;
+  for (int a = 0; a < p->rank; a++) {
+    const int ax = 3 - p->rank + a;
+    const double T = (double)info.transform_shape[a];
+    slot *= a == p->rank - 1 ? 2.0 * (floor(T / 2.0) + 1.0) : T;
+    const double bo = info.block_shape[a] ? (double)info.block_shape[a] : (double)p->ax[ax].out;
+    blocks *= ceil((double)p->ax[ax].out / bo);
+  }
+  *scalars = 2.0 * slot * blocks + (double)p->out_elems;
+  const double hm = floor((double)CHUNK_BYTES / (slot * 4.0));
+  *chunks = blocks / (hm < 1.0 ? 1.0 : hm);
+  path->destroy(st);
+  free(x);
+  free(h);
+  free(y);
+}
+
+int main(void) {
+  double tab[3][28];
+  for (int r = 0; r < 3; r++)
+    for (int l = 0; l < 28; l++) tab[r][l] = -1.0;
+
+  /* rank 1: 2^4 .. 2^22 */
+  for (int lg = 4; lg <= 22; lg++) {
+    int n[1] = {1 << lg};
+    tab[0][lg] = per_nlogn(1, n, 0, 0);
+    fprintf(stderr, "rank 1 lg %2d: %.3g ns\n", lg, tab[0][lg] * 1e9);
+  }
+  /* rank 2: 2^8 .. 2^24 */
+  for (int lg = 8; lg <= 24; lg++) {
+    int n[2] = {1 << (lg / 2), 1 << (lg - lg / 2)};
+    tab[1][lg] = per_nlogn(2, n, 0, 0);
+    fprintf(stderr, "rank 2 lg %2d: %.3g ns\n", lg, tab[1][lg] * 1e9);
+  }
+  /* rank 3: 2^9 .. 2^24 */
+  for (int lg = 9; lg <= 24; lg++) {
+    int n[3] = {1 << (lg / 3), 1 << ((lg + 1) / 3), 1 << ((lg + 2) / 3)};
+    tab[2][lg] = per_nlogn(3, n, 0, 0);
+    fprintf(stderr, "rank 3 lg %2d: %.3g ns\n", lg, tab[2][lg] * 1e9);
+  }
+  /* fill the ends with the nearest measured value */
+  for (int r = 0; r < 3; r++) {
+    int first = 0, last = 27;
+    while (tab[r][first] < 0) first++;
+    while (tab[r][last] < 0) last--;
+    for (int l = 0; l < first; l++) tab[r][l] = tab[r][first];
+    for (int l = last + 1; l < 28; l++) tab[r][l] = tab[r][last];
+  }
+
+  /* radix penalties: least squares over 2-D transforms near 512^2 (MEASURE-planned, so plan
+   * quality adds little noise): pen(n) - 1 = PEN3*e3 + PEN5*e5 + PEN7*e7 + PENODD*[n odd],
+   * with pen(n) from n x n (even n) or n x 512 (odd n) against the table's c at the same
+   * log2(points) (interpolated), which is how the model applies it. */
+  static const int psz[] = {480, 500, 504, 540, 560, 576, 588, 600, 630, 640, 672, 686, 700,
+                            720, 750, 756, 768, 784, 800, 810, 840, 864, 882, 896, 900, 960,
+                            972, 980, 1000, 525, 567, 625, 675, 735, 729};
+  const int npsz = (int)(sizeof psz / sizeof psz[0]);
+  double A[4][4] = {{0}}, rhs[4] = {0};
+  for (int i = 0; i < npsz; i++) {
+    const int n = psz[i], odd = n % 2;
+    int m = n, e[4] = {0, 0, 0, odd};
+    while (m % 2 == 0) m /= 2;
+    while (m % 3 == 0) { m /= 3; e[0]++; }
+    while (m % 5 == 0) { m /= 5; e[1]++; }
+    while (m % 7 == 0) { m /= 7; e[2]++; }
+    int sh[2] = {n, odd ? 512 : n};
+    const double t = pair_time(2, sh, 0, 0, 1, 0, NULL);
+    const double lg = log2((double)n), pts = (double)sh[0] * sh[1], lp = log2(pts);
+    const int l0 = (int)floor(lp);
+    const double cb = tab[1][l0] + (lp - l0) * (tab[1][l0 + 1] - tab[1][l0]);
+    const double pen = odd ? (t / (cb * pts) - 9.0) / lg : t / (cb * pts * 2.0 * lg);
+    fprintf(stderr, "size %d: pen %.3f\n", n, pen);
+    for (int r = 0; r < 4; r++) {
+      for (int c = 0; c < 4; c++) A[r][c] += (double)e[r] * e[c];
+      rhs[r] += (double)e[r] * (pen - 1.0);
+    }
+  }
+  double pen[4];
+  for (int c = 0; c < 4; c++) { /* Gaussian elimination with partial pivoting */
+    int piv = c;
+    for (int r = c + 1; r < 4; r++) if (fabs(A[r][c]) > fabs(A[piv][c])) piv = r;
+    for (int k = 0; k < 4; k++) { double t = A[c][k]; A[c][k] = A[piv][k]; A[piv][k] = t; }
+    double t = rhs[c]; rhs[c] = rhs[piv]; rhs[piv] = t;
+    for (int r = c + 1; r < 4; r++) {
+      const double f = A[r][c] / A[c][c];
+      for (int k = c; k < 4; k++) A[r][k] -= f * A[c][k];
+      rhs[r] -= f * rhs[c];
+    }
+  }
+  for (int c = 3; c >= 0; c--) {
+    double v = rhs[c];
+    for (int k = c + 1; k < 4; k++) v -= A[c][k] * pen[k];
+    pen[c] = v / A[c][c];
+  }
+  for (int c = 0; c < 4; c++) if (pen[c] < 0.0) pen[c] = 0.0;
+
+  /* complex and double factors (4096 and 2-D 256^2) */
+  int n1[1] = {4096}, n2[2] = {256, 256};
+  const double c2c = 0.5 * (per_nlogn(1, n1, 0, 1) / per_nlogn(1, n1, 0, 0) +
+                            per_nlogn(2, n2, 0, 1) / per_nlogn(2, n2, 0, 0));
+  const double f64 = 0.5 * (per_nlogn(1, n1, 1, 0) / per_nlogn(1, n1, 0, 0) +
+                            per_nlogn(2, n2, 1, 0) / per_nlogn(2, n2, 0, 0));
+  fprintf(stderr, "c2c %.3f f64 %.3f\n", c2c, f64);
+
+  /* FFTW threads: one 2-D 1024^2 plan with 1 and 2 threads (wall time both) */
+  int nb[2] = {1024, 1024};
+  const double t1 = pair_time(2, nb, 0, 0, 1, 1, NULL), t2 = pair_time(2, nb, 0, 0, 2, 1, NULL);
+  const double fftw_speedup = t1 / t2;
+  fprintf(stderr, "fftw 2 threads: %.3f x\n", fftw_speedup);
+
+  /* engine passes: cache-sized overlap-save chunks (1-D and 2-D) and one big FFT (2-D) */
+  fconv_problem p;
+  double ex, ff, sc, ch;
+  size_t n_os[1] = {(size_t)1 << 20}, k_os[1] = {33};
+  tool_problem(&p, 1, n_os, k_os, FCONV_MODE_SAME, FCONV_F32, 1);
+  engine_times(&fconv_cpu_overlap_save_path, &p, 0, &ex, &ff, &sc, &ch);
+  double pass_cached = (ex - ff) / sc;
+  fprintf(stderr, "os 1-D: exec %.3f ms fftw %.3f ms -> %.3g s/scalar\n", ex * 1e3, ff * 1e3,
+          (ex - ff) / sc);
+  size_t n_os2[2] = {1024, 1024}, k_os2[2] = {9, 9};
+  tool_problem(&p, 2, n_os2, k_os2, FCONV_MODE_SAME, FCONV_F32, 1);
+  engine_times(&fconv_cpu_overlap_save_path, &p, 0, &ex, &ff, &sc, &ch);
+  pass_cached = 0.5 * (pass_cached + (ex - ff) / sc);
+  fprintf(stderr, "os 2-D: exec %.3f ms fftw %.3f ms -> %.3g s/scalar\n", ex * 1e3, ff * 1e3,
+          (ex - ff) / sc);
+  size_t n_ff[2] = {2048, 2048}, k_ff[2] = {5, 5};
+  tool_problem(&p, 2, n_ff, k_ff, FCONV_MODE_SAME, FCONV_F32, 1);
+  engine_times(&fconv_cpu_fft_path, &p, 0, &ex, &ff, &sc, &ch);
+  double pass_memory = (ex - ff) / sc;
+  fprintf(stderr, "fft 2-D: exec %.3f ms fftw %.3f ms -> %.3g s/scalar\n", ex * 1e3, ff * 1e3,
+          pass_memory);
+  if (pass_cached < 1e-11) pass_cached = 1e-11;
+  if (pass_memory < 1e-11) pass_memory = 1e-11;
+  /* per chunk: a tiny problem is nothing but fixed costs */
+  size_t n_t[1] = {16}, k_t[1] = {3};
+  tool_problem(&p, 1, n_t, k_t, FCONV_MODE_SAME, FCONV_F32, 1);
+  engine_times(&fconv_cpu_fft_path, &p, 0, &ex, &ff, &sc, &ch);
+  double exec_call = 0.5 * ex;
+  fprintf(stderr, "tiny: exec %.3f us fftw %.3f us\n", ex * 1e6, ff * 1e6);
+  /* per block: 1-D 2^20 with 16 taps in 256-point blocks (geometry forced through the engine),
+   * what the passes cost beyond their per-scalar part */
+  double exec_unit = 0.0;
+  {
+    size_t n_u[1] = {(size_t)1 << 20}, k_u[1] = {16};
+    tool_problem(&p, 1, n_u, k_u, FCONV_MODE_SAME, FCONV_F32, 1);
+    const fconv_fc_geom g = {{1, 1, 256}, {1, 1, 241}};
+    float *x = malloc(p.sig_elems * 4), *h = malloc(p.ker_elems * 4), *y = malloc(p.out_elems * 4);
+    for (size_t i = 0; i < p.sig_elems; i++) x[i] = (float)(i % 13) - 6.0f;
+    for (size_t i = 0; i < p.ker_elems; i++) h[i] = (float)(i % 5) - 2.0f;
+    void *st = NULL;
+    if (fconv_fc_create(&p, &g, 1, &st) != FCONV_OK) { fprintf(stderr, "engine create failed\n"); exit(1); }
+    fconv_fc_set_kernel(st, h);
+    fconv_fc_execute(st, x, NULL, y);
+    double eb, fb;
+    time_state(st, x, y, 0, 2 * REPS, &eb, &fb);
+    fconv_fc_destroy(st);
+    const double blocks = ceil((double)p.out_elems / 241.0);
+    exec_unit = (eb - fb - pass_cached * blocks * (2.0 * 258.0 + 241.0)) / blocks;
+    fprintf(stderr, "256-point blocks: exec %.3f ms fftw %.3f ms -> %.3g s/block\n", eb * 1e3,
+            fb * 1e3, exec_unit);
+    if (exec_unit < 0.0) exec_unit = 0.0;
+    free(x);
+    free(h);
+    free(y);
+  }
+
+  /* two threads, each on its own chunks (overlap-save, 1-D; wall time both) */
+  double e1, e2, f1, f2;
+  tool_problem(&p, 1, n_os, k_os, FCONV_MODE_SAME, FCONV_F32, 1);
+  engine_times(&fconv_cpu_overlap_save_path, &p, 1, &e1, &f1, &sc, &ch);
+  tool_problem(&p, 1, n_os, k_os, FCONV_MODE_SAME, FCONV_F32, 2);
+  engine_times(&fconv_cpu_overlap_save_path, &p, 1, &e2, &f2, &sc, &ch);
+  const double par_speedup = e1 / e2;
+  fprintf(stderr, "per-thread chunks 2 threads: %.3f x\n", par_speedup);
+
+  printf("/* calibration.h — GENERATED by tools/fconv_calibrate.c; do not edit by hand.\n");
+  printf(" * Regenerate on the target machine (quiet, nothing else running):\n");
+  printf(" *   cmake --build build-fft --target fconv_calibrate\n");
+  printf(" *   build-fft/fconv_calibrate > src/cpu/calibration.h\n");
+  printf(" * The constants of the FFT / overlap-save cost model (fftconv.c, model_sched). */\n");
+  printf("#ifndef FCONV_CALIBRATION_H\n#define FCONV_CALIBRATION_H\n\n");
+  printf("/* Seconds per point per log2(length) of one forward+inverse pair of in-place f32\n"
+         " * r2c/c2r transforms, 1 thread, with the planner effort of fftw_util.c, by transform\n"
+         " * rank (1..3) and log2(points) (0..27; the ends repeat the nearest measured size). */\n");
+  printf("static const double fconv_cal_fft[3][28] = {\n");
+  for (int r = 0; r < 3; r++) {
+    printf("  {");
+    for (int l = 0; l < 28; l++) printf("%.4g%s", tab[r][l], l < 27 ? (l % 7 == 6 ? ",\n   " : ", ") : "");
+    printf("}%s\n", r < 2 ? "," : "};");
+  }
+  printf("/* Extra cost per point per log2 for each factor 3, 5, 7 of a length, and for lengths\n"
+         " * without a factor 2, relative to a power of two. */\n");
+  printf("#define FCONV_CAL_PEN3 %.4g\n#define FCONV_CAL_PEN5 %.4g\n", pen[0], pen[1]);
+  printf("#define FCONV_CAL_PEN7 %.4g\n#define FCONV_CAL_PENODD %.4g\n", pen[2], pen[3]);
+  printf("/* c2c (complex data) and double precision, relative to f32 r2c/c2r at equal points. */\n");
+  printf("#define FCONV_CAL_C2C %.4g\n#define FCONV_CAL_F64 %.4g\n", c2c, f64);
+  /* A loaded machine makes 2-thread wall times meaningless (OpenMP threads wait on each other
+   * while descheduled); say so in the output and keep the speedups in [1, 2]. */
+  const int loaded = fftw_speedup < 1.0 || par_speedup < 1.0;
+  double fs = fftw_speedup < 1.0 ? 1.0 : fftw_speedup > 2.0 ? 2.0 : fftw_speedup;
+  double ps = par_speedup < 1.0 ? 1.0 : par_speedup > 2.0 ? 2.0 : par_speedup;
+  printf("/* Speedup of one FFTW plan with 2 threads; of 2 threads on their own chunks.%s */\n",
+         loaded ? "\n * WARNING: measured below 1 (machine busy); clamped to 1 - rerun when idle" : "");
+  printf("#define FCONV_CAL_FFTW_SPEEDUP2 %.4g\n#define FCONV_CAL_PAR_SPEEDUP2 %.4g\n", fs, ps);
+  printf("/* Seconds per scalar of the pack + multiply + crop passes: cache-sized chunks, and\n"
+         " * large transforms (memory bound); seconds per block beyond that (spans, calls);\n"
+         " * seconds per chunk (FFTW call, setup). */\n");
+  printf("#define FCONV_CAL_PASS_CACHED %.4g\n#define FCONV_CAL_PASS_MEMORY %.4g\n", pass_cached,
+         pass_memory);
+  printf("#define FCONV_CAL_EXEC_UNIT %.4g\n", exec_unit);
+  printf("#define FCONV_CAL_EXEC_CALL %.4g\n\n#endif\n", exec_call);
+  return 0;
+}
