@@ -28,6 +28,13 @@
 
 #include "../fconv_internal.h"
 
+/* `FCONV_UNROLL for (...)`: unroll under nvcc (a hint; g++ builds of the emulator ignore it). */
+#if defined(__CUDACC__)
+#define FCONV_UNROLL _Pragma("unroll")
+#else
+#define FCONV_UNROLL
+#endif
+
 /* ---- small complex helpers shared by all CUDA kernels (float2 / double2 = re, im) ---------- */
 #define FCONV_DI __device__ __host__ __forceinline__
 

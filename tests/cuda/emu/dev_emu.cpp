@@ -21,7 +21,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -34,21 +33,24 @@ struct Alloc {
 };
 
 struct EStream {
+  uint64_t id = 0; /* never reused: events name their stream by id */
   std::deque<std::function<fconv_status()>> q;
   uint64_t enq = 0, done = 0;
   fconv_status err = FCONV_OK;
 };
 
 struct EEvent {
-  EStream *s = nullptr;
+  uint64_t stream = 0; /* id; 0 = never recorded */
   uint64_t seq = 0;
 };
 
 struct DevState {
   std::recursive_mutex m;
   std::map<uintptr_t, Alloc> allocs;
-  std::set<EStream *> streams;
-  EStream legacy; /* stream NULL */
+  std::map<uint64_t, EStream *> streams; /* live streams by id; the legacy one is id 1 */
+  EStream legacy;                        /* stream NULL */
+  uint64_t next_id = 2;
+  DevState() { legacy.id = 1; }
   long fail_after = -1, count = 0;
   int current = 0;
 };
@@ -59,6 +61,14 @@ DevState &st() {
 }
 
 EStream *stream_of(fconv_dev_stream s) { return s ? (EStream *)s : &st().legacy; }
+
+/* A live stream by id (a destroyed stream has completed all its work). */
+EStream *by_id(uint64_t id) {
+  DevState &d = st();
+  if (id == 1) return &d.legacy;
+  auto it = d.streams.find(id);
+  return it == d.streams.end() ? nullptr : it->second;
+}
 
 /* The allocation containing [p, p+bytes), or nullptr. */
 const Alloc *find(const void *p, size_t bytes, uintptr_t *base = nullptr) {
@@ -99,7 +109,7 @@ void drain(EStream *s, uint64_t upto) {
 void drain_all() {
   DevState &d = st();
   drain(&d.legacy, d.legacy.enq);
-  for (EStream *s : d.streams) drain(s, s->enq);
+  for (auto &s : d.streams) drain(s.second, s.second->enq);
 }
 
 void enqueue(fconv_dev_stream s, std::function<fconv_status()> op) {
@@ -255,7 +265,8 @@ fconv_status fconv_dev_memset(void *dst, int value, size_t bytes, fconv_dev_stre
 fconv_status fconv_dev_stream_create(fconv_dev_stream *s) {
   std::lock_guard<std::recursive_mutex> lock(st().m);
   EStream *e = new EStream();
-  st().streams.insert(e);
+  e->id = st().next_id++;
+  st().streams[e->id] = e;
   *s = e;
   return FCONV_OK;
 }
@@ -264,12 +275,12 @@ void fconv_dev_stream_destroy(fconv_dev_stream s) {
   if (!s) return;
   std::lock_guard<std::recursive_mutex> lock(st().m);
   EStream *e = (EStream *)s;
-  if (!st().streams.count(e)) {
+  if (!st().streams.count(e->id) || st().streams[e->id] != e) {
     bad("stream_destroy: not a live stream");
     return;
   }
   drain(e, e->enq); /* pending work completes, as with cudaStreamDestroy */
-  st().streams.erase(e);
+  st().streams.erase(e->id);
   delete e;
 }
 
@@ -292,26 +303,28 @@ void fconv_dev_event_destroy(fconv_dev_event e) { delete (EEvent *)e; }
 fconv_status fconv_dev_event_record(fconv_dev_event e, fconv_dev_stream s) {
   std::lock_guard<std::recursive_mutex> lock(st().m);
   EEvent *ev = (EEvent *)e;
-  ev->s = stream_of(s);
-  ev->seq = ev->s->enq;
+  EStream *es = stream_of(s);
+  ev->stream = es->id;
+  ev->seq = es->enq;
   return FCONV_OK;
 }
 
 fconv_status fconv_dev_event_sync(fconv_dev_event e) {
   std::lock_guard<std::recursive_mutex> lock(st().m);
   EEvent *ev = (EEvent *)e;
-  if (!ev->s) return FCONV_OK; /* never recorded: complete */
-  drain(ev->s, ev->seq);
+  if (EStream *es = by_id(ev->stream)) drain(es, ev->seq); /* else complete */
   return FCONV_OK;
 }
 
 fconv_status fconv_dev_stream_wait_event(fconv_dev_stream s, fconv_dev_event e) {
   std::lock_guard<std::recursive_mutex> lock(st().m);
   EEvent *ev = (EEvent *)e;
-  if (!ev->s) return FCONV_OK;
-  EStream *es = ev->s;
-  const uint64_t seq = ev->seq;
-  enqueue(s, [es, seq]() { drain(es, seq); return FCONV_OK; });
+  const uint64_t id = ev->stream, seq = ev->seq;
+  if (!id) return FCONV_OK;
+  enqueue(s, [id, seq]() {
+    if (EStream *es = by_id(id)) drain(es, seq);
+    return FCONV_OK;
+  });
   return FCONV_OK;
 }
 
