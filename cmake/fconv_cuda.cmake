@@ -4,8 +4,9 @@ target_sources(fconv PRIVATE
   # device abstraction (dev.h) and the tiled direct path
   src/cuda/dev_cuda.cu
   src/cuda/direct_path.cu
-  # cuFFT / overlap-save paths (placeholder until they land)
-  src/cuda/cuda_stub.c)
+  # cuFFT and overlap-save paths (fft_dev.h on cuFFT)
+  src/cuda/fft_path.cu
+  src/cuda/fft_cufft.cu)
 set_target_properties(fconv PROPERTIES
   CUDA_STANDARD 17 CUDA_STANDARD_REQUIRED ON
   CUDA_RUNTIME_LIBRARY Shared)

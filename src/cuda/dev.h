@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../fconv_internal.h"
 
@@ -115,5 +116,96 @@ static inline unsigned fconv_dev_blocks(uint64_t n, unsigned per_block, unsigned
 }
 /* Ceiling division for 64-bit tile counts. */
 static inline uint64_t fconv_dev_ceil_div(uint64_t a, uint64_t b) { return a / b + (a % b != 0); }
+
+/* ==== BEGIN fft-helper block: shared staging and transfer costs (proposed for every CUDA path;
+ * direct_path.cu's stage_h2d/stage_d2h and transfer constants can move onto these) ========== */
+
+/* Host <-> device staging through two pinned chunks, double-buffered with events, so the
+ * memcpy between the caller's pageable array and one chunk overlaps the DMA of the other. */
+#define FCONV_DEV_STAGE_CHUNK ((size_t)4 << 20)
+typedef struct fconv_dev_stager {
+  void *pin[2];
+  fconv_dev_event ev[2];
+  size_t chunk; /* bytes per pinned chunk (0: nothing to stage) */
+} fconv_dev_stager;
+
+static inline void fconv_dev_stager_destroy(fconv_dev_stager *st) {
+  for (int b = 0; b < 2; b++) {
+    fconv_dev_free_host(st->pin[b]);
+    fconv_dev_event_destroy(st->ev[b]);
+    st->pin[b] = NULL;
+    st->ev[b] = NULL;
+  }
+  st->chunk = 0;
+}
+
+/* Chunks of min(max_bytes, FCONV_DEV_STAGE_CHUNK) bytes. On failure *st is left empty. */
+static inline fconv_status fconv_dev_stager_create(fconv_dev_stager *st, size_t max_bytes) {
+  memset(st, 0, sizeof *st);
+  st->chunk = max_bytes < FCONV_DEV_STAGE_CHUNK ? max_bytes : FCONV_DEV_STAGE_CHUNK;
+  fconv_status r = FCONV_OK;
+  for (int b = 0; b < 2 && r == FCONV_OK && st->chunk; b++) {
+    r = fconv_dev_malloc_host(&st->pin[b], st->chunk);
+    if (r == FCONV_OK) r = fconv_dev_event_create(&st->ev[b]);
+  }
+  if (r != FCONV_OK) fconv_dev_stager_destroy(st);
+  return r;
+}
+
+/* Queue host -> dev on s. Returns once `host` may be reused (its bytes are in pinned memory or
+ * already copied); the device side completes in stream order. A chunk is refilled only after
+ * its previous copy (also one queued by an earlier call) is done. */
+static inline fconv_status fconv_dev_stage_h2d(fconv_dev_stager *st, void *dev, const void *host,
+                                               size_t bytes, fconv_dev_stream s) {
+  for (size_t off = 0, c = 0; off < bytes; off += st->chunk, c++) {
+    const size_t n = bytes - off < st->chunk ? bytes - off : st->chunk;
+    const int b = (int)(c & 1);
+    FCONV_FORWARD(fconv_dev_event_sync(st->ev[b]));
+    memcpy(st->pin[b], (const char *)host + off, n);
+    FCONV_FORWARD(fconv_dev_copy_h2d((char *)dev + off, st->pin[b], n, s));
+    FCONV_FORWARD(fconv_dev_event_record(st->ev[b], s));
+  }
+  return FCONV_OK;
+}
+
+/* dev -> host after the work queued on s; returns with s synchronised and host filled. */
+static inline fconv_status fconv_dev_stage_d2h(fconv_dev_stager *st, void *host, const void *dev,
+                                               size_t bytes, fconv_dev_stream s) {
+  size_t prev_off = 0, prev_n = 0;
+  int prev_b = -1;
+  for (size_t off = 0, c = 0; off < bytes; off += st->chunk, c++) {
+    const size_t n = bytes - off < st->chunk ? bytes - off : st->chunk;
+    const int b = (int)(c & 1);
+    FCONV_FORWARD(fconv_dev_event_sync(st->ev[b])); /* an earlier h2d may still read it */
+    FCONV_FORWARD(fconv_dev_copy_d2h(st->pin[b], (const char *)dev + off, n, s));
+    FCONV_FORWARD(fconv_dev_event_record(st->ev[b], s));
+    if (prev_b >= 0) { /* drain the previous chunk while this one is copied */
+      FCONV_FORWARD(fconv_dev_event_sync(st->ev[prev_b]));
+      memcpy((char *)host + prev_off, st->pin[prev_b], prev_n);
+    }
+    prev_off = off;
+    prev_n = n;
+    prev_b = b;
+  }
+  FCONV_FORWARD(fconv_dev_stream_sync(s));
+  if (prev_b >= 0) memcpy((char *)host + prev_off, st->pin[prev_b], prev_n);
+  return FCONV_OK;
+}
+
+/* Cost-model constants shared by the CUDA paths: H100-class defaults (SXM5 / PCIe 5 host),
+ * NOT measured by fconv (written without a GPU); the cuda-device benchmark should replace them. */
+#define FCONV_DEV_MEM_BW 2.0e12   /* bytes/s streamed through device memory (peak 3.35e12) */
+#define FCONV_DEV_STAGE_BW 8.0e9  /* bytes/s host <-> device through the stager: one core's
+                                     memcpy into pinned chunks, overlapped with the ~2.5e10
+                                     bytes/s PCIe DMA, is the bottleneck */
+#define FCONV_DEV_LAUNCH_S 5.0e-6 /* one kernel launch or library call on the stream */
+#define FCONV_DEV_SYNC_S 1.0e-5   /* one host synchronisation */
+
+/* Modelled seconds of staging `bytes` in and out for a host-pointer plan (0 for device ones). */
+static inline double fconv_dev_transfer_seconds(const fconv_problem *p, double bytes) {
+  if (p->flags & FCONV_FLAG_DEVICE_POINTERS) return 0.0;
+  return bytes / FCONV_DEV_STAGE_BW + FCONV_DEV_SYNC_S;
+}
+/* ==== END fft-helper block ================================================================== */
 
 #endif /* FCONV_CUDA_DEV_H */
