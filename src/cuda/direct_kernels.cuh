@@ -43,15 +43,15 @@ union fconv_direct_ctaps_t {
 __constant__ fconv_direct_ctaps_t fconv_direct_ctaps;
 
 template <class T>
-__device__ __forceinline__ T fconv_ctap(long long i);
+__device__ __forceinline__ T fconv_ctap(int i);
 template <>
-__device__ __forceinline__ float fconv_ctap<float>(long long i) { return fconv_direct_ctaps.f32[i]; }
+__device__ __forceinline__ float fconv_ctap<float>(int i) { return fconv_direct_ctaps.f32[i]; }
 template <>
-__device__ __forceinline__ double fconv_ctap<double>(long long i) { return fconv_direct_ctaps.f64[i]; }
+__device__ __forceinline__ double fconv_ctap<double>(int i) { return fconv_direct_ctaps.f64[i]; }
 template <>
-__device__ __forceinline__ float2 fconv_ctap<float2>(long long i) { return fconv_direct_ctaps.c64[i]; }
+__device__ __forceinline__ float2 fconv_ctap<float2>(int i) { return fconv_direct_ctaps.c64[i]; }
 template <>
-__device__ __forceinline__ double2 fconv_ctap<double2>(long long i) { return fconv_direct_ctaps.c128[i]; }
+__device__ __forceinline__ double2 fconv_ctap<double2>(int i) { return fconv_direct_ctaps.c128[i]; }
 
 /* ---- launch arguments ------------------------------------------------------------------------ */
 struct fconv_direct_args {
@@ -102,8 +102,10 @@ __device__ __forceinline__ long long fconv_source(const fconv_direct_args &a, in
   return (i >= 0 && a.flip) ? a.n[ax] - 1 - i : i;
 }
 
+/* No __launch_bounds__: with it ptxas (CUDA 13, sm_90) capped most instances at 64-80 registers
+ * and spilled; without it none spill (<= 128 registers, checked with -Xptxas -v). */
 template <class T, class Tile, bool CTAPS>
-__global__ void __launch_bounds__(Tile::BX *Tile::BY) fconv_direct_tile(fconv_direct_args a) {
+__global__ void fconv_direct_tile(fconv_direct_args a) {
   enum { BX = Tile::BX, BY = Tile::BY, RX = Tile::RX, RY = Tile::RY, RZ = Tile::RZ };
   enum { TOX = BX * RX, TOY = BY * RY };
   FCONV_DYNAMIC_SHARED(T, smem);
@@ -208,7 +210,8 @@ FCONV_UNROLL
         for (int rz = 0; rz < RZ; rz++) {
           const int j0 = pz - rz * s0;
           if (j0 < 0 || j0 >= k0 || oz0 + rz >= a.out[0]) continue;
-          const long long tbase = cbase + ((long long)j0 * k1 + jy0) * k2 + jx0;
+          /* constant bank index (< 4096 elements, so int) of tap (j0, jy0, jx0) */
+          const int tbase = CTAPS ? (int)(cbase + ((long long)j0 * k1 + jy0) * k2 + jx0) : 0;
           const T *sw = stap + rz * kcy * kcx;
           const T *wbase = win + ty * RY * ay * a.pitch + tx * ax;
           for (int jx = 0; jx < cx; jx++) {
@@ -221,7 +224,7 @@ FCONV_UNROLL
               for (int ry = 0; ry < RY; ry++) {
                 const int jy = r - ry * ay;
                 if (jy < 0 || jy >= cy) continue;
-                const T w = CTAPS ? fconv_ctap<T>(tbase + (long long)jy * k2 + jx)
+                const T w = CTAPS ? fconv_ctap<T>(tbase + jy * k2 + jx)
                                   : sw[jy * kcx + jx];
 FCONV_UNROLL
                 for (int rx = 0; rx < RX; rx++) acc[rz][ry][rx] = fconv_madd(acc[rz][ry][rx], v[rx], w);

@@ -340,6 +340,26 @@ inline Case sweep_case(int rank, fconv_dtype t, fconv_mode mode, fconv_op op, fc
   return c;
 }
 
+/* The ten sweep cases (2 ops x 5 boundaries) of one (rank, dtype, mode), from base_seed. */
+inline void run_sweep(int rank, fconv_dtype t, fconv_mode mode, uint64_t base_seed,
+                      const MemOps *dev) {
+  for (int op = 0; op < 2; op++)
+    for (int b = 0; b < 5; b++) {
+      const uint64_t seed =
+          base_seed * 1000003ull + ((((uint64_t)rank * 4 + t) * 4 + mode) * 2 + op) * 5 + b;
+      const Case c = sweep_case(rank, t, mode, (fconv_op)op, (fconv_boundary)b, seed);
+      EXPECT_TRUE(run_case(c, dev)) << describe(c) << "  (FCONV_TEST_SEED=" << base_seed << ")";
+    }
+}
+
+/* A case with every field at its default. */
+inline Case base_case(int rank, const size_t *n, const size_t *k, fconv_dtype t, uint64_t seed) {
+  Case c;
+  c.seed = seed;
+  fconv_desc_init(&c.d, rank, n, k, t);
+  return c;
+}
+
 /* gtest parameter name for (rank, dtype, mode) sweeps. */
 inline std::string sweep_name(
     const testing::TestParamInfo<std::tuple<int, fconv_dtype, fconv_mode>> &i) {

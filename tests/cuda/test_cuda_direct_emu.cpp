@@ -44,12 +44,7 @@ TEST_P(CudaDirectSweep, MatchesReference) {
   const fconv_dtype t = std::get<1>(GetParam());
   const fconv_mode mode = std::get<2>(GetParam());
   const long live = fconv_emu::live_device_allocations();
-  for (int op = 0; op < 2; op++)
-    for (int b = 0; b < 5; b++) {
-      const uint64_t seed = base_seed() * 1000003ull + ((((uint64_t)rank * 4 + t) * 4 + mode) * 2 + op) * 5 + b;
-      const Case c = sweep_case(rank, t, mode, (fconv_op)op, (fconv_boundary)b, seed);
-      EXPECT_TRUE(run_case(c, &kEmuMem)) << describe(c) << "  (FCONV_TEST_SEED=" << base_seed() << ")";
-    }
+  run_sweep(rank, t, mode, base_seed(), &kEmuMem);
   EXPECT_EQ(fconv_emu::live_device_allocations(), live) << "device memory leaked";
 }
 
@@ -67,6 +62,7 @@ std::vector<cld> path_output(const fconv_desc &d0, const std::vector<cld> &x,
                              const std::vector<cld> &h) {
   fconv_desc d = d0;
   d.backend = FCONV_BACKEND_CUDA;
+  d.method = FCONV_METHOD_DIRECT;
   d.method = FCONV_METHOD_DIRECT;
   std::vector<unsigned char> xr, hr;
   store(d.dtype, x, &xr);
@@ -175,13 +171,6 @@ TEST(CudaDirectGolden, ScipyConvolve2dBoundaries) {
 }
 
 /* ---- tiles, tails, taps placement ------------------------------------------------------------ */
-
-Case base_case(int rank, const size_t *n, const size_t *k, fconv_dtype t, uint64_t seed) {
-  Case c;
-  c.seed = seed;
-  fconv_desc_init(&c.d, rank, n, k, t);
-  return c;
-}
 
 TEST(CudaDirectEmu, LargerShapesSpanManyTilesWithTails) {
   const size_t n1[1] = {1500}, k1[1] = {45};
@@ -304,6 +293,7 @@ TEST(CudaDirectEmu, SeparableDetectionUsesARelativeTolerance) {
   fconv_desc d;
   fconv_desc_init(&d, 2, n, k, FCONV_F64);
   d.backend = FCONV_BACKEND_CUDA;
+  d.method = FCONV_METHOD_DIRECT;
   Plan plan;
   ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
   double h[9];
@@ -330,6 +320,7 @@ TEST(CudaDirectEmu, ModelChoosesPassesOnlyWhenTheyPay) {
     fconv_desc d;
     fconv_desc_init(&d, 2, big ? nb : ns, big ? kb : ks, FCONV_F32);
     d.backend = FCONV_BACKEND_CUDA;
+    d.method = FCONV_METHOD_DIRECT;
     d.mode = FCONV_MODE_SAME;
     Plan plan;
     ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
@@ -358,6 +349,7 @@ TEST(CudaDirectEmu, KernelAtExecuteDoesNotReplaceTheSetKernel) {
   fconv_desc d;
   fconv_desc_init(&d, 1, &n, &k, FCONV_F64);
   d.backend = FCONV_BACKEND_CUDA;
+  d.method = FCONV_METHOD_DIRECT;
   Plan plan;
   ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
   const std::vector<double> x = {1, 2, 3, 4, 5, 6};
@@ -375,6 +367,7 @@ TEST(CudaDirectEmu, DevicePointersOnACallerStream) {
   fconv_desc d;
   fconv_desc_init(&d, 1, &n, &k, FCONV_F32);
   d.backend = FCONV_BACKEND_CUDA;
+  d.method = FCONV_METHOD_DIRECT;
   d.flags = FCONV_FLAG_DEVICE_POINTERS;
   d.mode = FCONV_MODE_SAME;
   Plan plan;
@@ -414,6 +407,7 @@ TEST(CudaDirectEmu, PointerKindsAreChecked) {
     fconv_desc d;
     fconv_desc_init(&d, 1, &n, &k, FCONV_F32);
     d.backend = FCONV_BACKEND_CUDA;
+    d.method = FCONV_METHOD_DIRECT;
     d.flags = device ? FCONV_FLAG_DEVICE_POINTERS : 0;
     Plan plan;
     ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
@@ -440,6 +434,7 @@ TEST(CudaDirectEmu, CallerWorkspace) {
   fconv_desc d;
   fconv_desc_init(&d, 2, n, k, FCONV_F64);
   d.backend = FCONV_BACKEND_CUDA;
+  d.method = FCONV_METHOD_DIRECT;
   Plan plan;
   ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
   size_t bytes = 0;
@@ -484,6 +479,7 @@ TEST(CudaDirectEmu, OutOfDeviceMemoryAtEveryAllocation) {
     fconv_desc d;
     fconv_desc_init(&d, 2, n, k, FCONV_C64);
     d.backend = FCONV_BACKEND_CUDA;
+    d.method = FCONV_METHOD_DIRECT;
     d.flags = device ? FCONV_FLAG_DEVICE_POINTERS : 0;
     int failures = 0;
     for (long after = 0;; after++) {
