@@ -17,7 +17,14 @@
  * circular convolution of the extended window is needed, so M >= n + p0 + p1 with the window
  * materialised ("window" axes) or, for the ZERO boundary, M >= n + k - 1 with only the signal
  * in the buffer ("signal" axes) — the smaller fast size wins. Overlap-save ("blocked" axes):
- * M >= (bo - 1) * stride + k for bo outputs per block, M chosen by the cost model.
+ * M >= (bo - 1) * stride + k for bo outputs per block, M chosen by the cost model. On a GPU
+ * cuFFT's cost per point is flat up to one shared-memory pass (~2^12 points per axis), so the
+ * model picks blocks near that size, usually longer than the CPU's 4-8 x kernel.
+ *
+ * Not done: cuFFT LTO callbacks (cufftXtSetJITCallback) could fuse pad into the forward load and
+ * multiply/crop into the inverse load/store, saving about two of the five passes over device
+ * memory. They need LTO-IR fatbins built with -dlto, nvJitLink at run time and a GPU to check
+ * the gain, none of which this code could be tested with; the plain kernels stay the path.
  */
 #include "compat.cuh"
 
@@ -242,8 +249,11 @@ static int ws_layout(fft_state *s) {
       return 1;                                                                       \
     off = align_up(off);                                                              \
   } while (0)
-  WS_REGION(off_x, p->batch * (size_t)g->NB, g->item_bytes);
-  WS_REGION(off_y, p->batch == p->count ? 0 : p->count * (size_t)g->NB, g->item_bytes);
+  size_t nx, ny;
+  if (fconv_mul_ovf(p->batch, (size_t)g->NB, &nx) || fconv_mul_ovf(p->count, (size_t)g->NB, &ny))
+    return 1;
+  WS_REGION(off_x, nx, g->item_bytes);
+  WS_REGION(off_y, p->batch == p->count ? 0 : ny, g->item_bytes);
   if (p->batch == p->count) s->off_y = s->off_x;
   WS_REGION(off_k, p->kernel_batch, g->item_bytes);
   WS_REGION(off_sig, s->host ? s->sig_bytes : 0, 1);
@@ -327,20 +337,23 @@ static fconv_status path_create(const fconv_problem *p, void **state, int os) {
   double cost;
   if (os ? geom_os(p, &s->g, &cost) : geom_single(p, &s->g)) {
     fconv_free(s);
-    FCONV_RETURN_IF(1, FCONV_ERR_INVALID_ARGUMENT, "transform sizes overflow");
+    FCONV_RETURN_IF(1, FCONV_ERR_OUT_OF_MEMORY, "transform sizes overflow size_t");
   }
   fconv_status st = FCONV_OK;
   if (fconv_mul_ovf(p->batch * p->sig_elems, p->esize, &s->sig_bytes) ||
       fconv_mul_ovf(p->kernel_batch * p->ker_elems, p->esize, &s->ker_bytes) ||
       fconv_mul_ovf(p->count * p->out_elems, p->esize, &s->out_bytes))
-    st = FCONV_ERR_INVALID_ARGUMENT;
+    st = FCONV_ERR_OUT_OF_MEMORY;
+  size_t items; /* count >= batch: the largest transform batch */
+  if (fconv_mul_ovf(p->count, (size_t)s->g.NB, &items) || items > (size_t)LLONG_MAX)
+    st = FCONV_ERR_OUT_OF_MEMORY;
   const fconv_fft_kind fwd = p->is_complex ? FCONV_FFT_C2C : FCONV_FFT_R2C;
   const fconv_fft_kind inv = p->is_complex ? FCONV_FFT_C2C : FCONV_FFT_C2R;
   if (st == FCONV_OK) st = fconv_dev_stream_create(&s->own_stream);
   if (st == FCONV_OK) st = make_plan(s, fwd, (long long)p->batch * s->g.NB, &s->fx);
   if (st == FCONV_OK) st = make_plan(s, fwd, (long long)p->kernel_batch, &s->fh);
   if (st == FCONV_OK) st = make_plan(s, inv, (long long)p->count * s->g.NB, &s->fy);
-  if (st == FCONV_OK && ws_layout(s)) st = FCONV_ERR_INVALID_ARGUMENT;
+  if (st == FCONV_OK && ws_layout(s)) st = FCONV_ERR_OUT_OF_MEMORY; /* overflows size_t */
   if (st == FCONV_OK) st = fconv_dev_malloc(&s->ws_own, s->ws_bytes);
   if (st == FCONV_OK) st = fconv_dev_malloc(&s->hspec, p->kernel_batch * s->g.item_bytes);
   if (st == FCONV_OK && s->host) {
@@ -406,18 +419,25 @@ static fconv_status launch_pad(const fft_state *s, const fconv_pad_args &a) {
   }
 }
 
+/* Pad arguments common to signals and kernels: `items` sources `src_dist` elements apart into
+ * transform buffer items at dst. */
+static void pad_args_init(const fft_state *s, fconv_pad_args *a, const void *src,
+                          size_t src_dist, size_t items, void *dst) {
+  memset(a, 0, sizeof *a);
+  a->src = src;
+  a->src_dist = (long long)src_dist;
+  a->items = (long long)items;
+  a->dst = dst;
+  a->dst_dist = 2 * s->g.spec / (s->p.is_complex ? 2 : 1);
+  a->pitch = s->g.pitch;
+}
+
 /* Signal windows of every block into X. */
 static fconv_status pad_signal(const fft_state *s, const void *x) {
   const fconv_problem *p = &s->p;
   const fft_geom *g = &s->g;
   fconv_pad_args a;
-  memset(&a, 0, sizeof a);
-  a.src = x;
-  a.src_dist = (long long)p->sig_elems;
-  a.items = (long long)p->batch;
-  a.dst = s->ws + s->off_x;
-  a.dst_dist = 2 * g->spec / (p->is_complex ? 2 : 1);
-  a.pitch = g->pitch;
+  pad_args_init(s, &a, x, p->sig_elems, p->batch, s->ws + s->off_x);
   a.boundary = (int)p->boundary;
   a.flip_conj = p->signal_flip;
   for (int d = 0; d < 3; d++) {
@@ -448,13 +468,7 @@ static fconv_status kernel_spectra(const fft_state *s, const void *h, void *dst)
   const fconv_problem *p = &s->p;
   const fft_geom *g = &s->g;
   fconv_pad_args a;
-  memset(&a, 0, sizeof a);
-  a.src = h;
-  a.src_dist = (long long)p->ker_elems;
-  a.items = (long long)p->kernel_batch;
-  a.dst = dst;
-  a.dst_dist = 2 * g->spec / (p->is_complex ? 2 : 1);
-  a.pitch = g->pitch;
+  pad_args_init(s, &a, h, p->ker_elems, p->kernel_batch, dst);
   a.boundary = (int)FCONV_BOUNDARY_ZERO;
   for (int d = 0; d < 3; d++) {
     fconv_pad_axis *q = &a.ax[d];

@@ -67,19 +67,37 @@ struct Plan {
   ~Plan() { fconv_plan_destroy(p); }
 };
 
+/* Inputs for d (seeded), their packed bytes and the reference outputs. */
+struct Data {
+  std::vector<cld> x, h, want;
+  std::vector<unsigned char> xs, hs;
+  size_t shape[3] = {0, 0, 0};
+  bool ok = false;
+  Data(const fconv_desc &d, unsigned seed) {
+    const bool cx = is_complex(d.dtype);
+    x = fftref::random_values(d.batch * prod(d.signal_shape, d.rank), cx, seed);
+    h = fftref::random_values(d.kernel_batch * prod(d.kernel_shape, d.rank), cx, seed + 1000);
+    ok = fftref::reference(d, x, h, want, shape);
+    xs = fftref::pack(x, d.dtype);
+    hs = fftref::pack(h, d.dtype);
+  }
+  /* max error / bound of out (packed dtype values) against want */
+  double ratio(const fconv_desc &d, const void *out, double fft_len) const {
+    std::vector<cld> got = fftref::unpack(out, want.size(), d.dtype);
+    return fftref::error_ratio(d, x, h, got, want, fft_len, kC);
+  }
+};
+
 /* Run d on the CUDA backend (emulated) and compare with the reference. */
 void check_case(fconv_desc d, const Options &o = Options(), unsigned seed = 1) {
   SCOPED_TRACE(describe(d));
   d.backend = FCONV_BACKEND_CUDA;
   if (o.device_pointers) d.flags |= FCONV_FLAG_DEVICE_POINTERS;
-  const bool cx = is_complex(d.dtype);
-  const size_t ne = prod(d.signal_shape, d.rank), ke = prod(d.kernel_shape, d.rank);
-  std::vector<cld> x = fftref::random_values(d.batch * ne, cx, seed);
-  std::vector<cld> h = fftref::random_values(d.kernel_batch * ke, cx, seed + 1000);
-  std::vector<cld> want;
-  size_t shape[3];
-  ASSERT_TRUE(fftref::reference(d, x, h, want, shape));
-  std::vector<unsigned char> xs = fftref::pack(x, d.dtype), hs = fftref::pack(h, d.dtype);
+  const Data in(d, seed);
+  ASSERT_TRUE(in.ok);
+  const std::vector<cld> &want = in.want;
+  const size_t *shape = in.shape;
+  const std::vector<unsigned char> &xs = in.xs, &hs = in.hs;
   std::vector<unsigned char> out(want.size() * esize(d.dtype), 0xCD);
 
   Plan holder;
@@ -135,9 +153,7 @@ void check_case(fconv_desc d, const Options &o = Options(), unsigned seed = 1) {
     fconv_dev_free(dh);
     fconv_dev_free(dy);
   }
-  std::vector<cld> got = fftref::unpack(out.data(), want.size(), d.dtype);
-  const double r = fftref::error_ratio(d, x, h, got, want, fft_len, kC);
-  EXPECT_LE(r, 1.0) << "error / bound";
+  EXPECT_LE(in.ratio(d, out.data(), fft_len), 1.0) << "error / bound";
 }
 
 fconv_desc make_desc(int rank, const size_t *n, const size_t *k, fconv_dtype t) {
@@ -297,16 +313,12 @@ TEST(CudaFftEmu, ExecutePlansNothingAndReusesTheCachedSpectrum) {
     d.method = m;
     d.kernel_batch = 2;
     d.batch = 2;
-    std::vector<cld> x = fftref::random_values(2 * 120, false, 1);
-    std::vector<cld> h1 = fftref::random_values(2 * 12, false, 2);
-    std::vector<cld> h2 = fftref::random_values(2 * 12, false, 3);
-    std::vector<cld> w1, w2;
+    const Data d1(d, 1), d2(d, 2); /* two kernels (and signals; d1's signal is used) */
+    std::vector<cld> w2;
     size_t shape[3];
-    ASSERT_TRUE(fftref::reference(d, x, h1, w1, shape));
-    ASSERT_TRUE(fftref::reference(d, x, h2, w2, shape));
-    auto xs = fftref::pack(x, d.dtype), hs1 = fftref::pack(h1, d.dtype),
-         hs2 = fftref::pack(h2, d.dtype);
-    std::vector<double> y(w1.size());
+    ASSERT_TRUE(fftref::reference(d, d1.x, d2.h, w2, shape));
+    const auto &xs = d1.xs, &hs1 = d1.hs, &hs2 = d2.hs;
+    std::vector<double> y(d1.want.size());
     Plan plan;
     ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
     ASSERT_EQ(fconv_plan_set_kernel(plan.p, hs1.data()), FCONV_OK);
@@ -318,11 +330,10 @@ TEST(CudaFftEmu, ExecutePlansNothingAndReusesTheCachedSpectrum) {
     ASSERT_EQ(fconv_execute(plan.p, xs.data(), hs2.data(), y.data()), FCONV_OK);
     EXPECT_EQ(fconv_fft_standin_execs() - execs, 3) << "explicit kernel: its spectrum too";
     std::vector<cld> got = fftref::unpack(y.data(), y.size(), d.dtype);
-    EXPECT_LE(fftref::error_ratio(d, x, h2, got, w2, 256, kC), 1.0);
+    EXPECT_LE(fftref::error_ratio(d, d1.x, d2.h, got, w2, 256, kC), 1.0);
     /* the explicit kernel did not replace the cached one */
     ASSERT_EQ(fconv_execute(plan.p, xs.data(), nullptr, y.data()), FCONV_OK);
-    got = fftref::unpack(y.data(), y.size(), d.dtype);
-    EXPECT_LE(fftref::error_ratio(d, x, h1, got, w1, 256, kC), 1.0);
+    EXPECT_LE(d1.ratio(d, y.data(), 256), 1.0);
     EXPECT_EQ(fconv_fft_standin_plans(), plans) << "execute must not plan";
   }
 }
@@ -335,11 +346,8 @@ TEST(CudaFftEmu, Workspace) {
     d.backend = FCONV_BACKEND_CUDA;
     d.method = m;
     d.boundary = FCONV_BOUNDARY_WRAP;
-    std::vector<cld> x = fftref::random_values(100, true, 4), h = fftref::random_values(9, true, 5);
-    std::vector<cld> want;
-    size_t shape[3];
-    ASSERT_TRUE(fftref::reference(d, x, h, want, shape));
-    auto xs = fftref::pack(x, d.dtype), hs = fftref::pack(h, d.dtype);
+    const Data in(d, 4);
+    const auto &xs = in.xs, &hs = in.hs;
     Plan plan;
     ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
     size_t bytes = 0;
@@ -353,12 +361,11 @@ TEST(CudaFftEmu, Workspace) {
     ASSERT_EQ(fconv_plan_set_workspace(plan.p, ws, bytes), FCONV_OK);
     EXPECT_EQ(fconv_emu::live_device_allocations(), live - 1) << "own workspace freed";
     ASSERT_EQ(fconv_plan_set_kernel(plan.p, hs.data()), FCONV_OK);
-    std::vector<float> y(2 * want.size());
+    std::vector<float> y(2 * in.want.size());
     for (int rep = 0; rep < 2; rep++) { /* caller's buffer, then back to a plan-owned one */
       std::fill(y.begin(), y.end(), NAN);
       ASSERT_EQ(fconv_execute(plan.p, xs.data(), nullptr, y.data()), FCONV_OK);
-      std::vector<cld> got = fftref::unpack(y.data(), want.size(), d.dtype);
-      EXPECT_LE(fftref::error_ratio(d, x, h, got, want, 128, kC), 1.0) << "rep " << rep;
+      EXPECT_LE(in.ratio(d, y.data(), 128), 1.0) << "rep " << rep;
       if (rep == 0) {
         ASSERT_EQ(fconv_plan_set_workspace(plan.p, nullptr, 0), FCONV_OK);
         fconv_dev_free(ws); /* the plan must no longer touch it (ASan) */
@@ -375,12 +382,9 @@ TEST(CudaFftEmu, AsynchronousOnTheCallersStream) {
   d.backend = FCONV_BACKEND_CUDA;
   d.method = FCONV_METHOD_FFT;
   d.flags = FCONV_FLAG_DEVICE_POINTERS;
-  std::vector<cld> x = fftref::random_values(64, false, 8), h = fftref::random_values(5, false, 9);
-  std::vector<cld> want;
-  size_t shape[3];
-  ASSERT_TRUE(fftref::reference(d, x, h, want, shape));
-  auto xs = fftref::pack(x, d.dtype), hs = fftref::pack(h, d.dtype);
-  std::vector<float> sentinel(want.size(), 12345.0f), y(want.size());
+  const Data in(d, 8);
+  const auto &xs = in.xs, &hs = in.hs;
+  std::vector<float> sentinel(in.want.size(), 12345.0f), y(in.want.size());
   void *dx, *dh, *dy;
   ASSERT_EQ(fconv_dev_malloc(&dx, xs.size()), FCONV_OK);
   ASSERT_EQ(fconv_dev_malloc(&dh, hs.size()), FCONV_OK);
@@ -400,15 +404,13 @@ TEST(CudaFftEmu, AsynchronousOnTheCallersStream) {
         << "execute on a caller's stream with device pointers must not synchronise";
     ASSERT_EQ(fconv_dev_stream_sync(s), FCONV_OK);
     ASSERT_EQ(fconv_dev_copy_d2h(y.data(), dy, y.size() * 4, nullptr), FCONV_OK);
-    std::vector<cld> got = fftref::unpack(y.data(), y.size(), d.dtype);
-    EXPECT_LE(fftref::error_ratio(d, x, h, got, want, 128, kC), 1.0);
+    EXPECT_LE(in.ratio(d, y.data(), 128), 1.0);
     /* back to the plan's own stream: synchronous again */
     ASSERT_EQ(fconv_plan_set_cuda_stream(plan.p, nullptr), FCONV_OK);
     ASSERT_EQ(fconv_dev_copy_h2d(dy, sentinel.data(), y.size() * 4, nullptr), FCONV_OK);
     ASSERT_EQ(fconv_execute(plan.p, dx, nullptr, dy), FCONV_OK);
     ASSERT_EQ(fconv_dev_copy_d2h(y.data(), dy, y.size() * 4, nullptr), FCONV_OK);
-    got = fftref::unpack(y.data(), y.size(), d.dtype);
-    EXPECT_LE(fftref::error_ratio(d, x, h, got, want, 128, kC), 1.0);
+    EXPECT_LE(in.ratio(d, y.data(), 128), 1.0);
   }
   fconv_dev_stream_destroy(s);
   fconv_dev_free(dx);
