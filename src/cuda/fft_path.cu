@@ -369,6 +369,11 @@ static fconv_status path_create(const fconv_problem *p, void **state, int os) {
     state_free(s);
     return st;
   }
+  FCONV_LOG("%s: M %lldx%lldx%lld kinds %d%d%d (0 window, 1 signal, 2 blocked) blocks "
+            "%lldx%lldx%lld of %lldx%lldx%lld outputs, workspace %zu bytes",
+            os ? "cuda-overlap-save" : "cuda-fft", s->g.M[0], s->g.M[1], s->g.M[2],
+            s->g.kind[0], s->g.kind[1], s->g.kind[2], s->g.nb[0], s->g.nb[1], s->g.nb[2],
+            s->g.bo[0], s->g.bo[1], s->g.bo[2], s->ws_bytes);
   *state = s;
   return FCONV_OK;
 }
