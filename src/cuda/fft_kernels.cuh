@@ -111,7 +111,6 @@ template <class R, class C> struct fconv_mul_args {
 template <class R, class C> __global__ void fconv_fft_mul_kernel(fconv_mul_args<R, C> g) {
   const long long groups = (g.count + g.group - 1) / g.group;
   const long long rows = g.nb * groups;
-  const R sgn = g.conj ? (R)-1 : (R)1;
   for (long long row = (long long)blockIdx.y * blockDim.y + threadIdx.y; row < rows;
        row += (long long)gridDim.y * blockDim.y) {
     const long long bl = row % g.nb;
@@ -124,10 +123,9 @@ template <class R, class C> __global__ void fconv_fft_mul_kernel(fconv_mul_args<
       for (long long i = i0; i < i1; i++) {
         if (g.batch != 1 && i != i0) x = g.X[(i * g.nb + bl) * g.spec + f];
         const C h = g.H[(g.kernel_batch == 1 ? 0 : i) * g.spec + f];
-        const R hy = sgn * h.y;
-        C y;
-        y.x = (x.x * h.x - x.y * hy) * g.scale;
-        y.y = (x.x * hy + x.y * h.x) * g.scale;
+        C y = fconv_cmul(x, g.conj ? fconv_conj(h) : h);
+        y.x *= g.scale;
+        y.y *= g.scale;
         g.Y[(i * g.nb + bl) * g.spec + f] = y;
       }
     }
