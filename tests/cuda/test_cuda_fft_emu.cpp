@@ -156,9 +156,13 @@ void check_case(fconv_desc d, const Options &o = Options(), unsigned seed = 1) {
   EXPECT_LE(in.ratio(d, out.data(), fft_len), 1.0) << "error / bound";
 }
 
-fconv_desc make_desc(int rank, const size_t *n, const size_t *k, fconv_dtype t) {
+/* A CUDA-backend description with every other field at its default. */
+fconv_desc make_desc(int rank, const size_t *n, const size_t *k, fconv_dtype t,
+                     fconv_method m = FCONV_METHOD_AUTO) {
   fconv_desc d;
   fconv_desc_init(&d, rank, n, k, t);
+  d.backend = FCONV_BACKEND_CUDA;
+  d.method = m;
   return d;
 }
 
@@ -308,9 +312,7 @@ TEST(CudaFftEmu, ExecutePlansNothingAndReusesTheCachedSpectrum) {
   const size_t n[2] = {12, 10}, k[2] = {3, 4};
   for (fconv_method m : kMethods) {
     OsCap cap(m == FCONV_METHOD_OVERLAP_SAVE ? 8 : 0);
-    fconv_desc d = make_desc(2, n, k, FCONV_F64);
-    d.backend = FCONV_BACKEND_CUDA;
-    d.method = m;
+    fconv_desc d = make_desc(2, n, k, FCONV_F64, m);
     d.kernel_batch = 2;
     d.batch = 2;
     const Data d1(d, 1), d2(d, 2); /* two kernels (and signals; d1's signal is used) */
@@ -342,9 +344,7 @@ TEST(CudaFftEmu, Workspace) {
   const size_t n[1] = {100}, k[1] = {9};
   for (fconv_method m : kMethods) {
     OsCap cap(m == FCONV_METHOD_OVERLAP_SAVE ? 32 : 0);
-    fconv_desc d = make_desc(1, n, k, FCONV_C64);
-    d.backend = FCONV_BACKEND_CUDA;
-    d.method = m;
+    fconv_desc d = make_desc(1, n, k, FCONV_C64, m);
     d.boundary = FCONV_BOUNDARY_WRAP;
     const Data in(d, 4);
     const auto &xs = in.xs, &hs = in.hs;
@@ -378,9 +378,7 @@ TEST(CudaFftEmu, Workspace) {
  * GPU would be busy), the result appears after the stream is synchronised. */
 TEST(CudaFftEmu, AsynchronousOnTheCallersStream) {
   const size_t n[1] = {64}, k[1] = {5};
-  fconv_desc d = make_desc(1, n, k, FCONV_F32);
-  d.backend = FCONV_BACKEND_CUDA;
-  d.method = FCONV_METHOD_FFT;
+  fconv_desc d = make_desc(1, n, k, FCONV_F32, FCONV_METHOD_FFT);
   d.flags = FCONV_FLAG_DEVICE_POINTERS;
   const Data in(d, 8);
   const auto &xs = in.xs, &hs = in.hs;
@@ -423,9 +421,7 @@ TEST(CudaFftEmu, OutOfDeviceMemoryLeaksNothing) {
   const size_t n[2] = {20, 9}, k[2] = {3, 3};
   for (fconv_method m : kMethods) {
     OsCap cap(m == FCONV_METHOD_OVERLAP_SAVE ? 8 : 0);
-    fconv_desc d = make_desc(2, n, k, FCONV_F32);
-    d.backend = FCONV_BACKEND_CUDA;
-    d.method = m;
+    fconv_desc d = make_desc(2, n, k, FCONV_F32, m);
     d.kernel_batch = 4;
     const long live = fconv_emu::live_device_allocations();
     int failures = 0;
@@ -450,9 +446,7 @@ TEST(CudaFftEmu, OutOfDeviceMemoryLeaksNothing) {
 
 TEST(CudaFftEmu, HostAllocationFailuresLeakNothing) {
   const size_t n[1] = {50}, k[1] = {4};
-  fconv_desc d = make_desc(1, n, k, FCONV_F64);
-  d.backend = FCONV_BACKEND_CUDA;
-  d.method = FCONV_METHOD_FFT;
+  fconv_desc d = make_desc(1, n, k, FCONV_F64, FCONV_METHOD_FFT);
   const long live = fconv_emu::live_device_allocations();
   bool ok = false;
   for (int after = 0; after < 40 && !ok; after++) {
@@ -476,7 +470,6 @@ TEST(CudaFftEmu, HostAllocationFailuresLeakNothing) {
 TEST(CudaFftEmu, EstimatesChargeTransfersAndPreferOverlapSaveForLongSignals) {
   const size_t nl[1] = {1u << 22}, k[1] = {33}, ns[1] = {300};
   fconv_desc d = make_desc(1, nl, k, FCONV_F32);
-  d.backend = FCONV_BACKEND_CUDA;
   d.mode = FCONV_MODE_SAME;
   fconv_plan_info host, dev, shortp, os;
   {
@@ -506,7 +499,6 @@ TEST(CudaFftEmu, EstimatesChargeTransfersAndPreferOverlapSaveForLongSignals) {
   for (fconv_method m : kMethods)
     EXPECT_GT(host.candidate_seconds[m] - dev.candidate_seconds[m], 2.0 * 16e6 / 64e9) << m;
   fconv_desc s = make_desc(1, ns, k, FCONV_F32);
-  s.backend = FCONV_BACKEND_CUDA;
   {
     Plan p;
     ASSERT_EQ(fconv_plan_create(&p.p, &s), FCONV_OK);
