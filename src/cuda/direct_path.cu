@@ -133,9 +133,9 @@ struct pass {
 };
 
 /* Window rows/cols for tap chunk kc along an axis with stride s and `to` outputs per tile. */
-void window_extent(long long to, int s, int kc, int *sparse, int *w) {
+long long window_extent(long long to, int s, int kc, int *sparse) {
   *sparse = s > kc;
-  *w = *sparse ? (int)(to * kc) : (int)((to - 1) * s + kc);
+  return *sparse ? to * kc : (to - 1) * s + kc;
 }
 
 /* Choose tap chunks and the shared layout for pass q. */
@@ -143,17 +143,17 @@ void plan_shared(pass *q, size_t esize, size_t budget) {
   const tile_dims t = dims_of(q->cfg);
   int kcy = q->g.k[1], kcx = q->g.k[2];
   for (;;) {
-    int wy, wx;
-    window_extent(t.toy, q->g.s[1], kcy, &q->sparse[0], &wy);
-    window_extent(t.tox, q->g.s[2], kcx, &q->sparse[1], &wx);
-    const int pitch = wx | 1; /* odd: rows start in different banks */
-    const size_t elems = (size_t)wy * pitch + (q->ctaps ? 0 : (size_t)t.rz * kcy * kcx);
-    if (elems * esize <= budget || (kcy == 1 && kcx == 1)) {
+    /* 64-bit until the chunks fit: a dense window of huge taps and strides may not fit int */
+    const long long wy = window_extent(t.toy, q->g.s[1], kcy, &q->sparse[0]);
+    const long long wx = window_extent(t.tox, q->g.s[2], kcx, &q->sparse[1]);
+    const long long pitch = wx | 1; /* odd: rows start in different banks */
+    const long long elems = wy * pitch + (q->ctaps ? 0 : (long long)t.rz * kcy * kcx);
+    if ((double)elems * (double)esize <= (double)budget || (kcy == 1 && kcx == 1)) {
       q->kc[0] = kcy;
       q->kc[1] = kcx;
-      q->pitch = pitch;
-      q->wrows = wy;
-      q->smem = elems * esize;
+      q->pitch = (int)pitch;
+      q->wrows = (int)wy;
+      q->smem = (size_t)elems * esize;
       return;
     }
     if ((kcx > 1 && (long long)wx * kcy >= (long long)wy * kcx) || kcy == 1)

@@ -501,4 +501,50 @@ TEST(CudaDirectEmu, OutOfDeviceMemoryAtEveryAllocation) {
   }
 }
 
+TEST(CudaDirectEmu, OutOfHostMemoryAtEveryAllocation) {
+  const size_t n[2] = {9, 10}, k[2] = {2, 3};
+  const long live = fconv_emu::live_device_allocations();
+  fconv_desc d;
+  fconv_desc_init(&d, 2, n, k, FCONV_F32);
+  d.backend = FCONV_BACKEND_CUDA;
+  d.method = FCONV_METHOD_DIRECT;
+  d.flags = FCONV_FLAG_DEVICE_POINTERS; /* the path's host kernel copy is an fconv_malloc */
+  int failures = 0;
+  for (long after = 0;; after++) {
+    ScopedEnv fail("FCONV_FAIL_ALLOC_AFTER", after);
+    fconv_plan *plan = nullptr;
+    const fconv_status st = fconv_plan_create(&plan, &d);
+    if (st == FCONV_OK) {
+      fconv_plan_destroy(plan);
+      break;
+    }
+    EXPECT_EQ(st, FCONV_ERR_OUT_OF_MEMORY) << "after " << after;
+    EXPECT_EQ(fconv_emu::live_device_allocations(), live) << "leak after " << after;
+    failures++;
+    ASSERT_LT(after, 100);
+  }
+  EXPECT_GE(failures, 2); /* the plan, the path's state, its host kernel copy */
+}
+
+TEST(CudaDirectEmu, EstimateIncludesHostTransfers) {
+  const size_t n[2] = {512, 512}, k[2] = {5, 5};
+  double est[2];
+  for (int device = 0; device < 2; device++) {
+    fconv_desc d;
+    fconv_desc_init(&d, 2, n, k, FCONV_C128);
+    d.backend = FCONV_BACKEND_CUDA;
+    d.method = FCONV_METHOD_DIRECT;
+    d.flags = device ? FCONV_FLAG_DEVICE_POINTERS : 0;
+    Plan plan;
+    ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
+    fconv_plan_info info;
+    fconv_plan_get_info(plan.p, &info);
+    est[device] = info.estimated_seconds;
+  }
+  /* signal 512^2 and output 516^2 complex doubles staged through pinned memory at ~8 GB/s */
+  const double bytes = 16.0 * (512.0 * 512.0 + 516.0 * 516.0);
+  EXPECT_GT(est[0] - est[1], 0.9 * bytes / 8e9);
+  EXPECT_LT(est[0] - est[1], 1.1 * bytes / 8e9 + 1e-4);
+}
+
 }  // namespace
