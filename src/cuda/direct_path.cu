@@ -20,16 +20,16 @@
  *
  * Buffers: device taps (set_kernel) and taps for kernels given to execute; a workspace (the
  * caller's, or the plan's own) holding the device copies of signal and output for host-pointer
- * plans and the separable intermediates; pinned staging (2 x <= 4 MiB chunks, double-buffered
- * with events) for host-pointer plans, and pinned taps.
+ * plans and the separable intermediates; dev.h's pinned stager (2 x <= 4 MiB chunks,
+ * double-buffered with events) for host-pointer plans, and pinned taps.
  *
  * Cost model (estimate): an H100-class device (132 SMs, scaled by the SM count when a device
  * can be queried): f32 8e12, f64 4e12, c64 2e12, c128 1e12 multiply-adds per second (direct
- * convolution is bound by shared-memory bandwidth at roughly a quarter of FMA peak), 2 TB/s of
- * device memory bandwidth, 5 us per launch and 10 us per execute; host pointers add the staged
- * transfers at 8 GB/s (host memcpy into pinned memory overlapped with ~20 GB/s PCIe DMA) and a
- * synchronisation. These are assumptions (no GPU was available to measure them); the cuda-device
- * benchmark should replace them.
+ * convolution is bound by shared-memory bandwidth at roughly a quarter of FMA peak), 10 us per
+ * execute, plus dev.h's shared constants: device memory bandwidth, launch cost, and for host
+ * pointers the staged transfers (fconv_dev_transfer_seconds: 8 GB/s, one core's memcpy into
+ * pinned chunks overlapped with the PCIe DMA) and a synchronisation. These are assumptions (no
+ * GPU was available to measure them); the cuda-device benchmark should replace them.
  *
  * Testing knobs (environment, read at create): FCONV_CUDA_DIRECT_CONST_BYTES (largest taps per
  * kernel kept in __constant__ memory; 0 = always shared-tiled; default 16384),
@@ -53,15 +53,13 @@ namespace {
 const size_t kConstDefault = 16384;      /* taps bytes per kernel in __constant__ */
 const size_t kSmemDefault = 40960;       /* shared window budget per block */
 const size_t kSmemMax = 48 * 1024;       /* without cudaFuncSetAttribute */
-const size_t kStageChunk = 4u << 20;     /* pinned staging chunk */
 const size_t kAlign = 256;               /* workspace sub-buffer alignment */
 const long long kMaxTap = 1ll << 30;     /* k and stride per axis (int window math) */
 const int kMaxDevices = 64;
 
-/* Cost model (see the header comment). */
+/* Cost model (see the header comment; transfer and launch constants are dev.h's). */
 const double kMacRate[4] = {8e12, 4e12, 2e12, 1e12}; /* by fconv_dtype */
-const double kDeviceBandwidth = 2e12, kStageBandwidth = 8e9;
-const double kLaunchSeconds = 5e-6, kExecuteSeconds = 10e-6, kSyncSeconds = 10e-6;
+const double kExecuteSeconds = 10e-6;
 const int kReferenceSms = 132;
 
 enum { BUF_SIGNAL, BUF_A, BUF_B, BUF_OUT };
@@ -184,9 +182,7 @@ struct direct_state {
   void *ws_own, *ws;
   size_t ws_bytes, off[4]; /* BUF_SIGNAL, BUF_A, BUF_B, BUF_OUT offsets in ws */
   /* host memory */
-  void *pin[2];
-  fconv_dev_event pin_ev[2];
-  size_t pin_bytes;
+  fconv_dev_stager stage; /* host-pointer plans */
   void *h_taps, *h_sep; /* pinned */
   void *h_ker;          /* device-pointer set_kernel: host copy of the kernel */
   size_t tap_bytes, sep_elems;
@@ -206,14 +202,11 @@ double device_scale() {
 double model(const fconv_problem *p, double macs, double dev_bytes, int launches) {
   const double scale = device_scale();
   const double compute = macs / (kMacRate[p->dtype] * scale);
-  const double memory = dev_bytes / (kDeviceBandwidth * scale);
-  double t = kExecuteSeconds + launches * kLaunchSeconds + (compute > memory ? compute : memory);
-  if (!(p->flags & FCONV_FLAG_DEVICE_POINTERS)) {
-    const double host = (double)p->esize * ((double)p->batch * p->sig_elems +
-                                            (double)p->count * p->out_elems);
-    t += host / kStageBandwidth + kSyncSeconds;
-  }
-  return t;
+  const double memory = dev_bytes / (FCONV_DEV_MEM_BW * scale);
+  const double host = (double)p->esize * ((double)p->batch * p->sig_elems +
+                                          (double)p->count * p->out_elems);
+  return kExecuteSeconds + launches * FCONV_DEV_LAUNCH_S + (compute > memory ? compute : memory) +
+         fconv_dev_transfer_seconds(p, host);
 }
 
 double full_seconds(const direct_state *s) {
@@ -470,42 +463,6 @@ fconv_status run_pass(const direct_state *s, const pass &q, const void *x, void 
   return FCONV_OK;
 }
 
-/* ---- staging through pinned memory (host-pointer plans) -------------------------------------- */
-
-fconv_status stage_h2d(direct_state *s, void *dev, const void *host, size_t bytes) {
-  for (size_t off = 0, c = 0; off < bytes; off += s->pin_bytes, c++) {
-    const size_t n = bytes - off < s->pin_bytes ? bytes - off : s->pin_bytes;
-    const int b = (int)(c & 1);
-    if (c >= 2) FCONV_FORWARD(fconv_dev_event_sync(s->pin_ev[b])); /* its last copy is done */
-    memcpy(s->pin[b], (const char *)host + off, n);
-    FCONV_FORWARD(fconv_dev_copy_h2d((char *)dev + off, s->pin[b], n, s->stream));
-    FCONV_FORWARD(fconv_dev_event_record(s->pin_ev[b], s->stream));
-  }
-  return FCONV_OK;
-}
-
-/* Ends with the stream synchronised and host filled. */
-fconv_status stage_d2h(direct_state *s, void *host, const void *dev, size_t bytes) {
-  size_t prev_off = 0, prev_n = 0;
-  int prev_b = -1;
-  for (size_t off = 0, c = 0; off < bytes; off += s->pin_bytes, c++) {
-    const size_t n = bytes - off < s->pin_bytes ? bytes - off : s->pin_bytes;
-    const int b = (int)(c & 1);
-    FCONV_FORWARD(fconv_dev_copy_d2h(s->pin[b], (const char *)dev + off, n, s->stream));
-    FCONV_FORWARD(fconv_dev_event_record(s->pin_ev[b], s->stream));
-    if (prev_b >= 0) { /* drain the previous chunk while this one is copied */
-      FCONV_FORWARD(fconv_dev_event_sync(s->pin_ev[prev_b]));
-      memcpy((char *)host + prev_off, s->pin[prev_b], prev_n);
-    }
-    prev_off = off;
-    prev_n = n;
-    prev_b = b;
-  }
-  FCONV_FORWARD(fconv_dev_stream_sync(s->stream));
-  if (prev_b >= 0) memcpy((char *)host + prev_off, s->pin[prev_b], prev_n);
-  return FCONV_OK;
-}
-
 /* ---- pointer checks -------------------------------------------------------------------------- */
 
 /* Device-pointer plans need device-accessible pointers; host-pointer plans host-accessible ones
@@ -612,10 +569,7 @@ void destroy_state(direct_state *s) {
   fconv_dev_free(s->d_taps_exec);
   fconv_dev_free(s->d_sep);
   fconv_dev_free(s->ws_own);
-  for (int b = 0; b < 2; b++) {
-    fconv_dev_free_host(s->pin[b]);
-    fconv_dev_event_destroy(s->pin_ev[b]);
-  }
+  fconv_dev_stager_destroy(&s->stage);
   fconv_dev_free_host(s->h_taps);
   fconv_dev_free_host(s->h_sep);
   fconv_free(s->h_ker);
@@ -653,11 +607,7 @@ fconv_status create_buffers(direct_state *s) {
     const size_t most = p->batch * p->sig_elems > p->count * p->out_elems
                             ? p->batch * p->sig_elems * p->esize
                             : p->count * p->out_elems * p->esize;
-    s->pin_bytes = most < kStageChunk ? most : kStageChunk;
-    for (int b = 0; b < 2; b++) {
-      FCONV_FORWARD(fconv_dev_malloc_host(&s->pin[b], s->pin_bytes));
-      FCONV_FORWARD(fconv_dev_event_create(&s->pin_ev[b]));
-    }
+    FCONV_FORWARD(fconv_dev_stager_create(&s->stage, most));
   }
   FCONV_FORWARD(fconv_dev_malloc(&s->ws_own, s->ws_bytes));
   s->ws = s->ws_own;
@@ -735,8 +685,8 @@ fconv_status execute_body(direct_state *s, const void *signal, const void *kerne
   FCONV_RETURN_IF(s->ws_bytes && !s->ws, FCONV_ERR_INVALID_ARGUMENT, "no workspace");
 
   if (!s->device_ptrs)
-    FCONV_FORWARD(stage_h2d(s, buffer(s, BUF_SIGNAL, signal, out), signal,
-                            p->batch * p->sig_elems * p->esize));
+    FCONV_FORWARD(fconv_dev_stage_h2d(&s->stage, buffer(s, BUF_SIGNAL, signal, out), signal,
+                                      p->batch * p->sig_elems * p->esize, s->stream));
   const void *taps = s->d_taps;
   if (kernel) {
     taps = s->d_taps_exec;
@@ -780,8 +730,8 @@ fconv_status execute_body(direct_state *s, const void *signal, const void *kerne
   }
 
   if (!s->device_ptrs)
-    FCONV_FORWARD(stage_d2h(s, out, buffer(s, BUF_OUT, signal, out),
-                            p->count * p->out_elems * p->esize));
+    FCONV_FORWARD(fconv_dev_stage_d2h(&s->stage, out, buffer(s, BUF_OUT, signal, out),
+                                      p->count * p->out_elems * p->esize, s->stream));
   else if (s->stream == s->own_stream) /* asynchronous only on a caller's stream */
     FCONV_FORWARD(fconv_dev_stream_sync(s->stream));
   return FCONV_OK;

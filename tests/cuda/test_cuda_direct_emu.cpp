@@ -196,6 +196,15 @@ TEST(CudaDirectEmu, LargerShapesSpanManyTilesWithTails) {
   }
 }
 
+TEST(CudaDirectEmu, HostTransfersLargerThanOneStagingChunk) {
+  /* 600 x 600 complex doubles = 5.5 MiB each way: two pinned chunks of 4 MiB, double-buffered */
+  const size_t n[2] = {600, 600}, k[2] = {3, 3};
+  Case c = base_case(2, n, k, FCONV_C128, 15);
+  c.d.mode = FCONV_MODE_SAME;
+  c.d.boundary = FCONV_BOUNDARY_REPLICATE;
+  EXPECT_TRUE(run_case(c, &kEmuMem)) << describe(c);
+}
+
 TEST(CudaDirectEmu, LargeStridesUseSparseWindows) {
   const size_t n[2] = {40, 200}, k[2] = {3, 4};
   Case c = base_case(2, n, k, FCONV_F64, 21);
