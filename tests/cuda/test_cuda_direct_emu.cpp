@@ -245,6 +245,15 @@ TEST(CudaDirectEmu, FilterBanksAndPairsInConstantGroups) {
     }
 }
 
+/* A description for the cuda-direct path with every other field at its default. */
+fconv_desc cuda_desc(int rank, const size_t *n, const size_t *k, fconv_dtype t) {
+  fconv_desc d;
+  fconv_desc_init(&d, rank, n, k, t);
+  d.backend = FCONV_BACKEND_CUDA;
+  d.method = FCONV_METHOD_DIRECT;
+  return d;
+}
+
 /* ---- separable kernels ----------------------------------------------------------------------- */
 
 TEST(CudaDirectEmu, RankOneKernelsRunAsPasses) {
@@ -299,10 +308,7 @@ struct Plan {
 TEST(CudaDirectEmu, SeparableDetectionUsesARelativeTolerance) {
   ScopedEnv force("FCONV_CUDA_DIRECT_SEPARABLE", "force");
   const size_t n[2] = {8, 8}, k[2] = {3, 3};
-  fconv_desc d;
-  fconv_desc_init(&d, 2, n, k, FCONV_F64);
-  d.backend = FCONV_BACKEND_CUDA;
-  d.method = FCONV_METHOD_DIRECT;
+  fconv_desc d = cuda_desc(2, n, k, FCONV_F64);
   Plan plan;
   ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
   double h[9];
@@ -326,10 +332,7 @@ TEST(CudaDirectEmu, SeparableDetectionUsesARelativeTolerance) {
 TEST(CudaDirectEmu, ModelChoosesPassesOnlyWhenTheyPay) {
   const size_t nb[2] = {2048, 2048}, kb[2] = {31, 31}, ns[2] = {16, 16}, ks[2] = {3, 3};
   for (int big = 0; big < 2; big++) {
-    fconv_desc d;
-    fconv_desc_init(&d, 2, big ? nb : ns, big ? kb : ks, FCONV_F32);
-    d.backend = FCONV_BACKEND_CUDA;
-    d.method = FCONV_METHOD_DIRECT;
+    fconv_desc d = cuda_desc(2, big ? nb : ns, big ? kb : ks, FCONV_F32);
     d.mode = FCONV_MODE_SAME;
     Plan plan;
     ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
@@ -355,10 +358,7 @@ std::vector<double> run_f64(fconv_plan *plan, const std::vector<double> &x, cons
 
 TEST(CudaDirectEmu, KernelAtExecuteDoesNotReplaceTheSetKernel) {
   const size_t n = 6, k = 2;
-  fconv_desc d;
-  fconv_desc_init(&d, 1, &n, &k, FCONV_F64);
-  d.backend = FCONV_BACKEND_CUDA;
-  d.method = FCONV_METHOD_DIRECT;
+  fconv_desc d = cuda_desc(1, &n, &k, FCONV_F64);
   Plan plan;
   ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
   const std::vector<double> x = {1, 2, 3, 4, 5, 6};
@@ -373,10 +373,7 @@ TEST(CudaDirectEmu, KernelAtExecuteDoesNotReplaceTheSetKernel) {
 
 TEST(CudaDirectEmu, DevicePointersOnACallerStream) {
   const size_t n = 300, k = 5;
-  fconv_desc d;
-  fconv_desc_init(&d, 1, &n, &k, FCONV_F32);
-  d.backend = FCONV_BACKEND_CUDA;
-  d.method = FCONV_METHOD_DIRECT;
+  fconv_desc d = cuda_desc(1, &n, &k, FCONV_F32);
   d.flags = FCONV_FLAG_DEVICE_POINTERS;
   d.mode = FCONV_MODE_SAME;
   Plan plan;
@@ -413,10 +410,7 @@ TEST(CudaDirectEmu, PointerKindsAreChecked) {
   std::vector<float> x(n, 1), h(k, 1), y(n + k - 1);
   float *dx = (float *)emu_alloc(n * 4), *dh = (float *)emu_alloc(k * 4), *dy = (float *)emu_alloc(y.size() * 4);
   for (int device = 0; device < 2; device++) {
-    fconv_desc d;
-    fconv_desc_init(&d, 1, &n, &k, FCONV_F32);
-    d.backend = FCONV_BACKEND_CUDA;
-    d.method = FCONV_METHOD_DIRECT;
+    fconv_desc d = cuda_desc(1, &n, &k, FCONV_F32);
     d.flags = device ? FCONV_FLAG_DEVICE_POINTERS : 0;
     Plan plan;
     ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
@@ -440,10 +434,7 @@ TEST(CudaDirectEmu, PointerKindsAreChecked) {
 
 TEST(CudaDirectEmu, CallerWorkspace) {
   const size_t n[2] = {20, 24}, k[2] = {3, 5};
-  fconv_desc d;
-  fconv_desc_init(&d, 2, n, k, FCONV_F64);
-  d.backend = FCONV_BACKEND_CUDA;
-  d.method = FCONV_METHOD_DIRECT;
+  fconv_desc d = cuda_desc(2, n, k, FCONV_F64);
   Plan plan;
   ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
   size_t bytes = 0;
@@ -485,10 +476,7 @@ TEST(CudaDirectEmu, OutOfDeviceMemoryAtEveryAllocation) {
   const size_t n[2] = {9, 10}, k[2] = {2, 3};
   const long live = fconv_emu::live_device_allocations();
   for (int device = 0; device < 2; device++) {
-    fconv_desc d;
-    fconv_desc_init(&d, 2, n, k, FCONV_C64);
-    d.backend = FCONV_BACKEND_CUDA;
-    d.method = FCONV_METHOD_DIRECT;
+    fconv_desc d = cuda_desc(2, n, k, FCONV_C64);
     d.flags = device ? FCONV_FLAG_DEVICE_POINTERS : 0;
     int failures = 0;
     for (long after = 0;; after++) {
@@ -513,10 +501,7 @@ TEST(CudaDirectEmu, OutOfDeviceMemoryAtEveryAllocation) {
 TEST(CudaDirectEmu, OutOfHostMemoryAtEveryAllocation) {
   const size_t n[2] = {9, 10}, k[2] = {2, 3};
   const long live = fconv_emu::live_device_allocations();
-  fconv_desc d;
-  fconv_desc_init(&d, 2, n, k, FCONV_F32);
-  d.backend = FCONV_BACKEND_CUDA;
-  d.method = FCONV_METHOD_DIRECT;
+  fconv_desc d = cuda_desc(2, n, k, FCONV_F32);
   d.flags = FCONV_FLAG_DEVICE_POINTERS; /* the path's host kernel copy is an fconv_malloc */
   int failures = 0;
   for (long after = 0;; after++) {
@@ -539,10 +524,7 @@ TEST(CudaDirectEmu, EstimateIncludesHostTransfers) {
   const size_t n[2] = {512, 512}, k[2] = {5, 5};
   double est[2];
   for (int device = 0; device < 2; device++) {
-    fconv_desc d;
-    fconv_desc_init(&d, 2, n, k, FCONV_C128);
-    d.backend = FCONV_BACKEND_CUDA;
-    d.method = FCONV_METHOD_DIRECT;
+    fconv_desc d = cuda_desc(2, n, k, FCONV_C128);
     d.flags = device ? FCONV_FLAG_DEVICE_POINTERS : 0;
     Plan plan;
     ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
