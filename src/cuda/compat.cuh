@@ -1,0 +1,79 @@
+/* compat.cuh — included FIRST by every CUDA source of fconv (kernels and launch code).
+ *
+ * Under nvcc it includes the CUDA runtime and nothing special happens. When FCONV_CUDA_EMULATE
+ * is defined (the tests), it includes the block emulator "fconv_emu.h" (found through the test
+ * target's include path, tests/cuda/emu), so the SAME kernel source compiles as plain C++ with
+ * g++ and runs on the CPU, one fiber per CUDA thread. See tests/cuda/emu/fconv_emu.h.
+ *
+ * Rules for kernel code that must run in both worlds:
+ *  - dynamic shared memory only through FCONV_DYNAMIC_SHARED(T, name) (never `extern
+ *    __shared__` directly): it declares `T *name`;
+ *  - no warp-level primitives or implicit warp synchrony (the emulator has no warps);
+ *  - shared/boundary/pairing math from fconv_internal.h (FCONV_HD functions) is usable.
+ */
+#ifndef FCONV_CUDA_COMPAT_CUH
+#define FCONV_CUDA_COMPAT_CUH
+
+#if defined(FCONV_CUDA_EMULATE)
+#include "fconv_emu.h"
+#define FCONV_DYNAMIC_SHARED(T, name) T *name = reinterpret_cast<T *>(::fconv_emu::dynamic_shared())
+#elif defined(__CUDACC__)
+#include <cuda_runtime.h>
+#define FCONV_DYNAMIC_SHARED(T, name)                                 \
+  extern __shared__ __align__(16) unsigned char fconv_dyn_smem_[];    \
+  T *name = reinterpret_cast<T *>(fconv_dyn_smem_)
+#else
+#error "compat.cuh: compile with nvcc, or define FCONV_CUDA_EMULATE (tests)"
+#endif
+
+#include "../fconv_internal.h"
+
+/* `FCONV_UNROLL for (...)`: unroll under nvcc (a hint; g++ builds of the emulator ignore it). */
+#if defined(__CUDACC__)
+#define FCONV_UNROLL _Pragma("unroll")
+#else
+#define FCONV_UNROLL
+#endif
+
+/* ---- small complex helpers shared by all CUDA kernels (float2 / double2 = re, im) ---------- */
+#define FCONV_DI __device__ __host__ __forceinline__
+
+FCONV_DI float2 fconv_cmul(float2 a, float2 b) {
+  return make_float2(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
+}
+FCONV_DI double2 fconv_cmul(double2 a, double2 b) {
+  return make_double2(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
+}
+FCONV_DI float2 fconv_conj(float2 a) { return make_float2(a.x, -a.y); }
+FCONV_DI double2 fconv_conj(double2 a) { return make_double2(a.x, -a.y); }
+FCONV_DI float fconv_conj(float a) { return a; }
+FCONV_DI double fconv_conj(double a) { return a; }
+
+/* acc + a * b for real and complex element types. Plain expressions: nvcc contracts them into
+ * FMAs (--fmad=true, the default); the emulator keeps them cheap on any host. */
+FCONV_DI float fconv_madd(float acc, float a, float b) { return acc + a * b; }
+FCONV_DI double fconv_madd(double acc, double a, double b) { return acc + a * b; }
+FCONV_DI float2 fconv_madd(float2 acc, float2 a, float2 b) {
+  acc.x += a.x * b.x - a.y * b.y;
+  acc.y += a.x * b.y + a.y * b.x;
+  return acc;
+}
+FCONV_DI double2 fconv_madd(double2 acc, double2 a, double2 b) {
+  acc.x += a.x * b.x - a.y * b.y;
+  acc.y += a.x * b.y + a.y * b.x;
+  return acc;
+}
+
+/* A zero of element type T. */
+template <class T>
+FCONV_DI T fconv_zero();
+template <>
+FCONV_DI float fconv_zero<float>() { return 0.0f; }
+template <>
+FCONV_DI double fconv_zero<double>() { return 0.0; }
+template <>
+FCONV_DI float2 fconv_zero<float2>() { return make_float2(0.0f, 0.0f); }
+template <>
+FCONV_DI double2 fconv_zero<double2>() { return make_double2(0.0, 0.0); }
+
+#endif /* FCONV_CUDA_COMPAT_CUH */

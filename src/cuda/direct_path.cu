@@ -1,0 +1,817 @@
+/* direct_path.cu — the CUDA tiled direct path: launch code and the fconv_cuda_direct_path
+ * vtable. Device code is in direct_kernels.cuh. All device access goes through dev.h, so this
+ * file also compiles with g++ under the block emulator (tests/cuda/direct_path_emu.cpp).
+ *
+ * Launch plan (made in create, from the normalised problem only):
+ *  - the full problem as one rank-3 geometry; pure axes (one tap, no padding, stride 1) of
+ *    extent 1 are dropped and adjacent pure axes merged, and the tile shape is picked by the
+ *    number of axes left (fconv_tile_1d/2d/3d);
+ *  - when the kernel has taps on two or more axes (and FCONV_FLAG_NO_SEPARABLE is not set), the
+ *    separable alternative: one 1-D pass per such axis (the first pass also applies padding and
+ *    stride of the single-tap axes), in the order with the fewest multiply-adds. set_kernel
+ *    factors the prepared taps (rank-1 test, relative tolerance 32 eps(dtype)) and the passes
+ *    run when every kernel is rank 1 and the model says they are cheaper;
+ *  - per launch: taps in __constant__ memory when one kernel's taps fit (<= 16 KiB, filter
+ *    banks in groups that fit), else tiled through shared memory; the shared window per block
+ *    at most ~40 KiB (tap chunks when the halo would not fit).
+ * The __constant__ bank is one per device: launches that use it are ordered across streams by
+ * a per-device event under a process-wide mutex (so plans on different streams never see each
+ * other's taps). Consequence: constant-taps launches cannot be captured into a CUDA graph.
+ *
+ * Buffers: device taps (set_kernel) and taps for kernels given to execute; a workspace (the
+ * caller's, or the plan's own) holding the device copies of signal and output for host-pointer
+ * plans and the separable intermediates; dev.h's pinned stager (2 x <= 4 MiB chunks,
+ * double-buffered with events) for host-pointer plans, and pinned taps.
+ *
+ * Cost model (estimate): an H100-class device (132 SMs, scaled by the SM count when a device
+ * can be queried): f32 8e12, f64 4e12, c64 2e12, c128 1e12 multiply-adds per second (direct
+ * convolution is bound by shared-memory bandwidth at roughly a quarter of FMA peak), 10 us per
+ * execute, plus dev.h's shared constants: device memory bandwidth, launch cost, and for host
+ * pointers the staged transfers (fconv_dev_transfer_seconds: 8 GB/s, one core's memcpy into
+ * pinned chunks overlapped with the PCIe DMA) and a synchronisation. These are assumptions (no
+ * GPU was available to measure them); the cuda-device benchmark should replace them.
+ *
+ * Testing knobs (environment, read at create): FCONV_CUDA_DIRECT_CONST_BYTES (largest taps per
+ * kernel kept in __constant__ memory; 0 = always shared-tiled; default 16384),
+ * FCONV_CUDA_DIRECT_SMEM_BYTES (shared window budget per block; default 40960; raised to the
+ * minimum a tile needs) and FCONV_CUDA_DIRECT_SEPARABLE=force (run rank-1 kernels as passes
+ * even where the model says the full kernel is cheaper).
+ */
+#include "compat.cuh"
+#include "dev.h"
+#include "direct_kernels.cuh"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mutex>
+
+namespace {
+
+/* ---- constants ------------------------------------------------------------------------------- */
+const size_t kConstDefault = 16384;      /* taps bytes per kernel in __constant__ */
+const size_t kSmemDefault = 40960;       /* shared window budget per block */
+const size_t kSmemMax = 48 * 1024;       /* without cudaFuncSetAttribute */
+const size_t kAlign = 256;               /* workspace sub-buffer alignment */
+const long long kMaxTap = 1ll << 30;     /* k and stride per axis (int window math) */
+const int kMaxDevices = 64;
+
+/* Cost model (see the header comment; transfer and launch constants are dev.h's). */
+const double kMacRate[4] = {8e12, 4e12, 2e12, 1e12}; /* by fconv_dtype */
+const double kExecuteSeconds = 10e-6;
+const int kReferenceSms = 132;
+
+enum { BUF_SIGNAL, BUF_A, BUF_B, BUF_OUT };
+
+/* Tile extents of a tile configuration (1, 2, 3). */
+struct tile_dims {
+  int bx, by, tox, toy, rz;
+};
+tile_dims dims_of(int cfg) {
+  if (cfg == 1) return {fconv_tile_1d::BX, fconv_tile_1d::BY, fconv_tile_1d::BX * fconv_tile_1d::RX,
+                        fconv_tile_1d::BY * fconv_tile_1d::RY, fconv_tile_1d::RZ};
+  if (cfg == 2) return {fconv_tile_2d::BX, fconv_tile_2d::BY, fconv_tile_2d::BX * fconv_tile_2d::RX,
+                        fconv_tile_2d::BY * fconv_tile_2d::RY, fconv_tile_2d::RZ};
+  return {fconv_tile_3d::BX, fconv_tile_3d::BY, fconv_tile_3d::BX * fconv_tile_3d::RX,
+          fconv_tile_3d::BY * fconv_tile_3d::RY, fconv_tile_3d::RZ};
+}
+
+/* One rank-3 geometry (axes z, y, x). */
+struct geom {
+  long long n[3], p0[3], out[3];
+  int k[3], s[3];
+};
+
+bool pure_axis(const geom &g, int a) {
+  return g.k[a] == 1 && g.p0[a] == 0 && g.s[a] == 1 && g.out[a] == g.n[a];
+}
+
+/* Drop pure axes of extent 1, merge adjacent pure axes (row-major flattening is the identity
+ * on them), right-align. Returns the number of axes left (0..3). */
+int squeeze(geom *g) {
+  geom r;
+  int m = 0; /* axes collected, fastest first */
+  for (int a = 2; a >= 0; a--) {
+    if (pure_axis(*g, a) && g->n[a] == 1) continue;
+    if (m > 0 && pure_axis(*g, a) && pure_axis(r, 3 - m)) {
+      r.n[3 - m] *= g->n[a];
+      r.out[3 - m] = r.n[3 - m];
+      continue;
+    }
+    m++;
+    r.n[3 - m] = g->n[a];
+    r.p0[3 - m] = g->p0[a];
+    r.out[3 - m] = g->out[a];
+    r.k[3 - m] = g->k[a];
+    r.s[3 - m] = g->s[a];
+  }
+  for (int a = 0; a < 3 - m; a++) {
+    r.n[a] = r.out[a] = 1;
+    r.p0[a] = 0;
+    r.k[a] = r.s[a] = 1;
+  }
+  *g = r;
+  return m;
+}
+
+/* One launch sequence: the full problem or one separable pass. */
+struct pass {
+  geom g;
+  int cfg;
+  int flip;
+  int src, dst;        /* BUF_* */
+  long long ker_elems; /* taps per kernel */
+  size_t taps_off;     /* separable passes: element offset of this pass's factors in d_sep */
+  long long x_item, y_item;
+  bool ctaps;
+  int kc[2], sparse[2], pitch, wrows;
+  size_t smem;
+  double macs; /* per output item */
+};
+
+/* Window rows/cols for tap chunk kc along an axis with stride s and `to` outputs per tile. */
+long long window_extent(long long to, int s, int kc, int *sparse) {
+  *sparse = s > kc;
+  return *sparse ? to * kc : (to - 1) * s + kc;
+}
+
+/* Choose tap chunks and the shared layout for pass q. */
+void plan_shared(pass *q, size_t esize, size_t budget) {
+  const tile_dims t = dims_of(q->cfg);
+  int kcy = q->g.k[1], kcx = q->g.k[2];
+  for (;;) {
+    /* 64-bit until the chunks fit: a dense window of huge taps and strides may not fit int */
+    const long long wy = window_extent(t.toy, q->g.s[1], kcy, &q->sparse[0]);
+    const long long wx = window_extent(t.tox, q->g.s[2], kcx, &q->sparse[1]);
+    const long long pitch = wx | 1; /* odd: rows start in different banks */
+    const long long elems = wy * pitch + (q->ctaps ? 0 : (long long)t.rz * kcy * kcx);
+    if ((double)elems * (double)esize <= (double)budget || (kcy == 1 && kcx == 1)) {
+      q->kc[0] = kcy;
+      q->kc[1] = kcx;
+      q->pitch = (int)pitch;
+      q->wrows = (int)wy;
+      q->smem = (size_t)elems * esize;
+      return;
+    }
+    if ((kcx > 1 && (long long)wx * kcy >= (long long)wy * kcx) || kcy == 1)
+      kcx = (kcx + 1) / 2;
+    else
+      kcy = (kcy + 1) / 2;
+  }
+}
+
+double volume(const long long e[3]) { return (double)e[0] * (double)e[1] * (double)e[2]; }
+
+struct direct_state {
+  fconv_problem p;
+  int device;
+  int device_ptrs;
+  size_t const_bytes, smem_budget;
+  int force_separable; /* FCONV_CUDA_DIRECT_SEPARABLE=force (tests) */
+  fconv_dev_stream own_stream, stream;
+  /* launch plans */
+  pass full;
+  int nsep;   /* separable passes prepared (0: not a candidate) */
+  pass sep[3];
+  int sep_axis[3];
+  int separable;  /* the kernel set is rank 1 and the passes are cheaper */
+  int kernel_set;
+  /* device memory */
+  void *d_taps, *d_taps_exec, *d_sep;
+  void *ws_own, *ws;
+  size_t ws_bytes, off[4]; /* BUF_SIGNAL, BUF_A, BUF_B, BUF_OUT offsets in ws */
+  /* host memory */
+  fconv_dev_stager stage; /* host-pointer plans */
+  void *h_taps, *h_sep; /* pinned */
+  void *h_ker;          /* device-pointer set_kernel: host copy of the kernel */
+  size_t tap_bytes, sep_elems;
+};
+
+/* ---- the cost model -------------------------------------------------------------------------- */
+
+double device_scale() {
+  int dev = 0;
+  if (fconv_dev_get_device(&dev) != FCONV_OK) return 1.0;
+  int sms = fconv_dev_sm_count(dev);
+  return sms > 0 ? (double)sms / kReferenceSms : 1.0;
+}
+
+/* Seconds for `macs` multiply-adds over `launches` launches moving `dev_bytes` on the device,
+ * plus the host transfers of host-pointer plans. */
+double model(const fconv_problem *p, double macs, double dev_bytes, int launches) {
+  const double scale = device_scale();
+  const double compute = macs / (kMacRate[p->dtype] * scale);
+  const double memory = dev_bytes / (FCONV_DEV_MEM_BW * scale);
+  const double host = (double)p->esize * ((double)p->batch * p->sig_elems +
+                                          (double)p->count * p->out_elems);
+  return kExecuteSeconds + launches * FCONV_DEV_LAUNCH_S + (compute > memory ? compute : memory) +
+         fconv_dev_transfer_seconds(p, host);
+}
+
+double full_seconds(const direct_state *s) {
+  const fconv_problem *p = &s->p;
+  const double bytes = (double)p->esize * ((double)p->batch * p->sig_elems +
+                                           (double)p->count * p->out_elems);
+  return model(p, (double)p->count * s->full.macs, bytes, 1);
+}
+
+double sep_seconds(const direct_state *s) {
+  const fconv_problem *p = &s->p;
+  double macs = 0, bytes = 0;
+  for (int i = 0; i < s->nsep; i++) {
+    const pass &q = s->sep[i];
+    macs += (double)p->count * q.macs;
+    bytes += (double)p->esize * (double)p->count * (volume(q.g.n) + volume(q.g.out));
+  }
+  return model(p, macs, bytes, s->nsep);
+}
+
+/* ---- launch plans ---------------------------------------------------------------------------- */
+
+bool fits_int(const fconv_problem *p) {
+  for (int a = 0; a < 3; a++)
+    if ((long long)p->ax[a].k >= kMaxTap || (long long)p->ax[a].stride >= kMaxTap) return false;
+  return true;
+}
+
+void finish_pass(const direct_state *s, pass *q, long long ker_elems) {
+  const geom raw = q->g;
+  const int m = squeeze(&q->g);
+  q->cfg = m <= 1 ? 1 : m;
+  q->ker_elems = ker_elems;
+  q->macs = volume(raw.out) * (double)ker_elems;
+  q->ctaps = (size_t)ker_elems * s->p.esize <= s->const_bytes;
+  plan_shared(q, s->p.esize, s->smem_budget);
+}
+
+void plan_full(direct_state *s) {
+  const fconv_problem *p = &s->p;
+  pass *q = &s->full;
+  memset(q, 0, sizeof *q);
+  for (int a = 0; a < 3; a++) {
+    q->g.n[a] = (long long)p->ax[a].n;
+    q->g.p0[a] = (long long)p->ax[a].p0;
+    q->g.out[a] = (long long)p->ax[a].out;
+    q->g.k[a] = (int)p->ax[a].k;
+    q->g.s[a] = (int)p->ax[a].stride;
+  }
+  q->flip = p->signal_flip;
+  q->src = BUF_SIGNAL;
+  q->dst = BUF_OUT;
+  q->x_item = (long long)p->sig_elems;
+  q->y_item = (long long)p->out_elems;
+  finish_pass(s, q, (long long)p->ker_elems);
+}
+
+/* Separable passes: one per axis with taps, the first also extending the single-tap axes. */
+void plan_separable(direct_state *s) {
+  const fconv_problem *p = &s->p;
+  s->nsep = 0;
+  int axes[3], na = 0;
+  for (int a = 0; a < 3; a++)
+    if (p->ax[a].k > 1) axes[na++] = a;
+  if (na < 2 || (p->flags & FCONV_FLAG_NO_SEPARABLE) || p->swapped) return;
+  static const int perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+  double best = -1;
+  for (int pi = 0; pi < 6; pi++) {
+    int order[3], no = 0;
+    for (int i = 0; i < 3; i++)
+      if (perms[pi][i] < na) order[no++] = axes[perms[pi][i]];
+    if (no != na) continue;
+    pass qs[3];
+    long long cur[3] = {(long long)p->ax[0].n, (long long)p->ax[1].n, (long long)p->ax[2].n};
+    double cost = 0;
+    size_t taps_off = 0;
+    for (int i = 0; i < na; i++) {
+      pass *q = &qs[i];
+      memset(q, 0, sizeof *q);
+      for (int b = 0; b < 3; b++) {
+        const bool here = b == order[i], ext = p->ax[b].k == 1 && i == 0;
+        q->g.n[b] = cur[b];
+        q->g.k[b] = here ? (int)p->ax[b].k : 1;
+        q->g.p0[b] = here || ext ? (long long)p->ax[b].p0 : 0;
+        q->g.s[b] = here || ext ? (int)p->ax[b].stride : 1;
+        q->g.out[b] = here || ext ? (long long)p->ax[b].out : cur[b];
+      }
+      q->flip = i == 0 ? p->signal_flip : 0;
+      q->src = i == 0 ? BUF_SIGNAL : (i == 1 ? BUF_A : BUF_B);
+      q->dst = i == na - 1 ? BUF_OUT : (i == 0 ? BUF_A : BUF_B);
+      q->x_item = (long long)volume(q->g.n);
+      q->y_item = (long long)volume(q->g.out);
+      q->taps_off = taps_off;
+      taps_off += p->kernel_batch * p->ax[order[i]].k;
+      for (int b = 0; b < 3; b++) cur[b] = q->g.out[b];
+      finish_pass(s, q, (long long)p->ax[order[i]].k);
+      cost += q->macs + 0.25 * (double)q->y_item; /* an intermediate costs memory traffic */
+    }
+    if (best < 0 || cost < best) {
+      best = cost;
+      for (int i = 0; i < na; i++) {
+        s->sep[i] = qs[i];
+        s->sep_axis[i] = order[i];
+      }
+      s->nsep = na;
+      s->sep_elems = taps_off;
+    }
+  }
+}
+
+size_t round_up(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+
+/* Workspace layout: device copies of signal and output (host-pointer plans), intermediates. */
+void plan_workspace(direct_state *s) {
+  const fconv_problem *p = &s->p;
+  size_t at = 0;
+  const size_t sizes[4] = {
+      s->device_ptrs ? 0 : p->batch * p->sig_elems * p->esize,
+      s->nsep >= 2 ? p->count * (size_t)s->sep[0].y_item * p->esize : 0,
+      s->nsep >= 3 ? p->count * (size_t)s->sep[1].y_item * p->esize : 0,
+      s->device_ptrs ? 0 : p->count * p->out_elems * p->esize};
+  for (int b = 0; b < 4; b++) {
+    s->off[b] = at;
+    at += round_up(sizes[b]);
+  }
+  s->ws_bytes = at;
+}
+
+size_t env_size(const char *name, size_t dflt) {
+  const char *e = getenv(name);
+  if (!e || !*e) return dflt;
+  char *end = NULL;
+  unsigned long long v = strtoull(e, &end, 10);
+  return end && *end == '\0' ? (size_t)v : dflt;
+}
+
+/* ---- device selection ------------------------------------------------------------------------ */
+
+/* Makes the plan's device current for the scope of a call and restores the caller's. */
+struct device_scope {
+  int prev = -1;
+  fconv_status status = FCONV_OK;
+  explicit device_scope(int dev) {
+    int cur = 0;
+    status = fconv_dev_get_device(&cur);
+    if (status == FCONV_OK && cur != dev) {
+      status = fconv_dev_set_device(dev);
+      if (status == FCONV_OK) prev = cur;
+    }
+  }
+  ~device_scope() {
+    if (prev >= 0) (void)fconv_dev_set_device(prev);
+  }
+};
+
+/* ---- the __constant__ bank ------------------------------------------------------------------- */
+
+std::mutex &ctaps_mutex() {
+  static std::mutex m;
+  return m;
+}
+fconv_dev_event ctaps_event[kMaxDevices]; /* last launch that read the bank, per device */
+
+/* ---- launches -------------------------------------------------------------------------------- */
+
+template <class T>
+void (*tile_kernel_for(int cfg, bool ctaps))(fconv_direct_args) {
+  if (cfg == 1)
+    return ctaps ? fconv_direct_tile<T, fconv_tile_1d, true> : fconv_direct_tile<T, fconv_tile_1d, false>;
+  if (cfg == 2)
+    return ctaps ? fconv_direct_tile<T, fconv_tile_2d, true> : fconv_direct_tile<T, fconv_tile_2d, false>;
+  return ctaps ? fconv_direct_tile<T, fconv_tile_3d, true> : fconv_direct_tile<T, fconv_tile_3d, false>;
+}
+
+void (*tile_kernel(fconv_dtype t, int cfg, bool ctaps))(fconv_direct_args) {
+  switch (t) {
+  case FCONV_F32: return tile_kernel_for<float>(cfg, ctaps);
+  case FCONV_F64: return tile_kernel_for<double>(cfg, ctaps);
+  case FCONV_C64: return tile_kernel_for<float2>(cfg, ctaps);
+  case FCONV_C128: return tile_kernel_for<double2>(cfg, ctaps);
+  }
+  return nullptr;
+}
+
+/* Launch every block of items [item0, item0 + nitems) (several launches past 2^31-1 blocks). */
+fconv_status launch_items(const direct_state *s, const pass &q, fconv_direct_args a,
+                          long long item0, long long nitems) {
+  const tile_dims t = dims_of(q.cfg);
+  a.item0 = item0;
+  a.tiles[0] = (long long)fconv_dev_ceil_div((uint64_t)q.g.out[0], (uint64_t)t.rz);
+  a.tiles[1] = (long long)fconv_dev_ceil_div((uint64_t)q.g.out[1], (uint64_t)t.toy);
+  a.tiles[2] = (long long)fconv_dev_ceil_div((uint64_t)q.g.out[2], (uint64_t)t.tox);
+  const uint64_t blocks = (uint64_t)a.tiles[0] * a.tiles[1] * a.tiles[2] * (uint64_t)nitems;
+  void (*const direct_tile_kernel)(fconv_direct_args) = tile_kernel(s->p.dtype, q.cfg, q.ctaps);
+  for (uint64_t b0 = 0; b0 < blocks; b0 += FCONV_DEV_MAX_GRID_X) {
+    a.block0 = (long long)b0;
+    const unsigned nb = fconv_dev_blocks(blocks - b0, 1, FCONV_DEV_MAX_GRID_X);
+    FCONV_FORWARD(FCONV_LAUNCH(direct_tile_kernel, dim3(nb), dim3(t.bx, t.by), q.smem, s->stream, a));
+  }
+  return FCONV_OK;
+}
+
+/* Run one pass from x to y with the given device taps (all kernels, q.ker_elems apart). */
+fconv_status run_pass(const direct_state *s, const pass &q, const void *x, void *y,
+                      const void *taps) {
+  const fconv_problem *p = &s->p;
+  fconv_direct_args a;
+  memset(&a, 0, sizeof a);
+  a.x = x;
+  a.y = y;
+  a.taps = taps;
+  a.pairing = *p;
+  if (q.src != BUF_SIGNAL) a.pairing.batch = p->count; /* intermediates: one per output */
+  for (int ax = 0; ax < 3; ax++) {
+    a.n[ax] = q.g.n[ax];
+    a.p0[ax] = q.g.p0[ax];
+    a.out[ax] = q.g.out[ax];
+    a.k[ax] = q.g.k[ax];
+    a.s[ax] = q.g.s[ax];
+  }
+  a.boundary = (int)p->boundary;
+  a.flip = q.flip;
+  a.x_item = q.x_item;
+  a.y_item = q.y_item;
+  a.ker_elems = q.ker_elems;
+  a.kc[0] = q.kc[0];
+  a.kc[1] = q.kc[1];
+  a.sparse[0] = q.sparse[0];
+  a.sparse[1] = q.sparse[1];
+  a.pitch = q.pitch;
+  a.wrows = q.wrows;
+  const long long count = (long long)p->count;
+  if (!q.ctaps) return launch_items(s, q, a, 0, count);
+
+  /* __constant__ taps: groups of kernels that fit the bank, ordered against other streams. */
+  const size_t ker_bytes = (size_t)q.ker_elems * p->esize;
+  const long long per = p->kernel_batch == 1 ? 1 : (long long)(s->const_bytes / ker_bytes);
+  std::lock_guard<std::mutex> lock(ctaps_mutex());
+  fconv_dev_event *ev = &ctaps_event[s->device];
+  if (!*ev) FCONV_FORWARD(fconv_dev_event_create(ev));
+  void *bank = NULL;
+  FCONV_FORWARD(FCONV_SYMBOL_ADDRESS(&bank, fconv_direct_ctaps));
+  for (long long k0 = 0; k0 < (long long)p->kernel_batch; k0 += per) {
+    const long long kn = per < (long long)p->kernel_batch - k0 ? per : (long long)p->kernel_batch - k0;
+    FCONV_FORWARD(fconv_dev_stream_wait_event(s->stream, *ev));
+    FCONV_FORWARD(fconv_dev_copy_d2d(bank, (const char *)taps + (size_t)k0 * ker_bytes,
+                                     (size_t)kn * ker_bytes, s->stream));
+    a.kbase = k0;
+    /* kernel_batch == 1: every item uses kernel 0; else item i uses kernel i */
+    FCONV_FORWARD(p->kernel_batch == 1 ? launch_items(s, q, a, 0, count)
+                                       : launch_items(s, q, a, k0, kn));
+    FCONV_FORWARD(fconv_dev_event_record(*ev, s->stream));
+  }
+  return FCONV_OK;
+}
+
+/* ---- pointer checks -------------------------------------------------------------------------- */
+
+/* Device-pointer plans need device-accessible pointers; host-pointer plans host-accessible ones
+ * (a device pointer would crash the host copy). */
+fconv_status check_pointer(const direct_state *s, const void *ptr) {
+  fconv_dev_ptr_kind k;
+  FCONV_FORWARD(fconv_dev_pointer_kind(ptr, &k));
+  if (s->device_ptrs)
+    FCONV_RETURN_IF(k == FCONV_PTR_HOST, FCONV_ERR_INVALID_ARGUMENT,
+                    "FCONV_FLAG_DEVICE_POINTERS plan given a host pointer");
+  else
+    FCONV_RETURN_IF(k == FCONV_PTR_DEVICE, FCONV_ERR_INVALID_ARGUMENT,
+                    "device pointer given to a plan without FCONV_FLAG_DEVICE_POINTERS");
+  return FCONV_OK;
+}
+
+/* ---- separable factors ----------------------------------------------------------------------- */
+
+/* Element e of kernel b's prepared taps as (re, im) in double. */
+void tap_at(const direct_state *s, const void *w, size_t idx, double *re, double *im) {
+  *re = *im = 0;
+  switch (s->p.dtype) {
+  case FCONV_F32: *re = ((const float *)w)[idx]; *im = 0; break;
+  case FCONV_F64: *re = ((const double *)w)[idx]; *im = 0; break;
+  case FCONV_C64: *re = ((const float *)w)[2 * idx]; *im = ((const float *)w)[2 * idx + 1]; break;
+  case FCONV_C128: *re = ((const double *)w)[2 * idx]; *im = ((const double *)w)[2 * idx + 1]; break;
+  }
+}
+
+void tap_put(const direct_state *s, void *w, size_t idx, double re, double im) {
+  switch (s->p.dtype) {
+  case FCONV_F32: ((float *)w)[idx] = (float)re; break;
+  case FCONV_F64: ((double *)w)[idx] = re; break;
+  case FCONV_C64: ((float *)w)[2 * idx] = (float)re; ((float *)w)[2 * idx + 1] = (float)im; break;
+  case FCONV_C128: ((double *)w)[2 * idx] = re; ((double *)w)[2 * idx + 1] = im; break;
+  }
+}
+
+/* Factor every kernel's prepared taps (s->h_taps) as an outer product over the separable axes
+ * into s->h_sep (pass order, kernel_batch factors per pass). Returns 1 when every kernel is
+ * rank 1 within 32 eps(dtype) of its largest tap. */
+int factor_taps(direct_state *s) {
+  const fconv_problem *p = &s->p;
+  const size_t k[3] = {p->ax[0].k, p->ax[1].k, p->ax[2].k};
+  const double eps = fconv_dtype_is_double(p->dtype) ? 2.220446049250313e-16 : 1.1920929e-07;
+  for (size_t b = 0; b < p->kernel_batch; b++) {
+    const size_t base = b * p->ker_elems;
+    /* pivot: the largest tap */
+    size_t piv = 0;
+    double best = -1, pr = 0, pim = 0;
+    for (size_t e = 0; e < p->ker_elems; e++) {
+      double re, im;
+      tap_at(s, s->h_taps, base + e, &re, &im);
+      const double m = re * re + im * im;
+      if (m > best) { best = m; piv = e; pr = re; pim = im; }
+    }
+    if (best <= 0) return 0; /* an all-zero kernel: the full path is as good */
+    const size_t pj[3] = {piv / (k[1] * k[2]), (piv / k[2]) % k[1], piv % k[2]};
+    const double pm = pr * pr + pim * pim;
+    /* factor i along sep_axis[i]: the taps through the pivot, divided by the pivot except the
+     * first */
+    for (int i = 0; i < s->nsep; i++) {
+      const int a = s->sep_axis[i];
+      for (size_t j = 0; j < k[a]; j++) {
+        size_t jj[3] = {pj[0], pj[1], pj[2]};
+        jj[a] = j;
+        double re, im;
+        tap_at(s, s->h_taps, base + (jj[0] * k[1] + jj[1]) * k[2] + jj[2], &re, &im);
+        if (i > 0) { /* (re + i im) / (pr + i pim) */
+          const double r2 = (re * pr + im * pim) / pm, i2 = (im * pr - re * pim) / pm;
+          re = r2;
+          im = i2;
+        }
+        tap_put(s, s->h_sep, s->sep[i].taps_off + b * k[a] + j, re, im);
+      }
+    }
+    /* check the reconstruction (in double, from the rounded factors) */
+    const double tol = 32.0 * eps * sqrt(best);
+    for (size_t e = 0; e < p->ker_elems; e++) {
+      const size_t jj[3] = {e / (k[1] * k[2]), (e / k[2]) % k[1], e % k[2]};
+      double rr = 1, ri = 0;
+      for (int i = 0; i < s->nsep; i++) {
+        const int a = s->sep_axis[i];
+        double fr, fi;
+        tap_at(s, s->h_sep, s->sep[i].taps_off + b * k[a] + jj[a], &fr, &fi);
+        const double t = rr * fr - ri * fi;
+        ri = rr * fi + ri * fr;
+        rr = t;
+      }
+      double re, im;
+      tap_at(s, s->h_taps, base + e, &re, &im);
+      if (hypot(re - rr, im - ri) > tol) return 0;
+    }
+  }
+  return 1;
+}
+
+/* ---- the vtable ------------------------------------------------------------------------------ */
+
+void destroy_state(direct_state *s) {
+  if (!s) return;
+  if (s->stream) (void)fconv_dev_stream_sync(s->stream); /* nothing in flight uses our memory */
+  fconv_dev_free(s->d_taps);
+  fconv_dev_free(s->d_taps_exec);
+  fconv_dev_free(s->d_sep);
+  fconv_dev_free(s->ws_own);
+  fconv_dev_stager_destroy(&s->stage);
+  fconv_dev_free_host(s->h_taps);
+  fconv_dev_free_host(s->h_sep);
+  fconv_free(s->h_ker);
+  fconv_dev_stream_destroy(s->own_stream);
+  fconv_free(s);
+}
+
+double cuda_direct_estimate(const fconv_problem *p) {
+  if (!fits_int(p)) return -1.0;
+  direct_state s;
+  memset(&s, 0, sizeof s);
+  s.p = *p;
+  s.const_bytes = kConstDefault;
+  s.smem_budget = kSmemDefault;
+  plan_full(&s);
+  return full_seconds(&s);
+}
+
+fconv_status create_buffers(direct_state *s) {
+  const fconv_problem *p = &s->p;
+  FCONV_FORWARD(fconv_dev_stream_create(&s->own_stream));
+  s->stream = s->own_stream;
+  s->tap_bytes = p->kernel_batch * p->ker_elems * p->esize;
+  FCONV_FORWARD(fconv_dev_malloc(&s->d_taps, s->tap_bytes));
+  FCONV_FORWARD(fconv_dev_malloc(&s->d_taps_exec, s->tap_bytes));
+  FCONV_FORWARD(fconv_dev_malloc_host(&s->h_taps, s->tap_bytes));
+  if (s->nsep) {
+    FCONV_FORWARD(fconv_dev_malloc(&s->d_sep, s->sep_elems * p->esize));
+    FCONV_FORWARD(fconv_dev_malloc_host(&s->h_sep, s->sep_elems * p->esize));
+  }
+  if (s->device_ptrs) {
+    s->h_ker = fconv_malloc(s->tap_bytes);
+    FCONV_RETURN_IF(!s->h_ker, FCONV_ERR_OUT_OF_MEMORY, "host kernel copy");
+  } else {
+    const size_t most = p->batch * p->sig_elems > p->count * p->out_elems
+                            ? p->batch * p->sig_elems * p->esize
+                            : p->count * p->out_elems * p->esize;
+    FCONV_FORWARD(fconv_dev_stager_create(&s->stage, most));
+  }
+  FCONV_FORWARD(fconv_dev_malloc(&s->ws_own, s->ws_bytes));
+  s->ws = s->ws_own;
+  return FCONV_OK;
+}
+
+fconv_status cuda_direct_create(const fconv_problem *p, void **state) {
+  FCONV_RETURN_IF(!fits_int(p), FCONV_ERR_UNSUPPORTED, "taps or stride beyond 2^30 on an axis");
+  int dev = 0;
+  FCONV_FORWARD(fconv_dev_get_device(&dev));
+  FCONV_RETURN_IF(!fconv_dev_usable(dev) || dev >= kMaxDevices, FCONV_ERR_NO_DEVICE,
+                  "the current CUDA device cannot run this build's kernels");
+  direct_state *s = (direct_state *)fconv_calloc(sizeof *s);
+  FCONV_RETURN_IF(!s, FCONV_ERR_OUT_OF_MEMORY, "state");
+  s->p = *p;
+  s->device = dev;
+  s->device_ptrs = (p->flags & FCONV_FLAG_DEVICE_POINTERS) != 0;
+  s->const_bytes = env_size("FCONV_CUDA_DIRECT_CONST_BYTES", kConstDefault);
+  if (s->const_bytes > FCONV_DIRECT_CTAPS_BYTES) s->const_bytes = FCONV_DIRECT_CTAPS_BYTES;
+  s->smem_budget = env_size("FCONV_CUDA_DIRECT_SMEM_BYTES", kSmemDefault);
+  if (s->smem_budget > kSmemMax) s->smem_budget = kSmemMax;
+  const char *sep = getenv("FCONV_CUDA_DIRECT_SEPARABLE");
+  s->force_separable = sep && strcmp(sep, "force") == 0;
+  plan_full(s);
+  plan_separable(s);
+  plan_workspace(s);
+  fconv_status st = create_buffers(s);
+  if (st != FCONV_OK) {
+    destroy_state(s);
+    return st;
+  }
+  *state = s;
+  return FCONV_OK;
+}
+
+fconv_status cuda_direct_set_kernel(void *state, const void *kernel) {
+  direct_state *s = (direct_state *)state;
+  const fconv_problem *p = &s->p;
+  device_scope scope(s->device);
+  FCONV_FORWARD(scope.status);
+  s->kernel_set = 0;
+  s->separable = 0;
+  const void *h = kernel;
+  if (s->device_ptrs) {
+    FCONV_FORWARD(check_pointer(s, kernel));
+    FCONV_FORWARD(fconv_dev_copy_d2h(s->h_ker, kernel, s->tap_bytes, s->stream));
+    FCONV_FORWARD(fconv_dev_stream_sync(s->stream));
+    h = s->h_ker;
+  }
+  /* earlier work on the stream may still read d_taps: the copies below are ordered after it */
+  FCONV_FORWARD(fconv_dev_stream_sync(s->stream)); /* h_taps / h_sep are free to overwrite */
+  fconv_prepare_taps(p, h, s->h_taps);
+  FCONV_FORWARD(fconv_dev_copy_h2d(s->d_taps, s->h_taps, s->tap_bytes, s->stream));
+  if (s->nsep && factor_taps(s) && (s->force_separable || sep_seconds(s) < full_seconds(s))) {
+    FCONV_FORWARD(fconv_dev_copy_h2d(s->d_sep, s->h_sep, s->sep_elems * p->esize, s->stream));
+    s->separable = 1;
+  }
+  FCONV_FORWARD(fconv_dev_stream_sync(s->stream));
+  s->kernel_set = 1;
+  return FCONV_OK;
+}
+
+void *buffer(direct_state *s, int role, const void *signal, void *out) {
+  if (role == BUF_SIGNAL && s->device_ptrs) return (void *)signal;
+  if (role == BUF_OUT && s->device_ptrs) return out;
+  return (char *)s->ws + s->off[role];
+}
+
+fconv_status execute_body(direct_state *s, const void *signal, const void *kernel, void *out) {
+  const fconv_problem *p = &s->p;
+  FCONV_FORWARD(check_pointer(s, signal));
+  FCONV_FORWARD(check_pointer(s, out));
+  if (kernel) FCONV_FORWARD(check_pointer(s, kernel));
+  FCONV_RETURN_IF(!kernel && !s->kernel_set, FCONV_ERR_INTERNAL, "no kernel");
+  FCONV_RETURN_IF(s->ws_bytes && !s->ws, FCONV_ERR_INVALID_ARGUMENT, "no workspace");
+
+  if (!s->device_ptrs)
+    FCONV_FORWARD(fconv_dev_stage_h2d(&s->stage, buffer(s, BUF_SIGNAL, signal, out), signal,
+                                      p->batch * p->sig_elems * p->esize, s->stream));
+  const void *taps = s->d_taps;
+  if (kernel) {
+    taps = s->d_taps_exec;
+    if (s->device_ptrs) {
+      const fconv_dtype t = p->dtype;
+      const long long total = (long long)(p->kernel_batch * p->ker_elems);
+      const dim3 grid(fconv_dev_blocks((uint64_t)total, 256, 4096)), block(256);
+      const long long k0 = (long long)p->ax[0].k, k1 = (long long)p->ax[1].k,
+                      k2 = (long long)p->ax[2].k, nk = (long long)p->kernel_batch;
+      const int corr = p->op == FCONV_OP_CORRELATE;
+#define FCONV_PREP(T)                                                                             \
+  {                                                                                               \
+    void (*const prepare_taps_kernel)(const T *, T *, long long, long long, long long, long long,  \
+                                      int) = fconv_direct_prepare_taps<T>;                        \
+    FCONV_FORWARD(FCONV_LAUNCH(prepare_taps_kernel, grid, block, 0, s->stream, (const T *)kernel,  \
+                               (T *)s->d_taps_exec, k0, k1, k2, nk, corr));                       \
+  }
+      switch (t) {
+      case FCONV_F32: FCONV_PREP(float) break;
+      case FCONV_F64: FCONV_PREP(double) break;
+      case FCONV_C64: FCONV_PREP(float2) break;
+      case FCONV_C128: FCONV_PREP(double2) break;
+      }
+#undef FCONV_PREP
+    } else {
+      /* h_taps is free: every host-pointer call ends synchronised */
+      fconv_prepare_taps(p, kernel, s->h_taps);
+      FCONV_FORWARD(fconv_dev_copy_h2d(s->d_taps_exec, s->h_taps, s->tap_bytes, s->stream));
+    }
+  }
+
+  if (!kernel && s->separable) {
+    for (int i = 0; i < s->nsep; i++) {
+      const pass &q = s->sep[i];
+      FCONV_FORWARD(run_pass(s, q, buffer(s, q.src, signal, out), buffer(s, q.dst, signal, out),
+                             (const char *)s->d_sep + q.taps_off * p->esize));
+    }
+  } else {
+    FCONV_FORWARD(run_pass(s, s->full, buffer(s, BUF_SIGNAL, signal, out),
+                           buffer(s, BUF_OUT, signal, out), taps));
+  }
+
+  if (!s->device_ptrs)
+    FCONV_FORWARD(fconv_dev_stage_d2h(&s->stage, out, buffer(s, BUF_OUT, signal, out),
+                                      p->count * p->out_elems * p->esize, s->stream));
+  else if (s->stream == s->own_stream) /* asynchronous only on a caller's stream */
+    FCONV_FORWARD(fconv_dev_stream_sync(s->stream));
+  return FCONV_OK;
+}
+
+fconv_status cuda_direct_execute(void *state, const void *signal, const void *kernel, void *out) {
+  direct_state *s = (direct_state *)state;
+  if (s->p.count == 0 || s->p.out_elems == 0) return FCONV_OK;
+  device_scope scope(s->device);
+  FCONV_FORWARD(scope.status);
+  fconv_status st = execute_body(s, signal, kernel, out);
+  if (st != FCONV_OK && !s->device_ptrs)
+    (void)fconv_dev_stream_sync(s->stream); /* leave no copy from our pinned buffers in flight */
+  return st;
+}
+
+void cuda_direct_destroy(void *state) {
+  direct_state *s = (direct_state *)state;
+  device_scope scope(s->device);
+  destroy_state(s);
+}
+
+double cuda_direct_refine(void *state, const void *kernel) {
+  (void)kernel; /* set_kernel has analysed it */
+  const direct_state *s = (const direct_state *)state;
+  return s->separable ? sep_seconds(s) : full_seconds(s);
+}
+
+void cuda_direct_describe(const void *state, fconv_plan_info *info) {
+  const direct_state *s = (const direct_state *)state;
+  info->separable = s->kernel_set && s->separable;
+  info->workspace_bytes = s->ws_bytes;
+  for (int a = 0; a < FCONV_MAX_RANK; a++) info->transform_shape[a] = info->block_shape[a] = 0;
+}
+
+fconv_status cuda_direct_set_stream(void *state, void *stream) {
+  direct_state *s = (direct_state *)state;
+  device_scope scope(s->device);
+  FCONV_FORWARD(scope.status);
+  /* work queued on the previous stream uses the plan's buffers: finish it first */
+  FCONV_FORWARD(fconv_dev_stream_sync(s->stream));
+  s->stream = stream ? (fconv_dev_stream)stream : s->own_stream;
+  return FCONV_OK;
+}
+
+fconv_status cuda_direct_set_workspace(void *state, void *ws, size_t bytes) {
+  direct_state *s = (direct_state *)state;
+  device_scope scope(s->device);
+  FCONV_FORWARD(scope.status);
+  if (ws) {
+    FCONV_RETURN_IF(bytes < s->ws_bytes, FCONV_ERR_INVALID_ARGUMENT, "workspace too small");
+    FCONV_RETURN_IF((uintptr_t)ws % kAlign != 0, FCONV_ERR_INVALID_ARGUMENT,
+                    "workspace not 256-byte aligned");
+    fconv_dev_ptr_kind k;
+    FCONV_FORWARD(fconv_dev_pointer_kind(ws, &k));
+    FCONV_RETURN_IF(k != FCONV_PTR_DEVICE && k != FCONV_PTR_MANAGED, FCONV_ERR_INVALID_ARGUMENT,
+                    "workspace is not device memory");
+  }
+  FCONV_FORWARD(fconv_dev_stream_sync(s->stream)); /* the old workspace is no longer in use */
+  if (ws) {
+    fconv_dev_free(s->ws_own);
+    s->ws_own = NULL;
+    s->ws = ws;
+  } else if (!s->ws_own) {
+    s->ws = NULL;
+    FCONV_FORWARD(fconv_dev_malloc(&s->ws_own, s->ws_bytes));
+    s->ws = s->ws_own;
+  }
+  return FCONV_OK;
+}
+
+size_t cuda_direct_workspace_size(const void *state) {
+  return ((const direct_state *)state)->ws_bytes;
+}
+
+}  // namespace
+
+extern "C" const fconv_path_vtbl fconv_cuda_direct_path = {
+    "cuda-direct",          FCONV_BACKEND_CUDA,        FCONV_METHOD_DIRECT,
+    cuda_direct_estimate,   cuda_direct_create,        cuda_direct_set_kernel,
+    cuda_direct_execute,    cuda_direct_destroy,       cuda_direct_refine,
+    cuda_direct_describe,   cuda_direct_set_stream,    cuda_direct_set_workspace,
+    cuda_direct_workspace_size};

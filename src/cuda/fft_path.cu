@@ -1,0 +1,665 @@
+/* fft_path.cu — the CUDA FFT path (one batched transform per execute) and the CUDA overlap-save
+ * path (the output cut into blocks along every axis, all blocks of all signals ONE batched
+ * transform): planning, the cost model, and the launch code. Device code is in fft_kernels.cuh,
+ * the transforms behind fft_dev.h (cuFFT; FFTW in the emulator tests), memory and streams
+ * behind dev.h.
+ *
+ * Per execute, on the plan's stream:
+ *   [host pointers: signal -> pinned chunks -> device (dev.h's stager)]
+ *   pad:   extended signal windows -> X (batch * blocks items, zero-padded to M per axis)
+ *   fft:   X forward in place (R2C for real dtypes, C2C for complex)
+ *   mul:   Y = X * H (conj(H) for correlation) / prod(M); H cached by set_kernel
+ *   fft:   Y inverse in place
+ *   crop:  the strided valid part of every block -> out  [host pointers: -> pinned -> out]
+ * Host-pointer executes return with out in place; device-pointer ones too unless the caller
+ * gave a stream (fconv_plan_set_cuda_stream), where they only queue the work.
+ * Transform extents per axis (the same rules as the CPU FFT path): only the VALID part of the
+ * circular convolution of the extended window is needed, so M >= n + p0 + p1 with the window
+ * materialised ("window" axes) or, for the ZERO boundary, M >= n + k - 1 with only the signal
+ * in the buffer ("signal" axes) — the smaller fast size wins. Overlap-save ("blocked" axes):
+ * M >= (bo - 1) * stride + k for bo outputs per block, M chosen by the cost model. On a GPU
+ * cuFFT's cost per point is flat up to one shared-memory pass (~2^12 points per axis), so the
+ * model picks blocks near that size, usually longer than the CPU's 4-8 x kernel.
+ *
+ * Not done: cuFFT LTO callbacks (cufftXtSetJITCallback) could fuse pad into the forward load and
+ * multiply/crop into the inverse load/store, saving about two of the five passes over device
+ * memory. They need LTO-IR fatbins built with -dlto, nvJitLink at run time and a GPU to check
+ * the gain, none of which this code could be tested with; the plain kernels stay the path.
+ */
+#include "compat.cuh"
+
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+#include "dev.h"
+#include "fft_dev.h"
+#include "fft_kernels.cuh"
+
+/* ---- cost model ------------------------------------------------------------------------------
+ * Device bandwidth, launch, synchronisation and staging costs are the CUDA paths' shared
+ * H100-class constants (dev.h, FCONV_DEV_*). FFT-specific, also H100-class defaults NOT
+ * measured by fconv (no GPU here): */
+#define CUDA_FLOPS_F32 4.0e13 /* FP32 butterflies per second (peak ~6.7e13 non-tensor) */
+#define CUDA_FLOPS_F64 2.0e13 /* FP64 (peak ~3.4e13) */
+#define CUFFT_PASS_LOG2 12    /* cuFFT does up to ~2^12 points of an axis per pass through device
+                                 memory (shared-memory kernels); longer axes take more passes */
+
+/* Test hook (emulator tests only): when > 0, overlap-save blocks are at most this long on
+ * every axis, so small problems get many blocks. */
+extern "C" FCONV_HIDDEN long long fconv_cuda_os_test_max_fft;
+long long fconv_cuda_os_test_max_fft = 0;
+
+/* ---- geometry -------------------------------------------------------------------------------- */
+
+enum { AX_WINDOW, AX_SIGNAL, AX_BLOCKED };
+
+typedef struct fft_geom {
+  long long M[3];   /* transform extent (1: axis not transformed) */
+  long long nb[3];  /* blocks */
+  long long bo[3];  /* outputs per block */
+  int kind[3];      /* AX_* */
+  long long NB;     /* nb0 * nb1 * nb2 */
+  long long pitch;  /* elements per buffer row along axis 2 (real: 2*(M2/2+1), complex: M2) */
+  long long spec;   /* complex elements per spectrum item */
+  size_t item_bytes;/* bytes per buffer item (spec complex values) */
+} fft_geom;
+
+/* Transform extent for a requirement `need` along axis a: a fast size; axis 2 is always
+ * transformed (>= 2) and even for real dtypes (R2C along it). 0 on overflow. */
+static long long fft_len(const fconv_problem *p, int a, size_t need) {
+  if (a == 2) return (long long)(p->is_complex ? fconv_fft_size(need < 2 ? 2 : need)
+                                               : fconv_fft_size_even(need));
+  return (long long)fconv_fft_size(need);
+}
+
+/* The one-block choice for axis a: window or (ZERO boundary) signal-only, whichever is smaller. */
+static void axis_single(const fconv_problem *p, int a, fft_geom *g) {
+  const fconv_axis *x = &p->ax[a];
+  g->kind[a] = AX_WINDOW;
+  g->M[a] = fft_len(p, a, x->n + x->p0 + x->p1);
+  if (p->boundary == FCONV_BOUNDARY_ZERO) {
+    long long m = fft_len(p, a, x->n + x->k - 1);
+    if (m > 0 && m < g->M[a]) {
+      g->kind[a] = AX_SIGNAL;
+      g->M[a] = m;
+    }
+  }
+  g->nb[a] = 1;
+  g->bo[a] = (long long)x->out;
+}
+
+static void axis_blocked(const fconv_problem *p, int a, long long M, fft_geom *g) {
+  const fconv_axis *x = &p->ax[a];
+  g->kind[a] = AX_BLOCKED;
+  g->M[a] = M;
+  g->bo[a] = (M - (long long)x->k) / (long long)x->stride + 1;
+  g->nb[a] = ((long long)x->out + g->bo[a] - 1) / g->bo[a];
+}
+
+/* Derived sizes; 0 on success, 1 when they overflow. */
+static int geom_finish(const fconv_problem *p, fft_geom *g) {
+  for (int a = 0; a < 3; a++)
+    if (g->M[a] <= 0) return 1;
+  const long long M2 = g->M[2], h2 = p->is_complex ? M2 : M2 / 2 + 1;
+  g->pitch = p->is_complex ? M2 : 2 * h2;
+  long long t;
+  if (__builtin_mul_overflow(g->M[0], g->M[1], &t) || __builtin_mul_overflow(t, h2, &g->spec))
+    return 1;
+  if (__builtin_mul_overflow(g->nb[0], g->nb[1], &t) || __builtin_mul_overflow(t, g->nb[2], &g->NB))
+    return 1;
+  size_t cs = 2 * (fconv_dtype_is_double(p->dtype) ? sizeof(double) : sizeof(float));
+  return fconv_mul_ovf((size_t)g->spec, cs, &g->item_bytes);
+}
+
+/* ---- the model ------------------------------------------------------------------------------- */
+
+/* Modelled seconds of one execute with geometry g. */
+static double model(const fconv_problem *p, const fft_geom *g) {
+  const int dbl = fconv_dtype_is_double(p->dtype);
+  const double es = (double)p->esize, cs = (double)g->item_bytes / (double)g->spec;
+  const double spec = (double)g->spec, NB = (double)g->NB;
+  const double vol = (double)g->M[0] * (double)g->M[1] * (double)g->M[2];
+  int passes = 0;
+  for (int a = 0; a < 3; a++)
+    if (g->M[a] > 1) passes += (int)ceil(log2((double)g->M[a]) / CUFFT_PASS_LOG2);
+  const double flops_item = (p->is_complex ? 5.0 : 2.5) * vol * log2(vol > 2 ? vol : 2);
+  const double flops = dbl ? CUDA_FLOPS_F64 : CUDA_FLOPS_F32;
+  const double items_x = (double)p->batch * NB, items_y = (double)p->count * NB;
+  double t = 0;
+  /* pad: write the windows, read the signals; forward and inverse transforms */
+  t += (items_x * spec * cs + (double)p->batch * (double)p->sig_elems * es) / FCONV_DEV_MEM_BW;
+  t += (items_x + items_y) * (2.0 * spec * cs * passes / FCONV_DEV_MEM_BW + flops_item / flops);
+  /* multiply: X (once for a filter bank), H, Y */
+  t += (items_x + (double)p->kernel_batch + items_y) * spec * cs / FCONV_DEV_MEM_BW;
+  /* crop: read and write the outputs */
+  t += 2.0 * (double)p->count * (double)p->out_elems * es / FCONV_DEV_MEM_BW;
+  t += 5 * FCONV_DEV_LAUNCH_S;
+  const double staged = ((double)p->batch * (double)p->sig_elems +
+                         (double)p->count * (double)p->out_elems) * es;
+  t += fconv_dev_transfer_seconds(p, staged);
+  return t;
+}
+
+static int geom_single(const fconv_problem *p, fft_geom *g) {
+  memset(g, 0, sizeof *g);
+  for (int a = 0; a < 3; a++) axis_single(p, a, g);
+  return geom_finish(p, g);
+}
+
+#define OS_MAX_CAND 20
+
+/* Overlap-save: per axis, the one-block choice plus block lengths from fast sizes >= k + stride
+ * (two outputs per block) that give at least two blocks; every combination is modelled and the
+ * cheapest with at least one blocked axis wins (when no axis can be blocked: one block, i.e.
+ * the FFT path's geometry). *cost receives its model. 1 on overflow. */
+static int geom_os(const fconv_problem *p, fft_geom *best, double *cost) {
+  fft_geom single;
+  if (geom_single(p, &single)) return 1;
+  long long cand[3][OS_MAX_CAND + 1];
+  int nc[3];
+  int any = 0;
+  for (int a = 0; a < 3; a++) {
+    const fconv_axis *x = &p->ax[a];
+    nc[a] = 0;
+    cand[a][nc[a]++] = 0; /* 0: one block */
+    long long need = (long long)(x->k + x->stride);
+    while (nc[a] <= OS_MAX_CAND) {
+      long long M = fft_len(p, a, (size_t)need);
+      if (M <= 0 || M >= single.M[a]) break;
+      if (fconv_cuda_os_test_max_fft > 0 && M > fconv_cuda_os_test_max_fft) break;
+      long long bo = (M - (long long)x->k) / (long long)x->stride + 1;
+      if (bo >= (long long)x->out) break; /* one block */
+      cand[a][nc[a]++] = M;
+      need = M + (M / 4 > 1 ? M / 4 : 1);
+    }
+    any |= nc[a] > 1;
+  }
+  double best_cost = -1;
+  for (int i0 = 0; i0 < nc[0]; i0++)
+    for (int i1 = 0; i1 < nc[1]; i1++)
+      for (int i2 = 0; i2 < nc[2]; i2++) {
+        const int ci[3] = {i0, i1, i2};
+        if (any && !cand[0][i0] && !cand[1][i1] && !cand[2][i2]) continue;
+        fft_geom g = single;
+        for (int a = 0; a < 3; a++)
+          if (cand[a][ci[a]]) axis_blocked(p, a, cand[a][ci[a]], &g);
+        if (geom_finish(p, &g)) continue;
+        double c = model(p, &g);
+        if (best_cost < 0 || c < best_cost) {
+          best_cost = c;
+          *best = g;
+        }
+      }
+  if (best_cost < 0) return 1;
+  /* A one-block "overlap-save" is the FFT path with extra steps: let the FFT path win ties. */
+  *cost = any ? best_cost : best_cost * 1.001 + 1e-7;
+  return 0;
+}
+
+static double fft_estimate(const fconv_problem *p) {
+  fft_geom g;
+  return geom_single(p, &g) ? -1.0 : model(p, &g);
+}
+
+static double os_estimate(const fconv_problem *p) {
+  fft_geom g;
+  double c;
+  return geom_os(p, &g, &c) ? -1.0 : c;
+}
+
+/* ---- the state ------------------------------------------------------------------------------- */
+
+typedef struct fft_state {
+  fconv_problem p;
+  int os;
+  fft_geom g;
+  int host;               /* host pointers (staged through pinned buffers) */
+  fconv_fft *fx, *fh, *fy;/* forward signals (batch*NB), forward kernels (kernel_batch),
+                             inverse products (count*NB); all in place */
+  size_t fft_work;        /* largest work area of the three */
+  void *hspec;            /* cached kernel spectra (kernel_batch items), plan-owned */
+  int have_kernel;
+  /* workspace: one device buffer, plan-owned or the caller's (set_workspace) */
+  void *ws_own;
+  unsigned char *ws;
+  size_t ws_bytes;
+  size_t off_x, off_y, off_k, off_sig, off_ker, off_out, off_work;
+  fconv_dev_stager stage;  /* pinned staging (host pointers only) */
+  size_t sig_bytes, ker_bytes, out_bytes;
+  fconv_dev_stream own_stream;
+  void *stream;           /* the stream in use: own_stream's, or the caller's */
+  int user_stream;
+} fft_state;
+
+#define WS_ALIGN 256
+
+static size_t align_up(size_t v) { return (v + WS_ALIGN - 1) & ~(size_t)(WS_ALIGN - 1); }
+
+/* Lay out the workspace; 1 on overflow. */
+static int ws_layout(fft_state *s) {
+  const fconv_problem *p = &s->p;
+  const fft_geom *g = &s->g;
+  size_t off = 0, b;
+#define WS_REGION(field, count, unit)                                                 \
+  do {                                                                                \
+    s->field = off;                                                                   \
+    if (fconv_mul_ovf((size_t)(count), (unit), &b) || fconv_add_ovf(off, b, &off) || \
+        off > SIZE_MAX - WS_ALIGN)                                                    \
+      return 1;                                                                       \
+    off = align_up(off);                                                              \
+  } while (0)
+  size_t nx, ny;
+  if (fconv_mul_ovf(p->batch, (size_t)g->NB, &nx) || fconv_mul_ovf(p->count, (size_t)g->NB, &ny))
+    return 1;
+  WS_REGION(off_x, nx, g->item_bytes);
+  WS_REGION(off_y, p->batch == p->count ? 0 : ny, g->item_bytes);
+  if (p->batch == p->count) s->off_y = s->off_x;
+  WS_REGION(off_k, p->kernel_batch, g->item_bytes);
+  WS_REGION(off_sig, s->host ? s->sig_bytes : 0, 1);
+  WS_REGION(off_ker, s->host ? s->ker_bytes : 0, 1);
+  WS_REGION(off_out, s->host ? s->out_bytes : 0, 1);
+  WS_REGION(off_work, s->fft_work, 1);
+#undef WS_REGION
+  s->ws_bytes = off;
+  return 0;
+}
+
+/* Layout of `howmany` in-place transforms of geometry g (axes with M == 1 left out, axis 2
+ * always in). For real dtypes: in-place R2C/C2R, rows padded to 2*(M2/2+1) reals. */
+static void fft_layout(const fconv_problem *p, const fft_geom *g, long long howmany, int c2r,
+                       fconv_fft_layout *l) {
+  memset(l, 0, sizeof *l);
+  int r = 0;
+  for (int a = 0; a < 3; a++) {
+    if (g->M[a] == 1 && a != 2) continue;
+    l->n[r] = g->M[a];
+    l->inembed[r] = l->onembed[r] = g->M[a];
+    r++;
+  }
+  l->rank = r;
+  l->istride = l->ostride = 1;
+  l->howmany = howmany;
+  if (p->is_complex) {
+    l->idist = l->odist = g->spec;
+    return;
+  }
+  long long *re = c2r ? l->onembed : l->inembed, *ce = c2r ? l->inembed : l->onembed;
+  re[r - 1] = g->pitch;
+  ce[r - 1] = g->M[2] / 2 + 1;
+  if (c2r) {
+    l->idist = g->spec;
+    l->odist = 2 * g->spec;
+  } else {
+    l->idist = 2 * g->spec;
+    l->odist = g->spec;
+  }
+}
+
+static void state_free(fft_state *s) {
+  fconv_fft_destroy(s->fx);
+  fconv_fft_destroy(s->fh);
+  fconv_fft_destroy(s->fy);
+  fconv_dev_free(s->hspec);
+  fconv_dev_free(s->ws_own);
+  fconv_dev_stager_destroy(&s->stage);
+  fconv_dev_stream_destroy(s->own_stream);
+  fconv_free(s);
+}
+
+/* Point the transforms at the current stream and work area. */
+static fconv_status bind_plans(fft_state *s) {
+  void *work = s->fft_work ? s->ws + s->off_work : NULL;
+  fconv_fft *plans[3] = {s->fx, s->fh, s->fy};
+  for (int i = 0; i < 3; i++) {
+    FCONV_FORWARD(fconv_fft_set_stream(plans[i], s->stream));
+    FCONV_FORWARD(fconv_fft_set_work_area(plans[i], work));
+  }
+  return FCONV_OK;
+}
+
+static fconv_status make_plan(fft_state *s, fconv_fft_kind kind, long long howmany,
+                              fconv_fft **out) {
+  fconv_fft_layout l;
+  fft_layout(&s->p, &s->g, howmany, kind == FCONV_FFT_C2R, &l);
+  size_t work = 0;
+  FCONV_FORWARD(fconv_fft_plan_many(out, kind, fconv_dtype_is_double(s->p.dtype), &l, 1, &work));
+  if (work > s->fft_work) s->fft_work = work;
+  return FCONV_OK;
+}
+
+static fconv_status path_create(const fconv_problem *p, void **state, int os) {
+  fft_state *s = (fft_state *)fconv_calloc(sizeof *s);
+  FCONV_RETURN_IF(!s, FCONV_ERR_OUT_OF_MEMORY, "cuda fft state");
+  s->p = *p;
+  s->os = os;
+  s->host = !(p->flags & FCONV_FLAG_DEVICE_POINTERS);
+  double cost;
+  if (os ? geom_os(p, &s->g, &cost) : geom_single(p, &s->g)) {
+    fconv_free(s);
+    FCONV_RETURN_IF(1, FCONV_ERR_OUT_OF_MEMORY, "transform sizes overflow size_t");
+  }
+  fconv_status st = FCONV_OK;
+  if (fconv_mul_ovf(p->batch * p->sig_elems, p->esize, &s->sig_bytes) ||
+      fconv_mul_ovf(p->kernel_batch * p->ker_elems, p->esize, &s->ker_bytes) ||
+      fconv_mul_ovf(p->count * p->out_elems, p->esize, &s->out_bytes))
+    st = FCONV_ERR_OUT_OF_MEMORY;
+  size_t items; /* count >= batch: the largest transform batch */
+  if (fconv_mul_ovf(p->count, (size_t)s->g.NB, &items) || items > (size_t)LLONG_MAX)
+    st = FCONV_ERR_OUT_OF_MEMORY;
+  const fconv_fft_kind fwd = p->is_complex ? FCONV_FFT_C2C : FCONV_FFT_R2C;
+  const fconv_fft_kind inv = p->is_complex ? FCONV_FFT_C2C : FCONV_FFT_C2R;
+  if (st == FCONV_OK) st = fconv_dev_stream_create(&s->own_stream);
+  if (st == FCONV_OK) st = make_plan(s, fwd, (long long)p->batch * s->g.NB, &s->fx);
+  if (st == FCONV_OK) st = make_plan(s, fwd, (long long)p->kernel_batch, &s->fh);
+  if (st == FCONV_OK) st = make_plan(s, inv, (long long)p->count * s->g.NB, &s->fy);
+  if (st == FCONV_OK && ws_layout(s)) st = FCONV_ERR_OUT_OF_MEMORY; /* overflows size_t */
+  if (st == FCONV_OK) st = fconv_dev_malloc(&s->ws_own, s->ws_bytes);
+  if (st == FCONV_OK) st = fconv_dev_malloc(&s->hspec, p->kernel_batch * s->g.item_bytes);
+  if (st == FCONV_OK && s->host) {
+    size_t most = s->sig_bytes > s->ker_bytes ? s->sig_bytes : s->ker_bytes;
+    st = fconv_dev_stager_create(&s->stage, most > s->out_bytes ? most : s->out_bytes);
+  }
+  if (st == FCONV_OK) {
+    s->ws = (unsigned char *)s->ws_own;
+    s->stream = s->own_stream;
+    st = bind_plans(s);
+  }
+  if (st != FCONV_OK) {
+    state_free(s);
+    return st;
+  }
+  FCONV_LOG("%s: M %lldx%lldx%lld kinds %d%d%d (0 window, 1 signal, 2 blocked) blocks "
+            "%lldx%lldx%lld of %lldx%lldx%lld outputs, workspace %zu bytes",
+            os ? "cuda-overlap-save" : "cuda-fft", s->g.M[0], s->g.M[1], s->g.M[2],
+            s->g.kind[0], s->g.kind[1], s->g.kind[2], s->g.nb[0], s->g.nb[1], s->g.nb[2],
+            s->g.bo[0], s->g.bo[1], s->g.bo[2], s->ws_bytes);
+  *state = s;
+  return FCONV_OK;
+}
+
+static fconv_status fft_create(const fconv_problem *p, void **state) {
+  return path_create(p, state, 0);
+}
+static fconv_status os_create(const fconv_problem *p, void **state) {
+  return path_create(p, state, 1);
+}
+
+static void path_destroy(void *state) {
+  if (state) state_free((fft_state *)state);
+}
+
+/* ---- launches -------------------------------------------------------------------------------- */
+
+/* Block and grid for `rows` rows of `len` elements: x along the row, y over rows, 256 threads
+ * at most. Short rows share a block (warps are formed from consecutive x, then y, so a warp
+ * spans several short rows; no lane idles), and small launches get no idle rows. */
+static void rows_config(long long rows, long long len, dim3 *grid, dim3 *block) {
+  unsigned bx = 1, by = 1;
+  while (bx < 256 && (long long)bx < len) bx *= 2;
+  while (by < 256 / bx && (long long)by < rows) by *= 2;
+  long long gx = (len + bx - 1) / bx, gy = (rows + by - 1) / by;
+  if (gx > 1024) gx = 1024; /* grid-stride beyond */
+  if (gy > 65535) gy = 65535;
+  *block = dim3(bx, by, 1);
+  *grid = dim3((unsigned)(gx > 0 ? gx : 1), (unsigned)(gy > 0 ? gy : 1), 1);
+}
+
+/* Element type of the dtype: real or interleaved complex. */
+template <class T>
+static fconv_status launch_pad_t(const fconv_pad_args &a, long long rows, void *stream) {
+  dim3 grid, block;
+  rows_config(rows, a.pitch, &grid, &block);
+  void (*const pad_kernel)(fconv_pad_args) = fconv_fft_pad_kernel<T>;
+  return FCONV_LAUNCH(pad_kernel, grid, block, 0, stream, a);
+}
+
+static fconv_status launch_pad(const fft_state *s, const fconv_pad_args &a) {
+  const long long rows = a.items * a.ax[0].nb * a.ax[1].nb * a.ax[2].nb * a.ax[0].M * a.ax[1].M;
+  switch (s->p.dtype) {
+  case FCONV_F32: return launch_pad_t<float>(a, rows, s->stream);
+  case FCONV_F64: return launch_pad_t<double>(a, rows, s->stream);
+  case FCONV_C64: return launch_pad_t<float2>(a, rows, s->stream);
+  default: return launch_pad_t<double2>(a, rows, s->stream);
+  }
+}
+
+/* Pad arguments common to signals and kernels: `items` sources `src_dist` elements apart into
+ * transform buffer items at dst. */
+static void pad_args_init(const fft_state *s, fconv_pad_args *a, const void *src,
+                          size_t src_dist, size_t items, void *dst) {
+  memset(a, 0, sizeof *a);
+  a->src = src;
+  a->src_dist = (long long)src_dist;
+  a->items = (long long)items;
+  a->dst = dst;
+  a->dst_dist = 2 * s->g.spec / (s->p.is_complex ? 2 : 1);
+  a->pitch = s->g.pitch;
+}
+
+/* Signal windows of every block into X. */
+static fconv_status pad_signal(const fft_state *s, const void *x) {
+  const fconv_problem *p = &s->p;
+  const fft_geom *g = &s->g;
+  fconv_pad_args a;
+  pad_args_init(s, &a, x, p->sig_elems, p->batch, s->ws + s->off_x);
+  a.boundary = (int)p->boundary;
+  a.flip_conj = p->signal_flip;
+  for (int d = 0; d < 3; d++) {
+    const fconv_axis *x = &p->ax[d];
+    fconv_pad_axis *q = &a.ax[d];
+    const long long n = (long long)x->n, p0 = (long long)x->p0, p1 = (long long)x->p1;
+    q->n = n;
+    q->M = g->M[d];
+    q->nb = g->nb[d];
+    if (g->kind[d] == AX_SIGNAL) {
+      q->off = 0;
+      q->cnt = n;
+      q->lo = 0;
+      q->hi = n;
+    } else {
+      q->off = -p0;
+      q->step = g->kind[d] == AX_BLOCKED ? g->bo[d] * (long long)x->stride : 0;
+      q->cnt = g->kind[d] == AX_BLOCKED ? g->M[d] : n + p0 + p1;
+      q->lo = -p0;
+      q->hi = n + p1;
+    }
+  }
+  return launch_pad(s, a);
+}
+
+/* Kernels (user layout) zero-padded into kernel_batch items at dst, then transformed there. */
+static fconv_status kernel_spectra(const fft_state *s, const void *h, void *dst) {
+  const fconv_problem *p = &s->p;
+  const fft_geom *g = &s->g;
+  fconv_pad_args a;
+  pad_args_init(s, &a, h, p->ker_elems, p->kernel_batch, dst);
+  a.boundary = (int)FCONV_BOUNDARY_ZERO;
+  for (int d = 0; d < 3; d++) {
+    fconv_pad_axis *q = &a.ax[d];
+    q->n = q->cnt = q->hi = (long long)p->ax[d].k;
+    q->M = g->M[d];
+    q->nb = 1;
+  }
+  FCONV_FORWARD(launch_pad(s, a));
+  return fconv_fft_exec(s->fh, dst, dst, 0);
+}
+
+template <class R, class C>
+static fconv_status launch_mul_t(const fft_state *s, const void *H) {
+  const fconv_problem *p = &s->p;
+  fconv_mul_args<R, C> a;
+  a.X = (const C *)(s->ws + s->off_x);
+  a.Y = (C *)(s->ws + s->off_y);
+  a.H = (const C *)H;
+  a.spec = s->g.spec;
+  a.nb = s->g.NB;
+  a.count = (long long)p->count;
+  a.batch = (long long)p->batch;
+  a.kernel_batch = (long long)p->kernel_batch;
+  a.group = p->batch == 1 && p->count > 1 ? 8 : 1; /* filter bank: X[f] read once per group */
+  a.scale = (R)(1.0 / ((double)s->g.M[0] * (double)s->g.M[1] * (double)s->g.M[2]));
+  a.conj = p->op == FCONV_OP_CORRELATE;
+  dim3 grid, block;
+  rows_config(a.nb * ((a.count + a.group - 1) / a.group), a.spec, &grid, &block);
+  void (*const mul_kernel)(fconv_mul_args<R, C>) = fconv_fft_mul_kernel<R, C>;
+  return FCONV_LAUNCH(mul_kernel, grid, block, 0, s->stream, a);
+}
+
+static fconv_status launch_mul(const fft_state *s, const void *H) {
+  if (fconv_dtype_is_double(s->p.dtype)) return launch_mul_t<double, double2>(s, H);
+  return launch_mul_t<float, float2>(s, H);
+}
+
+template <class T>
+static fconv_status launch_crop_t(const fconv_crop_args &a, void *stream) {
+  dim3 grid, block;
+  rows_config(a.count * a.ax[0].out * a.ax[1].out, a.ax[2].out, &grid, &block);
+  void (*const crop_kernel)(fconv_crop_args) = fconv_fft_crop_kernel<T>;
+  return FCONV_LAUNCH(crop_kernel, grid, block, 0, stream, a);
+}
+
+static fconv_status crop(const fft_state *s, void *out) {
+  const fconv_problem *p = &s->p;
+  const fft_geom *g = &s->g;
+  fconv_crop_args a;
+  memset(&a, 0, sizeof a);
+  a.src = s->ws + s->off_y;
+  a.src_dist = 2 * g->spec / (p->is_complex ? 2 : 1);
+  a.pitch = g->pitch;
+  a.dst = out;
+  a.count = (long long)p->count;
+  for (int d = 0; d < 3; d++) {
+    const fconv_axis *x = &p->ax[d];
+    fconv_crop_axis *q = &a.ax[d];
+    const long long n = (long long)x->n, k = (long long)x->k;
+    q->out = (long long)x->out;
+    q->stride = (long long)x->stride;
+    q->bo = g->bo[d];
+    q->nb = g->nb[d];
+    q->M = g->M[d];
+    q->shift = p->op == FCONV_OP_CORRELATE ? k - 1 : 0;
+    if (g->kind[d] == AX_SIGNAL) {
+      q->base = k - 1 - (long long)x->p0;
+      q->uhi = n + k - 2;
+    } else {
+      q->step = g->kind[d] == AX_BLOCKED ? g->bo[d] * q->stride : 0;
+      q->base = k - 1;
+      q->uhi = LLONG_MAX;
+    }
+  }
+  switch (p->dtype) {
+  case FCONV_F32: return launch_crop_t<float>(a, s->stream);
+  case FCONV_F64: return launch_crop_t<double>(a, s->stream);
+  case FCONV_C64: return launch_crop_t<float2>(a, s->stream);
+  default: return launch_crop_t<double2>(a, s->stream);
+  }
+}
+
+/* Work queued on a caller's stream with device pointers stays asynchronous; everything else
+ * returns with the work done. */
+static fconv_status finish(const fft_state *s) {
+  if (!s->host && s->user_stream) return FCONV_OK;
+  return fconv_dev_stream_sync(s->stream);
+}
+
+static fconv_status path_set_kernel(void *state, const void *kernel) {
+  fft_state *s = (fft_state *)state;
+  s->have_kernel = 0;
+  const void *h = kernel;
+  if (s->host) {
+    FCONV_FORWARD(fconv_dev_stage_h2d(&s->stage, s->ws + s->off_ker, kernel, s->ker_bytes, s->stream));
+    h = s->ws + s->off_ker;
+  }
+  FCONV_FORWARD(kernel_spectra(s, h, s->hspec));
+  FCONV_FORWARD(finish(s));
+  s->have_kernel = 1;
+  return FCONV_OK;
+}
+
+static fconv_status path_execute(void *state, const void *signal, const void *kernel, void *out) {
+  fft_state *s = (fft_state *)state;
+  FCONV_RETURN_IF(!kernel && !s->have_kernel, FCONV_ERR_INVALID_ARGUMENT, "no kernel set");
+  const void *H = s->hspec;
+  if (kernel) { /* explicit kernel: its spectrum in the scratch region, the cached one kept */
+    const void *h = kernel;
+    if (s->host) {
+      FCONV_FORWARD(fconv_dev_stage_h2d(&s->stage, s->ws + s->off_ker, kernel, s->ker_bytes, s->stream));
+      h = s->ws + s->off_ker;
+    }
+    FCONV_FORWARD(kernel_spectra(s, h, s->ws + s->off_k));
+    H = s->ws + s->off_k;
+  }
+  const void *x = signal;
+  if (s->host) {
+    FCONV_FORWARD(fconv_dev_stage_h2d(&s->stage, s->ws + s->off_sig, signal, s->sig_bytes, s->stream));
+    x = s->ws + s->off_sig;
+  }
+  FCONV_FORWARD(pad_signal(s, x));
+  FCONV_FORWARD(fconv_fft_exec(s->fx, s->ws + s->off_x, s->ws + s->off_x, 0));
+  FCONV_FORWARD(launch_mul(s, H));
+  FCONV_FORWARD(fconv_fft_exec(s->fy, s->ws + s->off_y, s->ws + s->off_y, 1));
+  if (!s->host) {
+    FCONV_FORWARD(crop(s, out));
+    return finish(s);
+  }
+  FCONV_FORWARD(crop(s, s->ws + s->off_out));
+  return fconv_dev_stage_d2h(&s->stage, out, s->ws + s->off_out, s->out_bytes, s->stream);
+}
+
+/* ---- introspection, streams, workspace ------------------------------------------------------- */
+
+static void path_describe(const void *state, fconv_plan_info *info) {
+  const fft_state *s = (const fft_state *)state;
+  const int off = 3 - s->p.rank;
+  for (int a = 0; a < 3; a++) {
+    info->transform_shape[a] = a < s->p.rank ? (size_t)s->g.M[off + a] : 0;
+    info->block_shape[a] = s->os && a < s->p.rank ? (size_t)s->g.bo[off + a] : 0;
+  }
+  info->workspace_bytes = s->ws_bytes + s->p.kernel_batch * s->g.item_bytes;
+}
+
+static fconv_status path_set_stream(void *state, void *stream) {
+  fft_state *s = (fft_state *)state;
+  /* Work still queued on the old stream must not overlap work on the new one. */
+  FCONV_FORWARD(fconv_dev_stream_sync(s->stream));
+  s->user_stream = stream != NULL;
+  s->stream = stream ? stream : s->own_stream;
+  return bind_plans(s);
+}
+
+static size_t path_workspace_size(const void *state) {
+  return ((const fft_state *)state)->ws_bytes;
+}
+
+static fconv_status path_set_workspace(void *state, void *ws, size_t bytes) {
+  fft_state *s = (fft_state *)state;
+  if (ws) {
+    FCONV_RETURN_IF(bytes < s->ws_bytes, FCONV_ERR_INVALID_ARGUMENT, "workspace too small");
+    FCONV_RETURN_IF((uintptr_t)ws % WS_ALIGN, FCONV_ERR_INVALID_ARGUMENT,
+                    "workspace not 256-byte aligned");
+    FCONV_FORWARD(fconv_dev_stream_sync(s->stream)); /* the old buffer may still be in use */
+    fconv_dev_free(s->ws_own);
+    s->ws_own = NULL;
+    s->ws = (unsigned char *)ws;
+  } else if (!s->ws_own) {
+    FCONV_FORWARD(fconv_dev_stream_sync(s->stream));
+    FCONV_FORWARD(fconv_dev_malloc(&s->ws_own, s->ws_bytes));
+    s->ws = (unsigned char *)s->ws_own;
+  }
+  return bind_plans(s);
+}
+
+/* `extern` so the definitions have external linkage in C++ whatever was declared before. */
+extern "C" {
+extern const fconv_path_vtbl fconv_cuda_fft_path;
+extern const fconv_path_vtbl fconv_cuda_overlap_save_path;
+const fconv_path_vtbl fconv_cuda_fft_path = {
+    "cuda-fft", FCONV_BACKEND_CUDA, FCONV_METHOD_FFT, fft_estimate, fft_create,
+    path_set_kernel, path_execute, path_destroy, NULL, path_describe, path_set_stream,
+    path_set_workspace, path_workspace_size};
+const fconv_path_vtbl fconv_cuda_overlap_save_path = {
+    "cuda-overlap-save", FCONV_BACKEND_CUDA, FCONV_METHOD_OVERLAP_SAVE, os_estimate, os_create,
+    path_set_kernel, path_execute, path_destroy, NULL, path_describe, path_set_stream,
+    path_set_workspace, path_workspace_size};
+}

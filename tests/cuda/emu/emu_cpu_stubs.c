@@ -1,0 +1,20 @@
+/* emu_cpu_stubs.c — the emulated CUDA library (fconv_cuda_emu_lib) has no CPU paths: its tests
+ * ask for BACKEND_CUDA. These vtables only satisfy dispatch.c's references. */
+#include "fconv_internal.h"
+
+static double none_estimate(const fconv_problem *p) { (void)p; return -1.0; }
+static fconv_status none_create(const fconv_problem *p, void **s) {
+  (void)p; (void)s;
+  return FCONV_ERR_UNSUPPORTED;
+}
+static fconv_status none_execute(void *s, const void *x, const void *h, void *y) {
+  (void)s; (void)x; (void)h; (void)y;
+  return FCONV_ERR_UNSUPPORTED;
+}
+static void none_destroy(void *s) { (void)s; }
+#define NONE(name, str, M)                                                                  \
+  const fconv_path_vtbl name = {str, FCONV_BACKEND_CPU, M, none_estimate, none_create, NULL, \
+                                none_execute, none_destroy, NULL, NULL, NULL, NULL, NULL};
+NONE(fconv_cpu_direct_path, "cpu-direct", FCONV_METHOD_DIRECT)
+NONE(fconv_cpu_fft_path, "cpu-fft", FCONV_METHOD_FFT)
+NONE(fconv_cpu_overlap_save_path, "cpu-overlap-save", FCONV_METHOD_OVERLAP_SAVE)

@@ -1,0 +1,675 @@
+/* test_cuda_fft_emu.cpp — the CUDA FFT and overlap-save paths on the CPU: their device kernels
+ * (pad/extend, multiply, crop) run through the block emulator and their host logic through the
+ * emulated dev.h, with FFTW standing in for cuFFT (same layout), compared with an independent
+ * long-double reference. Nothing here touches a GPU. Label: cuda-emu. */
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cuda/compat.cuh"
+#include "cuda/dev.h"
+#include "cuda/fft_dev.h"
+#include "cuda/fft_kernels.cuh"
+#include "cuda_fft_reference.h"
+#include "fconv.h"
+#include "fft_fftw_standin.h"
+
+extern "C" long long fconv_cuda_os_test_max_fft; /* fft_path.cu test hook */
+
+using fftref::cld;
+
+namespace {
+
+/* Accuracy constant of the DESIGN.md bound C * eps * log2(fft length) * ||xe|| * ||g||. */
+constexpr double kC = 2.0;
+
+const char *dtype_str(fconv_dtype t) { return fconv_dtype_name(t); }
+bool is_complex(fconv_dtype t) { return t == FCONV_C64 || t == FCONV_C128; }
+size_t esize(fconv_dtype t) { return t == FCONV_F32 ? 4 : t == FCONV_C128 ? 16 : 8; }
+
+size_t prod(const size_t *s, int r) {
+  size_t p = 1;
+  for (int i = 0; i < r; i++) p *= s[i];
+  return p;
+}
+
+/* Caps overlap-save block lengths for one test, so small problems get many blocks. */
+struct OsCap {
+  explicit OsCap(long long m) { fconv_cuda_os_test_max_fft = m; }
+  ~OsCap() { fconv_cuda_os_test_max_fft = 0; }
+};
+
+struct Options {
+  bool set_kernel = true;       /* set_kernel + execute(NULL), else execute(kernel) */
+  bool device_pointers = false; /* FCONV_FLAG_DEVICE_POINTERS with emulated device buffers */
+  bool expect_blocks = false;   /* overlap-save: some axis must have more than one block */
+};
+
+std::string describe(const fconv_desc &d) {
+  char b[512];
+  int n = std::snprintf(b, sizeof b, "rank %d %s mode %d op %d boundary %d batch %zu kb %zu |",
+                        d.rank, dtype_str(d.dtype), (int)d.mode, (int)d.op, (int)d.boundary,
+                        d.batch, d.kernel_batch);
+  for (int a = 0; a < d.rank; a++)
+    n += std::snprintf(b + n, sizeof b - (size_t)n, " n%zu k%zu s%zu p%zu/%zu", d.signal_shape[a],
+                       d.kernel_shape[a], d.stride[a], d.pad_before[a], d.pad_after[a]);
+  std::snprintf(b + n, sizeof b - (size_t)n, " method %s", fconv_method_name(d.method));
+  return b;
+}
+
+struct Plan {
+  fconv_plan *p = nullptr;
+  ~Plan() { fconv_plan_destroy(p); }
+};
+
+/* Inputs for d (seeded), their packed bytes and the reference outputs. */
+struct Data {
+  std::vector<cld> x, h, want;
+  std::vector<unsigned char> xs, hs;
+  size_t shape[3] = {0, 0, 0};
+  bool ok = false;
+  Data(const fconv_desc &d, unsigned seed) {
+    const bool cx = is_complex(d.dtype);
+    x = fftref::random_values(d.batch * prod(d.signal_shape, d.rank), cx, seed);
+    h = fftref::random_values(d.kernel_batch * prod(d.kernel_shape, d.rank), cx, seed + 1000);
+    ok = fftref::reference(d, x, h, want, shape);
+    xs = fftref::pack(x, d.dtype);
+    hs = fftref::pack(h, d.dtype);
+  }
+  /* max error / bound of out (packed dtype values) against want */
+  double ratio(const fconv_desc &d, const void *out, double fft_len) const {
+    std::vector<cld> got = fftref::unpack(out, want.size(), d.dtype);
+    return fftref::error_ratio(d, x, h, got, want, fft_len, kC);
+  }
+};
+
+/* Run d on the CUDA backend (emulated) and compare with the reference. */
+void check_case(fconv_desc d, const Options &o = Options(), unsigned seed = 1) {
+  SCOPED_TRACE(describe(d));
+  d.backend = FCONV_BACKEND_CUDA;
+  if (o.device_pointers) d.flags |= FCONV_FLAG_DEVICE_POINTERS;
+  const Data in(d, seed);
+  ASSERT_TRUE(in.ok);
+  const std::vector<cld> &want = in.want;
+  const size_t *shape = in.shape;
+  const std::vector<unsigned char> &xs = in.xs, &hs = in.hs;
+  std::vector<unsigned char> out(want.size() * esize(d.dtype), 0xCD);
+
+  Plan holder;
+  ASSERT_EQ(fconv_plan_create(&holder.p, &d), FCONV_OK);
+  fconv_plan *plan = holder.p;
+  fconv_plan_info info;
+  ASSERT_EQ(fconv_plan_get_info(plan, &info), FCONV_OK);
+  EXPECT_EQ(info.backend, FCONV_BACKEND_CUDA);
+  if (d.method != FCONV_METHOD_AUTO) {
+    EXPECT_EQ(info.method, d.method);
+  }
+  size_t got_shape[3];
+  ASSERT_EQ(fconv_plan_output_shape(plan, got_shape), FCONV_OK);
+  for (int a = 0; a < d.rank; a++) EXPECT_EQ(got_shape[a], shape[a]) << "axis " << a;
+  double fft_len = 1;
+  for (int a = 0; a < d.rank; a++) {
+    EXPECT_GE(info.transform_shape[a], 1u);
+    fft_len *= (double)info.transform_shape[a];
+  }
+  if (o.expect_blocks) {
+    bool blocked = false;
+    for (int a = 0; a < d.rank; a++) {
+      ASSERT_GE(info.block_shape[a], 1u);
+      blocked |= info.block_shape[a] < shape[a];
+    }
+    EXPECT_TRUE(blocked) << "overlap-save ran as one block";
+  }
+
+  void *dx = nullptr, *dh = nullptr, *dy = nullptr;
+  const void *px = xs.data(), *ph = hs.data();
+  void *py = out.data();
+  if (o.device_pointers) {
+    ASSERT_EQ(fconv_dev_malloc(&dx, xs.size()), FCONV_OK);
+    ASSERT_EQ(fconv_dev_malloc(&dh, hs.size()), FCONV_OK);
+    ASSERT_EQ(fconv_dev_malloc(&dy, out.size()), FCONV_OK);
+    ASSERT_EQ(fconv_dev_copy_h2d(dx, xs.data(), xs.size(), nullptr), FCONV_OK);
+    ASSERT_EQ(fconv_dev_copy_h2d(dh, hs.data(), hs.size(), nullptr), FCONV_OK);
+    ASSERT_EQ(fconv_dev_copy_h2d(dy, out.data(), out.size(), nullptr), FCONV_OK);
+    px = dx;
+    ph = dh;
+    py = dy;
+  }
+  const bool swapped = info.swapped != 0;
+  if (o.set_kernel && !(swapped && o.device_pointers)) {
+    ASSERT_EQ(fconv_plan_set_kernel(plan, ph), FCONV_OK);
+    ASSERT_EQ(fconv_execute(plan, px, nullptr, py), FCONV_OK);
+  } else {
+    ASSERT_EQ(fconv_execute(plan, px, ph, py), FCONV_OK);
+  }
+  if (o.device_pointers) {
+    ASSERT_EQ(fconv_dev_copy_d2h(out.data(), dy, out.size(), nullptr), FCONV_OK);
+    fconv_dev_free(dx);
+    fconv_dev_free(dh);
+    fconv_dev_free(dy);
+  }
+  EXPECT_LE(in.ratio(d, out.data(), fft_len), 1.0) << "error / bound";
+}
+
+/* A CUDA-backend description with every other field at its default. */
+fconv_desc make_desc(int rank, const size_t *n, const size_t *k, fconv_dtype t,
+                     fconv_method m = FCONV_METHOD_AUTO) {
+  fconv_desc d;
+  fconv_desc_init(&d, rank, n, k, t);
+  d.backend = FCONV_BACKEND_CUDA;
+  d.method = m;
+  return d;
+}
+
+/* ---- the sweep: every rank x dtype x method, each over every mode x op x boundary x
+ * batch/stride variant ------------------------------------------------------------------------ */
+
+struct Shape {
+  size_t n[3], k[3], pb[3], pa[3], s[3];
+};
+/* Signals shorter than the padding (PAD) and even kernels (SAME's asymmetric split). */
+const Shape kShapes[3] = {
+    {{23}, {6}, {30}, {27}, {3}},
+    {{9, 7}, {4, 3}, {11, 2}, {0, 15}, {2, 3}},
+    {{4, 3, 5}, {3, 2, 2}, {5, 0, 1}, {1, 4, 6}, {2, 1, 3}},
+};
+
+struct Variant {
+  size_t batch, kernel_batch;
+  bool strided, set_kernel;
+};
+const Variant kVariants[] = {
+    {1, 1, false, true},
+    {3, 1, true, false},  /* a batch, one kernel, explicit kernel */
+    {2, 2, false, false}, /* pairs */
+    {1, 3, true, true},   /* filter bank */
+};
+
+class Sweep : public ::testing::TestWithParam<std::tuple<int, fconv_dtype, fconv_method>> {};
+
+TEST_P(Sweep, EveryModeOpBoundaryBatch) {
+  const int rank = std::get<0>(GetParam());
+  const fconv_dtype t = std::get<1>(GetParam());
+  const fconv_method m = std::get<2>(GetParam());
+  const Shape &sh = kShapes[rank - 1];
+  OsCap cap(m == FCONV_METHOD_OVERLAP_SAVE ? 16 : 0);
+  for (int mode = 0; mode < 4; mode++)
+    for (int op = 0; op < 2; op++)
+      for (int b = 0; b < 5; b++)
+        for (const Variant &v : kVariants) {
+          fconv_desc d = make_desc(rank, sh.n, sh.k, t);
+          d.mode = (fconv_mode)mode;
+          d.op = (fconv_op)op;
+          d.boundary = (fconv_boundary)b;
+          d.method = m;
+          d.batch = v.batch;
+          d.kernel_batch = v.kernel_batch;
+          for (int a = 0; a < rank; a++) {
+            d.pad_before[a] = sh.pb[a];
+            d.pad_after[a] = sh.pa[a];
+            if (v.strided) d.stride[a] = sh.s[a];
+          }
+          Options o;
+          o.set_kernel = v.set_kernel;
+          /* (rank-3 VALID windows are too short for a block smaller than the one FFT) */
+          o.expect_blocks = m == FCONV_METHOD_OVERLAP_SAVE && !(rank == 3 && mode == 2);
+          check_case(d, o, (unsigned)(mode * 100 + op * 10 + b));
+          if (HasFatalFailure()) return;
+        }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    CudaFftEmu, Sweep,
+    ::testing::Combine(::testing::Values(1, 2, 3),
+                       ::testing::Values(FCONV_F32, FCONV_F64, FCONV_C64, FCONV_C128),
+                       ::testing::Values(FCONV_METHOD_FFT, FCONV_METHOD_OVERLAP_SAVE)),
+    [](const ::testing::TestParamInfo<Sweep::ParamType> &i) {
+      return "r" + std::to_string(std::get<0>(i.param)) + "_" +
+             dtype_str(std::get<1>(i.param)) + "_" +
+             (std::get<2>(i.param) == FCONV_METHOD_FFT ? "fft" : "os");
+    });
+
+/* ---- particular cases ------------------------------------------------------------------------ */
+
+const fconv_method kMethods[2] = {FCONV_METHOD_FFT, FCONV_METHOD_OVERLAP_SAVE};
+
+/* Kernels larger than the signal (FULL, SAME, PAD) and VALID's role swap (rule 6). */
+TEST(CudaFftEmu, KernelLargerThanSignalAndValidSwap) {
+  OsCap cap(16);
+  const size_t n2[2] = {3, 5}, k2[2] = {7, 9};
+  for (fconv_method m : kMethods)
+    for (fconv_dtype t : {FCONV_F32, FCONV_C128})
+      for (int mode = 0; mode < 4; mode++)
+        for (int op = 0; op < 2; op++)
+          for (int b : {0, 3}) {
+            fconv_desc d = make_desc(2, n2, k2, t);
+            d.mode = (fconv_mode)mode;
+            d.op = (fconv_op)op;
+            d.boundary = (fconv_boundary)b;
+            d.method = m;
+            d.pad_before[0] = 2; d.pad_after[0] = 4; d.pad_before[1] = 0; d.pad_after[1] = 6;
+            d.batch = 2;
+            d.kernel_batch = mode == FCONV_MODE_VALID ? 1 : 2;
+            check_case(d);
+            if (mode == FCONV_MODE_VALID) { /* the swap with the kernel given to execute */
+              Options o;
+              o.set_kernel = false;
+              check_case(d, o, 7);
+            }
+          }
+}
+
+/* Device pointers: used in place; swapped CORRELATE makes the path flip(conj) the signal on
+ * the device (p->signal_flip). */
+TEST(CudaFftEmu, DevicePointers) {
+  OsCap cap(16);
+  const size_t n[1] = {40}, k[1] = {7}, nv[2] = {4, 5}, kv[2] = {9, 11};
+  for (fconv_method m : kMethods)
+    for (fconv_dtype t : {FCONV_F64, FCONV_C64}) {
+      fconv_desc d = make_desc(1, n, k, t);
+      d.method = m;
+      d.mode = FCONV_MODE_SAME;
+      d.boundary = FCONV_BOUNDARY_MIRROR;
+      d.op = FCONV_OP_CORRELATE;
+      d.batch = 2;
+      Options o;
+      o.device_pointers = true;
+      check_case(d, o);
+      d.kernel_batch = 2;
+      o.set_kernel = false;
+      check_case(d, o, 3);
+      fconv_desc v = make_desc(2, nv, kv, t); /* swapped: the user's kernel is the signal */
+      v.method = m;
+      v.mode = FCONV_MODE_VALID;
+      v.op = FCONV_OP_CORRELATE;
+      v.kernel_batch = 3;
+      check_case(v, o, 5);
+      v.op = FCONV_OP_CONVOLVE;
+      check_case(v, o, 6);
+    }
+}
+
+/* Overlap-save with the natural (cost-chosen) blocks on a long signal: several blocks. */
+TEST(CudaFftEmu, OverlapSaveChoosesBlocksForLongSignals) {
+  const size_t n[1] = {5000}, k[1] = {33};
+  fconv_desc d = make_desc(1, n, k, FCONV_F32);
+  d.method = FCONV_METHOD_OVERLAP_SAVE;
+  d.mode = FCONV_MODE_SAME;
+  d.boundary = FCONV_BOUNDARY_SYMMETRIC;
+  Options o;
+  o.expect_blocks = true;
+  check_case(d, o);
+}
+
+/* ---- plan behaviour -------------------------------------------------------------------------- */
+
+TEST(CudaFftEmu, ExecutePlansNothingAndReusesTheCachedSpectrum) {
+  const size_t n[2] = {12, 10}, k[2] = {3, 4};
+  for (fconv_method m : kMethods) {
+    OsCap cap(m == FCONV_METHOD_OVERLAP_SAVE ? 8 : 0);
+    fconv_desc d = make_desc(2, n, k, FCONV_F64, m);
+    d.kernel_batch = 2;
+    d.batch = 2;
+    const Data d1(d, 1), d2(d, 2); /* two kernels (and signals; d1's signal is used) */
+    std::vector<cld> w2;
+    size_t shape[3];
+    ASSERT_TRUE(fftref::reference(d, d1.x, d2.h, w2, shape));
+    const auto &xs = d1.xs, &hs1 = d1.hs, &hs2 = d2.hs;
+    std::vector<double> y(d1.want.size());
+    Plan plan;
+    ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
+    ASSERT_EQ(fconv_plan_set_kernel(plan.p, hs1.data()), FCONV_OK);
+    const long plans = fconv_fft_standin_plans();
+    long execs = fconv_fft_standin_execs();
+    ASSERT_EQ(fconv_execute(plan.p, xs.data(), nullptr, y.data()), FCONV_OK);
+    EXPECT_EQ(fconv_fft_standin_execs() - execs, 2) << "forward + inverse only";
+    execs = fconv_fft_standin_execs();
+    ASSERT_EQ(fconv_execute(plan.p, xs.data(), hs2.data(), y.data()), FCONV_OK);
+    EXPECT_EQ(fconv_fft_standin_execs() - execs, 3) << "explicit kernel: its spectrum too";
+    std::vector<cld> got = fftref::unpack(y.data(), y.size(), d.dtype);
+    EXPECT_LE(fftref::error_ratio(d, d1.x, d2.h, got, w2, 256, kC), 1.0);
+    /* the explicit kernel did not replace the cached one */
+    ASSERT_EQ(fconv_execute(plan.p, xs.data(), nullptr, y.data()), FCONV_OK);
+    EXPECT_LE(d1.ratio(d, y.data(), 256), 1.0);
+    EXPECT_EQ(fconv_fft_standin_plans(), plans) << "execute must not plan";
+  }
+}
+
+TEST(CudaFftEmu, Workspace) {
+  const size_t n[1] = {100}, k[1] = {9};
+  for (fconv_method m : kMethods) {
+    OsCap cap(m == FCONV_METHOD_OVERLAP_SAVE ? 32 : 0);
+    fconv_desc d = make_desc(1, n, k, FCONV_C64, m);
+    d.boundary = FCONV_BOUNDARY_WRAP;
+    const Data in(d, 4);
+    const auto &xs = in.xs, &hs = in.hs;
+    Plan plan;
+    ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
+    size_t bytes = 0;
+    ASSERT_EQ(fconv_plan_workspace_size(plan.p, &bytes), FCONV_OK);
+    ASSERT_GT(bytes, 0u);
+    void *ws = nullptr;
+    ASSERT_EQ(fconv_dev_malloc(&ws, bytes + 512), FCONV_OK);
+    EXPECT_EQ(fconv_plan_set_workspace(plan.p, ws, bytes - 1), FCONV_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(fconv_plan_set_workspace(plan.p, (char *)ws + 8, bytes), FCONV_ERR_INVALID_ARGUMENT);
+    const long live = fconv_emu::live_device_allocations();
+    ASSERT_EQ(fconv_plan_set_workspace(plan.p, ws, bytes), FCONV_OK);
+    EXPECT_EQ(fconv_emu::live_device_allocations(), live - 1) << "own workspace freed";
+    ASSERT_EQ(fconv_plan_set_kernel(plan.p, hs.data()), FCONV_OK);
+    std::vector<float> y(2 * in.want.size());
+    for (int rep = 0; rep < 2; rep++) { /* caller's buffer, then back to a plan-owned one */
+      std::fill(y.begin(), y.end(), NAN);
+      ASSERT_EQ(fconv_execute(plan.p, xs.data(), nullptr, y.data()), FCONV_OK);
+      EXPECT_LE(in.ratio(d, y.data(), 128), 1.0) << "rep " << rep;
+      if (rep == 0) {
+        ASSERT_EQ(fconv_plan_set_workspace(plan.p, nullptr, 0), FCONV_OK);
+        fconv_dev_free(ws); /* the plan must no longer touch it (ASan) */
+      }
+    }
+  }
+}
+
+/* Device pointers on a caller's stream: execute only queues (the emulated stream is lazy, as a
+ * GPU would be busy), the result appears after the stream is synchronised. */
+TEST(CudaFftEmu, AsynchronousOnTheCallersStream) {
+  const size_t n[1] = {64}, k[1] = {5};
+  fconv_desc d = make_desc(1, n, k, FCONV_F32, FCONV_METHOD_FFT);
+  d.flags = FCONV_FLAG_DEVICE_POINTERS;
+  const Data in(d, 8);
+  const auto &xs = in.xs, &hs = in.hs;
+  std::vector<float> sentinel(in.want.size(), 12345.0f), y(in.want.size());
+  void *dx, *dh, *dy;
+  ASSERT_EQ(fconv_dev_malloc(&dx, xs.size()), FCONV_OK);
+  ASSERT_EQ(fconv_dev_malloc(&dh, hs.size()), FCONV_OK);
+  ASSERT_EQ(fconv_dev_malloc(&dy, y.size() * 4), FCONV_OK);
+  ASSERT_EQ(fconv_dev_copy_h2d(dx, xs.data(), xs.size(), nullptr), FCONV_OK);
+  ASSERT_EQ(fconv_dev_copy_h2d(dh, hs.data(), hs.size(), nullptr), FCONV_OK);
+  ASSERT_EQ(fconv_dev_copy_h2d(dy, sentinel.data(), y.size() * 4, nullptr), FCONV_OK);
+  fconv_dev_stream s;
+  ASSERT_EQ(fconv_dev_stream_create(&s), FCONV_OK);
+  {
+    Plan plan;
+    ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
+    ASSERT_EQ(fconv_plan_set_cuda_stream(plan.p, s), FCONV_OK);
+    ASSERT_EQ(fconv_plan_set_kernel(plan.p, dh), FCONV_OK);
+    ASSERT_EQ(fconv_execute(plan.p, dx, nullptr, dy), FCONV_OK);
+    EXPECT_EQ(std::memcmp(dy, sentinel.data(), y.size() * 4), 0)
+        << "execute on a caller's stream with device pointers must not synchronise";
+    ASSERT_EQ(fconv_dev_stream_sync(s), FCONV_OK);
+    ASSERT_EQ(fconv_dev_copy_d2h(y.data(), dy, y.size() * 4, nullptr), FCONV_OK);
+    EXPECT_LE(in.ratio(d, y.data(), 128), 1.0);
+    /* back to the plan's own stream: synchronous again */
+    ASSERT_EQ(fconv_plan_set_cuda_stream(plan.p, nullptr), FCONV_OK);
+    ASSERT_EQ(fconv_dev_copy_h2d(dy, sentinel.data(), y.size() * 4, nullptr), FCONV_OK);
+    ASSERT_EQ(fconv_execute(plan.p, dx, nullptr, dy), FCONV_OK);
+    ASSERT_EQ(fconv_dev_copy_d2h(y.data(), dy, y.size() * 4, nullptr), FCONV_OK);
+    EXPECT_LE(in.ratio(d, y.data(), 128), 1.0);
+  }
+  fconv_dev_stream_destroy(s);
+  fconv_dev_free(dx);
+  fconv_dev_free(dh);
+  fconv_dev_free(dy);
+}
+
+/* Every device/pinned allocation of create failing in turn: OUT_OF_MEMORY, nothing leaked. */
+TEST(CudaFftEmu, OutOfDeviceMemoryLeaksNothing) {
+  const size_t n[2] = {20, 9}, k[2] = {3, 3};
+  for (fconv_method m : kMethods) {
+    OsCap cap(m == FCONV_METHOD_OVERLAP_SAVE ? 8 : 0);
+    fconv_desc d = make_desc(2, n, k, FCONV_F32, m);
+    d.kernel_batch = 4;
+    const long live = fconv_emu::live_device_allocations();
+    int failures = 0;
+    for (long after = 0; after < 50; after++) {
+      fconv_emu::dev_fail_after(after);
+      fconv_plan *p = nullptr;
+      fconv_status st = fconv_plan_create(&p, &d);
+      fconv_emu::dev_fail_after(-1);
+      if (st == FCONV_OK) {
+        fconv_plan_destroy(p);
+        break;
+      }
+      failures++;
+      EXPECT_EQ(st, FCONV_ERR_OUT_OF_MEMORY) << "after " << after;
+      EXPECT_EQ(p, nullptr);
+      EXPECT_EQ(fconv_emu::live_device_allocations(), live) << "leak after " << after;
+    }
+    EXPECT_GE(failures, 4) << "workspace, spectra and two pinned staging chunks";
+    EXPECT_EQ(fconv_emu::live_device_allocations(), live);
+  }
+}
+
+TEST(CudaFftEmu, HostAllocationFailuresLeakNothing) {
+  const size_t n[1] = {50}, k[1] = {4};
+  fconv_desc d = make_desc(1, n, k, FCONV_F64, FCONV_METHOD_FFT);
+  const long live = fconv_emu::live_device_allocations();
+  bool ok = false;
+  for (int after = 0; after < 40 && !ok; after++) {
+    setenv("FCONV_FAIL_ALLOC_AFTER", std::to_string(after).c_str(), 1);
+    fconv_plan *p = nullptr;
+    fconv_status st = fconv_plan_create(&p, &d);
+    unsetenv("FCONV_FAIL_ALLOC_AFTER");
+    if (st == FCONV_OK) {
+      ok = true;
+      fconv_plan_destroy(p);
+    } else {
+      EXPECT_EQ(st, FCONV_ERR_OUT_OF_MEMORY) << after;
+    }
+    EXPECT_EQ(fconv_emu::live_device_allocations(), live) << after;
+  }
+  EXPECT_TRUE(ok);
+}
+
+/* ---- cost model ------------------------------------------------------------------------------ */
+
+TEST(CudaFftEmu, EstimatesChargeTransfersAndPreferOverlapSaveForLongSignals) {
+  const size_t nl[1] = {1u << 22}, k[1] = {33}, ns[1] = {300};
+  fconv_desc d = make_desc(1, nl, k, FCONV_F32);
+  d.mode = FCONV_MODE_SAME;
+  fconv_plan_info host, dev, shortp, os;
+  {
+    Plan p; /* AUTO: every CUDA candidate is modelled */
+    ASSERT_EQ(fconv_plan_create(&p.p, &d), FCONV_OK);
+    ASSERT_EQ(fconv_plan_get_info(p.p, &host), FCONV_OK);
+  }
+  EXPECT_LT(host.candidate_seconds[FCONV_METHOD_OVERLAP_SAVE],
+            host.candidate_seconds[FCONV_METHOD_FFT])
+      << "a 4M-sample signal: blocks of one cuFFT pass beat one long transform";
+  d.method = FCONV_METHOD_OVERLAP_SAVE;
+  {
+    Plan p;
+    ASSERT_EQ(fconv_plan_create(&p.p, &d), FCONV_OK);
+    ASSERT_EQ(fconv_plan_get_info(p.p, &os), FCONV_OK);
+  }
+  EXPECT_GT(os.block_shape[0], 4 * k[0]) << "blocks several kernels long";
+  EXPECT_LT(os.block_shape[0], nl[0] / 4) << "and much shorter than the signal";
+  d.method = FCONV_METHOD_AUTO;
+  d.flags = FCONV_FLAG_DEVICE_POINTERS;
+  {
+    Plan p;
+    ASSERT_EQ(fconv_plan_create(&p.p, &d), FCONV_OK);
+    ASSERT_EQ(fconv_plan_get_info(p.p, &dev), FCONV_OK);
+  }
+  /* host pointers pay for staging 2 x 16 MiB: at least their PCIe time */
+  for (fconv_method m : kMethods)
+    EXPECT_GT(host.candidate_seconds[m] - dev.candidate_seconds[m], 2.0 * 16e6 / 64e9) << m;
+  fconv_desc s = make_desc(1, ns, k, FCONV_F32);
+  {
+    Plan p;
+    ASSERT_EQ(fconv_plan_create(&p.p, &s), FCONV_OK);
+    ASSERT_EQ(fconv_plan_get_info(p.p, &shortp), FCONV_OK);
+  }
+  EXPECT_LE(shortp.candidate_seconds[FCONV_METHOD_FFT],
+            shortp.candidate_seconds[FCONV_METHOD_OVERLAP_SAVE])
+      << "a short signal: one transform";
+}
+
+/* ---- the cuFFT status mapping ---------------------------------------------------------------- */
+
+TEST(CudaFftEmu, EveryCufftResultMapsToAStatus) {
+  EXPECT_EQ(fconv_cufft_status(0x0), FCONV_OK);
+  EXPECT_EQ(fconv_cufft_status(0x2), FCONV_ERR_OUT_OF_MEMORY);
+  EXPECT_EQ(fconv_cufft_status(0xB), FCONV_ERR_CUDA);
+  for (int r : {0x1, 0x9, 0xD}) EXPECT_EQ(fconv_cufft_status(r), FCONV_ERR_INTERNAL) << r;
+  for (int r : {0x3, 0x4, 0x5, 0x6, 0x7, 0x8, 0xE, 0x10, 0x11, 0x12, 0x13, 0x14, 0x7F, -1})
+    EXPECT_EQ(fconv_cufft_status(r), FCONV_ERR_FFT) << r;
+}
+
+/* ---- the kernels alone: any grid gives the same buffers (grid-stride tails) ------------------ */
+
+template <class T>
+std::vector<T> run_pad(const fconv_pad_args &a0, const std::vector<T> &src, size_t dst_elems,
+                       dim3 grid, dim3 block) {
+  fconv_pad_args a = a0;
+  void *ds = nullptr, *dd = nullptr;
+  EXPECT_EQ(fconv_dev_malloc(&ds, src.size() * sizeof(T)), FCONV_OK);
+  EXPECT_EQ(fconv_dev_malloc(&dd, dst_elems * sizeof(T)), FCONV_OK);
+  EXPECT_EQ(fconv_dev_copy_h2d(ds, src.data(), src.size() * sizeof(T), nullptr), FCONV_OK);
+  a.src = ds;
+  a.dst = dd;
+  void (*const k)(fconv_pad_args) = fconv_fft_pad_kernel<T>;
+  EXPECT_EQ(FCONV_LAUNCH(k, grid, block, 0, nullptr, a), FCONV_OK);
+  std::vector<T> out(dst_elems);
+  EXPECT_EQ(fconv_dev_copy_d2h(out.data(), dd, dst_elems * sizeof(T), nullptr), FCONV_OK);
+  fconv_dev_free(ds);
+  fconv_dev_free(dd);
+  return out;
+}
+
+TEST(CudaFftKernels, PadExtendsBlocksWithTheBoundaryRule) {
+  /* 2 items of a 2-D signal 5 x 7, blocks along both axes, every boundary, flip_conj too */
+  for (int b = 0; b < 5; b++)
+    for (int flip = 0; flip < 2; flip++) {
+      fconv_pad_args a;
+      std::memset(&a, 0, sizeof a);
+      const long n[3] = {1, 5, 7};
+      a.items = 2;
+      a.src_dist = 35;
+      a.boundary = b;
+      a.flip_conj = flip;
+      a.ax[0] = fconv_pad_axis{1, 1, 1, 0, 0, 1, 0, 1};
+      a.ax[1] = fconv_pad_axis{5, 8, 3, 4, -6, 8, -6, 5 + 9};  /* pads 6 / 9 */
+      a.ax[2] = fconv_pad_axis{7, 6, 4, 3, -4, 6, -4, 7 + 3};  /* pads 4 / 3 */
+      a.pitch = 9;
+      a.dst_dist = 8 * 9;
+      const size_t dst_elems = 2 * 12 * 8 * 9;
+      std::vector<double2> src(70);
+      for (size_t i = 0; i < src.size(); i++) src[i] = make_double2((double)i, 1000.0 + i);
+      auto big = run_pad(a, src, dst_elems, dim3(2, 24), dim3(8, 8));
+      auto tiny = run_pad(a, src, dst_elems, dim3(1, 1), dim3(32, 1));
+      ASSERT_EQ(std::memcmp(big.data(), tiny.data(), dst_elems * sizeof(double2)), 0);
+      for (long it = 0; it < 2; it++)
+        for (long b1 = 0; b1 < 3; b1++)
+          for (long b2 = 0; b2 < 4; b2++)
+            for (long i1 = 0; i1 < 8; i1++)
+              for (long i2 = 0; i2 < 9; i2++) {
+                const double2 v = big[(size_t)((((it * 3 + b1) * 4 + b2) * 8 + i1) * 9 + i2)];
+                const long s1 = -6 + b1 * 4 + i1, s2 = -4 + b2 * 3 + i2;
+                long j1 = s1 < -6 || s1 >= 14 ? -1 : fftref::pad_index(s1, n[1], (fconv_boundary)b);
+                long j2 = i2 >= 6 || s2 < -4 || s2 >= 10
+                              ? -1 : fftref::pad_index(s2, n[2], (fconv_boundary)b);
+                double re = 0, im = 0;
+                if (j1 >= 0 && j2 >= 0) {
+                  if (flip) { j1 = n[1] - 1 - j1; j2 = n[2] - 1 - j2; }
+                  const double2 sv = src[(size_t)(it * 35 + j1 * 7 + j2)];
+                  re = sv.x;
+                  im = flip ? -sv.y : sv.y;
+                }
+                ASSERT_EQ(v.x, re) << it << " " << b1 << " " << b2 << " " << i1 << " " << i2;
+                ASSERT_EQ(v.y, im) << it << " " << b1 << " " << b2 << " " << i1 << " " << i2;
+              }
+    }
+}
+
+TEST(CudaFftKernels, MultiplyConjugatesScalesAndServesFilterBanks) {
+  const long spec = 37, nb = 3;
+  for (int conj = 0; conj < 2; conj++)
+    for (long cfg = 0; cfg < 3; cfg++) {
+      /* (batch, kernel_batch): filter bank (1, 11), pairs (4, 4), one kernel (4, 1) */
+      const long batch = cfg == 0 ? 1 : 4, kb = cfg == 0 ? 11 : cfg == 1 ? 4 : 1;
+      const long count = batch > kb ? batch : kb;
+      std::vector<cld> X = fftref::random_values((size_t)(batch * nb * spec), true, 11);
+      std::vector<cld> H = fftref::random_values((size_t)(kb * spec), true, 12);
+      auto Xp = fftref::pack(X, FCONV_C64), Hp = fftref::pack(H, FCONV_C64);
+      void *dX, *dH, *dY;
+      ASSERT_EQ(fconv_dev_malloc(&dX, Xp.size()), FCONV_OK);
+      ASSERT_EQ(fconv_dev_malloc(&dH, Hp.size()), FCONV_OK);
+      ASSERT_EQ(fconv_dev_malloc(&dY, (size_t)(count * nb * spec) * 8), FCONV_OK);
+      ASSERT_EQ(fconv_dev_copy_h2d(dX, Xp.data(), Xp.size(), nullptr), FCONV_OK);
+      ASSERT_EQ(fconv_dev_copy_h2d(dH, Hp.data(), Hp.size(), nullptr), FCONV_OK);
+      fconv_mul_args<float, float2> a;
+      a.X = (const float2 *)dX;
+      a.Y = (float2 *)dY;
+      a.H = (const float2 *)dH;
+      a.spec = spec;
+      a.nb = nb;
+      a.count = count;
+      a.batch = batch;
+      a.kernel_batch = kb;
+      a.group = batch == 1 ? 4 : 1;
+      a.scale = 0.25f;
+      a.conj = conj;
+      void (*const k)(fconv_mul_args<float, float2>) = fconv_fft_mul_kernel<float, float2>;
+      ASSERT_EQ(FCONV_LAUNCH(k, dim3(1, 2), dim3(32, 2), 0, nullptr, a), FCONV_OK);
+      std::vector<float2> Y((size_t)(count * nb * spec));
+      ASSERT_EQ(fconv_dev_copy_d2h(Y.data(), dY, Y.size() * 8, nullptr), FCONV_OK);
+      for (long i = 0; i < count; i++)
+        for (long bl = 0; bl < nb; bl++)
+          for (long f = 0; f < spec; f++) {
+            cld x = X[(size_t)(((batch == 1 ? 0 : i) * nb + bl) * spec + f)];
+            cld hh = H[(size_t)((kb == 1 ? 0 : i) * spec + f)];
+            x = cld((float)x.real(), (float)x.imag());
+            hh = cld((float)hh.real(), (float)hh.imag());
+            const cld w = x * (conj ? std::conj(hh) : hh) * 0.25L;
+            const float2 g = Y[(size_t)((i * nb + bl) * spec + f)];
+            ASSERT_NEAR(g.x, (double)w.real(), 1e-6) << i << " " << bl << " " << f;
+            ASSERT_NEAR(g.y, (double)w.imag(), 1e-6) << i << " " << bl << " " << f;
+          }
+      fconv_dev_free(dX);
+      fconv_dev_free(dH);
+      fconv_dev_free(dY);
+    }
+}
+
+TEST(CudaFftKernels, CropReadsTheValidStridedPartOfEveryBlock) {
+  /* 1-D, 2 outputs of 3 blocks: source value = item * 1000 + position, so the expected
+   * position of every output follows from the crop rule stated in fft_kernels.cuh. */
+  const long M = 16, nb = 3, count = 2, out = 14, stride = 2, bo = 5, k = 4;
+  for (int corr = 0; corr < 2; corr++) {
+    std::vector<double> src((size_t)(count * nb * M));
+    for (size_t i = 0; i < src.size(); i++) src[i] = (double)(i / M) * 1000 + (double)(i % M);
+    void *ds, *dd;
+    ASSERT_EQ(fconv_dev_malloc(&ds, src.size() * 8), FCONV_OK);
+    ASSERT_EQ(fconv_dev_malloc(&dd, (size_t)(count * out) * 8), FCONV_OK);
+    ASSERT_EQ(fconv_dev_copy_h2d(ds, src.data(), src.size() * 8, nullptr), FCONV_OK);
+    fconv_crop_args a;
+    std::memset(&a, 0, sizeof a);
+    a.src = ds;
+    a.src_dist = M;
+    a.pitch = M;
+    a.dst = dd;
+    a.count = count;
+    a.ax[0] = a.ax[1] = fconv_crop_axis{1, 1, 1, 1, 0, 0, 0, 0, 1};
+    a.ax[2] = fconv_crop_axis{out, stride, bo, nb, bo * stride, k - 1, 1LL << 40,
+                              corr ? k - 1 : 0, M};
+    void (*const kk)(fconv_crop_args) = fconv_fft_crop_kernel<double>;
+    ASSERT_EQ(FCONV_LAUNCH(kk, dim3(1, 1), dim3(32, 1), 0, nullptr, a), FCONV_OK);
+    std::vector<double> y((size_t)(count * out));
+    ASSERT_EQ(fconv_dev_copy_d2h(y.data(), dd, y.size() * 8, nullptr), FCONV_OK);
+    for (long i = 0; i < count; i++)
+      for (long o = 0; o < out; o++) {
+        const long b = o / bo, q = o % bo;
+        const long pos = q * stride + (corr ? 0 : k - 1); /* convolution: c[j + k-1] */
+        EXPECT_EQ(y[(size_t)(i * out + o)], (double)((i * nb + b) * 1000 + pos)) << i << " " << o;
+      }
+    fconv_dev_free(ds);
+    fconv_dev_free(dd);
+  }
+}
+
+}  // namespace
