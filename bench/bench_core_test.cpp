@@ -271,24 +271,21 @@ TEST(Oracle, ScipyGoldens) {
   // scipy.signal.convolve(x, h) and scipy.signal.correlate(x, h, 'same')
   const double full[8] = {3, 10, 22, 28, 32, 32, 23, 12};
   const double corr_same[6] = {18, 26, 32, 32, 28, 13};
-  bench_case c = parse("1d:f32:6:k3:full:direct:cpu");
-  bench_geom g;
-  bench_geom_init(&c, &g);
-  for (size_t i = 0; i < 8; i++) {
-    size_t t[3] = {0, 0, i};
-    double v[2];
-    bench_oracle(&c, &g, x, h, 0, t, v);
-    EXPECT_DOUBLE_EQ(v[0], full[i]) << i;
-    EXPECT_DOUBLE_EQ(v[1], 0.0);
-  }
-  c = parse("1d:f32:6:k3:same:direct:cpu:corr");
-  bench_geom_init(&c, &g);
-  for (size_t i = 0; i < 6; i++) {
-    size_t t[3] = {0, 0, i};
-    double v[2];
-    bench_oracle(&c, &g, x, h, 0, t, v);
-    EXPECT_DOUBLE_EQ(v[0], corr_same[i]) << i;
-  }
+  auto check = [&](const char *s, const double *want, size_t n) {
+    bench_case c = parse(s);
+    bench_geom g;
+    bench_geom_init(&c, &g);
+    ASSERT_EQ(g.out_elems, n) << s;
+    for (size_t i = 0; i < n; i++) {
+      size_t t[3] = {0, 0, i};
+      double v[2];
+      bench_oracle(&c, &g, x, h, 0, t, v);
+      EXPECT_DOUBLE_EQ(v[0], want[i]) << s << " " << i;
+      EXPECT_DOUBLE_EQ(v[1], 0.0);
+    }
+  };
+  check("1d:f32:6:k3:full:direct:cpu", full, 8);
+  check("1d:f32:6:k3:same:direct:cpu:corr", corr_same, 6);
 }
 
 // The oracle and fconv's CPU direct path must agree on every combination of the semantics.

@@ -555,7 +555,7 @@ static void gpu_info(machine *m) {
   m->cuda_devices = n;
   struct cudaDeviceProp p;
   if (cudaGetDeviceProperties(&p, 0) != cudaSuccess) return;
-  snprintf(m->gpu, sizeof m->gpu, "%s", p.name);
+  snprintf(m->gpu, sizeof m->gpu, "%.127s", p.name);
   m->gpu_mem_gib = (double)p.totalGlobalMem / (1024.0 * 1024.0 * 1024.0);
   int drv = 0, clk = 0, bus = 0;
   cudaDriverGetVersion(&drv);
