@@ -196,7 +196,7 @@ class TestReport(unittest.TestCase):
 
     def test_crossover(self):
         self.assertIn("crossover **kernel 64**", self.md)
-        self.assertIn("transform methods win from kernel 64 (direct still wins at 16)", self.md)
+        self.assertIn("transform methods win from kernel 64 on (direct still wins at 16)", self.md)
 
     def test_claims_and_gpu(self):
         self.assertIn("direct ~ N^2.00", self.md)
@@ -204,7 +204,7 @@ class TestReport(unittest.TestCase):
         self.assertIn("**Verdict: not measured: no GPU** (CUDA rows: no device)", self.md)
         self.assertIn("not measured: no GPU (CUDA rows: no device)", self.md)
         # claim (c): OS beats FFT on P1 and on the short sweep kernels
-        self.assertRegex(self.md, r"overlap-save faster in 5 of 5")
+        self.assertRegex(self.md, r"overlap-save faster in 5 of 5; FFT time / overlap-save time: geometric mean 1.25x")
 
     def test_auto_section(self):
         # sweep rows: AUTO chose direct; the fastest is overlap-save from K = 64 on (3 misses);
