@@ -1,0 +1,233 @@
+#!/usr/bin/python3
+"""Tests of the Python side of the harness (run by ctest as bench.python):
+- benchcase: the grammar (invalid strings rejected) and the scalar oracle against SciPy/NumPy
+  for every mode, operation and boundary (the oracle is what every peer is checked against);
+- report.py on small synthetic CSVs: the expected tables, verdicts and PNG files.
+No timing assertions.
+"""
+
+import csv
+import io
+import math
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import benchcase  # noqa: E402
+import report  # noqa: E402
+
+WORK = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
+
+
+class TestBenchcase(unittest.TestCase):
+    def test_rejects_invalid(self):
+        for s in ("", "2d:f32:8x8:k3x3:same:fft", "4d:f32:8:k3:same:fft:cpu",
+                  "2d:f32:0x8:k3x3:same:fft:cpu", "2d:f32:8x8:k3x3:same:fft:cpu:b2:kb3",
+                  "2d:f32:8x4:k4x8:valid:fft:cpu", "2d:f32:8x8:k3x3:same:fft:cpu:reflect",
+                  "2d:f32:8x8:k3x3:same:fft:cpu:corr:corr", "1d:f32:2^41:k3:same:fft:cpu"):
+            with self.assertRaises(benchcase.CaseError, msg=s):
+                benchcase.parse(s)
+
+    def test_problem_and_case_strings(self):
+        c = benchcase.parse("2d:f32:64:k3:full:direct:cpu:wrap:corr:s2:kb3:dev")
+        self.assertEqual(c.case(), "2d:f32:64x64:k3x3:full:direct:cpu:kb3:s2:corr:wrap:dev")
+        self.assertEqual(c.problem(), "2d:f32:64x64:k3x3:full:kb3:s2:corr:wrap")
+        self.assertEqual(benchcase.parse_problem(c.problem()).problem(), c.problem())
+        self.assertEqual(c.out_shape(), (33, 33))
+
+    def _check(self, case, ref):
+        import numpy as np
+        c = benchcase.parse_problem(case)
+        rng = np.random.default_rng(5)
+        x = rng.uniform(-1, 1, (c.batch,) + c.n)
+        h = rng.uniform(-1, 1, (c.kernel_batch,) + c.k)
+        if c.is_complex:
+            x = x + 1j * rng.uniform(-1, 1, x.shape)
+            h = h + 1j * rng.uniform(-1, 1, h.shape)
+        want = ref(x[0], h[0])
+        self.assertEqual(want.shape, c.out_shape(), case)
+        for t in np.ndindex(*want.shape):
+            got = benchcase.oracle_point(c, x, h, 0, t)
+            self.assertAlmostEqual(abs(got - want[t]), 0.0, delta=1e-9, msg="%s %s" % (case, t))
+
+    def test_oracle_matches_scipy_zero_boundary(self):
+        import numpy as np
+        import scipy.signal as ss
+        for mode in ("full", "same", "valid"):
+            self._check("1d:f64:13:k4:%s" % mode, lambda x, h: ss.convolve(x, h, mode))
+            self._check("1d:c128:13:k5:%s:corr" % mode, lambda x, h: ss.correlate(x, h, mode))
+            self._check("2d:f64:7x9:k4x3:%s" % mode, lambda x, h: ss.convolve(x, h, mode))
+            self._check("3d:f64:5x6x4:k2x3x2:%s:corr" % mode, lambda x, h: ss.correlate(x, h, mode))
+        # VALID with the kernel larger: the roles swap (rule 6)
+        self._check("1d:f64:4:k11:valid", lambda x, h: ss.convolve(x, h, "valid"))
+        self._check("2d:c128:3x4:k6x7:valid:corr", lambda x, h: ss.correlate(x, h, "valid"))
+        # stride keeps y[0], y[s], ...
+        self._check("2d:f64:9x10:k3x4:same:s2x3", lambda x, h: ss.convolve(x, h, "same")[::2, ::3])
+        del np
+
+    def test_oracle_matches_boundaries(self):
+        import numpy as np
+        import scipy.signal as ss
+        self._check("2d:f64:8x9:k3x5:same:wrap",
+                    lambda x, h: ss.convolve2d(x, h, "same", boundary="wrap"))
+        self._check("2d:f64:8x9:k4x3:same:symmetric",
+                    lambda x, h: ss.convolve2d(x, h, "same", boundary="symm"))
+        for name, npmode in (("mirror", "reflect"), ("replicate", "edge"), ("symmetric",
+                                                                            "symmetric")):
+            # pads longer than the signal repeat (np.pad semantics)
+            def ref(x, h, npmode=npmode):
+                k = h.shape[0]
+                xe = np.pad(x, (k // 2, (k - 1) // 2), mode=npmode)
+                return np.convolve(xe, h, "valid")
+            self._check("1d:f64:5:k13:same:%s" % name, ref)
+
+
+def write_csv(path, meta, rows, columns):
+    with open(path, "w", newline="") as f:
+        for k, v in meta.items():
+            f.write("# %s: %s\n" % (k, v))
+        w = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k, "") for k in columns})
+
+
+def frow(group, problem, method, backend="cpu", ms=None, status="ok", chosen=None, mem="host",
+         note=""):
+    c = benchcase.parse_problem(problem)
+    return {"group": group, "problem": problem, "case": "%s:%s:%s" % (problem, method, backend),
+            "source": "fconv", "impl": "fconv", "method_req": method, "backend_req": backend,
+            "mem": mem, "method": chosen or method, "backend": backend if backend != "auto" else "cpu",
+            "reason": "test", "threads": "2", "status": status,
+            "verify": "full" if status in ("ok", "FAILED") else "",
+            "max_rel_err": "1e-7" if status == "ok" else ("0.5" if status == "FAILED" else ""),
+            "tol": "1e-5", "reps": "5" if ms else "0", "median_ms": "" if ms is None else str(ms),
+            "q1_ms": "" if ms is None else str(ms * 0.9), "q3_ms": "" if ms is None else str(ms * 1.1),
+            "outputs": str(c.outputs), "taps": str(c.taps), "note": note}
+
+
+def prow(problem, impl, source, ms=None, status="ok", note=""):
+    return {"group": "target", "problem": problem, "case": problem, "source": source, "impl": impl,
+            "method_req": "-", "backend_req": "cpu", "mem": "host", "method": "direct",
+            "backend": "cpu", "threads": "1", "status": status, "reps": "5" if ms else "0",
+            "median_ms": "" if ms is None else str(ms), "note": note}
+
+
+class TestReport(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        import peers
+        cls.cols = peers.COLUMNS
+        cls.dir = WORK or tempfile.mkdtemp(prefix="fconv-report-test-")
+        if os.path.isdir(cls.dir):
+            shutil.rmtree(cls.dir)
+        os.makedirs(cls.dir)
+        P1, P2, P3 = "2d:f32:64x64:k3x3:same", "1d:f32:8192:k16:same", "1d:f64:100:k3:same"
+        rows = [frow("target", P1, "direct", ms=10.0), frow("target", P1, "fft", ms=5.0),
+                frow("target", P1, "os", ms=4.0), frow("target", P1, "auto", ms=4.2, chosen="os")]
+        for m in ("direct", "fft", "os", "auto"):
+            rows.append(frow("target", P1, m, "cuda", status="no device"))
+        rows += [frow("coverage", P2, "direct", ms=1.0),
+                 frow("coverage", P2, "fft", status="not built"),
+                 frow("coverage", P2, "os", status="not built"),
+                 frow("coverage", P2, "auto", ms=1.0, chosen="direct"),
+                 frow("coverage", P3, "direct", status="FAILED", note="planted")]
+        for k in (4, 16, 64, 256, 1024):  # direct = 0.01 K ms, FFT 0.5 ms, OS 0.4 ms
+            p = "1d:f32:4096:k%d:same" % k
+            g = "target+sweep-k1d" if k == 256 else "sweep-k1d"  # in two groups
+            rows += [frow(g, p, "direct", ms=0.01 * k), frow(g, p, "fft", ms=0.5),
+                     frow(g, p, "os", ms=0.4), frow(g, p, "auto", ms=0.01 * k, chosen="direct")]
+        for e in range(10, 15):  # direct ~ N^2, FFT ~ N log N
+            n = 1 << e
+            p = "1d:f32:%d:k%d:same" % (n, n)
+            rows += [frow("sweep-n-kn", p, "direct", ms=1e-6 * n * n),
+                     frow("sweep-n-kn", p, "fft", ms=1e-4 * n * e)]
+        meta = {"date": "2026-01-01 00:00:00", "host": "testhost", "cpu": "TestCPU 9000",
+                "cores": "2", "memory_gib": "8", "copy_gbps": "12.5", "isa": "avx2",
+                "fconv": "0.1.0 (test)", "fftw": "fftw-3.3.10", "gpu": "no GPU", "threads": "2",
+                "budget_s": "0.4", "min_reps": "3", "timeout_s": "30", "command": "fconv_bench x"}
+        cls.fcsv = os.path.join(cls.dir, "fconv.csv")
+        write_csv(cls.fcsv, meta, rows, cls.cols)
+        prows = [prow(P1, "cv2.filter2D", "opencv", 2.0), prow(P1, "scipy.ndimage.convolve", "scipy", 8.0),
+                 prow(P1, "torch.convNd", "torch", status="missing", note="torch not importable"),
+                 prow(P2, "numpy.convolve", "numpy", 0.5),
+                 prow(P2, "scipy.signal.oaconvolve", "scipy", status="timeout")]
+        cls.pcsv = os.path.join(cls.dir, "peers.csv")
+        write_csv(cls.pcsv, {"python": "3.x", "peer_numpy": "1.24", "peer_torch": "missing (x)",
+                             "threads": "2"}, prows, cls.cols)
+        cls.out = os.path.join(cls.dir, "out")
+        cls.path, cls.plots = report.build_report([cls.fcsv], [cls.pcsv], cls.out)
+        with open(cls.path) as f:
+            cls.md = f.read()
+
+    def test_machine_section(self):
+        self.assertIn("| CPU | TestCPU 9000, 2 cores, 8 GiB |", self.md)
+        self.assertIn("| memory bandwidth | 12.5 GB/s |", self.md)
+        self.assertIn("| peer torch | missing (x) |", self.md)
+        self.assertIn("| GPU | no GPU |", self.md)
+
+    def test_failed_verification_is_loud(self):
+        self.assertIn("**VERIFICATION FAILED** for 1 fconv row(s)", self.md)
+        self.assertIn("1d:f64:100:k3:same:direct:cpu", self.md)
+
+    def test_peer_table(self):
+        self.assertIn("| case | fconv method chosen | fconv ms | best peer | peer ms | ratio |",
+                      self.md)
+        self.assertIn("| 2d:f32:64x64:k3x3:same | os/cpu | 4.20 | cv2.filter2D | 2.00 | 0.48x |",
+                      self.md)
+        self.assertIn("| 1d:f32:8192:k16:same | direct/cpu | 1.00 | numpy.convolve | 0.500 | 0.50x |",
+                      self.md)
+        # a missing or timed-out peer is shown, not dropped
+        self.assertRegex(self.md, r"\| 2d:f32:64x64:k3x3:same \| .*missing")
+        self.assertRegex(self.md, r"\| 1d:f32:8192:k16:same \| .*timeout")
+
+    def test_methods_table(self):
+        self.assertIn("| 2d:f32:64x64:k3x3:same | 10.0 | 5.00 (2.00x) | 4.00 (2.50x) | "
+                      "4.20 (2.38x) os |", self.md)
+        self.assertIn("| 1d:f32:8192:k16:same | 1.00 | not built | not built |", self.md)
+        # a row in two groups ("target+sweep-k1d") shows in both places
+        self.assertIn("| 1d:f32:4096:k256:same | 2.56 | 0.500 (5.12x) | 0.400 (6.40x) | "
+                      "2.56 (1.00x) direct |", self.md)
+        self.assertIn("| 256 | 2.56 | 0.500 | 0.400 | 2.56 direct |", self.md)
+
+    def test_crossover(self):
+        self.assertIn("crossover **kernel 64**", self.md)
+        self.assertIn("transform methods win from kernel 64 on (direct still wins at 16)", self.md)
+
+    def test_claims_and_gpu(self):
+        self.assertIn("direct ~ N^2.00", self.md)
+        self.assertIn("**Verdict: supported** -- with K = N", self.md)
+        self.assertIn("**Verdict: not measured: no GPU** (CUDA rows: no device)", self.md)
+        self.assertIn("not measured: no GPU (CUDA rows: no device)", self.md)
+        # claim (c): OS beats FFT on P1 and on the short sweep kernels
+        self.assertRegex(self.md, r"overlap-save faster in 5 of 5; FFT time / overlap-save time: geometric mean 1.25x")
+
+    def test_auto_section(self):
+        # sweep rows: AUTO chose direct; the fastest is overlap-save from K = 64 on (3 misses);
+        # P1: AUTO chose os, the fastest (a hit); P2: direct, the only one measured (a hit)
+        self.assertIn("AUTO chose the fastest forced method in **4 of 7** comparisons, one within "
+                      "10% of it in 0 more, and missed by more than 10% in **3**", self.md)
+        self.assertRegex(self.md, r"\| 1d:f32:4096:k1024:same \| auto:cpu \| direct/cpu \| 10.2 \| "
+                                  r"os/cpu \| 0.400 \| \+2460% \| 10.2 \|")
+
+    def test_not_measured(self):
+        self.assertRegex(self.md, r"\| fconv \| direct/cuda \| no device \| 1 \|")
+        self.assertRegex(self.md, r"\| fconv \| fft/cpu \| not built \| 1 \|")
+        self.assertRegex(self.md, r"\| torch \| torch.convNd \| missing \| 1 \|")
+
+    def test_pngs(self):
+        for name in ("sweep_k1d.png", "speedup_vs_peers.png", "size_sweep.png"):
+            p = os.path.join(self.out, name)
+            self.assertTrue(os.path.exists(p), name)
+            with open(p, "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n", name)
+            self.assertGreater(os.path.getsize(p), 5000, name)
+            self.assertIn("](%s)" % name, self.md)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0]])

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# scripts/bench.sh -- the benchmark, from a fresh Debian/Ubuntu machine to a report:
+# installs what is missing (apt-get), configures and builds Release in build/, runs the default
+# benchmark matrix (every result verified before it is timed) and the peers (NumPy, SciPy,
+# OpenCV; PyTorch and CuPy when importable), and writes results/<date>-<host>/report.md + PNGs.
+#
+#   scripts/bench.sh                 default matrix (a few minutes on 2 cores)
+#   scripts/bench.sh --full          the full matrix (GPU machines)
+#   scripts/bench.sh --threads 8 --budget 1
+#   scripts/bench.sh 2d:f32:2048x2048:k7x7:same:*:*     just these cases
+#
+# Options: --full | --matrix NAME, --threads N (fconv and OpenCV; default 2), --budget S
+# (seconds of timed repetitions per row; default 0.4), --timeout S (per row; default 30),
+# --cuda AUTO|ON|OFF (default AUTO), --build DIR (default build), --out DIR, --no-peers,
+# --skip-deps. Anything else (cases, fconv_bench options) goes to fconv_bench.
+# Exit status: 0; 2 when a verification failed (fconv) or a peer disagreed; other: a step failed.
+# Idempotent: re-running reuses the build and overwrites the day's results directory.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# ---- dependencies (a function so scripts/deps.sh can take it over) -------------------------
+FCONV_APT_PACKAGES=(cmake g++ pkg-config libfftw3-dev libgtest-dev
+                    python3-numpy python3-scipy python3-opencv python3-matplotlib)
+
+fconv_install_deps() {
+  if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+    echo "bench.sh: not a Debian-like system (no dpkg/apt-get): install by hand:" \
+         "${FCONV_APT_PACKAGES[*]}" >&2
+    return 0
+  fi
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "bench.sh: dependencies present"
+    return 0
+  fi
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+      sudo=(sudo)
+    else
+      echo "bench.sh: missing packages and not root (no sudo): ${missing[*]}" >&2
+      return 1
+    fi
+  fi
+  echo "bench.sh: installing ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    "${missing[@]}"
+}
+
+# ---- arguments -----------------------------------------------------------------------------
+matrix=default threads=2 budget=0.4 timeout=30 cuda=AUTO build="$ROOT/build" out="" peers=1 deps=1
+pass=() cases=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --full) matrix=full ;;
+    --matrix) matrix=$2; shift ;;
+    --threads) threads=$2; shift ;;
+    --budget) budget=$2; shift ;;
+    --timeout) timeout=$2; shift ;;
+    --cuda) cuda=$2; shift ;;
+    --build) build=$2; shift ;;
+    --out) out=$2; shift ;;
+    --no-peers) peers=0 ;;
+    --skip-deps) deps=0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --*) pass+=("$1")
+         case "$1" in --min-reps|--verify-full-max) pass+=("$2"); shift ;; esac ;;
+    *) pass+=("$1"); cases=1 ;;
+  esac
+  shift
+done
+
+t_start=$(date +%s)
+[ "$deps" = 1 ] && fconv_install_deps "${FCONV_APT_PACKAGES[@]}"
+
+PY=${FCONV_PYTHON:-/usr/bin/python3}
+[ -x "$PY" ] || PY=$(command -v python3 || true)
+
+# ---- build ---------------------------------------------------------------------------------
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFCONV_CUDA="$cuda" >/dev/null
+cmake --build "$build" --target fconv_bench -j "$jobs"
+t_built=$(date +%s)
+
+# ---- results directory: results/<date>-<host or cpu> ---------------------------------------
+if [ -z "$out" ]; then
+  host=$(hostname 2>/dev/null || true)
+  if [ -z "$host" ] || [ "$host" = localhost ]; then
+    host=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)
+  fi
+  host=$(printf '%s' "${host:-unknown}" | tr -cs 'A-Za-z0-9._-' '-' | sed 's/-*$//')
+  out="$ROOT/results/$(date +%F)-$host"
+fi
+mkdir -p "$out"
+
+# ---- fconv, then the peers on the same problems, then the report ---------------------------
+args=(--threads "$threads" --budget "$budget" --timeout "$timeout" --csv "$out/fconv.csv")
+[ "$cases" = 0 ] && args+=(--matrix "$matrix")
+rc=0
+"$build/bench/fconv_bench" "${args[@]}" "${pass[@]}" 2> >(tee "$out/fconv.log" >&2) || rc=$?
+t_fconv=$(date +%s)
+if [ ! -s "$out/fconv.csv" ]; then
+  echo "bench.sh: fconv_bench wrote no results (exit status $rc)" >&2
+  exit "${rc/#0/1}"
+fi
+
+reports=(--fconv "$out/fconv.csv")
+prc=0
+if [ "$peers" = 1 ] && [ -n "$PY" ]; then
+  "$PY" "$ROOT/bench/peers.py" --cases-from "$out/fconv.csv" --csv "$out/peers.csv" \
+      --threads "$threads" --budget "$budget" --timeout "$timeout" \
+      2> >(tee "$out/peers.log" >&2) || prc=$?
+  [ -s "$out/peers.csv" ] && reports+=(--peers "$out/peers.csv")
+else
+  rm -f "$out/peers.csv"
+fi
+t_peers=$(date +%s)
+
+cat >"$out/timings.txt" <<EOF
+deps+build_s: $((t_built - t_start))
+fconv_s: $((t_fconv - t_built))
+peers_s: $((t_peers - t_fconv))
+EOF
+if [ -n "$PY" ]; then
+  "$PY" "$ROOT/bench/report.py" "${reports[@]}" --out "$out"
+else
+  echo "bench.sh: no python3: no report (the CSVs are in $out)" >&2
+fi
+t_end=$(date +%s)
+echo "total_s: $((t_end - t_start))" >>"$out/timings.txt"
+
+echo
+echo "bench.sh: done in $((t_end - t_start)) s (build $((t_built - t_start)) s, fconv" \
+     "$((t_fconv - t_built)) s, peers $((t_peers - t_fconv)) s)"
+echo "bench.sh: report: $out/report.md"
+[ "$rc" -ne 0 ] && { echo "bench.sh: fconv_bench exit status $rc (2: a verification FAILED)" >&2; exit "$rc"; }
+[ "$prc" -ne 0 ] && { echo "bench.sh: peers.py exit status $prc (2: a peer disagreed)" >&2; exit "$prc"; }
+exit 0
