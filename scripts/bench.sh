@@ -19,39 +19,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# ---- dependencies (a function so scripts/deps.sh can take it over) -------------------------
-FCONV_APT_PACKAGES=(cmake g++ pkg-config libfftw3-dev libgtest-dev
-                    python3-numpy python3-scipy python3-opencv python3-matplotlib)
-
-fconv_install_deps() {
-  if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
-    echo "bench.sh: not a Debian-like system (no dpkg/apt-get): install by hand:" \
-         "${FCONV_APT_PACKAGES[*]}" >&2
-    return 0
-  fi
-  local missing=() p
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-      missing+=("$p")
-  done
-  if [ ${#missing[@]} -eq 0 ]; then
-    echo "bench.sh: dependencies present"
-    return 0
-  fi
-  local sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-      sudo=(sudo)
-    else
-      echo "bench.sh: missing packages and not root (no sudo): ${missing[*]}" >&2
-      return 1
-    fi
-  fi
-  echo "bench.sh: installing ${missing[*]}"
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-    "${missing[@]}"
-}
+# ---- dependencies: scripts/deps.sh installs the missing Debian packages --------------------
+source "$ROOT/scripts/deps.sh"
 
 # ---- arguments -----------------------------------------------------------------------------
 matrix=default threads=2 budget=0.4 timeout=30 cuda=AUTO build="$ROOT/build" out="" peers=1 deps=1
@@ -77,7 +46,7 @@ while [ $# -gt 0 ]; do
 done
 
 t_start=$(date +%s)
-[ "$deps" = 1 ] && fconv_install_deps "${FCONV_APT_PACKAGES[@]}"
+[ "$deps" = 1 ] && fconv_install_deps bench
 
 PY=${FCONV_PYTHON:-/usr/bin/python3}
 [ -x "$PY" ] || PY=$(command -v python3 || true)

@@ -9,7 +9,11 @@ fconv_install_deps() {
   if [ "${1:-build}" = bench ]; then
     want+=(python3 python3-numpy python3-scipy python3-opencv python3-matplotlib)
   fi
-  local missing=()
+  if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+    echo "fconv: not a Debian-like system (no dpkg/apt-get): install by hand: ${want[*]}" >&2
+    return 0
+  fi
+  local missing=() p
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
