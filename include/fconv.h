@@ -95,9 +95,13 @@ typedef enum { FCONV_BACKEND_AUTO, FCONV_BACKEND_CPU, FCONV_BACKEND_CUDA } fconv
 
 /* Flags for fconv_desc.flags (bitwise OR). Unknown bits are FCONV_ERR_INVALID_ARGUMENT. */
 #define FCONV_FLAG_MEASURE         (1u << 0) /* time the candidate methods at plan creation and
-                                                keep the fastest (method AUTO only) */
+                                                keep the fastest (when method or backend is
+                                                AUTO), and plan every FFTW transform with
+                                                FFTW_MEASURE (slower planning, faster
+                                                transforms). Host pointers only. */
 #define FCONV_FLAG_DEVICE_POINTERS (1u << 1) /* CUDA backend: signal, kernel and out passed to
-                                                execute/set_kernel are device pointers */
+                                                execute/set_kernel are device pointers (aligned
+                                                to their element size; 16 bytes for C128) */
 #define FCONV_FLAG_NO_SEPARABLE    (1u << 2) /* never run a rank-1 (outer product) kernel as 1-D
                                                 passes */
 #define FCONV_FLAG_ALL \
@@ -191,6 +195,23 @@ FCONV_API fconv_status fconv_convolve(const fconv_desc *d, const void *signal,
 /* fconv_status_string: a sentence explaining s; unknown values get a generic sentence.
  * Static storage, never NULL. Thread-safe. */
 FCONV_API const char *fconv_status_string(fconv_status s);
+
+/* ---- how AUTO chooses ------------------------------------------------------------------------
+ * Backend AUTO: CUDA when a usable device exists and its modelled time, transfers of host arrays
+ * included, beats the CPU's; otherwise CPU. Method AUTO: a cost model per path (direct ~ outputs
+ * x taps; FFT ~ n log n over the padded transform sizes; overlap-save with the block length that
+ * minimises the cost per output), with constants measured on the reference machine; with
+ * FCONV_FLAG_MEASURE the candidates are timed at plan creation instead.
+ * fconv_plan_set_kernel refines the choice once the kernel is known:
+ *  - a rank-1 (outer product) kernel runs as 1-D passes on the direct path, which then often
+ *    wins (unless FCONV_FLAG_NO_SEPARABLE);
+ *  - accuracy: the FFT result carries an error of about eps * log2(n) * ||x|| * ||h|| spread
+ *    over all outputs, the direct result only each output's own rounding. So AUTO keeps the
+ *    direct method when, for any kernel of the batch, (a) max|h| / min nonzero|h| exceeds 1e6
+ *    (F32, C64) or 1e12 (F64, C128), or (b) every tap is integer-valued and sum|h| <= 2^16
+ *    (F32, C64) or 2^45 (F64, C128), where integer data can come out exact.
+ * A kernel passed directly to fconv_execute does not change the choice. An explicitly requested
+ * method is always honoured. fconv_plan_get_info reports what was chosen and why. */
 
 /* ---- introspection ----------------------------------------------------------------------- */
 
