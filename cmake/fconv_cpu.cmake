@@ -3,3 +3,35 @@ target_sources(fconv PRIVATE
   src/cpu/direct.c
   src/cpu/fft.c
   src/cpu/overlap_save.c)
+
+# ---- direct path: micro-kernels compiled once per instruction set ---------------------------
+# src/cpu/direct_kernels.c is built as several OBJECT libraries with their own flags and a
+# suffix macro; direct.c picks one at run time (__builtin_cpu_supports, FCONV_ISA). The
+# baseline variant uses no -m flags, so the library runs on any CPU of the target; nothing is
+# built with -march=native.
+include(CheckCCompilerFlag)
+function(fconv_direct_variant isa vbytes)
+  set(tgt fconv_direct_${isa})
+  add_library(${tgt} OBJECT src/cpu/direct_kernels.c)
+  target_compile_definitions(${tgt} PRIVATE FCONV_DK_ISA=${isa} FCONV_DK_VBYTES=${vbytes})
+  target_compile_options(${tgt} PRIVATE ${ARGN} -ffp-contract=fast)
+  set_target_properties(${tgt} PROPERTIES C_STANDARD 11 C_EXTENSIONS ON
+    C_VISIBILITY_PRESET hidden POSITION_INDEPENDENT_CODE ON)
+  target_link_libraries(${tgt} PRIVATE $<BUILD_INTERFACE:fconv_warnings>
+    $<BUILD_INTERFACE:fconv_sanitize>)
+  target_sources(fconv PRIVATE $<TARGET_OBJECTS:${tgt}>)
+endfunction()
+
+fconv_direct_variant(generic 16)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86)$")
+  check_c_compiler_flag("-mavx2 -mfma" FCONV_CC_HAS_AVX2)
+  check_c_compiler_flag("-mavx512f" FCONV_CC_HAS_AVX512F)
+  if(FCONV_CC_HAS_AVX2)
+    fconv_direct_variant(avx2 32 -mavx2 -mfma)
+    target_compile_definitions(fconv PRIVATE FCONV_DK_HAVE_AVX2)
+  endif()
+  if(FCONV_CC_HAS_AVX2 AND FCONV_CC_HAS_AVX512F)
+    fconv_direct_variant(avx512 64 -mavx512f -mavx2 -mfma)
+    target_compile_definitions(fconv PRIVATE FCONV_DK_HAVE_AVX512)
+  endif()
+endif()
