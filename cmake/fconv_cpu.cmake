@@ -35,3 +35,8 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86)$")
     target_compile_definitions(fconv PRIVATE FCONV_DK_HAVE_AVX512)
   endif()
 endif()
+
+# Calibration of the direct path's cost model (prints the constants for direct.c); on request:
+#   cmake --build <build> --target fconv_direct_calibrate && <build>/fconv_direct_calibrate
+add_executable(fconv_direct_calibrate EXCLUDE_FROM_ALL src/cpu/direct_calibrate.c)
+target_link_libraries(fconv_direct_calibrate PRIVATE fconv m $<BUILD_INTERFACE:fconv_warnings>)

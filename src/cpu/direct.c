@@ -35,20 +35,28 @@
 /* ---- cost model ---------------------------------------------------------------------------
  * seconds = a[dtype] * outputs * taps / threads + b[dtype] * outputs + c
  * (taps: k0*k1*k2, or the separable passes' equivalent once the kernel is known). Measured on
- * the development machine (2-core AMD EPYC, AVX2+FMA) with the AVX2 micro-kernels by the
- * calibration program described in the report (least squares over 1-D/2-D/3-D shapes and
- * kernel sizes 1..31, 1 and 2 threads). The baseline (SSE2) variant scales a by
- * 32 / vector bytes; AVX-512 by the same rule (not measured: no AVX-512 machine). */
-#define DIRECT_A_F32 2.6e-11
-#define DIRECT_A_F64 5.2e-11
-#define DIRECT_A_C64 1.05e-10
-#define DIRECT_A_C128 2.1e-10
-#define DIRECT_B_PER_BYTE 2.5e-10 /* per output byte: gather, stores, tails */
-#define DIRECT_C 2e-6
+ * the development machine (2-core AMD EPYC, AVX2+FMA, shared with other jobs) with the AVX2
+ * micro-kernels by
+ *     cmake --build build --target fconv_direct_calibrate && build/fconv_direct_calibrate
+ * (src/cpu/direct_calibrate.c: 1-D/2-D/3-D problems, kernels 1..255 taps, one thread, best of
+ * several runs, relative least squares). The baseline (SSE2) variant scales a by 32 / vector
+ * bytes, AVX-512 by the same rule (not measured: no AVX-512 machine). */
+#define DIRECT_A_F32 4.74e-11
+#define DIRECT_A_F64 9.97e-11
+#define DIRECT_A_C64 1.81e-10
+#define DIRECT_A_C128 4.06e-10
+#define DIRECT_B_F32 1.19e-10
+#define DIRECT_B_F64 2.02e-10
+#define DIRECT_B_C64 2.11e-10
+#define DIRECT_B_C128 3.39e-10
+#define DIRECT_C 1.1e-07
+#define DIRECT_SERIAL_SECONDS 5e-5 /* modelled work below which execute runs on one thread */
 
 /* Tiling targets. */
 #define DIRECT_COL_BYTES 16384        /* output column block */
 #define DIRECT_ROWS 32                /* output row block */
+#define DIRECT_SEP_BYTES (512 * 1024) /* separable intermediate rows of one unit */
+#define DIRECT_INPLACE_MIN_BYTES 2048 /* rows shorter than this are gathered whole */
 #define DIRECT_GROUP_BYTES (24 * 1024) /* inputs + taps one micro-kernel call streams per tile */
 #define DIRECT_PIECE_BYTES 8192        /* taps per piece of a long tap row */
 #define DIRECT_SLOT_BUDGET ((size_t)8 << 20) /* per-thread gathered rows */
@@ -73,9 +81,11 @@ typedef struct {
   size_t es;
   size_t nph;                 /* stride phases holding taps: min(s2, k2) */
   size_t oL, oR;              /* interior output columns [oL, oR) along axis 2 (stride 1) */
+  int inplace;                /* read interior rows in place (else gather whole pieces) */
   size_t PB, R, CB;           /* planes, rows, columns per unit */
   size_t nPB, nRB, nCB, units;
   size_t chunk;               /* units a thread claims at a time */
+  size_t nthreads;            /* threads execute uses */
   size_t nrt;                 /* row-table entries per plane and unit */
   size_t slotcap;             /* elements of one gathered (phased) row */
   size_t wlen_max;            /* elements of one gathered row before de-interleaving */
@@ -93,6 +103,18 @@ typedef struct {
   int kernel_set;
   size_t workspace_bytes;
 } dstate;
+
+/* Tiling overrides for development builds only (-DFCONV_DIRECT_TUNING): tests force tiny
+ * blocks, in-place rows and separable passes on small shapes. Release builds read nothing. */
+static size_t tuning(const char *name, size_t dflt) {
+#ifdef FCONV_DIRECT_TUNING
+  const char *e = getenv(name);
+  if (e && *e) return (size_t)strtoull(e, NULL, 10);
+#else
+  (void)name;
+#endif
+  return dflt;
+}
 
 static size_t cdiv(size_t a, size_t b) { return (a + b - 1) / b; }
 static size_t zmin(size_t a, size_t b) { return a < b ? a : b; }
@@ -129,16 +151,12 @@ static const fconv_dk_ops *select_isa(void) {
 
 /* ---- cost model ---------------------------------------------------------------------------- */
 
-static double cost_a(const fconv_problem *p, size_t vbytes) {
-  double a = p->dtype == FCONV_F32 ? DIRECT_A_F32 : p->dtype == FCONV_F64 ? DIRECT_A_F64
-             : p->dtype == FCONV_C64 ? DIRECT_A_C64 : DIRECT_A_C128;
-  return a * 32.0 / (double)vbytes;
-}
-
 static double model_seconds(const fconv_problem *p, size_t vbytes, double taps) {
+  static const double a[4] = {DIRECT_A_F32, DIRECT_A_F64, DIRECT_A_C64, DIRECT_A_C128};
+  static const double b[4] = {DIRECT_B_F32, DIRECT_B_F64, DIRECT_B_C64, DIRECT_B_C128};
   const double outputs = (double)p->count * (double)p->out_elems;
-  return cost_a(p, vbytes) * outputs * taps / (double)p->threads +
-         DIRECT_B_PER_BYTE * (double)p->esize * outputs + DIRECT_C;
+  return a[p->dtype] * 32.0 / (double)vbytes * outputs * taps / (double)p->threads +
+         b[p->dtype] * outputs + DIRECT_C;
 }
 
 static double direct_estimate(const fconv_problem *p) {
@@ -158,9 +176,12 @@ static double sep_model_taps(const dstate *s) {
                                         : (double)((s->PB - 1) * ax[0].stride + ax[0].k);
     pred = np / (double)s->PB;
   }
-  const double stage = 1.5; /* store + reload of an intermediate row, in tap equivalents */
-  double t = ((double)ax[2].k * hrows + stage) * pred + ((double)ax[1].k + stage) * pred;
-  if (ax[0].k > 1) t += (double)ax[0].k + stage;
+  /* Pass taps, weighted: the passes run the single-tap-row and one-tap kernels, which do less
+   * work per load than the general kernel, plus a stored and reloaded intermediate per pass.
+   * Fitted on 2048^2 f32 kernels 3x3..31x31 against the general path (1.5 x taps + 2). */
+  double t = (double)ax[2].k * hrows * pred + (double)ax[1].k * pred;
+  if (ax[0].k > 1) t += (double)ax[0].k;
+  t = 1.5 * t + 2.0;
   return t;
 }
 
@@ -193,12 +214,20 @@ static void plan_tiling(dstate *s) {
   const size_t es = s->es, k0 = ax[0].k, k1 = ax[1].k, k2 = ax[2].k, s2 = ax[2].stride;
   const size_t tile = zmax(1, s->ops->tile_bytes / es);
 
-  size_t colb = getenv("DCB") ? (size_t)atoi(getenv("DCB")) : DIRECT_COL_BYTES; /* EXPERIMENT */
-  size_t CB = zmax(tile, colb / es);
+  size_t CB = zmax(tile, tuning("FCONV_DIRECT_COL_BYTES", DIRECT_COL_BYTES) / es);
   if (ax[2].out <= CB + CB / 2) CB = ax[2].out;
-  size_t R = getenv("DR") ? (size_t)atoi(getenv("DR")) : DIRECT_ROWS; /* EXPERIMENT */
+  size_t R = zmax(1, tuning("FCONV_DIRECT_ROWS", DIRECT_ROWS));
   if (ax[1].out <= R + R / 2) R = ax[1].out;
-  size_t PB = (s->sep_ok && k0 > 1) ? ax[0].out : 1;
+  size_t PB = k0 > 1 ? ax[0].out : 1; /* planes shared by consecutive outputs: one block */
+  if (s->sep_ok) {
+    /* separable: tall row blocks (the pass along axis 2 recomputes k1 - 1 rows per block),
+     * narrower columns so a block's intermediate rows stay in L2 */
+    R = zmax(R, 4 * k1);
+    if (ax[1].out <= R + R / 2) R = ax[1].out;
+    size_t rows = rows_per_plane(R, ax[1].stride, k1) + (k0 > 1 ? k0 * R : 0);
+    size_t cb = zmax(tile, DIRECT_SEP_BYTES / (rows * es));
+    if (cb < CB) CB = cb;
+  }
 
   /* Parallelism: at least 4 units per thread when the problem allows. */
   const size_t want = p->threads > 1 ? 4 * (size_t)p->threads : 1;
@@ -246,6 +275,9 @@ static void plan_tiling(dstate *s) {
   ptrdiff_t lim = (ptrdiff_t)(a2->p0 + a2->n) - (ptrdiff_t)k2 + 1;
   size_t oR = lim <= 0 ? 0 : cdiv((size_t)lim, s2);
   s->oR = zmax(s->oL, zmin(oR, a2->out));
+  /* Short rows are gathered whole (one box copy per plane): cheaper than two tiny border
+   * pieces and vector tails; long rows are read in place between the borders. */
+  s->inplace = s2 == 1 && a2->out * es >= tuning("FCONV_DIRECT_INPLACE_MIN", DIRECT_INPLACE_MIN_BYTES);
 
   /* tap-row list: every kernel row's phases, long phases cut into pieces */
   size_t pieces = nph + k2 / s->piece + 1;
@@ -263,8 +295,8 @@ static void plan_tiling(dstate *s) {
   if (s->sep_ok) {
     s->off_h = off; off += round64(s->nrt * s->CBp * es);
     s->off_ring = off; off += k0 > 1 ? round64(k0 * R * s->CBp * es) : 0;
-    s->off_tags = off; off += round64(2 * k0 * sizeof(ptrdiff_t));
   }
+  s->off_tags = off; off += round64(2 * k0 * sizeof(ptrdiff_t));
   s->trcap = trcap;
   s->per_thread = round64(off) + 64; /* + a line between threads */
 }
@@ -294,13 +326,23 @@ static fconv_status direct_create(const fconv_problem *p, void **state) {
   if (s->sep_ok) {
     plan_tiling(s); /* the tiling the separable passes would use */
     s->sep_taps = sep_model_taps(s);
-    s->sep_ok = s->sep_taps < 0.8 * s->gen_taps;
+    s->sep_ok = s->sep_taps < (double)tuning("FCONV_DIRECT_SEP_FACTOR", 1) * s->gen_taps;
   }
   plan_tiling(s);
   if (s->sep_ok) s->sep_taps = sep_model_taps(s);
 
+  /* Threads: all p->threads unless the work is too small to pay for waking them. */
+  s->nthreads = zmin((size_t)p->threads, cdiv(s->units, s->chunk));
+  {
+    fconv_problem one = *p;
+    one.threads = 1;
+    if (model_seconds(&one, s->ops->vbytes, s->gen_taps) <
+        DIRECT_SERIAL_SECONDS)
+      s->nthreads = 1;
+  }
+
   fconv_status st = FCONV_OK;
-  s->scratch_bytes = s->per_thread * (size_t)p->threads;
+  s->scratch_bytes = s->per_thread * s->nthreads;
   s->scratch = (unsigned char *)fconv_malloc(s->scratch_bytes);
   if (!s->scratch) st = FCONV_ERR_OUT_OF_MEMORY;
   if (st == FCONV_OK) st = kset_alloc(s, &s->kset[0]);
@@ -474,7 +516,7 @@ typedef struct {
 
 static void split_columns(const dstate *s, size_t c0, size_t c1, col_split *cs) {
   cs->n = 0;
-  if (s->p.ax[2].stride > 1) {
+  if (!s->inplace) {
     cs->ca[0] = c0; cs->cb[0] = c1; cs->inplace[0] = 0; cs->n = 1;
     return;
   }
@@ -532,6 +574,34 @@ static const unsigned char *row_source(const dstate *s, const unsigned char *x, 
     }
   }
   return slot;
+}
+
+/* The needed rows (table entries t < ntab of the row block starting at output row r0) of
+ * input plane e0 over window columns [w0, w0 + wlen): rows[t] as row_source gives them, gathered
+ * rows in slot t. Unit-stride pieces whose rows are contiguous are gathered as one box. */
+static void plane_rows(const dstate *s, const unsigned char *x, size_t e0, size_t r0,
+                       size_t ntab, size_t w0, size_t wlen, size_t PL, int inplace,
+                       unsigned char *slots, unsigned char *tmp, const unsigned char **rows) {
+  const fconv_problem *p = &s->p;
+  const fconv_axis *ax = p->ax;
+  const size_t es = s->es, pitch = s->slotcap;
+  if (fconv_bmap((ptrdiff_t)e0 - (ptrdiff_t)ax[0].p0, ax[0].n, p->boundary) < 0) {
+    for (size_t t = 0; t < ntab; t++) rows[t] = NULL;
+    return;
+  }
+  if (!inplace && ax[2].stride == 1 && ax[1].stride < ax[1].k) {
+    const ptrdiff_t org[3] = {(ptrdiff_t)e0, (ptrdiff_t)(r0 * ax[1].stride), (ptrdiff_t)w0};
+    const size_t cnt[3] = {1, ntab, wlen}, dp[2] = {ntab * pitch, pitch};
+    fconv_gather(p, x, org, cnt, slots, dp, 0);
+    for (size_t t = 0; t < ntab; t++) {
+      ptrdiff_t e1 = (ptrdiff_t)table_row(s, r0, t) - (ptrdiff_t)ax[1].p0;
+      rows[t] = fconv_bmap(e1, ax[1].n, p->boundary) < 0 ? NULL : slots + t * pitch * es;
+    }
+    return;
+  }
+  for (size_t t = 0; t < ntab; t++)
+    rows[t] = row_source(s, x, e0, table_row(s, r0, t), w0, wlen, PL, inplace,
+                         slots + t * pitch * es, tmp);
 }
 
 /* Append the tap rows of one kernel row (its stride phases, cut into pieces). row: phased input
@@ -628,21 +698,24 @@ static void unit_general(const dstate *s, unsigned char *scr, const unsigned cha
   fconv_dk_taprow *tr = (fconv_dk_taprow *)(void *)(scr + s->off_tr);
   fconv_dk_pairrow *tr2 = (fconv_dk_pairrow *)(void *)(scr + s->off_tr2);
   unsigned char *slots = scr + s->off_slots, *tmp = scr + s->off_tmp;
+  ptrdiff_t *tag = (ptrdiff_t *)(void *)(scr + s->off_tags);
   col_split cs;
   split_columns(s, c0, c1, &cs);
-  for (size_t o0 = o0a; o0 < o0b; o0++)
-    for (int piece = 0; piece < cs.n; piece++) {
-      const size_t ca = cs.ca[piece], cb = cs.cb[piece];
-      const size_t w0 = ca * s2, wlen = (cb - ca - 1) * s2 + k2, PL = cdiv(wlen, s2);
-      size_t nslot = 0;
-      for (size_t j0 = 0; j0 < k0; j0++)
-        for (size_t t = 0; t < ntab; t++) {
-          const unsigned char *r =
-              row_source(s, x, o0 * s0 + j0, table_row(s, r0, t), w0, wlen, PL,
-                         cs.inplace[piece], slots + nslot * s->slotcap * es, tmp);
-          if (r && !cs.inplace[piece]) nslot++;
-          rt[j0 * nrt + t] = r;
-        }
+  /* The rows of input plane e0 live in ring slot e0 % k0 (tag: which plane is there), so
+   * consecutive output planes of the unit reuse the planes they share. */
+#define RT(j0, t) rt[((o0 * s0 + (j0)) % k0) * nrt + (t)]
+  for (int piece = 0; piece < cs.n; piece++) {
+    const size_t ca = cs.ca[piece], cb = cs.cb[piece];
+    const size_t w0 = ca * s2, wlen = (cb - ca - 1) * s2 + k2, PL = cdiv(wlen, s2);
+    for (size_t i = 0; i < k0; i++) tag[i] = -1;
+    for (size_t o0 = o0a; o0 < o0b; o0++) {
+      for (size_t j0 = 0; j0 < k0; j0++) {
+        const size_t e0 = o0 * s0 + j0, ri = e0 % k0;
+        if (tag[ri] == (ptrdiff_t)e0) continue;
+        plane_rows(s, x, e0, r0, ntab, w0, wlen, PL, cs.inplace[piece],
+                   slots + ri * nrt * s->slotcap * es, tmp, rt + ri * nrt);
+        tag[ri] = (ptrdiff_t)e0;
+      }
       const size_t s1 = ax[1].stride, ostep = ax[2].out * es;
       for (size_t r = r0; r < r1;) {
         unsigned char *yr = y + ((o0 * ax[1].out + r) * ax[2].out + ca) * es;
@@ -651,7 +724,7 @@ static void unit_general(const dstate *s, unsigned char *scr, const unsigned cha
           const size_t ta = (r - r0) * s1;
           for (size_t j0 = 0; j0 < k0; j0++)
             for (size_t t = ta; t < ta + s1 + k1; t++) {
-              const unsigned char *row = rt[j0 * nrt + t];
+              const unsigned char *row = RT(j0, t);
               if (!row) continue;
               const size_t ja = t - ta, jb = t - ta - s1; /* jb wraps when t < ta + s1 */
               const unsigned char *wa = ja < k1 ? w + (j0 * k1 + ja) * k2 * es : NULL;
@@ -665,13 +738,15 @@ static void unit_general(const dstate *s, unsigned char *scr, const unsigned cha
         size_t n = 0;
         for (size_t j0 = 0; j0 < k0; j0++)
           for (size_t j1 = 0; j1 < k1; j1++) {
-            const unsigned char *row = rt[j0 * nrt + table_index(s, r, r0, j1)];
+            const unsigned char *row = RT(j0, table_index(s, r, r0, j1));
             if (row) n = add_kernel_row(s, tr, n, row, PL, w + (j0 * k1 + j1) * k2 * es);
           }
         run_rows(s, yr, cb - ca, tr, n);
         r++;
       }
     }
+  }
+#undef RT
 }
 
 /* Separable kernel A (x) B (x) C: pass along axis 2 into scratch rows H, along axis 1 into the
@@ -704,11 +779,9 @@ static void unit_separable(const dstate *s, unsigned char *scr, const unsigned c
         const int zero_plane =
             fconv_bmap((ptrdiff_t)e0 - (ptrdiff_t)ax[0].p0, ax[0].n, p->boundary) < 0;
         /* pass along axis 2: the needed input rows of plane e0 */
+        plane_rows(s, x, e0, r0, ntab, w0, wlen, PL, cs.inplace[piece], slot, tmp, hrow);
         for (size_t t = 0; t < ntab; t++) {
-          const unsigned char *src =
-              zero_plane ? NULL
-                         : row_source(s, x, e0, table_row(s, r0, t), w0, wlen, PL,
-                                      cs.inplace[piece], slot, tmp);
+          const unsigned char *src = hrow[t];
           hrow[t] = NULL;
           if (!src) continue;
           unsigned char *h = H + t * CBp * es;
@@ -716,8 +789,29 @@ static void unit_separable(const dstate *s, unsigned char *scr, const unsigned c
           run_rows(s, h, width, tr, n);
           hrow[t] = h;
         }
-        /* pass along axis 1 */
+        /* pass along axis 1 (rows in pairs where they share input rows) */
+        const size_t s1 = ax[1].stride;
         for (size_t r = r0; r < r1; r++) {
+          unsigned char *dst = k0 > 1 ? ring + (ri * R + (r - r0)) * CBp * es
+                                      : y + ((o0 * ax[1].out + r) * ax[2].out + ca) * es;
+          if (s->pairs && r + 1 < r1) {
+            const size_t ta = (r - r0) * s1;
+            fconv_dk_pairrow *tp = (fconv_dk_pairrow *)(void *)(scr + s->off_tr2);
+            size_t n = 0;
+            for (size_t t = ta; t < ta + s1 + k1; t++) {
+              if (!hrow[t]) continue;
+              const size_t ja = t - ta, jb = t - ta - s1;
+              tp[n].x = hrow[t];
+              tp[n].wa = ja < k1 ? B + ja * es : (const void *)zero_taps;
+              tp[n].wb = t >= ta + s1 ? B + jb * es : (const void *)zero_taps;
+              tp[n].nt = 1;
+              n++;
+            }
+            unsigned char *dst2 = k0 > 1 ? dst + CBp * es : dst + ax[2].out * es;
+            run_rows2(s, dst, dst2, width, tp, n);
+            r++;
+            continue;
+          }
           size_t n = 0;
           for (size_t j1 = 0; j1 < k1; j1++) {
             const unsigned char *h = hrow[table_index(s, r, r0, j1)];
@@ -727,8 +821,6 @@ static void unit_separable(const dstate *s, unsigned char *scr, const unsigned c
             tr[n].nt = 1;
             n++;
           }
-          unsigned char *dst = k0 > 1 ? ring + (ri * R + (r - r0)) * CBp * es
-                                      : y + ((o0 * ax[1].out + r) * ax[2].out + ca) * es;
           run_rows(s, dst, width, tr, n);
         }
         if (k0 > 1) {
@@ -804,8 +896,7 @@ static fconv_status direct_execute(void *state, const void *signal, const void *
     FCONV_RETURN_IF(!s->kernel_set, FCONV_ERR_INTERNAL, "cpu-direct: no kernel set");
   }
   exec_ctx ctx = {s, (const unsigned char *)signal, ks, (unsigned char *)out, s->chunk, 0};
-  const size_t nthreads = zmin((size_t)s->p.threads, cdiv(s->units, s->chunk));
-  fconv_parallel_for(nthreads, 1, (int)nthreads, run_thread, &ctx);
+  fconv_parallel_for(s->nthreads, 1, (int)s->nthreads, run_thread, &ctx);
   return FCONV_OK;
 }
 

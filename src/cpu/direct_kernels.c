@@ -28,7 +28,11 @@
 #define DK_STR2(a) #a
 #define DK_STR(a) DK_STR2(a)
 
-#define DK_NV 4 /* vectors per register tile (real); complex holds 2 x DK_NV accumulators */
+/* Vectors per register tile. Eight independent accumulators cover the multiply-add latency
+ * (4 cycles x 2 pipes): one real row holds DK_NVR = 8 vectors; a complex row DK_NV = 4 (x2
+ * for re/im weights); a pair of real rows 2 x DK_NV; a pair of complex rows 2 x 2 x DK_NV/2. */
+#define DK_NV 4
+#define DK_NVR 8
 
 #define DK_INLINE static inline __attribute__((always_inline))
 
@@ -89,35 +93,46 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
     memcpy(&v, p, sizeof v);                                                                  \
     return v;                                                                                 \
   }                                                                                           \
+  /* one tile of NT vectors at column c (NT and K constant after inlining) */                 \
+  DK_INLINE void NAME##_tile(T *out, size_t c, const fconv_dk_taprow *tr, size_t ntr,        \
+                             int acc, const size_t K, const int NT) {                         \
+    enum { W = sizeof(VT) / sizeof(T) };                                                      \
+    VT a[DK_NVR];                                                                             \
+    _Pragma("GCC unroll 8") for (int v = 0; v < NT; v++) a[v] =                               \
+        acc ? NAME##_ld(out + c + v * W) : (VT){0};                                           \
+    for (size_t t = 0; t < ntr; t++) {                                                        \
+      const T *x = (const T *)tr[t].x + c, *w = (const T *)tr[t].w;                           \
+      DK_OPAQUE(x);                                                                           \
+      const size_t nt = K ? K : tr[t].nt;                                                     \
+      for (size_t j = 0; j < nt; j++) {                                                       \
+        const T wj = w[j];                                                                    \
+        _Pragma("GCC unroll 8") for (int v = 0; v < NT; v++) a[v] +=                          \
+            NAME##_ld(x + j + v * W) * wj;                                                    \
+      }                                                                                       \
+    }                                                                                         \
+    _Pragma("GCC unroll 8") for (int v = 0; v < NT; v++)                                      \
+        memcpy(out + c + v * W, &a[v], sizeof a[v]);                                          \
+  }                                                                                           \
   DK_INLINE void NAME##_body(T *out, size_t len, const fconv_dk_taprow *tr, size_t ntr,      \
                              int acc, const size_t K) {                                       \
     enum { W = sizeof(VT) / sizeof(T) };                                                      \
     size_t c = 0;                                                                             \
-    for (; c + DK_NV * W <= len; c += DK_NV * W) {                                            \
-      VT a[DK_NV];                                                                            \
-      _Pragma("GCC unroll 8") for (int v = 0; v < DK_NV; v++) a[v] =                          \
-          acc ? NAME##_ld(out + c + v * W) : (VT){0};                                         \
-      for (size_t t = 0; t < ntr; t++) {                                                      \
-        const T *x = (const T *)tr[t].x + c, *w = (const T *)tr[t].w;                         \
-        DK_OPAQUE(x);                                                                         \
-        const size_t nt = K ? K : tr[t].nt;                                                   \
-        for (size_t j = 0; j < nt; j++) {                                                     \
-          const T wj = w[j];                                                                  \
-          _Pragma("GCC unroll 8") for (int v = 0; v < DK_NV; v++) a[v] +=                     \
-              NAME##_ld(x + j + v * W) * wj;                                                  \
-        }                                                                                     \
-      }                                                                                       \
-      _Pragma("GCC unroll 8") for (int v = 0; v < DK_NV; v++)                                 \
-          memcpy(out + c + v * W, &a[v], sizeof a[v]);                                        \
+    for (; c + DK_NVR * W <= len; c += DK_NVR * W) NAME##_tile(out, c, tr, ntr, acc, K, DK_NVR); \
+    if (c + 4 * W <= len) {                                                                   \
+      NAME##_tile(out, c, tr, ntr, acc, K, 4);                                                \
+      c += 4 * W;                                                                             \
     }                                                                                         \
-    for (; c + W <= len; c += W) {                                                            \
-      VT a0 = acc ? NAME##_ld(out + c) : (VT){0};                                             \
-      for (size_t t = 0; t < ntr; t++) {                                                      \
-        const T *x = (const T *)tr[t].x + c, *w = (const T *)tr[t].w;                         \
-        const size_t nt = K ? K : tr[t].nt;                                                   \
-        for (size_t j = 0; j < nt; j++) a0 += NAME##_ld(x + j) * w[j];                        \
-      }                                                                                       \
-      memcpy(out + c, &a0, sizeof a0);                                                        \
+    if (c + 2 * W <= len) {                                                                   \
+      NAME##_tile(out, c, tr, ntr, acc, K, 2);                                                \
+      c += 2 * W;                                                                             \
+    }                                                                                         \
+    if (c + W <= len) {                                                                       \
+      NAME##_tile(out, c, tr, ntr, acc, K, 1);                                                \
+      c += W;                                                                                 \
+    }                                                                                         \
+    if (!acc && c < len && len >= W) { /* last vector overlaps: same values rewritten */      \
+      NAME##_tile(out, len - W, tr, ntr, acc, K, 1);                                          \
+      c = len;                                                                                \
     }                                                                                         \
     for (; c < len; c++) {                                                                    \
       T s = acc ? out[c] : (T)0;                                                              \
@@ -167,19 +182,23 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
         memcpy(out + 2 * c + v * W, &r, sizeof r);                                            \
       }                                                                                       \
     }                                                                                         \
-    for (; c + CW <= len; c += CW) {                                                          \
-      VT a0 = acc ? NAME##_ld(out + 2 * c) : (VT){0}, b0 = (VT){0};                           \
-      for (size_t t = 0; t < ntr; t++) {                                                      \
-        const T *x = (const T *)tr[t].x + 2 * c, *w = (const T *)tr[t].w;                     \
-        const size_t nt = K ? K : tr[t].nt;                                                   \
-        for (size_t j = 0; j < nt; j++) {                                                     \
-          const VT xv = NAME##_ld(x + 2 * j);                                                 \
-          a0 += xv * w[2 * j];                                                                \
-          b0 += xv * w[2 * j + 1];                                                            \
+    for (;;) {                                                                                \
+      for (; c + CW <= len; c += CW) {                                                        \
+        VT a0 = acc ? NAME##_ld(out + 2 * c) : (VT){0}, b0 = (VT){0};                         \
+        for (size_t t = 0; t < ntr; t++) {                                                    \
+          const T *x = (const T *)tr[t].x + 2 * c, *w = (const T *)tr[t].w;                   \
+          const size_t nt = K ? K : tr[t].nt;                                                 \
+          for (size_t j = 0; j < nt; j++) {                                                   \
+            const VT xv = NAME##_ld(x + 2 * j);                                               \
+            a0 += xv * w[2 * j];                                                              \
+            b0 += xv * w[2 * j + 1];                                                          \
+          }                                                                                   \
         }                                                                                     \
+        const VT r = a0 + SHUF(b0) * sgn;                                                     \
+        memcpy(out + 2 * c, &r, sizeof r);                                                    \
       }                                                                                       \
-      const VT r = a0 + SHUF(b0) * sgn;                                                       \
-      memcpy(out + 2 * c, &r, sizeof r);                                                      \
+      if (acc || c >= len || len < CW) break;                                                 \
+      c = len - CW; /* last vector overlaps: same values rewritten */                         \
     }                                                                                         \
     for (; c < len; c++) {                                                                    \
       T sr = acc ? out[2 * c] : (T)0, si = acc ? out[2 * c + 1] : (T)0;                       \
@@ -250,20 +269,24 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
         memcpy(ob + c + v * W, &b[v], sizeof b[v]);                                           \
       }                                                                                       \
     }                                                                                         \
-    for (; c + W <= len; c += W) {                                                            \
-      VT a0 = acc ? NAME##_ld(oa + c) : (VT){0}, b0 = acc ? NAME##_ld(ob + c) : (VT){0};      \
-      for (size_t t = 0; t < ntr; t++) {                                                      \
-        const T *x = (const T *)tr[t].x + c;                                                  \
-        const T *wa = (const T *)tr[t].wa, *wb = (const T *)tr[t].wb;                         \
-        const size_t nt = K ? K : tr[t].nt;                                                   \
-        for (size_t j = 0; j < nt; j++) {                                                     \
-          const VT xv = NAME##_ld(x + j);                                                     \
-          a0 += xv * wa[j];                                                                   \
-          b0 += xv * wb[j];                                                                   \
+    for (;;) {                                                                                \
+      for (; c + W <= len; c += W) {                                                          \
+        VT a0 = acc ? NAME##_ld(oa + c) : (VT){0}, b0 = acc ? NAME##_ld(ob + c) : (VT){0};    \
+        for (size_t t = 0; t < ntr; t++) {                                                    \
+          const T *x = (const T *)tr[t].x + c;                                                \
+          const T *wa = (const T *)tr[t].wa, *wb = (const T *)tr[t].wb;                       \
+          const size_t nt = K ? K : tr[t].nt;                                                 \
+          for (size_t j = 0; j < nt; j++) {                                                   \
+            const VT xv = NAME##_ld(x + j);                                                   \
+            a0 += xv * wa[j];                                                                 \
+            b0 += xv * wb[j];                                                                 \
+          }                                                                                   \
         }                                                                                     \
+        memcpy(oa + c, &a0, sizeof a0);                                                       \
+        memcpy(ob + c, &b0, sizeof b0);                                                       \
       }                                                                                       \
-      memcpy(oa + c, &a0, sizeof a0);                                                         \
-      memcpy(ob + c, &b0, sizeof b0);                                                         \
+      if (acc || c >= len || len < W) break;                                                  \
+      c = len - W; /* last vector overlaps: same values rewritten */                          \
     }                                                                                         \
     for (; c < len; c++) {                                                                    \
       T sa = acc ? oa[c] : (T)0, sb = acc ? ob[c] : (T)0;                                     \
@@ -321,24 +344,28 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
         memcpy(ob + 2 * c + v * W, &rb, sizeof rb);                                           \
       }                                                                                       \
     }                                                                                         \
-    for (; c + CW <= len; c += CW) {                                                          \
-      VT a0 = acc ? NAME##_ld(oa + 2 * c) : (VT){0}, a1 = (VT){0};                            \
-      VT b0 = acc ? NAME##_ld(ob + 2 * c) : (VT){0}, b1 = (VT){0};                            \
-      for (size_t t = 0; t < ntr; t++) {                                                      \
-        const T *x = (const T *)tr[t].x + 2 * c;                                              \
-        const T *wa = (const T *)tr[t].wa, *wb = (const T *)tr[t].wb;                         \
-        const size_t nt = K ? K : tr[t].nt;                                                   \
-        for (size_t j = 0; j < nt; j++) {                                                     \
-          const VT xv = NAME##_ld(x + 2 * j);                                                 \
-          a0 += xv * wa[2 * j];                                                               \
-          a1 += xv * wa[2 * j + 1];                                                           \
-          b0 += xv * wb[2 * j];                                                               \
-          b1 += xv * wb[2 * j + 1];                                                           \
+    for (;;) {                                                                                \
+      for (; c + CW <= len; c += CW) {                                                        \
+        VT a0 = acc ? NAME##_ld(oa + 2 * c) : (VT){0}, a1 = (VT){0};                          \
+        VT b0 = acc ? NAME##_ld(ob + 2 * c) : (VT){0}, b1 = (VT){0};                          \
+        for (size_t t = 0; t < ntr; t++) {                                                    \
+          const T *x = (const T *)tr[t].x + 2 * c;                                            \
+          const T *wa = (const T *)tr[t].wa, *wb = (const T *)tr[t].wb;                       \
+          const size_t nt = K ? K : tr[t].nt;                                                 \
+          for (size_t j = 0; j < nt; j++) {                                                   \
+            const VT xv = NAME##_ld(x + 2 * j);                                               \
+            a0 += xv * wa[2 * j];                                                             \
+            a1 += xv * wa[2 * j + 1];                                                         \
+            b0 += xv * wb[2 * j];                                                             \
+            b1 += xv * wb[2 * j + 1];                                                         \
+          }                                                                                   \
         }                                                                                     \
+        const VT ra = a0 + SHUF(a1) * sgn, rb = b0 + SHUF(b1) * sgn;                          \
+        memcpy(oa + 2 * c, &ra, sizeof ra);                                                   \
+        memcpy(ob + 2 * c, &rb, sizeof rb);                                                   \
       }                                                                                       \
-      const VT ra = a0 + SHUF(a1) * sgn, rb = b0 + SHUF(b1) * sgn;                            \
-      memcpy(oa + 2 * c, &ra, sizeof ra);                                                     \
-      memcpy(ob + 2 * c, &rb, sizeof rb);                                                     \
+      if (acc || c >= len || len < CW) break;                                                 \
+      c = len - CW; /* last vector overlaps: same values rewritten */                         \
     }                                                                                         \
     for (; c < len; c++) {                                                                    \
       T s[2][2] = {{acc ? oa[2 * c] : (T)0, acc ? oa[2 * c + 1] : (T)0},                      \
@@ -399,6 +426,6 @@ DK_DEFINE_ENTRY2(dk_c64, float)
 DK_DEFINE_ENTRY2(dk_c128, double)
 
 __attribute__((visibility("hidden"))) const fconv_dk_ops DK_CAT(fconv_dk_ops, FCONV_DK_ISA) = {
-    DK_STR(FCONV_DK_ISA), FCONV_DK_VBYTES, FCONV_DK_VBYTES * DK_NV,
+    DK_STR(FCONV_DK_ISA), FCONV_DK_VBYTES, FCONV_DK_VBYTES * DK_NVR,
     {dk_f32, dk_f64, dk_c64, dk_c128},
     {dk_f32_2, dk_f64_2, dk_c64_2, dk_c128_2}};
