@@ -277,7 +277,9 @@ static void plan_tiling(dstate *s) {
   s->oR = zmax(s->oL, zmin(oR, a2->out));
   /* Short rows are gathered whole (one box copy per plane): cheaper than two tiny border
    * pieces and vector tails; long rows are read in place between the borders. */
-  s->inplace = s2 == 1 && a2->out * es >= tuning("FCONV_DIRECT_INPLACE_MIN", DIRECT_INPLACE_MIN_BYTES);
+  s->inplace = s2 == 1 && (a2->out * es >= tuning("FCONV_DIRECT_INPLACE_MIN",
+                                                   DIRECT_INPLACE_MIN_BYTES) ||
+                            (s->oL == 0 && s->oR == a2->out)); /* no border at all */
 
   /* tap-row list: every kernel row's phases, long phases cut into pieces */
   size_t pieces = nph + k2 / s->piece + 1;
