@@ -371,17 +371,22 @@ static fconv_status direct_create(const fconv_problem *p, void **state) {
 
 /* ---- kernel preparation and separability --------------------------------------------------- */
 
+static double complex mkc(double re, double im) {
+  union { double complex z; double d[2]; } u = {.d = {re, im}}; /* C11: array layout */
+  return u.z;
+}
+
 static double complex load_c(const dstate *s, const unsigned char *w, size_t i) {
   switch (s->p.dtype) {
   case FCONV_F32: return ((const float *)(const void *)w)[i];
   case FCONV_F64: return ((const double *)(const void *)w)[i];
   case FCONV_C64: {
     const float *f = (const float *)(const void *)w + 2 * i;
-    return CMPLX(f[0], f[1]);
+    return mkc(f[0], f[1]);
   }
   default: {
     const double *f = (const double *)(const void *)w + 2 * i;
-    return CMPLX(f[0], f[1]);
+    return mkc(f[0], f[1]);
   }
   }
 }
@@ -626,22 +631,30 @@ static size_t add_kernel_row(const dstate *s, fconv_dk_taprow *tr, size_t n,
   return n;
 }
 
-/* out[0, len) = sum of the tap rows, in groups whose inputs and taps fit L1. */
-static void run_rows(const dstate *s, void *out, size_t len, const fconv_dk_taprow *tr, size_t n) {
-  const size_t es = s->es, tile = s->ops->tile_bytes;
-  size_t g0 = 0, used = 0;
-  int acc = 0;
-  for (size_t t = 0; t < n; t++) {
-    size_t cost = 2 * tr[t].nt * es + tile;
-    if (t > g0 && used + cost > DIRECT_GROUP_BYTES) {
-      s->mk(out, len, tr + g0, t - g0, acc);
-      acc = 1;
-      g0 = t;
-      used = 0;
-    }
+/* End of the group of tap rows starting at g0 whose inputs and wsets weight sets fit L1
+ * (at least one row). Row t's tap count is at nt0 + t * stride bytes (either list type). */
+static size_t group_end(const dstate *s, const unsigned char *nt0, size_t stride, size_t g0,
+                        size_t n, size_t wsets) {
+  size_t used = 0, t = g0;
+  for (; t < n; t++) {
+    size_t nt;
+    memcpy(&nt, nt0 + t * stride, sizeof nt);
+    const size_t cost = (1 + wsets) * nt * s->es + s->ops->tile_bytes;
+    if (t > g0 && used + cost > DIRECT_GROUP_BYTES) break;
     used += cost;
   }
-  s->mk(out, len, tr + g0, n - g0, acc);
+  return t;
+}
+
+/* out[0, len) = sum of the tap rows, in groups whose inputs and taps fit L1 (later groups add
+ * to the partial sums in out). */
+static void run_rows(const dstate *s, void *out, size_t len, const fconv_dk_taprow *tr, size_t n) {
+  size_t g0 = 0;
+  do {
+    const size_t g1 = group_end(s, (const unsigned char *)&tr[0].nt, sizeof *tr, g0, n, 1);
+    s->mk(out, len, tr + g0, g1 - g0, g0 > 0);
+    g0 = g1;
+  } while (g0 < n);
 }
 
 /* Zero taps for the side of a row pair that does not use an input row (a piece at most). */
@@ -671,20 +684,12 @@ static size_t add_pair_row(const dstate *s, fconv_dk_pairrow *tr, size_t n,
 
 static void run_rows2(const dstate *s, void *oa, void *ob, size_t len,
                       const fconv_dk_pairrow *tr, size_t n) {
-  const size_t es = s->es, tile = s->ops->tile_bytes;
-  size_t g0 = 0, used = 0;
-  int acc = 0;
-  for (size_t t = 0; t < n; t++) {
-    size_t cost = 3 * tr[t].nt * es + tile;
-    if (t > g0 && used + cost > DIRECT_GROUP_BYTES) {
-      s->mk2(oa, ob, len, tr + g0, t - g0, acc);
-      acc = 1;
-      g0 = t;
-      used = 0;
-    }
-    used += cost;
-  }
-  s->mk2(oa, ob, len, tr + g0, n - g0, acc);
+  size_t g0 = 0;
+  do {
+    const size_t g1 = group_end(s, (const unsigned char *)&tr[0].nt, sizeof *tr, g0, n, 2);
+    s->mk2(oa, ob, len, tr + g0, g1 - g0, g0 > 0);
+    g0 = g1;
+  } while (g0 < n);
 }
 
 /* General kernel: every output row segment sums k0 x k1 kernel rows. */

@@ -117,7 +117,7 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
                              int acc, const size_t K) {                                       \
     enum { W = sizeof(VT) / sizeof(T) };                                                      \
     size_t c = 0;                                                                             \
-    for (; c + DK_NVR * W <= len; c += DK_NVR * W) NAME##_tile(out, c, tr, ntr, acc, K, DK_NVR); \
+    for (; c + DK_NVR * W <= len; c += DK_NVR * W) NAME##_tile(out, c, tr, ntr, acc, K, DK_NVR);\
     if (c + 4 * W <= len) {                                                                   \
       NAME##_tile(out, c, tr, ntr, acc, K, 4);                                                \
       c += 4 * W;                                                                             \
@@ -147,7 +147,7 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
 
 /* ---- complex (interleaved): y[c] (+)= sum_t sum_j x_t[c + j] * w_t[j] (complex) ------------ */
 
-#define DK_DEFINE_CPLX(NAME, T, VT, SHUF, SGN)                                                \
+#define DK_DEFINE_CPLX(NAME, T, VT, FD)                                                \
   DK_INLINE VT NAME##_ld(const T *p) {                                                        \
     VT v;                                                                                     \
     memcpy(&v, p, sizeof v);                                                                  \
@@ -156,7 +156,7 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
   DK_INLINE void NAME##_body(T *out, size_t len, const fconv_dk_taprow *tr, size_t ntr,      \
                              int acc, const size_t K) {                                       \
     enum { W = sizeof(VT) / sizeof(T), CW = W / 2 };                                          \
-    const VT sgn = {SGN};                                                                     \
+    const VT sgn = {DK_SGN_##FD};                                                             \
     size_t c = 0;                                                                             \
     for (; c + DK_NV * CW <= len; c += DK_NV * CW) {                                          \
       VT a[DK_NV], b[DK_NV];                                                                  \
@@ -178,7 +178,7 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
         }                                                                                     \
       }                                                                                       \
       _Pragma("GCC unroll 8") for (int v = 0; v < DK_NV; v++) {                               \
-        const VT r = a[v] + SHUF(b[v]) * sgn;                                                 \
+        const VT r = a[v] + DK_SHUF_##FD(b[v]) * sgn;                                         \
         memcpy(out + 2 * c + v * W, &r, sizeof r);                                            \
       }                                                                                       \
     }                                                                                         \
@@ -194,7 +194,7 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
             b0 += xv * w[2 * j + 1];                                                          \
           }                                                                                   \
         }                                                                                     \
-        const VT r = a0 + SHUF(b0) * sgn;                                                     \
+        const VT r = a0 + DK_SHUF_##FD(b0) * sgn;                                             \
         memcpy(out + 2 * c, &r, sizeof r);                                                    \
       }                                                                                       \
       if (acc || c >= len || len < CW) break;                                                 \
@@ -216,23 +216,27 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
     }                                                                                         \
   }
 
-/* The exported entry: unrolled copies when every tap row has the same 1..7 taps. */
+/* The exported entries: unrolled copies when every tap row has the same 1..7 taps. */
+#define DK_UNIFORM_TAPS(tr, ntr, K)                                                           \
+  size_t K = (ntr) ? (tr)[0].nt : 0;                                                          \
+  for (size_t t_ = 1; t_ < (ntr) && K; t_++)                                                  \
+    if ((tr)[t_].nt != K) K = 0
+#define DK_SWITCH_K(K, FN, ...)                                                               \
+  switch (K) {                                                                                \
+  case 1: FN(__VA_ARGS__, 1); break;                                                          \
+  case 2: FN(__VA_ARGS__, 2); break;                                                          \
+  case 3: FN(__VA_ARGS__, 3); break;                                                          \
+  case 4: FN(__VA_ARGS__, 4); break;                                                          \
+  case 5: FN(__VA_ARGS__, 5); break;                                                          \
+  case 6: FN(__VA_ARGS__, 6); break;                                                          \
+  case 7: FN(__VA_ARGS__, 7); break;                                                          \
+  default: FN(__VA_ARGS__, 0); break;                                                         \
+  }
+
 #define DK_DEFINE_ENTRY(NAME, T)                                                              \
   static void NAME(void *out, size_t len, const fconv_dk_taprow *tr, size_t ntr, int acc) {   \
-    size_t K = ntr ? tr[0].nt : 0;                                                            \
-    for (size_t t = 1; t < ntr && K; t++)                                                     \
-      if (tr[t].nt != K) K = 0;                                                               \
-    T *o = (T *)out;                                                                          \
-    switch (K) {                                                                              \
-    case 1: NAME##_body(o, len, tr, ntr, acc, 1); break;                                      \
-    case 2: NAME##_body(o, len, tr, ntr, acc, 2); break;                                      \
-    case 3: NAME##_body(o, len, tr, ntr, acc, 3); break;                                      \
-    case 4: NAME##_body(o, len, tr, ntr, acc, 4); break;                                      \
-    case 5: NAME##_body(o, len, tr, ntr, acc, 5); break;                                      \
-    case 6: NAME##_body(o, len, tr, ntr, acc, 6); break;                                      \
-    case 7: NAME##_body(o, len, tr, ntr, acc, 7); break;                                      \
-    default: NAME##_body(o, len, tr, ntr, acc, 0); break;                                     \
-    }                                                                                         \
+    DK_UNIFORM_TAPS(tr, ntr, K);                                                              \
+    DK_SWITCH_K(K, NAME##_body, (T *)out, len, tr, ntr, acc)                                  \
   }
 
 /* ---- two rows: real ------------------------------------------------------------------------ */
@@ -308,11 +312,11 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
 
 #define DK_NV2C (DK_NV / 2) /* vectors per row in the complex two-row tile (8 accumulators) */
 
-#define DK_DEFINE_CPLX2(NAME, T, VT, SHUF, SGN)                                               \
+#define DK_DEFINE_CPLX2(NAME, T, VT, FD)                                               \
   DK_INLINE void NAME##_body2(T *oa, T *ob, size_t len, const fconv_dk_pairrow *tr,           \
                               size_t ntr, int acc, const size_t K) {                          \
     enum { W = sizeof(VT) / sizeof(T), CW = W / 2 };                                          \
-    const VT sgn = {SGN};                                                                     \
+    const VT sgn = {DK_SGN_##FD};                                                             \
     size_t c = 0;                                                                             \
     for (; c + DK_NV2C * CW <= len; c += DK_NV2C * CW) {                                      \
       VT ar[DK_NV2C], ai[DK_NV2C], br[DK_NV2C], bi[DK_NV2C];                                  \
@@ -327,7 +331,7 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
         DK_OPAQUE(x);                                                                         \
         const size_t nt = K ? K : tr[t].nt;                                                   \
         for (size_t j = 0; j < nt; j++) {                                                     \
-          const T war = wa[2 * j], wai = wa[2 * j + 1], wbr = wb[2 * j], wbi = wb[2 * j + 1];   \
+          const T war = wa[2 * j], wai = wa[2 * j + 1], wbr = wb[2 * j], wbi = wb[2 * j + 1]; \
           _Pragma("GCC unroll 8") for (int v = 0; v < DK_NV2C; v++) {                         \
             VT xv = NAME##_ld(x + 2 * j + v * W);                                             \
             DK_INREG(xv);                                                                     \
@@ -339,7 +343,8 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
         }                                                                                     \
       }                                                                                       \
       _Pragma("GCC unroll 8") for (int v = 0; v < DK_NV2C; v++) {                             \
-        const VT ra = ar[v] + SHUF(ai[v]) * sgn, rb = br[v] + SHUF(bi[v]) * sgn;              \
+        const VT ra = ar[v] + DK_SHUF_##FD(ai[v]) * sgn;                                      \
+        const VT rb = br[v] + DK_SHUF_##FD(bi[v]) * sgn;                                      \
         memcpy(oa + 2 * c + v * W, &ra, sizeof ra);                                           \
         memcpy(ob + 2 * c + v * W, &rb, sizeof rb);                                           \
       }                                                                                       \
@@ -360,7 +365,8 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
             b1 += xv * wb[2 * j + 1];                                                         \
           }                                                                                   \
         }                                                                                     \
-        const VT ra = a0 + SHUF(a1) * sgn, rb = b0 + SHUF(b1) * sgn;                          \
+        const VT ra = a0 + DK_SHUF_##FD(a1) * sgn;                                            \
+        const VT rb = b0 + DK_SHUF_##FD(b1) * sgn;                                            \
         memcpy(oa + 2 * c, &ra, sizeof ra);                                                   \
         memcpy(ob + 2 * c, &rb, sizeof rb);                                                   \
       }                                                                                       \
@@ -390,40 +396,23 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
   }
 
 #define DK_DEFINE_ENTRY2(NAME, T)                                                             \
-  static void NAME##_2(void *oa, void *ob, size_t len, const fconv_dk_pairrow *tr, size_t ntr, \
+  static void NAME##_2(void *oa, void *ob, size_t len, const fconv_dk_pairrow *tr, size_t ntr,\
                        int acc) {                                                             \
-    size_t K = ntr ? tr[0].nt : 0;                                                            \
-    for (size_t t = 1; t < ntr && K; t++)                                                     \
-      if (tr[t].nt != K) K = 0;                                                               \
-    T *a = (T *)oa, *b = (T *)ob;                                                             \
-    switch (K) {                                                                              \
-    case 1: NAME##_body2(a, b, len, tr, ntr, acc, 1); break;                                  \
-    case 2: NAME##_body2(a, b, len, tr, ntr, acc, 2); break;                                  \
-    case 3: NAME##_body2(a, b, len, tr, ntr, acc, 3); break;                                  \
-    case 4: NAME##_body2(a, b, len, tr, ntr, acc, 4); break;                                  \
-    case 5: NAME##_body2(a, b, len, tr, ntr, acc, 5); break;                                  \
-    case 6: NAME##_body2(a, b, len, tr, ntr, acc, 6); break;                                  \
-    case 7: NAME##_body2(a, b, len, tr, ntr, acc, 7); break;                                  \
-    default: NAME##_body2(a, b, len, tr, ntr, acc, 0); break;                                 \
-    }                                                                                         \
+    DK_UNIFORM_TAPS(tr, ntr, K);                                                              \
+    DK_SWITCH_K(K, NAME##_body2, (T *)oa, (T *)ob, len, tr, ntr, acc)                         \
   }
 
-DK_DEFINE_REAL(dk_f32, float, dk_vf)
-DK_DEFINE_REAL(dk_f64, double, dk_vd)
-DK_DEFINE_CPLX(dk_c64, float, dk_vf, DK_SHUF_F, DK_SGN_F)
-DK_DEFINE_CPLX(dk_c128, double, dk_vd, DK_SHUF_D, DK_SGN_D)
-DK_DEFINE_ENTRY(dk_f32, float)
-DK_DEFINE_ENTRY(dk_f64, double)
-DK_DEFINE_ENTRY(dk_c64, float)
-DK_DEFINE_ENTRY(dk_c128, double)
-DK_DEFINE_REAL2(dk_f32, float, dk_vf)
-DK_DEFINE_REAL2(dk_f64, double, dk_vd)
-DK_DEFINE_CPLX2(dk_c64, float, dk_vf, DK_SHUF_F, DK_SGN_F)
-DK_DEFINE_CPLX2(dk_c128, double, dk_vd, DK_SHUF_D, DK_SGN_D)
-DK_DEFINE_ENTRY2(dk_f32, float)
-DK_DEFINE_ENTRY2(dk_f64, double)
-DK_DEFINE_ENTRY2(dk_c64, float)
-DK_DEFINE_ENTRY2(dk_c128, double)
+/* Every kernel of one dtype: one row and two rows, each with its unrolled entry. */
+#define DK_DEFINE_DTYPE(NAME, T, KIND, ...) \
+  DK_DEFINE_##KIND(NAME, T, __VA_ARGS__)    \
+  DK_DEFINE_ENTRY(NAME, T)                  \
+  DK_DEFINE_##KIND##2(NAME, T, __VA_ARGS__) \
+  DK_DEFINE_ENTRY2(NAME, T)
+
+DK_DEFINE_DTYPE(dk_f32, float, REAL, dk_vf)
+DK_DEFINE_DTYPE(dk_f64, double, REAL, dk_vd)
+DK_DEFINE_DTYPE(dk_c64, float, CPLX, dk_vf, F)
+DK_DEFINE_DTYPE(dk_c128, double, CPLX, dk_vd, D)
 
 __attribute__((visibility("hidden"))) const fconv_dk_ops DK_CAT(fconv_dk_ops, FCONV_DK_ISA) = {
     DK_STR(FCONV_DK_ISA), FCONV_DK_VBYTES, FCONV_DK_VBYTES * DK_NVR,
