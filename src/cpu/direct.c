@@ -88,14 +88,13 @@ typedef struct {
   size_t nthreads;            /* threads execute uses */
   size_t nrt;                 /* row-table entries per plane and unit */
   size_t slotcap;             /* elements of one gathered (phased) row */
-  size_t wlen_max;            /* elements of one gathered row before de-interleaving */
   size_t trcap;               /* tap-row list capacity */
   size_t CBp;                 /* pitch of separable scratch rows (elements) */
   size_t piece;               /* taps per piece */
   int sep_ok;                 /* separable passes allowed and modelled cheaper */
   double sep_taps, gen_taps;  /* modelled taps per output */
   /* per-thread scratch: offsets in bytes inside one thread's area */
-  size_t off_rt, off_tr, off_tr2, off_slots, off_tmp, off_h, off_ring, off_tags, per_thread;
+  size_t off_rt, off_tr, off_tr2, off_slots, off_h, off_ring, off_tags, per_thread;
   unsigned char *scratch;
   size_t scratch_bytes;
   void *raw;                  /* prepared taps before phase reordering (stride > 1) */
@@ -263,7 +262,6 @@ static void plan_tiling(dstate *s) {
   s->units = p->count * s->nPB * s->nRB * s->nCB;
   s->chunk = zmax(1, s->units / (16 * (size_t)p->threads));
   s->nrt = rows_per_plane(R, ax[1].stride, k1);
-  s->wlen_max = (CB - 1) * s2 + k2;
   s->slotcap = nph * (CB - 1 + cdiv(k2, s2));
   s->slotcap = round64(s->slotcap * es) / es;
   s->piece = zmax(16, DIRECT_PIECE_BYTES / es);
@@ -292,7 +290,6 @@ static void plan_tiling(dstate *s) {
   /* pairs of output rows: input rows [t, t + s1 + k1) of every plane */
   s->off_tr2 = off;
   off += round64(k0 * (ax[1].stride + k1) * pieces * sizeof(fconv_dk_pairrow));
-  s->off_tmp = off; off += round64(s->wlen_max * es);
   s->off_slots = off; off += round64(k0 * s->nrt * s->slotcap * es);
   if (s->sep_ok) {
     s->off_h = off; off += round64(s->nrt * s->CBp * es);
@@ -548,12 +545,29 @@ static size_t table_index(const dstate *s, size_t r, size_t r0, size_t j1) {
   return s1 >= k1 ? (r - r0) * k1 + j1 : (r - r0) * s1 + j1;
 }
 
+/* d[m] = src[m * st] for m < n elements of es bytes. Stride 2 (the common case) is written with
+ * a constant stride so the compiler vectorises it. */
+static void copy_strided(unsigned char *d, const unsigned char *src, size_t n, ptrdiff_t st,
+                         size_t es) {
+  if (st == 2 && es == 4) {
+    uint32_t *o = (uint32_t *)(void *)d;
+    const uint32_t *i = (const uint32_t *)(const void *)src;
+    for (size_t m = 0; m < n; m++) o[m] = i[2 * m];
+  } else if (st == 2 && es == 8) {
+    uint64_t *o = (uint64_t *)(void *)d;
+    const uint64_t *i = (const uint64_t *)(const void *)src;
+    for (size_t m = 0; m < n; m++) o[m] = i[2 * m];
+  } else {
+    for (size_t m = 0; m < n; m++, src += st * (ptrdiff_t)es) memcpy(d + m * es, src, es);
+  }
+}
+
 /* The extended row at window (e0, e1) over window columns [w0, w0 + wlen): NULL when it is all
  * zeros; a pointer into the signal when inplace; else gathered into slot (stride > 1:
- * de-interleaved into phases of pitch PL, through tmp). */
+ * de-interleaved into phases of pitch PL). */
 static const unsigned char *row_source(const dstate *s, const unsigned char *x, size_t e0,
                                        size_t e1, size_t w0, size_t wlen, size_t PL, int inplace,
-                                       unsigned char *slot, unsigned char *tmp) {
+                                       unsigned char *slot) {
   const fconv_problem *p = &s->p;
   const fconv_axis *ax = p->ax;
   const size_t es = s->es;
@@ -569,16 +583,27 @@ static const unsigned char *row_source(const dstate *s, const unsigned char *x, 
     fconv_gather(p, x, org, cnt, slot, pitch, 0);
     return slot;
   }
-  fconv_gather(p, x, org, cnt, tmp, pitch, 0);
+  /* Stride s2 > 1: read the signal row with stride straight into the phases; positions outside
+   * the signal go through the boundary map. */
+  const unsigned char *srow = x + ((size_t)i0 * ax[1].n + (size_t)i1) * ax[2].n * es;
+  const ptrdiff_t n2 = (ptrdiff_t)ax[2].n, st = (ptrdiff_t)s2;
   for (size_t q = 0; q < s->nph; q++) {
     unsigned char *d = slot + q * PL * es;
-    const unsigned char *src = tmp + q * es;
-    const size_t m = (wlen - q + s2 - 1) / s2;
-    switch (es) {
-    case 4: for (size_t i = 0; i < m; i++) memcpy(d + i * 4, src + i * s2 * 4, 4); break;
-    case 8: for (size_t i = 0; i < m; i++) memcpy(d + i * 8, src + i * s2 * 8, 8); break;
-    default: for (size_t i = 0; i < m; i++) memcpy(d + i * 16, src + i * s2 * 16, 16); break;
-    }
+    const ptrdiff_t m_n = (ptrdiff_t)((wlen - q + s2 - 1) / s2);
+    const ptrdiff_t pos0 = (ptrdiff_t)(w0 + q) - (ptrdiff_t)ax[2].p0; /* signal index of m = 0 */
+    ptrdiff_t lo = pos0 >= 0 ? 0 : (-pos0 + st - 1) / st;
+    ptrdiff_t hi = pos0 < n2 ? (n2 - pos0 + st - 1) / st : 0;
+    if (lo > m_n) lo = m_n;
+    if (hi > m_n) hi = m_n;
+    if (hi < lo) hi = lo;
+    copy_strided(d + lo * (ptrdiff_t)es, srow + (pos0 + lo * st) * (ptrdiff_t)es,
+                 (size_t)(hi - lo), st, es);
+    for (int side = 0; side < 2; side++)
+      for (ptrdiff_t m = side ? hi : 0; m < (side ? m_n : lo); m++) {
+        ptrdiff_t j = fconv_bmap(pos0 + m * st, ax[2].n, p->boundary);
+        if (j < 0) memset(d + m * es, 0, es);
+        else memcpy(d + m * es, srow + (size_t)j * es, es);
+      }
   }
   return slot;
 }
@@ -588,7 +613,7 @@ static const unsigned char *row_source(const dstate *s, const unsigned char *x, 
  * rows in slot t. Unit-stride pieces whose rows are contiguous are gathered as one box. */
 static void plane_rows(const dstate *s, const unsigned char *x, size_t e0, size_t r0,
                        size_t ntab, size_t w0, size_t wlen, size_t PL, int inplace,
-                       unsigned char *slots, unsigned char *tmp, const unsigned char **rows) {
+                       unsigned char *slots, const unsigned char **rows) {
   const fconv_problem *p = &s->p;
   const fconv_axis *ax = p->ax;
   const size_t es = s->es, pitch = s->slotcap;
@@ -608,7 +633,7 @@ static void plane_rows(const dstate *s, const unsigned char *x, size_t e0, size_
   }
   for (size_t t = 0; t < ntab; t++)
     rows[t] = row_source(s, x, e0, table_row(s, r0, t), w0, wlen, PL, inplace,
-                         slots + t * pitch * es, tmp);
+                         slots + t * pitch * es);
 }
 
 /* Append the tap rows of one kernel row (its stride phases, cut into pieces). row: phased input
@@ -704,7 +729,7 @@ static void unit_general(const dstate *s, unsigned char *scr, const unsigned cha
   const unsigned char **rt = (const unsigned char **)(void *)(scr + s->off_rt);
   fconv_dk_taprow *tr = (fconv_dk_taprow *)(void *)(scr + s->off_tr);
   fconv_dk_pairrow *tr2 = (fconv_dk_pairrow *)(void *)(scr + s->off_tr2);
-  unsigned char *slots = scr + s->off_slots, *tmp = scr + s->off_tmp;
+  unsigned char *slots = scr + s->off_slots;
   ptrdiff_t *tag = (ptrdiff_t *)(void *)(scr + s->off_tags);
   col_split cs;
   split_columns(s, c0, c1, &cs);
@@ -720,7 +745,7 @@ static void unit_general(const dstate *s, unsigned char *scr, const unsigned cha
         const size_t e0 = o0 * s0 + j0, ri = e0 % k0;
         if (tag[ri] == (ptrdiff_t)e0) continue;
         plane_rows(s, x, e0, r0, ntab, w0, wlen, PL, cs.inplace[piece],
-                   slots + ri * nrt * s->slotcap * es, tmp, rt + ri * nrt);
+                   slots + ri * nrt * s->slotcap * es, rt + ri * nrt);
         tag[ri] = (ptrdiff_t)e0;
       }
       const size_t s1 = ax[1].stride, ostep = ax[2].out * es;
@@ -770,7 +795,7 @@ static void unit_separable(const dstate *s, unsigned char *scr, const unsigned c
   const unsigned char *A = fac, *B = fac + k0 * es, *C = fac + (k0 + k1) * es;
   const unsigned char **hrow = (const unsigned char **)(void *)(scr + s->off_rt);
   fconv_dk_taprow *tr = (fconv_dk_taprow *)(void *)(scr + s->off_tr);
-  unsigned char *slot = scr + s->off_slots, *tmp = scr + s->off_tmp;
+  unsigned char *slot = scr + s->off_slots;
   unsigned char *H = scr + s->off_h, *ring = scr + s->off_ring;
   ptrdiff_t *tag = (ptrdiff_t *)(void *)(scr + s->off_tags), *valid = tag + k0;
   col_split cs;
@@ -786,7 +811,7 @@ static void unit_separable(const dstate *s, unsigned char *scr, const unsigned c
         const int zero_plane =
             fconv_bmap((ptrdiff_t)e0 - (ptrdiff_t)ax[0].p0, ax[0].n, p->boundary) < 0;
         /* pass along axis 2: the needed input rows of plane e0 */
-        plane_rows(s, x, e0, r0, ntab, w0, wlen, PL, cs.inplace[piece], slot, tmp, hrow);
+        plane_rows(s, x, e0, r0, ntab, w0, wlen, PL, cs.inplace[piece], slot, hrow);
         for (size_t t = 0; t < ntab; t++) {
           const unsigned char *src = hrow[t];
           hrow[t] = NULL;
