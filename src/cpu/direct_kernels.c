@@ -106,8 +106,10 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
       const size_t nt = K ? K : tr[t].nt;                                                     \
       for (size_t j = 0; j < nt; j++) {                                                       \
         const T wj = w[j];                                                                    \
+        const T *xj = x + j; /* own base per tap: no loads shared across taps */              \
+        DK_OPAQUE(xj);                                                                        \
         _Pragma("GCC unroll 8") for (int v = 0; v < NT; v++) a[v] +=                          \
-            NAME##_ld(x + j + v * W) * wj;                                                    \
+            NAME##_ld(xj + v * W) * wj;                                                    \
       }                                                                                       \
     }                                                                                         \
     _Pragma("GCC unroll 8") for (int v = 0; v < NT; v++)                                      \
@@ -170,8 +172,10 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
         const size_t nt = K ? K : tr[t].nt;                                                   \
         for (size_t j = 0; j < nt; j++) {                                                     \
           const T wr = w[2 * j], wi = w[2 * j + 1];                                           \
+          const T *xj = x + 2 * j; /* own base per tap: no loads shared across taps */        \
+          DK_OPAQUE(xj);                                                                      \
           _Pragma("GCC unroll 8") for (int v = 0; v < DK_NV; v++) {                           \
-            const VT xv = NAME##_ld(x + 2 * j + v * W);                                       \
+            const VT xv = NAME##_ld(xj + v * W);                                       \
             a[v] += xv * wr;                                                                  \
             b[v] += xv * wi;                                                                  \
           }                                                                                   \
@@ -260,8 +264,10 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
         const size_t nt = K ? K : tr[t].nt;                                                   \
         for (size_t j = 0; j < nt; j++) {                                                     \
           const T ua = wa[j], ub = wb[j];                                                     \
+          const T *xj = x + j; /* own base per tap: no loads shared across taps */            \
+          DK_OPAQUE(xj);                                                                      \
           _Pragma("GCC unroll 8") for (int v = 0; v < DK_NV; v++) {                           \
-            VT xv = NAME##_ld(x + j + v * W);                                                 \
+            VT xv = NAME##_ld(xj + v * W);                                                 \
             DK_INREG(xv);                                                                     \
             a[v] += xv * ua;                                                                  \
             b[v] += xv * ub;                                                                  \
@@ -332,8 +338,10 @@ typedef long long dk_md __attribute__((vector_size(FCONV_DK_VBYTES)));
         const size_t nt = K ? K : tr[t].nt;                                                   \
         for (size_t j = 0; j < nt; j++) {                                                     \
           const T war = wa[2 * j], wai = wa[2 * j + 1], wbr = wb[2 * j], wbi = wb[2 * j + 1]; \
+          const T *xj = x + 2 * j; /* own base per tap: no loads shared across taps */        \
+          DK_OPAQUE(xj);                                                                      \
           _Pragma("GCC unroll 8") for (int v = 0; v < DK_NV2C; v++) {                         \
-            VT xv = NAME##_ld(x + 2 * j + v * W);                                             \
+            VT xv = NAME##_ld(xj + v * W);                                             \
             DK_INREG(xv);                                                                     \
             ar[v] += xv * war;                                                                \
             ai[v] += xv * wai;                                                                \
