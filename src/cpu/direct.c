@@ -39,17 +39,18 @@
  * micro-kernels by
  *     cmake --build build --target fconv_direct_calibrate && build/fconv_direct_calibrate
  * (src/cpu/direct_calibrate.c: 1-D/2-D/3-D problems, kernels 1..255 taps, one thread, best of
- * several runs, relative least squares). The baseline (SSE2) variant scales a by 32 / vector
- * bytes, AVX-512 by the same rule (not measured: no AVX-512 machine). */
-#define DIRECT_A_F32 4.74e-11
-#define DIRECT_A_F64 9.97e-11
-#define DIRECT_A_C64 1.81e-10
-#define DIRECT_A_C128 4.06e-10
-#define DIRECT_B_F32 1.19e-10
-#define DIRECT_B_F64 2.02e-10
-#define DIRECT_B_C64 2.11e-10
-#define DIRECT_B_C128 3.39e-10
-#define DIRECT_C 1.1e-07
+ * several runs, relative least squares; each value is the median of three runs). The baseline
+ * (SSE2) variant scales a by 32 / vector bytes, AVX-512 by the same rule (not measured: no
+ * AVX-512 machine). */
+#define DIRECT_A_F32 3.86e-11
+#define DIRECT_A_F64 8.48e-11
+#define DIRECT_A_C64 1.46e-10
+#define DIRECT_A_C128 2.53e-10
+#define DIRECT_B_F32 1.09e-10
+#define DIRECT_B_F64 2.18e-10
+#define DIRECT_B_C64 2.36e-10
+#define DIRECT_B_C128 3.93e-10
+#define DIRECT_C 1.7e-07
 #define DIRECT_SERIAL_SECONDS 5e-5 /* modelled work below which execute runs on one thread */
 
 /* Tiling targets. */
