@@ -290,7 +290,7 @@ static void plan_tiling(dstate *s) {
   s->off_tr = off; off += round64(trcap * sizeof(fconv_dk_taprow));
   /* pairs of output rows: input rows [t, t + s1 + k1) of every plane */
   s->off_tr2 = off;
-  off += round64(k0 * (ax[1].stride + k1) * pieces * sizeof(fconv_dk_pairrow));
+  if (s->pairs) off += round64(k0 * (ax[1].stride + k1) * pieces * sizeof(fconv_dk_pairrow));
   s->off_slots = off; off += round64(k0 * s->nrt * s->slotcap * es);
   if (s->sep_ok) {
     s->off_h = off; off += round64(s->nrt * s->CBp * es);
