@@ -308,8 +308,12 @@ void run_random(uint64_t seed, int iterations, int big) {
     fconv_plan_info info;
     ASSERT_EQ(fconv_plan_get_info(plan, &info), FCONV_OK);
     EXPECT_EQ(info.method, FCONV_METHOD_DIRECT);
-    if (kind == 2) EXPECT_EQ(info.separable, 0) << "a perturbed outer product is not separable";
-    if (d.flags & FCONV_FLAG_NO_SEPARABLE) EXPECT_EQ(info.separable, 0);
+    if (kind == 2) {
+      EXPECT_EQ(info.separable, 0) << "a perturbed outer product is not separable";
+    }
+    if (d.flags & FCONV_FLAG_NO_SEPARABLE) {
+      EXPECT_EQ(info.separable, 0);
+    }
     fconv_plan_destroy(plan);
   }
 }
@@ -388,7 +392,9 @@ TEST(CpuDirect, IsaVariantsAgree) {
     IsaGuard guard(isa);
     fconv_plan_info info;
     auto y = run2d(FCONV_F32, 64, 1000, 5, 9, xv, hv, FCONV_BOUNDARY_REPLICATE, 0, 2, &info);
-    if (std::string(isa) == "generic") EXPECT_STREQ(info.isa, "generic");
+    if (std::string(isa) == "generic") {
+      EXPECT_STREQ(info.isa, "generic");
+    }
     if (base.empty()) {
       base = y;
       continue;
