@@ -18,3 +18,40 @@ if(NOT BUILD_SHARED_LIBS)
   target_include_directories(fconv_calibrate PRIVATE ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(fconv_calibrate PRIVATE fconv m)
 endif()
+
+# ---- direct path: micro-kernels compiled once per instruction set ---------------------------
+# src/cpu/direct_kernels.c is built as several OBJECT libraries with their own flags and a
+# suffix macro; direct.c picks one at run time (__builtin_cpu_supports, FCONV_ISA). The
+# baseline variant uses no -m flags, so the library runs on any CPU of the target; nothing is
+# built with -march=native.
+include(CheckCCompilerFlag)
+function(fconv_direct_variant isa vbytes)
+  set(tgt fconv_direct_${isa})
+  add_library(${tgt} OBJECT src/cpu/direct_kernels.c)
+  target_compile_definitions(${tgt} PRIVATE FCONV_DK_ISA=${isa} FCONV_DK_VBYTES=${vbytes})
+  target_compile_options(${tgt} PRIVATE ${ARGN} -ffp-contract=fast)
+  set_target_properties(${tgt} PROPERTIES C_STANDARD 11 C_EXTENSIONS ON
+    C_VISIBILITY_PRESET hidden POSITION_INDEPENDENT_CODE ON)
+  target_link_libraries(${tgt} PRIVATE $<BUILD_INTERFACE:fconv_warnings>
+    $<BUILD_INTERFACE:fconv_sanitize>)
+  target_sources(fconv PRIVATE $<TARGET_OBJECTS:${tgt}>)
+endfunction()
+
+fconv_direct_variant(generic 16)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86)$")
+  check_c_compiler_flag("-mavx2 -mfma" FCONV_CC_HAS_AVX2)
+  check_c_compiler_flag("-mavx512f" FCONV_CC_HAS_AVX512F)
+  if(FCONV_CC_HAS_AVX2)
+    fconv_direct_variant(avx2 32 -mavx2 -mfma)
+    target_compile_definitions(fconv PRIVATE FCONV_DK_HAVE_AVX2)
+  endif()
+  if(FCONV_CC_HAS_AVX2 AND FCONV_CC_HAS_AVX512F)
+    fconv_direct_variant(avx512 64 -mavx512f -mavx2 -mfma)
+    target_compile_definitions(fconv PRIVATE FCONV_DK_HAVE_AVX512)
+  endif()
+endif()
+
+# Calibration of the direct path's cost model (prints the constants for direct.c); on request:
+#   cmake --build <build> --target fconv_direct_calibrate && <build>/fconv_direct_calibrate
+add_executable(fconv_direct_calibrate EXCLUDE_FROM_ALL src/cpu/direct_calibrate.c)
+target_link_libraries(fconv_direct_calibrate PRIVATE fconv m $<BUILD_INTERFACE:fconv_warnings>)
