@@ -861,9 +861,19 @@ static int parse_double(const char *s, double *v) {
   return *s && !*end ? 0 : -1;
 }
 
-int main(int argc, char **argv) {
+/* Heap arrays of one run, owned by main() so that every early return frees them. */
+typedef struct {
+  const char **cases;
+  bench_row *rows;
+} bench_heap;
+
+static int bench_main(int argc, char **argv, bench_heap *heap) {
   options o = {NULL, NULL, 0.4, 3, 2, 30.0, 5e7, 0, 0, 0, 0, 0};
-  const char **cases = (const char **)calloc((size_t)argc, sizeof *cases);
+  const char **cases = heap->cases = (const char **)calloc((size_t)argc, sizeof *cases);
+  if (!cases) {
+    fprintf(stderr, "fconv_bench: out of memory\n");
+    return 3;
+  }
   int ncases = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -976,10 +986,16 @@ int main(int argc, char **argv) {
       char err[512];
       if (bench_expand(cases[i], &cs, &cn, &ccap, err, sizeof err)) {
         fprintf(stderr, "fconv_bench: %s\n", err);
+        free(cs);
         return 1;
       }
     }
-    rows = (bench_row *)calloc(cn ? cn : 1, sizeof *rows);
+    rows = heap->rows = (bench_row *)calloc(cn ? cn : 1, sizeof *rows);
+    if (!rows) {
+      free(cs);
+      fprintf(stderr, "fconv_bench: out of memory\n");
+      return 3;
+    }
     for (size_t i = 0; i < cn; i++) {
       snprintf(rows[i].group, sizeof rows[i].group, "cli");
       rows[i].c = cs[i];
@@ -996,6 +1012,7 @@ int main(int argc, char **argv) {
 
   if (o.matrix) {
     long nr = bench_matrix(o.matrix, gpu, &rows);
+    heap->rows = rows;
     if (nr < 0) {
       fprintf(stderr, "fconv_bench: could not build the matrix\n");
       return 3;
@@ -1040,7 +1057,13 @@ int main(int argc, char **argv) {
   if (failed) fprintf(stderr, "; *** %d VERIFICATION FAILURE(S) ***", failed);
   if (errors) fprintf(stderr, "; %d error(s)/crash(es)", errors);
   fprintf(stderr, "\n");
-  free(rows);
-  free(cases);
   return failed ? 2 : errors ? 3 : 0;
+}
+
+int main(int argc, char **argv) {
+  bench_heap heap = {NULL, NULL};
+  int rc = bench_main(argc, argv, &heap);
+  free(heap.rows);
+  free(heap.cases);
+  return rc;
 }
