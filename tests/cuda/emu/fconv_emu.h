@@ -14,7 +14,9 @@
  *                              function-local static IS the block's shared memory)
  *   __align__(n)            -> __attribute__((aligned(n)))
  *   __restrict__            -> (g++ keyword)
- *   dim3, uint3, threadIdx, blockIdx, blockDim, gridDim, warpSize (threadIdx is per fiber)
+ *   dim3, uint3, threadIdx, blockIdx, blockDim, gridDim, warpSize (threadIdx is per fiber;
+ *                           all four are constant-initialised `__thread`
+ *                           variables, see below)
  *   float2 double2 float4 double4 int2 make_float2 make_double2 make_float4 make_int2 ...
  *   __syncthreads()         a real barrier over the block's fibers. A block whose threads
  *                           disagree (some exited while others wait, or threads waiting at
@@ -69,6 +71,7 @@
 #include <functional>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -111,12 +114,27 @@ inline int2 make_int2(int x, int y) { return int2{x, y}; }
 inline int4 make_int4(int x, int y, int z, int w) { return int4{x, y, z, w}; }
 inline uint3 make_uint3(unsigned x, unsigned y, unsigned z) { return uint3{x, y, z}; }
 
-/* Per fiber (the scheduler switches them with the fiber); thread_local so that two OS threads
- * never see each other's values. */
-extern thread_local uint3 threadIdx;
-extern thread_local uint3 blockIdx;
-extern thread_local dim3 blockDim;
-extern thread_local dim3 gridDim;
+/* Per fiber (the scheduler sets threadIdx before it resumes a fiber, blockIdx per block,
+ * blockDim/gridDim per launch); thread-local so that two OS threads never see each other's
+ * values.
+ *
+ * GNU `__thread`, NOT C++ `thread_local`. An `extern thread_local` object of class type is
+ * reached through a TLS wrapper function (the compiler cannot know that the defining TU has no
+ * dynamic initialiser), whose returned pointer UBSan null-checks. GCC 12 at -O2 branches on
+ * the flags of `add x@gottpoff(%rip), %reg` for that check, and the linker's mandatory TLS
+ * IE->LE relaxation rewrites the add into a `lea`, which sets no flags: the check then reads
+ * stale flags and reports "member access within null pointer of type 'struct dim3'"
+ * (-O2 + -fsanitize=undefined; fibers play no part). `__thread` variables are constant-
+ * initialised by definition (no wrapper), so every access is a direct %fs-relative load.
+ * Fibers share their OS thread, so the TLS address is the same in every fiber; the values are
+ * re-read after __syncthreads() (an opaque call), and each fiber sees its own threadIdx. */
+extern __thread uint3 threadIdx;
+extern __thread uint3 blockIdx;
+extern __thread dim3 blockDim;
+extern __thread dim3 gridDim;
+static_assert(std::is_trivially_destructible<dim3>::value && std::is_trivially_copyable<dim3>::value &&
+                  std::is_trivial<uint3>::value,
+              "__thread needs constant-initialised, trivially destructible types");
 constexpr int warpSize = 32;
 
 namespace fconv_emu {

@@ -66,6 +66,30 @@ __global__ void k_many_barriers(int *out, int rounds) {
   out[t] = acc[t];
 }
 
+/* Grid-stride loop with 64-bit indices (the shape of fconv's prepare/pack kernels): every
+ * element is written once, by the thread the CUDA indexing assigns it to. */
+__global__ void k_grid_stride(long long *out, long long k1, long long k2, long long total) {
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+       i += (long long)gridDim.x * blockDim.x) {
+    const long long a = i / (k1 * k2), b = (i / k2) % k1, c = i % k2;
+    out[i] = ((a * k1 + b) * k2 + c) * 1000 + (long long)(blockIdx.x * blockDim.x + threadIdx.x);
+  }
+}
+
+/* The built-in index variables seen by every thread between and after barriers: each thread
+ * must see its OWN threadIdx (and the launch's blockIdx/blockDim/gridDim) after every resume. */
+__global__ void k_index_across_barriers(unsigned *out, int rounds) {
+  const unsigned nt = blockDim.x * blockDim.y;
+  const unsigned tid0 = threadIdx.x + blockDim.x * threadIdx.y;
+  unsigned bad = 0;
+  for (int r = 0; r < rounds; r++) {
+    __syncthreads();
+    const unsigned tid = threadIdx.x + blockDim.x * threadIdx.y;
+    bad += (tid != tid0) + (blockDim.x * blockDim.y != nt) + (gridDim.x != 3u);
+  }
+  out[blockIdx.x * nt + tid0] = bad * 100000u + blockIdx.x * 1000u + tid0;
+}
+
 __global__ void k_atomic(unsigned long long *counter, float *fsum) {
   atomicAdd(counter, 1ull);
   atomicAdd(fsum, 0.5f);
@@ -183,6 +207,26 @@ TEST(CudaEmu, InvalidLaunchConfigurationsFailAtLaunch) {
   EXPECT_EQ(FCONV_LAUNCH(kernel, dim3(1), dim3(16), 64 * 1024, nullptr, out.p), FCONV_ERR_CUDA);
   EXPECT_EQ(cap.messages().size(), 3u);
   EXPECT_EQ(fconv_dev_stream_sync(nullptr), FCONV_OK); /* nothing was queued */
+}
+
+TEST(CudaEmu, GridStrideLoopsCoverEveryElementOnce) {
+  const long long k1 = 3, k2 = 5, total = 7 * k1 * k2; /* 105 elements, 2 x 16 threads */
+  DevBuf<long long> out((size_t)total);
+  ASSERT_EQ(fconv_dev_memset(out.p, 0xff, (size_t)total * sizeof(long long), nullptr), FCONV_OK);
+  void (*const kernel)(long long *, long long, long long, long long) = k_grid_stride;
+  ASSERT_EQ(FCONV_LAUNCH(kernel, dim3(2), dim3(16), 0, nullptr, out.p, k1, k2, total), FCONV_OK);
+  std::vector<long long> h = out.get();
+  for (long long i = 0; i < total; i++) ASSERT_EQ(h[(size_t)i], i * 1000 + i % 32) << i;
+}
+
+TEST(CudaEmu, IndexVariablesAreTheThreadsOwnAfterEveryBarrier) {
+  const unsigned nt = 8 * 4;
+  DevBuf<unsigned> out(3 * nt);
+  void (*const kernel)(unsigned *, int) = k_index_across_barriers;
+  ASSERT_EQ(FCONV_LAUNCH(kernel, dim3(3), dim3(8, 4), 0, nullptr, out.p, 5), FCONV_OK);
+  std::vector<unsigned> h = out.get();
+  for (unsigned b = 0; b < 3; b++)
+    for (unsigned t = 0; t < nt; t++) ASSERT_EQ(h[b * nt + t], b * 1000u + t) << b << " " << t;
 }
 
 TEST(CudaEmu, Atomics) {
