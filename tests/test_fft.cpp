@@ -473,8 +473,9 @@ TEST(FftPaths, TransformSizesAreSevenSmooth) {
           const size_t T = info.transform_shape[a];
           EXPECT_TRUE(smooth7(T)) << describe(d) << " axis " << a << " T " << T;
           EXPECT_GE(T, d.kernel_shape[a]) << describe(d);
-          if (m == FCONV_METHOD_FFT)
+          if (m == FCONV_METHOD_FFT) {
             EXPECT_LE(T, 2 * (d.signal_shape[a] + d.kernel_shape[a])) << describe(d);
+          }
         }
         EXPECT_GT(info.workspace_bytes, 0u);
         fconv_plan_destroy(pl);
@@ -570,7 +571,9 @@ TEST(FftPaths, HugeZeroPadding) {
     return rs;
   };
   for (const PathRun &r : both(d, true)) {
-    if (r.info.method == FCONV_METHOD_FFT) EXPECT_LE(r.info.transform_shape[0], 256u);
+    if (r.info.method == FCONV_METHOD_FFT) {
+      EXPECT_LE(r.info.transform_shape[0], 256u);
+    }
     size_t nz = 0;
     for (size_t i = 0; i < r.y.size(); i++) nz += r.y.get(i) != 0.0;
     EXPECT_EQ(nz, 106u); /* n + k - 1 outputs can be non-zero */
