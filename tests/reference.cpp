@@ -273,4 +273,16 @@ bool convolve(const fconv_desc &d, const std::vector<cld> &x, const std::vector<
   return true;
 }
 
+bool magnitudes(const fconv_desc &d, const std::vector<cld> &x, const std::vector<cld> &h,
+                std::vector<long double> *l1, std::string *why) {
+  std::vector<cld> ax(x.size()), ah(h.size());
+  for (size_t i = 0; i < x.size(); i++) ax[i] = std::abs(x[i]);
+  for (size_t i = 0; i < h.size(); i++) ah[i] = std::abs(h[i]);
+  Result r;
+  if (!convolve(d, ax, ah, &r, why)) return false;
+  l1->resize(r.y.size());
+  for (size_t i = 0; i < r.y.size(); i++) (*l1)[i] = r.y[i].real();
+  return true;
+}
+
 } // namespace reference

@@ -55,6 +55,12 @@ struct Result {
 bool convolve(const fconv_desc &d, const std::vector<cld> &x, const std::vector<cld> &h,
               Result *out, std::string *why);
 
+// Per output element, sum over the taps of |xe| |g| (the l1 magnitude that bounds a direct
+// sum's rounding), in the layout of Result::y. Computed as convolve(d, |x|, |h|): padding,
+// flipping and conjugation all commute with |.|. Same failure cases as convolve.
+bool magnitudes(const fconv_desc &d, const std::vector<cld> &x, const std::vector<cld> &h,
+                std::vector<long double> *l1, std::string *why);
+
 // Machine epsilon of the dtype's real scalar (FLT_EPSILON for F32/C64, DBL_EPSILON otherwise).
 double eps_of(fconv_dtype t);
 

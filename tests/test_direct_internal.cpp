@@ -1,5 +1,5 @@
-// test_direct_internal.cpp — the CPU direct path (FCONV_METHOD_DIRECT, BACKEND_CPU) against an
-// independent reference written from DESIGN.md's semantics, over random combinations of the
+// test_direct_internal.cpp — the CPU direct path (FCONV_METHOD_DIRECT, BACKEND_CPU) against the
+// suite's independent reference (tests/reference.h), over random combinations of the
 // contract, plus its own behaviour: separable detection, explicit kernels leaving the set one
 // intact, instruction-set variants, long kernels cut into pieces, many threads.
 #include <gtest/gtest.h>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fconv.h"
+#include "reference.h"
 
 namespace {
 
@@ -60,85 +61,6 @@ struct Arr {
   }
 };
 
-long bmap(long i, long n, fconv_boundary b) {
-  if (i >= 0 && i < n) return i;
-  switch (b) {
-    case FCONV_BOUNDARY_ZERO: return -1;
-    case FCONV_BOUNDARY_WRAP: { long r = i % n; return r < 0 ? r + n : r; }
-    case FCONV_BOUNDARY_SYMMETRIC: {
-      long r = i % (2 * n);
-      if (r < 0) r += 2 * n;
-      return r < n ? r : 2 * n - 1 - r;
-    }
-    case FCONV_BOUNDARY_MIRROR: {
-      if (n == 1) return 0;
-      long r = i % (2 * n - 2);
-      if (r < 0) r += 2 * n - 2;
-      return r < n ? r : 2 * n - 2 - r;
-    }
-    default: return i < 0 ? 0 : n - 1;
-  }
-}
-
-// Reference for one output item (DESIGN.md rules 1-6), with sum |xe||g| per output for the bound.
-void reference(const fconv_desc& d, const Arr& x, size_t xoff, const Arr& h, size_t hoff,
-               const size_t* osh, std::vector<lc>& y, std::vector<long double>& mag) {
-  const int r = d.rank;
-  long N[3] = {1, 1, 1}, K[3] = {1, 1, 1}, P0[3] = {0, 0, 0}, S[3] = {1, 1, 1}, O[3] = {1, 1, 1};
-  bool swap = false;
-  if (d.mode == FCONV_MODE_VALID)
-    for (int a = 0; a < r; a++) swap |= d.kernel_shape[a] > d.signal_shape[a];
-  for (int a = 0; a < r; a++) {
-    const int A = 3 - r + a;
-    N[A] = (long)d.signal_shape[a];
-    K[A] = (long)d.kernel_shape[a];
-    S[A] = (long)d.stride[a];
-    O[A] = (long)osh[a];
-    P0[A] = d.mode == FCONV_MODE_FULL ? K[A] - 1 : d.mode == FCONV_MODE_SAME ? K[A] / 2
-          : d.mode == FCONV_MODE_PAD ? (long)d.pad_before[a] : 0;
-  }
-  y.assign((size_t)(O[0] * O[1] * O[2]), lc(0, 0));
-  mag.assign(y.size(), 0);
-  for (long o0 = 0; o0 < O[0]; o0++)
-    for (long o1 = 0; o1 < O[1]; o1++)
-      for (long o2 = 0; o2 < O[2]; o2++) {
-        const long n[3] = {o0 * S[0], o1 * S[1], o2 * S[2]};
-        lc acc = 0;
-        long double ab = 0;
-        for (long m0 = 0; m0 < K[0]; m0++)
-          for (long m1 = 0; m1 < K[1]; m1++)
-            for (long m2 = 0; m2 < K[2]; m2++) {
-              const long m[3] = {m0, m1, m2};
-              lc g;
-              if (d.op == FCONV_OP_CONVOLVE) {
-                g = h.get(hoff + (size_t)((m0 * K[1] + m1) * K[2] + m2));
-              } else {
-                g = std::conj(h.get(hoff + (size_t)(((K[0] - 1 - m0) * K[1] + (K[1] - 1 - m1)) *
-                                                        K[2] + (K[2] - 1 - m2))));
-              }
-              long idx[3];
-              bool zero = false;
-              for (int A = 0; A < 3; A++) {
-                if (swap) {  // full linear convolution, valid part
-                  const long e = n[A] + std::min(N[A], K[A]) - 1 - m[A];
-                  zero |= e < 0 || e >= N[A];
-                  idx[A] = e;
-                } else {
-                  idx[A] = bmap(n[A] + K[A] - 1 - m[A] - P0[A], N[A], d.boundary);
-                  zero |= idx[A] < 0;
-                }
-              }
-              if (zero) continue;
-              const lc xv = x.get(xoff + (size_t)((idx[0] * N[1] + idx[1]) * N[2] + idx[2]));
-              acc += xv * g;
-              ab += std::abs(xv) * std::abs(g);
-            }
-        const size_t oi = (size_t)((o0 * O[1] + o1) * O[2] + o2);
-        y[oi] = acc;
-        mag[oi] = ab;
-      }
-}
-
 // Kernel kinds: random, exact outer product (separable), outer product with one tap perturbed.
 void fill_kernel(Arr& h, size_t off, const size_t* ks, int rank, int kind, Rng& g) {
   size_t K[3] = {1, 1, 1};
@@ -165,7 +87,9 @@ void fill_kernel(Arr& h, size_t off, const size_t* ks, int rank, int kind, Rng& 
   }
 }
 
-// Compare all outputs of y with the reference; returns a message for the first failure.
+// Compare all outputs of y with the shared reference (tests/reference.h); returns a message for
+// the first failure. Per output element the tolerance is 8 eps (sqrt(taps) + 4) sum|xe||g|, the
+// direct sum's own bound (tighter than reference::error_bound's norm-product bound).
 std::string compare(const fconv_desc& d, const Arr& x, const Arr& h, const Arr& y,
                     const size_t* osh) {
   size_t se = 1, ke = 1, oe = 1;
@@ -174,23 +98,31 @@ std::string compare(const fconv_desc& d, const Arr& x, const Arr& h, const Arr& 
     ke *= d.kernel_shape[a];
     oe *= osh[a];
   }
-  const size_t count = std::max(d.batch, d.kernel_batch);
-  const long double eps = is_dbl(d.dtype) ? DBL_EPSILON : FLT_EPSILON;
-  std::vector<lc> ref;
+  std::vector<lc> xv(d.batch * se), hv(d.kernel_batch * ke);
+  for (size_t i = 0; i < xv.size(); i++) xv[i] = x.get(i);
+  for (size_t i = 0; i < hv.size(); i++) hv[i] = h.get(i);
+  reference::Result ref;
   std::vector<long double> mag;
+  std::string why;
+  if (!reference::convolve(d, xv, hv, &ref, &why) || !reference::magnitudes(d, xv, hv, &mag, &why))
+    return "reference rejects the case: " + why;
+  for (int a = 0; a < d.rank; a++)
+    if (ref.shape[a] != osh[a])
+      return "output extent " + std::to_string(a) + ": " + std::to_string(osh[a]) +
+             ", reference " + std::to_string(ref.shape[a]);
+  const size_t count = std::max(d.batch, d.kernel_batch);
+  const long double eps = reference::eps_of(d.dtype);
   for (size_t i = 0; i < count; i++) {
-    const size_t sb = d.batch == 1 ? 0 : i, kb = d.kernel_batch == 1 ? 0 : i;
-    reference(d, x, sb * se, h, kb * ke, osh, ref, mag);
     for (size_t o = 0; o < oe; o++) {
-      const lc v = y.get(i * oe + o);
-      const long double err = std::abs(v - ref[o]);
+      const lc v = y.get(i * oe + o), want = ref.y[i * oe + o];
+      const long double err = std::abs(v - want);
       // accumulation error of a sum of ke products (separable passes add the factors' rounding)
-      const long double tol = 8 * eps * (std::sqrt((long double)ke) + 4) * mag[o];
+      const long double tol = 8 * eps * (std::sqrt((long double)ke) + 4) * mag[i * oe + o];
       if (!(err <= tol)) {
         char buf[256];
         snprintf(buf, sizeof buf, "item %zu output %zu: got (%g, %g) want (%g, %g), err %Lg > %Lg",
-                 i, o, (double)v.real(), (double)v.imag(), (double)ref[o].real(),
-                 (double)ref[o].imag(), err, tol);
+                 i, o, (double)v.real(), (double)v.imag(), (double)want.real(),
+                 (double)want.imag(), err, tol);
         return buf;
       }
     }

@@ -2,7 +2,8 @@
  * the emulated tests (test_cuda_direct_emu.cpp: kernels and host logic on the CPU) and the
  * device tests (test_cuda_direct_device.cpp: the real library on a GPU). Each case goes through
  * the PUBLIC API with BACKEND_CUDA + METHOD_DIRECT and is compared element-wise with the
- * long-double reference:  |y - ref| <= C eps(dtype) sum|xe||g|,  C = 2 (taps + 8)
+ * shared long-double reference (tests/reference.h):
+ *   |y - ref| <= C eps(dtype) sum|xe||g|,  C = 2 (taps + 8)
  * (the classic bound for a sum of `taps` products, with room for complex products and for the
  * rounding of separable factors). */
 #ifndef FCONV_TEST_CUDA_DIRECT_COMMON_H
@@ -19,11 +20,22 @@
 #include <vector>
 
 #include "fconv.h"
-#include "test_cuda_direct_ref.h"
+#include "../reference.h"
 
 namespace cuda_direct_test {
 
-using fconv_ref::cld;
+using reference::cld;
+
+/* The shared long-double reference (tests/reference.h) of one case: its outputs and, per output
+ * element, sum |xe||g| over the taps (for the direct sum's bound). */
+inline testing::AssertionResult reference_of(const fconv_desc &d, const std::vector<cld> &x,
+                                             const std::vector<cld> &h, reference::Result *r,
+                                             std::vector<long double> *l1) {
+  std::string why;
+  if (!reference::convolve(d, x, h, r, &why) || !reference::magnitudes(d, x, h, l1, &why))
+    return testing::AssertionFailure() << "the reference rejects the case: " << why;
+  return testing::AssertionSuccess();
+}
 
 /* Device memory for device-pointer cases (emulated or real). */
 struct MemOps {
@@ -189,7 +201,10 @@ inline testing::AssertionResult run_case(const Case &c, const MemOps *dev) {
   const std::vector<cld> h = c.kernel == KernelKind::Separable
                                  ? separable_values(rng, d)
                                  : random_values(rng, d.dtype, d.kernel_batch * K);
-  const fconv_ref::Result ref = fconv_ref::convolve(d, x, h);
+  reference::Result ref;
+  std::vector<long double> l1;
+  const testing::AssertionResult have_ref = reference_of(d, x, h, &ref, &l1);
+  if (!have_ref) return have_ref;
 
   fconv_plan *plan = nullptr;
   fconv_status st = fconv_plan_create(&plan, &d);
@@ -264,11 +279,11 @@ inline testing::AssertionResult run_case(const Case &c, const MemOps *dev) {
                                        << c.expect_separable;
 
   const std::vector<cld> y = load(d.dtype, yr, outn);
-  const long double eps = is_double(d.dtype) ? 2.220446049250313e-16L : 1.1920929e-07L;
+  const long double eps = reference::eps_of(d.dtype);
   const long double C = 2.0L * ((long double)K + 8);
   for (size_t i = 0; i < outn; i++) {
     const long double err = std::abs(y[i] - ref.y[i]);
-    const long double tol = C * eps * ref.l1[i] + 1e-30L;
+    const long double tol = C * eps * l1[i] + 1e-30L;
     if (!(err <= tol))
       return testing::AssertionFailure()
              << "output element " << i << " of " << outn << ": got (" << (double)y[i].real() << ","

@@ -15,6 +15,7 @@
 #include "cuda/dev.h"
 #include "cuda/fft_dev.h"
 #include "cuda/fft_kernels.cuh"
+#include "../reference.h"
 #include "cuda_fft_reference.h"
 #include "fconv.h"
 #include "fft_fftw_standin.h"
@@ -541,6 +542,17 @@ std::vector<T> run_pad(const fconv_pad_args &a0, const std::vector<T> &src, size
   return out;
 }
 
+/* The source index that extended position i (relative to the first sample) reads under
+ * boundary b, or -1 for a zero: reference::pad_line applied to a line of indices. */
+long pad_index(long i, long n, fconv_boundary b) {
+  if (i >= 0 && i < n) return i;
+  const size_t left = i < 0 ? (size_t)-i : 0, right = i >= n ? (size_t)(i - n + 1) : 0;
+  std::vector<reference::cld> line(left + (size_t)n + right);
+  for (long j = 0; j < n; j++) line[left + (size_t)j] = (long double)(j + 1);
+  reference::pad_line(line, left, right, b);
+  return (long)line[(size_t)(i + (long)left)].real() - 1;
+}
+
 TEST(CudaFftKernels, PadExtendsBlocksWithTheBoundaryRule) {
   /* 2 items of a 2-D signal 5 x 7, blocks along both axes, every boundary, flip_conj too */
   for (int b = 0; b < 5; b++)
@@ -570,9 +582,9 @@ TEST(CudaFftKernels, PadExtendsBlocksWithTheBoundaryRule) {
               for (long i2 = 0; i2 < 9; i2++) {
                 const double2 v = big[(size_t)((((it * 3 + b1) * 4 + b2) * 8 + i1) * 9 + i2)];
                 const long s1 = -6 + b1 * 4 + i1, s2 = -4 + b2 * 3 + i2;
-                long j1 = s1 < -6 || s1 >= 14 ? -1 : fftref::pad_index(s1, n[1], (fconv_boundary)b);
+                long j1 = s1 < -6 || s1 >= 14 ? -1 : pad_index(s1, n[1], (fconv_boundary)b);
                 long j2 = i2 >= 6 || s2 < -4 || s2 >= 10
-                              ? -1 : fftref::pad_index(s2, n[2], (fconv_boundary)b);
+                              ? -1 : pad_index(s2, n[2], (fconv_boundary)b);
                 double re = 0, im = 0;
                 if (j1 >= 0 && j2 >= 0) {
                   if (flip) { j1 = n[1] - 1 - j1; j2 = n[2] - 1 - j2; }
