@@ -103,6 +103,33 @@ TEST(Reference, FullZeroMatchesTextbookSums) {
   }
 }
 
+// reference::magnitudes (the per-output sum of |xe||g| that the direct tests' bounds use) against
+// its closed form for a complex SAME correlate with WRAP boundary: l1[n] = sum_j
+// |x[(n + j - K/2) mod N]| |h[j]|; and it must bound |y[n]| of the same problem.
+TEST(Reference, MagnitudesAreTheL1SumsOfTheWindow) {
+  const size_t N = 5, K = 3;
+  fconv_desc d = ft::make_desc(1, &N, &K, FCONV_C128);
+  d.mode = FCONV_MODE_SAME;
+  d.op = FCONV_OP_CORRELATE;
+  d.boundary = FCONV_BOUNDARY_WRAP;
+  const std::vector<cld> x = {cld(1, -2), cld(-3, 0.5L), cld(0, 4), cld(2.5L, 1), cld(-1, -1)};
+  const std::vector<cld> h = {cld(0.5L, 1), cld(-2, 0), cld(1, -3)};
+  std::vector<long double> l1;
+  std::string why;
+  ASSERT_TRUE(reference::magnitudes(d, x, h, &l1, &why)) << why;
+  reference::Result r;
+  ASSERT_TRUE(reference::convolve(d, x, h, &r, &why)) << why;
+  ASSERT_EQ(l1.size(), N);
+  ASSERT_EQ(r.y.size(), N);
+  for (size_t n = 0; n < N; n++) {
+    long double want = 0;
+    for (size_t j = 0; j < K; j++)
+      want += std::abs(x[(n + j + N - K / 2) % N]) * std::abs(h[j]);
+    EXPECT_NEAR((double)l1[n], (double)want, 1e-12) << "n=" << n;
+    EXPECT_LE((double)std::abs(r.y[n]), (double)l1[n] * (1 + 1e-12)) << "n=" << n;
+  }
+}
+
 TEST(Reference, OutputShapesByHand) {
   struct Row {
     fconv_mode mode;
