@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
-fconv_install_deps build
+# "bench": the suite also tests the benchmark harness, its report writer (matplotlib) and its
+# Python oracle (numpy), so the test command installs those too.
+fconv_install_deps bench
 
 build="${FCONV_BUILD_DIR:-build}"
 jobs="$(nproc 2>/dev/null || echo 2)"
