@@ -41,6 +41,9 @@ def dtype_code(dt):
     return _CODE[np.dtype(dt)]
 
 
+_COMPUTE = {}  # (dtype, single) -> compute dtype: the one-shot path looks this up per call
+
+
 def compute_dtype(dt, single=None):
     """The native dtype fconv computes a result of NumPy dtype `dt` in.
 
@@ -49,7 +52,19 @@ def compute_dtype(dt, single=None):
     stays below 2**53). `single` (bool) overrides the precision for real/complex kinds.
     Anything else (object, str, datetime) is a TypeError.
     """
-    dt = np.dtype(dt)
+    try:
+        return _COMPUTE[(dt, single)]
+    except (KeyError, TypeError):
+        pass
+    r = _compute_dtype(np.dtype(dt), single)
+    try:
+        _COMPUTE[(dt, single)] = r
+    except TypeError:
+        pass
+    return r
+
+
+def _compute_dtype(dt, single):
     kind = dt.kind
     if kind == "c":
         small = dt.itemsize <= 8 if single is None else single
@@ -165,6 +180,23 @@ def run(x, h, axes, pads, op=CONVOLVE, boundary=ZERO, method=0, backend=0, threa
     if h.dtype != x.dtype or h.ndim != x.ndim:
         raise ValueError("internal: x and h must share dtype and rank")
     nd = x.ndim
+    if out is None and len(axes) == nd <= 3 and x.size and h.size:
+        # every axis convolved, at most three, no batch: straight to fconv (the common case)
+        p0 = [p[0] for p in pads]
+        p1 = [p[1] for p in pads]
+        xs, hs = x.shape, h.shape
+        if list(axes) != list(range(nd)):
+            order = sorted(range(nd), key=lambda i: axes[i])
+            p0 = [p0[i] for i in order]
+            p1 = [p1[i] for i in order]
+        yshape = tuple([xs[a] + p0[a] + p1[a] - hs[a] + 1 for a in range(nd)])
+        if min(yshape) > 0:
+            x = np.ascontiguousarray(x)
+            h = np.ascontiguousarray(h)
+            y = np.empty(yshape, x.dtype)
+            _core.execute_once(x, h, y, xs, hs, 1, 1, code, op, boundary, p0, p1, method,
+                               backend, threads, flags)
+            return y
     padmap = dict(zip(axes, pads))
     yshape = output_shape(x.shape, h.shape, axes, pads)
     # Axes along which the kernel has one tap and nothing is padded are plain products.
@@ -204,7 +236,7 @@ def run(x, h, axes, pads, op=CONVOLVE, boundary=ZERO, method=0, backend=0, threa
     nb, dims, perm = layout
 
     bx, bh = x.shape[:nb], h.shape[:nb]
-    bshape = np.broadcast_shapes(bx, bh)
+    bshape = tuple([max(a, b) for a, b in zip(bx, bh)])  # broadcast (checked by output_shape)
     if all(v == 1 for v in bh):
         batch, kbatch = _prod(bx), 1
     elif all(v == 1 for v in bx):

@@ -83,12 +83,18 @@ def _reverse_and_conj(x):
     return x[(slice(None, None, -1),) * x.ndim].conj()
 
 
+def _result_type(a, b):
+    return a.dtype if a.dtype == b.dtype else np.result_type(a, b)
+
+
 def _run(x, h, axes, pads, op, boundary, method, threads, backend, result_dtype,
          fill=None):
     """x (*) h in fconv's dtype for result_dtype, cast back to it."""
     ct = _engine.compute_dtype(result_dtype)
-    x = np.asarray(x, dtype=ct)
-    h = np.asarray(h, dtype=ct)
+    if x.dtype != ct:
+        x = x.astype(ct)
+    if h.dtype != ct:
+        h = h.astype(ct)
     if fill is not None and fill != 0:  # materialise the constant border, then 'valid'
         width = [(0, 0)] * x.ndim
         for a, p in zip(axes, pads):
@@ -121,7 +127,7 @@ def convolve(in1, in2, mode="full", method="auto", *, threads=0, backend="auto")
         raise ValueError("convolve: in1 and in2 must not be empty")
     if _inputs_swap_needed(mode, volume.shape, kernel.shape):
         volume, kernel = kernel, volume
-    rt = np.result_type(volume, kernel)
+    rt = _result_type(volume, kernel)
     out = _run(volume, kernel, range(volume.ndim), _pads(mode, kernel.shape), _engine.CONVOLVE,
                _engine.ZERO, m, threads, backend, rt)
     if method == "fft":
@@ -150,7 +156,7 @@ def correlate(in1, in2, mode="full", method="auto", *, threads=0, backend="auto"
     m = _method(method)
     if in1.size == 0 or in2.size == 0:
         raise ValueError("correlate: in1 and in2 must not be empty")
-    rt = np.result_type(in1, in2)
+    rt = _result_type(in1, in2)
     if _inputs_swap_needed(mode, in1.shape, in2.shape):
         # 'valid' with in2 the larger: convolve(in1, reverse_conj(in2)) with the roles swapped
         x, h, op = _reverse_and_conj(in2), in1, _engine.CONVOLVE
