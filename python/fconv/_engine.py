@@ -32,6 +32,8 @@ BOUNDARIES = {"zero": ZERO, "wrap": WRAP, "symmetric": SYMMETRIC, "mirror": MIRR
 
 _CODE = {np.dtype(np.float32): F32, np.dtype(np.float64): F64,
          np.dtype(np.complex64): C64, np.dtype(np.complex128): C128}
+_CODE_NUM = {np.dtype(t).num: c for t, c in _CODE.items()}
+_IDENTITY = [tuple(range(n)) for n in range(4)]
 DTYPES = {F32: np.dtype(np.float32), F64: np.dtype(np.float64),
           C64: np.dtype(np.complex64), C128: np.dtype(np.complex128)}
 
@@ -176,26 +178,20 @@ def run(x, h, axes, pads, op=CONVOLVE, boundary=ZERO, method=0, backend=0, threa
     h.shape[a]. op, boundary, method, backend: fconv's enum values. out: optional C-contiguous
     array of the result's shape and dtype to write into (must not overlap x or h).
     """
-    code = _CODE[x.dtype]
+    code = _CODE_NUM[x.dtype.num]
     if h.dtype != x.dtype or h.ndim != x.ndim:
         raise ValueError("internal: x and h must share dtype and rank")
     nd = x.ndim
-    if out is None and len(axes) == nd <= 3 and x.size and h.size:
-        # every axis convolved, at most three, no batch: straight to fconv (the common case)
+    if out is None and nd <= 3 and tuple(axes) == _IDENTITY[nd] and x.size and h.size:
+        # every axis convolved in order, at most three, no batch: straight to fconv
+        xs, hs = x.shape, h.shape
         p0 = [p[0] for p in pads]
         p1 = [p[1] for p in pads]
-        xs, hs = x.shape, h.shape
-        if list(axes) != list(range(nd)):
-            order = sorted(range(nd), key=lambda i: axes[i])
-            p0 = [p0[i] for i in order]
-            p1 = [p1[i] for i in order]
-        yshape = tuple([xs[a] + p0[a] + p1[a] - hs[a] + 1 for a in range(nd)])
+        yshape = [n + a + b - k + 1 for n, k, a, b in zip(xs, hs, p0, p1)]
         if min(yshape) > 0:
-            x = np.ascontiguousarray(x)
-            h = np.ascontiguousarray(h)
             y = np.empty(yshape, x.dtype)
-            _core.execute_once(x, h, y, xs, hs, 1, 1, code, op, boundary, p0, p1, method,
-                               backend, threads, flags)
+            _core.execute_once(np.ascontiguousarray(x), np.ascontiguousarray(h), y, xs, hs, 1,
+                               1, code, op, boundary, p0, p1, method, backend, threads, flags)
             return y
     padmap = dict(zip(axes, pads))
     yshape = output_shape(x.shape, h.shape, axes, pads)
