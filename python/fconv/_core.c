@@ -83,13 +83,10 @@ static int npy_type_of(fconv_dtype t) {
 }
 
 static size_t esize_of(fconv_dtype t) {
-  switch (t) {
-  case FCONV_F32: return 4;
-  case FCONV_F64: return 8;
-  case FCONV_C64: return 8;
-  case FCONV_C128: return 16;
-  }
-  return 0;
+  PyArray_Descr *d = PyArray_DescrFromType(npy_type_of(t));
+  size_t es = d ? (size_t)d->elsize : 0;
+  Py_XDECREF(d);
+  return es;
 }
 
 static int parse_dtype(PyObject *o, fconv_dtype *t) {

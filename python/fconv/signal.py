@@ -83,6 +83,18 @@ def _reverse_and_conj(x):
     return x[(slice(None, None, -1),) * x.ndim].conj()
 
 
+def _operands(in1, in2, dims_message, conj=False):
+    """(a, b, None) as arrays of equal rank, or (a, b, a * b) for two scalars (conj: a *
+    conj(b)); SciPy's checks and messages."""
+    a = np.asarray(in1)
+    b = np.asarray(in2)
+    if a.ndim == b.ndim == 0:
+        return a, b, a * (b.conj() if conj else b)
+    if a.ndim != b.ndim:
+        raise ValueError(dims_message)
+    return a, b, None
+
+
 def _result_type(a, b):
     return a.dtype if a.dtype == b.dtype else np.result_type(a, b)
 
@@ -108,28 +120,28 @@ def _run(x, h, axes, pads, op, boundary, method, threads, backend, result_dtype,
 
 # ---- convolve / correlate ----------------------------------------------------------------------
 
-def convolve(in1, in2, mode="full", method="auto", *, threads=0, backend="auto"):
-    """Convolve two N-dimensional arrays (scipy.signal.convolve).
-
-    mode: 'full', 'valid' (one input at least as large as the other on every axis) or 'same'
-    (the size of in1, centred). method: 'auto' (fconv's cost model), 'direct' or 'fft'.
-    Integer and bool inputs give integer and bool results (rounded), like SciPy.
-    """
-    volume = np.asarray(in1)
-    kernel = np.asarray(in2)
-    if volume.ndim == kernel.ndim == 0:
-        return volume * kernel
-    if volume.ndim != kernel.ndim:
-        raise ValueError("volume and kernel should have the same dimensionality")
+def _convolve_or_correlate(in1, in2, mode, method, corr, threads, backend):
+    if corr:
+        in1, in2, scalar = _operands(in1, in2, "in1 and in2 should have the same "
+                                     "dimensionality", conj=True)
+    else:
+        in1, in2, scalar = _operands(in1, in2, "volume and kernel should have the same "
+                                     "dimensionality")
+    if scalar is not None:
+        return scalar
     _check_mode(mode)
     m = _method(method)
-    if volume.size == 0 or kernel.size == 0:
-        raise ValueError("convolve: in1 and in2 must not be empty")
-    if _inputs_swap_needed(mode, volume.shape, kernel.shape):
-        volume, kernel = kernel, volume
-    rt = _result_type(volume, kernel)
-    out = _run(volume, kernel, range(volume.ndim), _pads(mode, kernel.shape), _engine.CONVOLVE,
-               _engine.ZERO, m, threads, backend, rt)
+    if in1.size == 0 or in2.size == 0:
+        raise ValueError("%s: in1 and in2 must not be empty"
+                         % ("correlate" if corr else "convolve"))
+    rt = _result_type(in1, in2)
+    x, h, op = in1, in2, _engine.CORRELATE if corr else _engine.CONVOLVE
+    if _inputs_swap_needed(mode, in1.shape, in2.shape):
+        # 'valid' with in2 the larger: convolution commutes; correlate(in1, in2) is
+        # convolve(in1, reverse_conj(in2)), computed with the roles swapped
+        x, h, op = (_reverse_and_conj(in2), in1, _engine.CONVOLVE) if corr else (in2, in1, op)
+    out = _run(x, h, range(x.ndim), _pads(mode, h.shape), op, _engine.ZERO, m, threads,
+               backend, rt)
     if method == "fft":
         _warn_nonfinite(out)
     return out
@@ -140,33 +152,23 @@ def _warn_nonfinite(out):
     if np.isnan(v) or np.isinf(v):
         warnings.warn("Use of fft convolution on input with NAN or inf results in NAN or inf "
                       "output. Consider using method='direct' instead.",
-                      category=RuntimeWarning, stacklevel=3)
+                      category=RuntimeWarning, stacklevel=4)
+
+
+def convolve(in1, in2, mode="full", method="auto", *, threads=0, backend="auto"):
+    """Convolve two N-dimensional arrays (scipy.signal.convolve).
+
+    mode: 'full', 'valid' (one input at least as large as the other on every axis) or 'same'
+    (the size of in1, centred). method: 'auto' (fconv's cost model), 'direct' or 'fft'.
+    Integer and bool inputs give integer and bool results (rounded), like SciPy.
+    """
+    return _convolve_or_correlate(in1, in2, mode, method, False, threads, backend)
 
 
 def correlate(in1, in2, mode="full", method="auto", *, threads=0, backend="auto"):
     """Cross-correlate two N-dimensional arrays (scipy.signal.correlate):
     z[k] = sum_l in1[l] * conj(in2[l - k + N2 - 1]) ('full'; other modes as convolve)."""
-    in1 = np.asarray(in1)
-    in2 = np.asarray(in2)
-    if in1.ndim == in2.ndim == 0:
-        return in1 * in2.conj()
-    if in1.ndim != in2.ndim:
-        raise ValueError("in1 and in2 should have the same dimensionality")
-    _check_mode(mode)
-    m = _method(method)
-    if in1.size == 0 or in2.size == 0:
-        raise ValueError("correlate: in1 and in2 must not be empty")
-    rt = _result_type(in1, in2)
-    if _inputs_swap_needed(mode, in1.shape, in2.shape):
-        # 'valid' with in2 the larger: convolve(in1, reverse_conj(in2)) with the roles swapped
-        x, h, op = _reverse_and_conj(in2), in1, _engine.CONVOLVE
-    else:
-        x, h, op = in1, in2, _engine.CORRELATE
-    out = _run(x, h, range(in1.ndim), _pads(mode, h.shape), op, _engine.ZERO, m, threads,
-               backend, rt)
-    if method == "fft":
-        _warn_nonfinite(out)
-    return out
+    return _convolve_or_correlate(in1, in2, mode, method, True, threads, backend)
 
 
 # ---- fftconvolve / oaconvolve --------------------------------------------------------------------
@@ -221,12 +223,9 @@ def _centered(arr, newshape):
 
 
 def _freq_conv(in1, in2, mode, axes, method, threads, backend):
-    in1 = np.asarray(in1)
-    in2 = np.asarray(in2)
-    if in1.ndim == in2.ndim == 0:
-        return in1 * in2
-    if in1.ndim != in2.ndim:
-        raise ValueError("in1 and in2 should have the same dimensionality")
+    in1, in2, scalar = _operands(in1, in2, "in1 and in2 should have the same dimensionality")
+    if scalar is not None:
+        return scalar
     _check_mode(mode, lower=True)
     if in1.size == 0 or in2.size == 0:
         return np.array([])
