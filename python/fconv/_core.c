@@ -30,6 +30,13 @@
 
 #include <fconv.h>
 
+#if PY_VERSION_HEX < 0x030A0000 /* Py_NewRef is Python 3.10+ */
+static inline PyObject *Py_NewRef(PyObject *o) {
+  Py_INCREF(o);
+  return o;
+}
+#endif
+
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -530,6 +537,7 @@ static int Plan_init(PlanObject *self, PyObject *args, PyObject *kwds) {
   return 0;
 }
 
+/* close(): waits (without the GIL) for a call in progress on another thread, then destroys. */
 static void plan_close(PlanObject *self) {
   if (self->plan) {
     fconv_plan *p = self->plan;
@@ -544,7 +552,10 @@ static void plan_close(PlanObject *self) {
 
 static void Plan_dealloc(PlanObject *self) {
   if (self->weakreflist) PyObject_ClearWeakRefs((PyObject *)self);
-  plan_close(self);
+  /* no call can be in progress (they hold a reference): destroy with the GIL held, which is
+   * also safe while the interpreter shuts down */
+  fconv_plan_destroy(self->plan);
+  self->plan = NULL;
   if (self->lock) PyThread_free_lock(self->lock);
   Py_TYPE(self)->tp_free((PyObject *)self);
 }
