@@ -19,7 +19,8 @@ also a ValueError, UnsupportedError a NotImplementedError, OutOfMemoryError a Me
 NoDeviceError, CudaError, FFTError, InternalError); `err.status` is the fconv_status value.
 The computations run with the GIL released.
 
-The one-shot functions keep recently used plans in a small cache (plan_cache() reads and sets
+fconv.set_default_threads(n) sets the CPU threads of the SciPy-style functions called without
+threads= (initially 0: all cores). The one-shot functions keep recently used plans in a small cache (plan_cache() reads and sets
 its limits; clear_plan_cache() empties it). Streaming and multi-channel objects will join
 Plan here when the C library provides them.
 """
@@ -28,12 +29,13 @@ from . import _core
 from ._core import (CudaError, Error, FFTError, InternalError, InvalidArgumentError,
                     NoDeviceError, OutOfMemoryError, UnsupportedError, clear_plan_cache,
                     cuda_device_count, plan_cache)
+from ._engine import set_default_threads
 from ._plan import Plan
 from . import ndimage, signal
 
 __all__ = ["Plan", "signal", "ndimage", "Error", "InvalidArgumentError", "UnsupportedError",
            "OutOfMemoryError", "NoDeviceError", "CudaError", "FFTError", "InternalError",
-           "plan_cache", "clear_plan_cache", "cuda_device_count", "version",
+           "plan_cache", "clear_plan_cache", "set_default_threads", "cuda_device_count", "version",
            "library_version", "status_string"]
 
 #: the libfconv this module was built against: "MAJOR.MINOR.PATCH (features)"

@@ -145,6 +145,26 @@ def extend(x, axis, before, after, boundary, cval=0):
     return np.take(x, idx, axis=axis)
 
 
+# ---- threads ---------------------------------------------------------------------------------
+
+_default_threads = 0
+
+
+def set_default_threads(n):
+    """CPU threads for the SciPy-style functions called without threads= (0: all cores, the
+    initial value). Returns the previous value."""
+    global _default_threads
+    n = int(n)
+    if n < 0:
+        raise ValueError("threads must be >= 0")
+    old, _default_threads = _default_threads, n
+    return old
+
+
+def threads_arg(threads):
+    return _default_threads if threads is None else int(threads)
+
+
 # ---- run ---------------------------------------------------------------------------------------
 
 def _prod(seq):

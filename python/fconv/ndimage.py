@@ -4,7 +4,8 @@ correlate, convolve, correlate1d, convolve1d with SciPy 1.10's signatures, argum
 kernel centring (origin), modes and output handling (output= a dtype or an array, which may be
 the input itself). Extra keyword-only arguments: `axes` (correlate/convolve: filter only these
 axes; weights then have one dimension per listed axis, as in later SciPy versions), `threads`
-(CPU threads, 0 = all cores) and `backend` ('auto', 'cpu', 'cuda').
+(CPU threads, 0 = all cores; default: fconv.set_default_threads) and `backend` ('auto', 'cpu',
+'cuda').
 
 Modes map onto fconv's boundary rules:
     'reflect' = 'grid-mirror'  (d c b a | a b c d | d c b a)  FCONV_BOUNDARY_SYMMETRIC
@@ -118,7 +119,7 @@ def _filter(input, weights, axes, output, mode, cval, origins, threads, backend)
     direct = (output.dtype == ct and output.flags.c_contiguous and output.flags.writeable
               and not np.may_share_memory(output, input))
     y = _engine.run(x, h, axes, pads, _engine.CORRELATE, boundary, _engine.METHODS["auto"],
-                    backend_code(backend), int(threads), out=output if direct else None)
+                    backend_code(backend), _engine.threads_arg(threads), out=output if direct else None)
     if y is not output:
         output[...] = _engine.cast_result(y, output.dtype, rounding="trunc")
     return output
@@ -133,7 +134,7 @@ def _check_cval(input, weights, cval):
 
 
 def correlate1d(input, weights, axis=-1, output=None, mode="reflect", cval=0.0, origin=0, *,
-                threads=0, backend="auto"):
+                threads=None, backend="auto"):
     """Correlate `input` with the 1-D `weights` along `axis` (scipy.ndimage.correlate1d):
     out[i] = sum_j conj(w[j]) * in[i + j - (len(w) // 2) - origin], the input extended by
     `mode`."""
@@ -154,7 +155,7 @@ def correlate1d(input, weights, axis=-1, output=None, mode="reflect", cval=0.0, 
 
 
 def convolve1d(input, weights, axis=-1, output=None, mode="reflect", cval=0.0, origin=0, *,
-               threads=0, backend="auto"):
+               threads=None, backend="auto"):
     """Convolve `input` with the 1-D `weights` along `axis` (scipy.ndimage.convolve1d):
     correlate1d with the weights reversed (not conjugated) and the origin mirrored
     (-origin, minus one more for an even number of weights)."""
@@ -204,7 +205,7 @@ def _correlate_or_convolve(input, weights, output, mode, cval, origin, convoluti
 
 
 def correlate(input, weights, output=None, mode="reflect", cval=0.0, origin=0, *, axes=None,
-              threads=0, backend="auto"):
+              threads=None, backend="auto"):
     """Multidimensional correlation (scipy.ndimage.correlate): out[i] = sum_j conj(w[j]) *
     in[i + j - (w.shape // 2) - origin] over every axis (or `axes`), the input extended by
     `mode` (and `cval` for 'constant')."""
@@ -213,7 +214,7 @@ def correlate(input, weights, output=None, mode="reflect", cval=0.0, origin=0, *
 
 
 def convolve(input, weights, output=None, mode="reflect", cval=0.0, origin=0, *, axes=None,
-             threads=0, backend="auto"):
+             threads=None, backend="auto"):
     """Multidimensional convolution (scipy.ndimage.convolve): correlate with the weights
     reversed on every axis and the origins mirrored (see convolve1d)."""
     return _correlate_or_convolve(input, weights, output, mode, cval, origin, True, axes,

@@ -2,8 +2,8 @@
 
 Same names, signatures, argument checks, output shapes and dtypes as SciPy 1.10:
 convolve, correlate, fftconvolve, oaconvolve, convolve2d, correlate2d, choose_conv_method,
-correlation_lags. Every function also takes keyword-only `threads` (CPU threads, 0 = all cores)
-and `backend` ('auto', 'cpu', 'cuda').
+correlation_lags. Every function also takes keyword-only `threads` (CPU threads, 0 = all cores;
+default: fconv.set_default_threads, initially 0) and `backend` ('auto', 'cpu', 'cuda').
 
 Differences from SciPy (by design):
 - Everything is computed in float32, float64, complex64 or complex128: float16 in float32,
@@ -114,7 +114,7 @@ def _run(x, h, axes, pads, op, boundary, method, threads, backend, result_dtype,
         x = np.pad(x, width, mode="constant", constant_values=fill)
         pads = [(0, 0)] * len(axes)
     y = _engine.run(x, h, list(axes), pads, op, boundary, method, backend_code(backend),
-                    int(threads))
+                    _engine.threads_arg(threads))
     return _engine.cast_result(y, result_dtype)
 
 
@@ -155,7 +155,7 @@ def _warn_nonfinite(out):
                       category=RuntimeWarning, stacklevel=4)
 
 
-def convolve(in1, in2, mode="full", method="auto", *, threads=0, backend="auto"):
+def convolve(in1, in2, mode="full", method="auto", *, threads=None, backend="auto"):
     """Convolve two N-dimensional arrays (scipy.signal.convolve).
 
     mode: 'full', 'valid' (one input at least as large as the other on every axis) or 'same'
@@ -165,7 +165,7 @@ def convolve(in1, in2, mode="full", method="auto", *, threads=0, backend="auto")
     return _convolve_or_correlate(in1, in2, mode, method, False, threads, backend)
 
 
-def correlate(in1, in2, mode="full", method="auto", *, threads=0, backend="auto"):
+def correlate(in1, in2, mode="full", method="auto", *, threads=None, backend="auto"):
     """Cross-correlate two N-dimensional arrays (scipy.signal.correlate):
     z[k] = sum_l in1[l] * conj(in2[l - k + N2 - 1]) ('full'; other modes as convolve)."""
     return _convolve_or_correlate(in1, in2, mode, method, True, threads, backend)
@@ -242,7 +242,7 @@ def _freq_conv(in1, in2, mode, axes, method, threads, backend):
     return np.ascontiguousarray(ret)
 
 
-def fftconvolve(in1, in2, mode="full", axes=None, *, threads=0, backend="auto"):
+def fftconvolve(in1, in2, mode="full", axes=None, *, threads=None, backend="auto"):
     """Convolve two N-dimensional arrays with fconv's FFT path (scipy.signal.fftconvolve).
 
     axes: the axes to convolve (default all); on the others in1 and in2 must have equal
@@ -251,7 +251,7 @@ def fftconvolve(in1, in2, mode="full", axes=None, *, threads=0, backend="auto"):
     return _freq_conv(in1, in2, mode, axes, _engine.METHODS["fft"], threads, backend)
 
 
-def oaconvolve(in1, in2, mode="full", axes=None, *, threads=0, backend="auto"):
+def oaconvolve(in1, in2, mode="full", axes=None, *, threads=None, backend="auto"):
     """Convolve two N-dimensional arrays with fconv's overlap-save path
     (scipy.signal.oaconvolve: same result as fftconvolve, efficient when one input is much
     larger than the other)."""
@@ -308,14 +308,14 @@ def _conv2d(in1, in2, mode, boundary, fillvalue, name, corr, threads, backend):
     return out
 
 
-def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, threads=0,
+def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, threads=None,
                backend="auto"):
     """Convolve two 2-D arrays (scipy.signal.convolve2d): boundary 'fill' (with fillvalue),
     'wrap' ('circular') or 'symm' ('symmetric')."""
     return _conv2d(in1, in2, mode, boundary, fillvalue, "convolve2d", False, threads, backend)
 
 
-def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, threads=0,
+def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0, *, threads=None,
                 backend="auto"):
     """Cross-correlate two 2-D arrays (scipy.signal.correlate2d, including its 'same' centring
     for even kernels and its result for 'valid' with in2 the larger)."""
@@ -333,7 +333,7 @@ def _timeit_fast(fn, repeat=3):
     return best
 
 
-def choose_conv_method(in1, in2, mode="full", measure=False, *, threads=0, backend="auto"):
+def choose_conv_method(in1, in2, mode="full", measure=False, *, threads=None, backend="auto"):
     """'direct' or 'fft': what convolve/correlate with method='auto' would run (fconv's choice
     for this problem; its overlap-save path counts as 'fft'). measure=True times both methods
     and returns (fastest, {'fft': s, 'direct': s})."""
@@ -362,7 +362,7 @@ def choose_conv_method(in1, in2, mode="full", measure=False, *, threads=0, backe
     if _inputs_swap_needed(mode, volume.shape, kernel.shape):
         volume, kernel = kernel, volume
     ct = _engine.compute_dtype(np.result_type(volume, kernel))
-    with Plan(volume.shape, kernel.shape, ct, mode=mode, threads=threads,
+    with Plan(volume.shape, kernel.shape, ct, mode=mode, threads=_engine.threads_arg(threads),
               backend=backend) as plan:
         plan.set_kernel(np.asarray(kernel, dtype=ct))
         return "direct" if plan.info["method"] == "direct" else "fft"

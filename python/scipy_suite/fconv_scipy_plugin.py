@@ -12,6 +12,8 @@ Selection: a test is *applicable* when its own source, or a helper it calls (sel
 module-level function), uses a substituted name; the rest of each file tests other SciPy
 functions and is deselected. Applicable tests listed in exclusions.txt (node-id pattern and
 reason) are skipped with that reason; run.py reports every count and fails on stale patterns.
+With --fconv-fast, tests SciPy marks slow are then left out (SciPy's default selection), after
+the exclusions were matched against the full selection.
 """
 
 import inspect
@@ -52,18 +54,29 @@ def load_exclusions(path=os.path.join(HERE, "exclusions.txt")):
     return out
 
 
+MATCHED = set()        # exclusion patterns that matched a selected test (read by run.py)
+SLOW_LEFT_OUT = []     # selected tests not run because of --fconv-fast
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fconv-fast", action="store_true",
+                     help="leave out the tests SciPy marks slow")
+
+
 def pytest_configure(config):
     import importlib
 
     import fconv.ndimage
     import fconv.signal
     ours = {"scipy.signal": fconv.signal, "scipy.ndimage": fconv.ndimage}
+    # One thread: ctest runs several suites side by side on few cores, where OpenMP teams
+    # oversubscribe and stall (results do not depend on the thread count; tests/ checks that).
+    fconv.set_default_threads(1)
     for modname, names in SUBSTITUTED.items():
         mod = importlib.import_module(modname)
         for n in names:
             setattr(mod, n, getattr(ours[modname], n))
     config.fconv_exclusions = load_exclusions()
-    config.fconv_matched = set()
     config.fconv_deselected = 0
     config.fconv_selected = []
 
@@ -75,10 +88,20 @@ def _source(obj):
         return ""
 
 
+_USES = {}  # (class, function) -> bool: parametrized tests share the answer
+
+
 def _uses_fconv(item):
     fn = getattr(item, "function", None)
     if fn is None:
         return False
+    key = (item.cls, getattr(fn, "__func__", fn))
+    if key not in _USES:
+        _USES[key] = _uses_fconv_uncached(item, fn)
+    return _USES[key]
+
+
+def _uses_fconv_uncached(item, fn):
     src = _source(fn)
     texts = [src]
     for name in set(re.findall(r"\bself\.(\w+)", src)):
@@ -112,7 +135,13 @@ def pytest_collection_modifyitems(session, config, items):
         item.user_properties.append(("fconv_id", sid))
         for pat, reason in config.fconv_exclusions:
             if matches(sid, pat):
-                config.fconv_matched.add(pat)
+                MATCHED.add(pat)
                 item.add_marker(pytest.mark.skip(reason="fconv exclusion: " + reason))
                 break
         config.fconv_selected.append(sid)
+    if config.getoption("fconv_fast"):
+        slow = [item for item in keep if item.get_closest_marker("slow")]
+        SLOW_LEFT_OUT.extend(_short_id(item) for item in slow)
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            items[:] = [item for item in keep if not item.get_closest_marker("slow")]

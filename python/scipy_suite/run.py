@@ -2,11 +2,13 @@
 """Run SciPy's own test files against fconv's functions and check the pass rate.
 
     PYTHONPATH=build/python python3 python/scipy_suite/run.py signal|ndimage|all
-        [--report FILE] [--target 0.95] [-- extra pytest arguments]
+        [--fast] [--report FILE] [--target 0.95] [-- extra pytest arguments]
 
 Runs scipy/signal/tests/test_signaltools.py (signal) and scipy/ndimage/tests/test_filters.py
 (ndimage) from the installed SciPy with fconv_scipy_plugin (which substitutes fconv's
-functions and selects the tests that call them), SciPy's slow tests included. Prints and
+functions and selects the tests that call them), SciPy's slow tests included unless --fast
+(SciPy's default selection, what ctest runs: the slow ones are thousands of size sweeps that
+take minutes). Prints and
 writes: applicable tests, passed, failed (with their ids), excluded (exclusions.txt, with the
 reason), skipped by SciPy's own conditions, and tests deselected because they do not call a
 substituted function. Exit status 0 when passed / (passed + failed) >= target and every
@@ -62,6 +64,7 @@ def main():
     ap.add_argument("suite", choices=["signal", "ndimage", "all"])
     ap.add_argument("--report", help="write the summary to this file too")
     ap.add_argument("--target", type=float, default=0.95)
+    ap.add_argument("--fast", action="store_true", help="leave out SciPy's slow tests")
     ap.add_argument("pytest_args", nargs="*")
     a = ap.parse_args()
 
@@ -81,6 +84,8 @@ def main():
     t0 = time.time()
     args = files + ["-p", "fconv_scipy_plugin", "-p", "no:cacheprovider", "-q",
                     "--no-header", "-rN", "-W", "ignore::DeprecationWarning"] + a.pytest_args
+    if a.fast:
+        args.append("--fconv-fast")
     rc = pytest.main(args, plugins=[col])
     elapsed = time.time() - t0
     if rc not in (0, 1):
@@ -96,8 +101,7 @@ def main():
     failed = sorted(s for s, o in col.outcome.items() if o in ("failed", "error"))
     relevant = [p for p, _ in exclusions
                 if any(p.startswith(FILES[s][0].split("/")[0] + "/") for s in suites)]
-    used = {p for p, _ in exclusions for s in excluded if plugin.matches(s, p)}
-    stale = [p for p in relevant if p not in used]
+    stale = [p for p in relevant if p not in plugin.MATCHED]
     applicable = passed + len(failed)
     rate = passed / applicable if applicable else 0.0
 
@@ -107,11 +111,15 @@ def main():
                     elapsed))
     for f in files:
         lines.append("  file: %s" % f)
-    lines.append("selected (call a substituted function): %d" % len(col.outcome))
+    lines.append("selected (call a substituted function): %d"
+                 % (len(col.outcome) + len(plugin.SLOW_LEFT_OUT)))
     lines.append("  passed:   %d" % passed)
     lines.append("  failed:   %d" % len(failed))
     lines.append("  excluded: %d (exclusions.txt, reasons below)" % len(excluded))
     lines.append("  skipped by SciPy's own conditions: %d" % len(scipy_skips))
+    if a.fast:
+        lines.append("  not run: %d marked slow by SciPy (--fast; run.py without it runs them)"
+                     % len(plugin.SLOW_LEFT_OUT))
     lines.append("pass rate over applicable (passed + failed): %d / %d = %.2f%% (target %.0f%%)"
                  % (passed, applicable, 100 * rate, 100 * a.target))
     if failed:

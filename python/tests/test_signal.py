@@ -225,3 +225,15 @@ def test_threads_and_backend_arguments():
     if fconv.cuda_device_count() == 0:
         with pytest.raises((fconv.NoDeviceError, fconv.UnsupportedError)):
             fs.convolve(x, h, backend="cuda")
+
+
+def test_default_threads():
+    old = fconv.set_default_threads(1)
+    try:
+        assert fconv.set_default_threads(2) == 1
+        x = np.arange(100.0)
+        np.testing.assert_allclose(fs.convolve(x, [1.0, 2.0]), np.convolve(x, [1.0, 2.0]))
+        with pytest.raises(ValueError):
+            fconv.set_default_threads(-1)
+    finally:
+        fconv.set_default_threads(old)
