@@ -120,6 +120,12 @@ def md_table(header, rows):
 
 # ---- model ------------------------------------------------------------------------------------
 
+def is_peer(r):
+    """Rows of peers.py whose source is fconv itself (e.g. fconv through its Python binding) are
+    shown in the every-peer table but are not "the best peer" fconv is compared with."""
+    return not r.get("source", "").startswith("fconv")
+
+
 def call_of(r):
     """A fconv row's call path (CSVs from before the column: exec)."""
     c = r.get("call") or ""
@@ -169,11 +175,11 @@ class Data:
         return out
 
     def best_peer(self, problem):
-        ok = [r for r in self.peers_by_problem.get(problem, []) if is_ok(r)]
+        ok = [r for r in self.peers_by_problem.get(problem, []) if is_ok(r) and is_peer(r)]
         return min(ok, key=lambda r: r["median_ms"]) if ok else None
 
     def best_first_peer(self, problem):
-        ok = [r for r in self.first_by_problem.get(problem, []) if is_ok(r)]
+        ok = [r for r in self.first_by_problem.get(problem, []) if is_ok(r) and is_peer(r)]
         return min(ok, key=lambda r: r["median_ms"]) if ok else None
 
     def regret(self, problem, call):
@@ -188,6 +194,16 @@ class Data:
             return None
         best = min(forced, key=lambda r: r["median_ms"])
         return a, best, a["median_ms"] / best["median_ms"]
+
+    def choice_regret(self, problem, call):
+        """The forced row of the method AUTO chose / the fastest forced row, same call path: the
+        choice alone, without the timing noise between AUTO's row and the forced rows."""
+        res = self.regret(problem, call)
+        if res is None:
+            return None
+        a, best, _ = res
+        mine = self.get(problem, a["method"], a["backend"], "host", call)
+        return mine["median_ms"] / best["median_ms"] if is_ok(mine) else None
 
     def group_problems(self, prefix):
         """Problems in a group (a row may be in several: "target+sweep-n-k16")."""
@@ -827,10 +843,12 @@ def max_plan(d, p):
 def section_regret(R):
     d = R.primary
     lines = ["## AUTO's regret on both call paths", "",
-             "AUTO's time / the fastest forced method's time on the same call path (exec: kernel "
-             "passed to execute; reuse: set_kernel + execute(NULL)); target <= %s. Median over "
-             "%d quiet run(s). Cases of the sweeps are listed only above the target." % (
-                 fmt_target(REGRET_TARGET), len(R.quiet)), ""]
+             "AUTO's regret: AUTO's time / the fastest forced method's time on the same call path "
+             "(exec: kernel passed to execute; reuse: set_kernel + execute(NULL)); target <= %s. "
+             "*Choice*: the forced time of the method AUTO chose / the fastest forced time, the "
+             "choice without the noise between separately timed rows. Times are medians over "
+             "the %d quiet run(s), ratios the median of the runs' ratios. Cases of the sweeps "
+             "are listed only above the target." % (fmt_target(REGRET_TARGET), len(R.quiet)), ""]
     rows, n, bad = [], 0, []
     for g, p in d.problems:
         for call in ("exec", "reuse"):
@@ -844,8 +862,13 @@ def section_regret(R):
                 bad.append((x, p, call))
             if sweep_only(g) and x <= REGRET_TARGET:
                 continue
-            rows.append((p, call, choice(a), fmt_ms(a["median_ms"]), choice(best),
-                         fmt_ms(best["median_ms"]), fmt_regret(x), a["reason"]))
+            ta = R.over(R.quiet, lambda q: (q.regret(p, call) or (None, None, None))[0]["median_ms"]
+                        if q.regret(p, call) else None)
+            tb = R.over(R.quiet, lambda q: q.regret(p, call)[1]["median_ms"]
+                        if q.regret(p, call) else None)
+            rows.append((p, call, choice(a), fmt_ms(ta), choice(best), fmt_ms(tb),
+                         fmt_regret(x), fmt_x(R.over(R.quiet, lambda q: q.choice_regret(p, call))),
+                         a["reason"]))
     if not n:
         return "\n".join(lines + ["not measured: no case has an AUTO row and a forced row on "
                                   "the same call path."])
@@ -854,7 +877,7 @@ def section_regret(R):
         "; worst: `%s` on the %s path, %s" % (max(bad)[1], max(bad)[2], fmt_x(max(bad)[0]))
         if bad else ""))
     lines += ["", md_table(["case", "path", "AUTO chose", "AUTO ms", "fastest forced",
-                            "its ms", "regret", "AUTO's reason"], rows)]
+                            "its ms", "regret", "choice", "AUTO's reason"], rows)]
     return "\n".join(lines)
 
 
@@ -893,7 +916,7 @@ def section_contended(R):
             rows.append((p, call, fmt_ms(tq), fmt_ms(tc), fmt_x(tc / tq),
                          "%s %s" % (fmt_ms(pc), bp["impl"]) if pc is not None and bp else "-",
                          ", ".join(flags) or "ok"))
-    lines.append("Of %d AUTO rows, %d are above %gx their quiet median and %d slower than the "
+    lines.append("Of %d AUTO rows: %d above %gx their quiet median, %d slower than the "
                  "best peer under contention. Sweeps are listed only when flagged." % (
                      n, len(over), CONTENDED_TARGET, len(slower)))
     lines += ["", md_table(["case", "path", "quiet ms", "contended ms", "contended / quiet",
