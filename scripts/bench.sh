@@ -45,7 +45,7 @@ while [ $# -gt 0 ]; do
     --contended) loads="quiet contended" ;;
     --contended-only) loads=contended ;;
     --skip-deps) deps=0 ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --*) pass+=("$1")
          case "$1" in --min-reps|--verify-full-max|--calls|--transforms) pass+=("$2"); shift ;; esac ;;
     *) pass+=("$1"); cases=1 ;;
