@@ -82,7 +82,7 @@ static void usage(FILE *f) {
           "  dev: CUDA device-resident arrays (FCONV_FLAG_DEVICE_POINTERS)\n"
           "\n"
           "options:\n"
-          "  --matrix NAME        default (a few minutes on 2 cores) or full (GPU machines)\n"
+          "  --matrix NAME        default (several minutes on 2 cores) or full (GPU machines)\n"
           "  --csv FILE           write the CSV there (default: stdout)\n"
           "  --budget S           seconds of timed repetitions per row (default 0.4; min reps 3)\n"
           "  --min-reps N         minimum timed repetitions (default 3)\n"

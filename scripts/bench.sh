@@ -4,7 +4,7 @@
 # benchmark matrix (every result verified before it is timed) and the peers (NumPy, SciPy,
 # OpenCV; PyTorch and CuPy when importable), and writes results/<date>-<host>/report.md + PNGs.
 #
-#   scripts/bench.sh                 default matrix (a few minutes on 2 cores)
+#   scripts/bench.sh                 default matrix (several minutes on 2 cores: every case on each call path)
 #   scripts/bench.sh --full          the full matrix (GPU machines)
 #   scripts/bench.sh --threads 8 --budget 1
 #   scripts/bench.sh 2d:f32:2048x2048:k7x7:same:*:*     just these cases
