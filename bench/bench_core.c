@@ -17,6 +17,8 @@ static const char *const mode_tok[] = {"full", "same", "valid"};
 static const char *const method_tok[] = {"auto", "direct", "fft", "os"};
 static const char *const backend_tok[] = {"auto", "cpu", "cuda"};
 static const char *const boundary_tok[] = {"zero", "wrap", "symmetric", "mirror", "replicate"};
+static const char *const kind_tok[] = {"rand", "decay", "disk", "gauss", "box"};
+static const char *const call_tok[] = {"exec", "exec", "reuse", "oneshot"}; /* NONE runs as exec */
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -31,6 +33,12 @@ const char *bench_method_token(fconv_method m) {
 }
 const char *bench_backend_token(fconv_backend b) {
   return (unsigned)b < COUNT_OF(backend_tok) ? backend_tok[b] : "?";
+}
+const char *bench_kernel_kind_token(bench_kernel_kind k) {
+  return (unsigned)k < COUNT_OF(kind_tok) ? kind_tok[k] : "?";
+}
+const char *bench_call_token(bench_call c) {
+  return (unsigned)c < COUNT_OF(call_tok) ? call_tok[c] : "?";
 }
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...) {
@@ -151,6 +159,17 @@ static int parse_impl(const char *s, bench_case *c, int allow_star, int *mstar, 
            t[2], c->rank);
     return -1;
   }
+  char *at = strchr(t[3], '@');
+  if (at) {
+    *at = 0;
+    v = lookup(at + 1, kind_tok, COUNT_OF(kind_tok));
+    if (v < 0) {
+      seterr(err, errlen, "'%s': kernel kind '%s' must be rand, decay, disk, gauss or box", s,
+             at + 1);
+      return -1;
+    }
+    c->kernel_kind = (bench_kernel_kind)v;
+  }
   if (t[3][0] != 'k' || parse_shape(t[3] + 1, c->rank, c->k)) {
     seterr(err, errlen, "'%s': kernel shape '%s' must be 'k' then %d extent(s) joined by 'x'",
            s, t[3], c->rank);
@@ -213,10 +232,14 @@ static int parse_impl(const char *s, bench_case *c, int allow_star, int *mstar, 
       bit = 1u << 5;
       c->boundary = (fconv_boundary)v;
       ok = 1;
+    } else if ((v = lookup(o, call_tok + 1, COUNT_OF(call_tok) - 1)) >= 0) {
+      bit = 1u << 6;
+      c->call = (bench_call)(v + 1);
+      ok = 1;
     } else {
       seterr(err, errlen,
              "'%s': unknown option '%s' (bN, kbN, sN[xN..], corr, conv, zero, wrap, symmetric, "
-             "mirror, replicate, dev)",
+             "mirror, replicate, exec, reuse, oneshot, dev)",
              s, o);
       return -1;
     }
@@ -304,6 +327,7 @@ static void format_impl(const bench_case *c, char *buf, size_t len, int with_imp
   append_shape(buf, len, &pos, c->n, c->rank);
   append(buf, len, &pos, ":k");
   append_shape(buf, len, &pos, c->k, c->rank);
+  if (c->kernel_kind != BENCH_KERNEL_RAND) append(buf, len, &pos, "@%s", kind_tok[c->kernel_kind]);
   append(buf, len, &pos, ":%s", mode_tok[c->mode]);
   if (with_impl)
     append(buf, len, &pos, ":%s:%s", method_tok[c->method], backend_tok[c->backend]);
@@ -321,6 +345,8 @@ static void format_impl(const bench_case *c, char *buf, size_t len, int with_imp
   }
   if (c->op == FCONV_OP_CORRELATE) append(buf, len, &pos, ":corr");
   if (c->boundary != FCONV_BOUNDARY_ZERO) append(buf, len, &pos, ":%s", boundary_tok[c->boundary]);
+  if (with_impl && (c->call == BENCH_CALL_REUSE || c->call == BENCH_CALL_ONESHOT))
+    append(buf, len, &pos, ":%s", call_tok[c->call]);
   if (with_impl && c->device_ptrs) append(buf, len, &pos, ":dev");
 }
 
@@ -434,6 +460,15 @@ static const matrix_entry target_entries[] = {
     {"gpu", "1d:f32:2^24:k4096:same", SET_CPU | SET_CUDA | GPU_ONLY},
 };
 
+/* Kernel content that steers AUTO's kernel-aware refinement (set_kernel): a 2 s reverb impulse
+ * response (exponentially decaying noise, 96000 taps at 48 kHz) on 10 s of audio, a disk of ones
+ * (integer taps) and a Gaussian (rank 1, with tails six orders below its peak) on a 2048^2 image. */
+static const matrix_entry kernel_entries[] = {
+    {"kernel", "1d:f32:480000:k96000@decay:full", SET_CPU | SET_CUDA},
+    {"kernel", "2d:f32:2048x2048:k31x31@disk:same", SET_CPU | SET_CUDA},
+    {"kernel", "2d:f32:2048x2048:k31x31@gauss:same", SET_CPU | SET_CUDA},
+};
+
 /* Dtypes, batches, filter banks, correlation, boundaries, strides, VALID swap, complex. */
 static const matrix_entry coverage_entries[] = {
     {"coverage", "1d:f64:2^20:k16:same", SET_CPU},
@@ -494,6 +529,7 @@ long bench_matrix(const char *name, int gpu, bench_row **rows) {
   else return -1;
   const unsigned cpu = SET_CPU | (gpu ? SET_CUDA : 0);
   int bad = add_entries(rows, &n, &cap, target_entries, COUNT_OF(target_entries), gpu) ||
+            add_entries(rows, &n, &cap, kernel_entries, COUNT_OF(kernel_entries), gpu) ||
             add_entries(rows, &n, &cap, coverage_entries, COUNT_OF(coverage_entries), gpu);
   if (!full) {
     static const size_t k1[] = {3, 7, 15, 31, 63, 127, 255, 511, 1023, 2047, 4095, 8191, 16384};
@@ -521,6 +557,8 @@ long bench_matrix(const char *name, int gpu, bench_row **rows) {
         {"coverage", "2d:f32:2048x2048:k15x15:full:corr", SET_CPU | SET_CUDA},
         {"coverage", "1d:f32:4096:k127:same:kb256", SET_CPU | SET_CUDA},
         {"coverage", "1d:f32:2^16:k65:same:b1024", SET_CPU | SET_CUDA},
+        {"kernel", "2d:f32:1024x1024:k15x15@box:same", SET_CPU | SET_CUDA},
+        {"kernel", "1d:f32:2^20:k4096@decay:same", SET_CPU | SET_CUDA},
     };
     bad = bad || add_entries(rows, &n, &cap, extra, COUNT_OF(extra), gpu) ||
           add_ksweep(rows, &n, &cap, "sweep-k1d", 1, 262144, k1, COUNT_OF(k1), cpu | SET_CUDA,
@@ -536,6 +574,58 @@ long bench_matrix(const char *name, int gpu, bench_row **rows) {
     return -1;
   }
   return (long)n;
+}
+
+unsigned bench_parse_calls(const char *s) {
+  if (!s || !*s) return 0;
+  if (strcmp(s, "all") == 0) return BENCH_CALLS_ALL;
+  unsigned mask = 0;
+  const char *p = s;
+  for (;;) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    unsigned bit = 0;
+    for (int i = BENCH_CALL_EXEC; i <= BENCH_CALL_ONESHOT; i++)
+      if (len == strlen(call_tok[i]) && strncmp(p, call_tok[i], len) == 0)
+        bit = 1u << (i - BENCH_CALL_EXEC);
+    if (!bit) return 0;
+    mask |= bit;
+    if (!comma) break;
+    p = comma + 1;
+  }
+  return mask;
+}
+
+long bench_expand_calls(bench_row **rows, size_t n, unsigned calls) {
+  size_t out = 0;
+  for (size_t i = 0; i < n; i++) {
+    const bench_case *c = &(*rows)[i].c;
+    if (c->call != BENCH_CALL_NONE) out++;
+    else
+      for (int k = BENCH_CALL_EXEC; k <= BENCH_CALL_ONESHOT; k++)
+        out += (calls >> (k - BENCH_CALL_EXEC)) & 1u &&
+               (k != BENCH_CALL_ONESHOT || (c->method == FCONV_METHOD_AUTO && !c->device_ptrs));
+  }
+  bench_row *nr = (bench_row *)malloc((out ? out : 1) * sizeof *nr);
+  if (!nr) return -1;
+  size_t j = 0;
+  for (size_t i = 0; i < n; i++) {
+    const bench_row *r = &(*rows)[i];
+    if (r->c.call != BENCH_CALL_NONE) {
+      nr[j++] = *r;
+      continue;
+    }
+    for (int k = BENCH_CALL_EXEC; k <= BENCH_CALL_ONESHOT; k++) {
+      if (!((calls >> (k - BENCH_CALL_EXEC)) & 1u)) continue;
+      if (k == BENCH_CALL_ONESHOT && (r->c.method != FCONV_METHOD_AUTO || r->c.device_ptrs))
+        continue;
+      nr[j] = *r;
+      nr[j++].c.call = (bench_call)k;
+    }
+  }
+  free(*rows);
+  *rows = nr;
+  return (long)out;
 }
 
 /* ---- geometry ------------------------------------------------------------------------------ */
@@ -582,27 +672,118 @@ int bench_geom_init(const bench_case *c, bench_geom *g) {
   return 0;
 }
 
-long long bench_ext_index(long long i, long long n, fconv_boundary b) {
-  if (i >= 0 && i < n) return i;
-  long long r;
-  switch (b) {
-  case FCONV_BOUNDARY_WRAP:
-    r = i % n;
-    return r < 0 ? r + n : r;
-  case FCONV_BOUNDARY_SYMMETRIC: /* d c b a | a b c d | d c b a : period 2n */
-    r = i % (2 * n);
-    if (r < 0) r += 2 * n;
-    return r < n ? r : 2 * n - 1 - r;
-  case FCONV_BOUNDARY_MIRROR: /* d c b | a b c d | c b a : period 2n - 2 */
-    if (n == 1) return 0;
-    r = i % (2 * n - 2);
-    if (r < 0) r += 2 * n - 2;
-    return r < n ? r : 2 * n - 2 - r;
-  case FCONV_BOUNDARY_REPLICATE:
-    return i < 0 ? 0 : n - 1;
-  default:
-    return -1;
+/* ---- boundary extension: numpy.pad's algorithm on index lines (see bench_core.h) ----------- */
+
+/* A line of n + left + right positions whose middle [left, left + n) is the identity (source
+ * index i - left) and whose pad areas are stored: lp[left], rp[right]. */
+typedef struct pad_line {
+  size_t n, left, right;
+  long long *lp, *rp;
+} pad_line;
+
+static long long line_get(const pad_line *l, size_t i) {
+  if (i < l->left) return l->lp[i];
+  if (i >= l->left + l->n) return l->rp[i - l->left - l->n];
+  return (long long)(i - l->left);
+}
+
+static void line_set(pad_line *l, size_t i, long long v) {
+  if (i < l->left) l->lp[i] = v;
+  else if (i >= l->left + l->n) l->rp[i - l->left - l->n] = v;
+}
+
+static size_t min_z(size_t a, size_t b) { return a < b ? a : b; }
+
+/* np.pad(arange(n), (left, right), mode) with numpy's names: constant, edge, wrap, symmetric,
+ * reflect. Pass after pass, as numpy: `lpad` / `rpad` are the widths still unfilled. */
+static void pad_fill(pad_line *l, fconv_boundary b) {
+  const size_t n = l->n, L = l->n + l->left + l->right;
+  if (b == FCONV_BOUNDARY_ZERO) { /* 'constant' */
+    for (size_t i = 0; i < l->left; i++) l->lp[i] = -1;
+    for (size_t i = 0; i < l->right; i++) l->rp[i] = -1;
+    return;
   }
+  if (b == FCONV_BOUNDARY_REPLICATE || n == 1) { /* 'edge'; numpy reflects one sample as 'edge' */
+    for (size_t i = 0; i < l->left; i++) l->lp[i] = 0;
+    for (size_t i = 0; i < l->right; i++) l->rp[i] = (long long)n - 1;
+    return;
+  }
+  size_t lpad = l->left, rpad = l->right;
+  while (lpad > 0 || rpad > 0) {
+    const size_t filled = L - lpad - rpad; /* the data and the pads filled so far */
+    if (b == FCONV_BOUNDARY_WRAP) {
+      /* _set_wrap_both: copy the nearest whole periods of the filled span outwards. */
+      const size_t period = filled / n * n;
+      if (lpad > 0) {
+        const size_t chunk = min_z(period, lpad);
+        const size_t src = lpad + period - chunk, dst = lpad - chunk;
+        for (size_t j = 0; j < chunk; j++) line_set(l, dst + j, line_get(l, src + j));
+        lpad -= chunk;
+      }
+      if (rpad > 0) {
+        const size_t chunk = min_z(period, rpad);
+        const size_t src = L - rpad - period, dst = L - rpad;
+        for (size_t j = 0; j < chunk; j++) line_set(l, dst + j, line_get(l, src + j));
+        rpad -= chunk;
+      }
+    } else {
+      /* _set_reflect_both: mirror a chunk about the edge of the filled span; 'symmetric'
+       * repeats the edge sample (edge_offset 1), 'reflect' does not (the chunk skips it). */
+      const int symmetric = b == FCONV_BOUNDARY_SYMMETRIC;
+      const size_t chunk_max = symmetric ? filled / n * n : (filled - 1) / (n - 1) * (n - 1);
+      const size_t skip = symmetric ? 0 : 1;
+      if (lpad > 0) {
+        /* padded[lpad - chunk : lpad] = padded[lpad + skip + chunk - 1 : lpad + skip - 1 : -1] */
+        const size_t chunk = min_z(chunk_max, lpad);
+        for (size_t j = 0; j < chunk; j++)
+          line_set(l, lpad - chunk + j, line_get(l, lpad + skip + chunk - 1 - j));
+        lpad -= chunk;
+      }
+      if (rpad > 0) {
+        /* padded[L - rpad : L - rpad + chunk] = the chunk ending at the edge, reversed */
+        const size_t chunk = min_z(chunk_max, rpad), edge = L - rpad;
+        for (size_t j = 0; j < chunk; j++) line_set(l, edge + j, line_get(l, edge - 1 - skip - j));
+        rpad -= chunk;
+      }
+    }
+  }
+}
+
+void bench_pad_index_line(long long *line, size_t n, size_t left, size_t right, fconv_boundary b) {
+  pad_line l = {n, left, right, line, line + left + n};
+  for (size_t i = 0; i < n; i++) line[left + i] = (long long)i;
+  if (n > 0) pad_fill(&l, b);
+}
+
+void bench_ext_free(bench_ext *e) {
+  for (int a = 0; a < 3; a++) {
+    free(e->left[a]);
+    free(e->right[a]);
+    e->left[a] = e->right[a] = NULL;
+  }
+}
+
+int bench_ext_init(bench_ext *e, const bench_case *c, const bench_geom *g) {
+  memset(e, 0, sizeof *e);
+  for (int a = 0; a < 3; a++) {
+    e->n[a] = g->n[a];
+    e->p0[a] = g->p0[a];
+    e->p1[a] = g->p1[a];
+    e->left[a] = (long long *)malloc((g->p0[a] ? g->p0[a] : 1) * sizeof(long long));
+    e->right[a] = (long long *)malloc((g->p1[a] ? g->p1[a] : 1) * sizeof(long long));
+    if (!e->left[a] || !e->right[a]) {
+      bench_ext_free(e);
+      return -1;
+    }
+    pad_line l = {g->n[a], g->p0[a], g->p1[a], e->left[a], e->right[a]};
+    pad_fill(&l, c->boundary);
+  }
+  return 0;
+}
+
+long long bench_ext_at(const bench_ext *e, int a, size_t pos) {
+  const pad_line l = {e->n[a], e->p0[a], e->p1[a], e->left[a], e->right[a]};
+  return line_get(&l, pos);
 }
 
 static void load(fconv_dtype t, const void *base, size_t idx, double v[2]) {
@@ -624,8 +805,9 @@ static size_t esize_of(fconv_dtype t) {
   return t == FCONV_F32 ? 4 : t == FCONV_C128 ? 16 : 8;
 }
 
-void bench_oracle(const bench_case *c, const bench_geom *g, const void *signal,
-                  const void *kernel, size_t item, const size_t t[3], double out[2]) {
+void bench_oracle(const bench_case *c, const bench_geom *g, const bench_ext *e,
+                  const void *signal, const void *kernel, size_t item, const size_t t[3],
+                  double out[2]) {
   const size_t es = esize_of(c->dtype);
   const size_t sb = c->batch == 1 ? 0 : item, kb = c->kernel_batch == 1 ? 0 : item;
   const char *x = (const char *)signal + sb * g->sig_elems * es;
@@ -644,8 +826,7 @@ void bench_oracle(const bench_case *c, const bench_geom *g, const void *signal,
         size_t ai = 0, wi = 0;
         int zero = 0;
         for (int a = 0; a < 3; a++) {
-          long long e = (long long)(t[a] * g->s[a] + j[a]) - (long long)g->p0[a];
-          long long m = bench_ext_index(e, (long long)g->n[a], c->boundary);
+          long long m = bench_ext_at(e, a, t[a] * g->s[a] + j[a]);
           if (m < 0) { zero = 1; break; }
           if (a_flipconj) m = (long long)g->n[a] - 1 - m;
           ai = ai * g->n[a] + (size_t)m;
@@ -665,9 +846,9 @@ void bench_oracle(const bench_case *c, const bench_geom *g, const void *signal,
   out[1] = acc_im;
 }
 
-void bench_extract_window(const bench_case *c, const bench_geom *g, const void *signal,
-                          size_t item, const size_t t0[3], const size_t T[3], void *dst,
-                          size_t wext[3]) {
+void bench_extract_window(const bench_case *c, const bench_geom *g, const bench_ext *e,
+                          const void *signal, size_t item, const size_t t0[3], const size_t T[3],
+                          void *dst, size_t wext[3]) {
   const size_t es = esize_of(c->dtype);
   const size_t sb = c->batch == 1 ? 0 : item;
   const char *x = (const char *)signal + sb * g->sig_elems * es;
@@ -680,8 +861,7 @@ void bench_extract_window(const bench_case *c, const bench_geom *g, const void *
         size_t si = 0;
         int zero = 0;
         for (int a = 0; a < 3; a++) {
-          long long e = (long long)(t0[a] * g->s[a] + w[a]) - (long long)g->p0[a];
-          long long m = bench_ext_index(e, (long long)g->n[a], c->boundary);
+          long long m = bench_ext_at(e, a, t0[a] * g->s[a] + w[a]);
           if (m < 0) { zero = 1; break; }
           si = si * g->n[a] + (size_t)m;
         }
@@ -770,4 +950,54 @@ void bench_fill(void *buf, size_t scalars, int is_double, unsigned long long see
     if (is_double) ((double *)buf)[i] = v;
     else ((float *)buf)[i] = (float)v;
   }
+}
+
+void bench_fill_kernel(const bench_case *c, void *h, unsigned long long seed) {
+  size_t taps = 1;
+  for (int a = 0; a < c->rank; a++) taps *= c->k[a];
+  const int dbl = c->dtype == FCONV_F64 || c->dtype == FCONV_C128;
+  const size_t sc = (c->dtype == FCONV_C64 || c->dtype == FCONV_C128) ? 2 : 1;
+  const size_t total = c->kernel_batch * taps;
+  if (c->kernel_kind == BENCH_KERNEL_RAND || c->kernel_kind == BENCH_KERNEL_DECAY)
+    bench_fill(h, total * sc, dbl, seed);
+  if (c->kernel_kind == BENCH_KERNEL_RAND) return;
+  double gsum = 0.0;
+  for (int pass = c->kernel_kind == BENCH_KERNEL_GAUSS ? 0 : 1; pass < 2; pass++)
+    for (size_t i = 0; i < total; i++) {
+      /* tap coordinates, last axis fastest */
+      size_t rem = i % taps;
+      double r2 = 0.0, d2 = 0.0, e2 = 0.0;
+      for (int a = c->rank - 1; a >= 0; a--) {
+        const double K = (double)c->k[a], x = (double)(rem % c->k[a]);
+        rem /= c->k[a];
+        const double span = K > 1 ? K - 1 : 1.0, centre = (K - 1) / 2;
+        r2 += (x / span) * (x / span);                        /* decay: from the first tap */
+        d2 += ((x - centre) / (K / 2)) * ((x - centre) / (K / 2)); /* disk: inscribed ellipse */
+        const double sigma = K > 1 ? (K - 1) / 8 : 1.0;
+        e2 += ((x - centre) / sigma) * ((x - centre) / sigma); /* gauss */
+      }
+      double v = 0.0;
+      switch (c->kernel_kind) {
+      case BENCH_KERNEL_DECAY: v = pow(10.0, -3.0 * sqrt(r2 / c->rank)); break;
+      case BENCH_KERNEL_DISK: v = d2 <= 1.0 ? 1.0 : 0.0; break;
+      case BENCH_KERNEL_GAUSS: v = exp(-0.5 * e2); break;
+      default: v = 1.0 / (double)taps; break; /* box */
+      }
+      if (pass == 0) { /* gauss: the sum of one kernel, to normalise */
+        if (i < taps) gsum += v;
+        continue;
+      }
+      if (c->kernel_kind == BENCH_KERNEL_GAUSS) v /= gsum;
+      for (size_t p = 0; p < sc; p++) {
+        const size_t idx = i * sc + p;
+        if (c->kernel_kind == BENCH_KERNEL_DECAY) { /* noise times the envelope */
+          if (dbl) ((double *)h)[idx] *= v;
+          else ((float *)h)[idx] = (float)(((float *)h)[idx] * v);
+        } else { /* real: imaginary parts 0 */
+          const double w = p == 0 ? v : 0.0;
+          if (dbl) ((double *)h)[idx] = w;
+          else ((float *)h)[idx] = (float)w;
+        }
+      }
+    }
 }

@@ -7,6 +7,7 @@
 #include <complex>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -223,6 +224,13 @@ bench_case parse(const char *s) {
   return c;
 }
 
+// The oracle's boundary extension, freed on scope exit.
+struct Ext {
+  bench_ext e;
+  Ext(const bench_case &c, const bench_geom &g) { EXPECT_EQ(bench_ext_init(&e, &c, &g), 0); }
+  ~Ext() { bench_ext_free(&e); }
+};
+
 TEST(Geometry, OutputExtentsPerMode) {
   bench_geom g;
   bench_case c = parse("1d:f32:10:k4:full:direct:cpu");
@@ -245,23 +253,353 @@ TEST(Geometry, OutputExtentsPerMode) {
   EXPECT_DOUBLE_EQ(g.taps, 30.0);
 }
 
-TEST(Geometry, BoundaryIndexMapMatchesNumpyPad) {
-  // np.pad(arange(4), 5, mode) for each mode, as indices
-  const long long n = 4;
+// ---- kernel kinds and call paths ----------------------------------------------------------------
+
+TEST(Grammar, KernelKindsAndCalls) {
+  bench_case c = parse("1d:f32:480000:k96000@decay:full:auto:cpu");
+  EXPECT_EQ(c.kernel_kind, BENCH_KERNEL_DECAY);
+  EXPECT_EQ(c.k[0], 96000u);
+  EXPECT_EQ(c.call, BENCH_CALL_NONE);
+  EXPECT_EQ(parse("2d:f32:64:k5@disk:same:fft:cpu").kernel_kind, BENCH_KERNEL_DISK);
+  EXPECT_EQ(parse("2d:f32:64:k5@gauss:same:fft:cpu").kernel_kind, BENCH_KERNEL_GAUSS);
+  EXPECT_EQ(parse("2d:f32:64:k5@box:same:fft:cpu").kernel_kind, BENCH_KERNEL_BOX);
+  EXPECT_EQ(parse("2d:f32:64:k5@rand:same:fft:cpu").kernel_kind, BENCH_KERNEL_RAND);
+  EXPECT_EQ(parse("2d:f32:64:k5:same:fft:cpu:exec").call, BENCH_CALL_EXEC);
+  EXPECT_EQ(parse("2d:f32:64:k5:same:fft:cpu:reuse").call, BENCH_CALL_REUSE);
+  EXPECT_EQ(parse("2d:f32:64:k5:same:fft:cpu:oneshot").call, BENCH_CALL_ONESHOT);
+  EXPECT_EQ(canonical("1d:f32:480000:k96000@decay:full:auto:cpu"),
+            "1d:f32:480000:k96000@decay:full:auto:cpu");
+  EXPECT_EQ(canonical("2d:f32:2048:k31@disk:same:os:cpu:reuse"),
+            "2d:f32:2048x2048:k31x31@disk:same:os:cpu:reuse");
+  EXPECT_EQ(canonical("2d:f32:64:k3@rand:same:fft:cpu:exec"), "2d:f32:64x64:k3x3:same:fft:cpu");
+  EXPECT_EQ(canonical("2d:f32:64:k3@gauss:same:fft:cuda:oneshot:dev:wrap"),
+            "2d:f32:64x64:k3x3@gauss:same:fft:cuda:wrap:oneshot:dev");
+  char buf[256];
+  c = parse("2d:f32:2048:k31@disk:same:os:cpu:reuse");
+  bench_format_problem(&c, buf, sizeof buf);
+  EXPECT_STREQ(buf, "2d:f32:2048x2048:k31x31@disk:same");  // the kind is part of the problem
+  for (const char *bad : {"2d:f32:64:k3@noise:same:fft:cpu", "2d:f32:64:k3@:same:fft:cpu",
+                          "2d:f32:64:k@decay:same:fft:cpu", "2d:f32:64:k3@decay@disk:same:fft:cpu",
+                          "2d:f32:64:k3:same:fft:cpu:reuse:oneshot",
+                          "2d:f32:64:k3:same:fft:cpu:exec:exec", "2d:f32:64:k3:same:fft:cpu:once"}) {
+    bench_case x;
+    char err[256] = "";
+    EXPECT_NE(bench_parse_case(bad, &x, err, sizeof err), 0) << "accepted: " << bad;
+    EXPECT_NE(err[0], 0) << bad;
+  }
+}
+
+TEST(Calls, ParseCallList) {
+  EXPECT_EQ(bench_parse_calls("all"), BENCH_CALLS_ALL);
+  EXPECT_EQ(bench_parse_calls("exec"), BENCH_CALLS_EXEC);
+  EXPECT_EQ(bench_parse_calls("reuse,exec"), BENCH_CALLS_EXEC | BENCH_CALLS_REUSE);
+  EXPECT_EQ(bench_parse_calls("oneshot"), BENCH_CALLS_ONESHOT);
+  EXPECT_EQ(bench_parse_calls("exec,reuse,oneshot"), BENCH_CALLS_ALL);
+  for (const char *bad : {"", "none", "exec,", ",exec", "exec,foo", "execute", "re"})
+    EXPECT_EQ(bench_parse_calls(bad), 0u) << bad;
+  EXPECT_EQ(bench_parse_calls(nullptr), 0u);
+}
+
+std::vector<std::string> expanded(const std::vector<const char *> &cases, unsigned calls) {
+  bench_case *cs = nullptr;
+  size_t n = 0, cap = 0;
+  char err[256];
+  for (const char *s : cases) EXPECT_EQ(bench_expand(s, &cs, &n, &cap, err, sizeof err), 0) << err;
+  bench_row *rows = (bench_row *)calloc(n ? n : 1, sizeof *rows);
+  for (size_t i = 0; i < n; i++) rows[i].c = cs[i];
+  free(cs);
+  long m = bench_expand_calls(&rows, n, calls);
+  EXPECT_GE(m, 0);
+  std::vector<std::string> out;
+  for (long i = 0; i < m; i++) {
+    char buf[256];
+    bench_format_case(&rows[i].c, buf, sizeof buf);
+    out.push_back(std::string(buf) + " " + bench_call_token(rows[i].c.call));
+  }
+  free(rows);
+  return out;
+}
+
+TEST(Calls, ExpandOneRowPerPath) {
+  const std::vector<const char *> cases = {"1d:f32:64:k3:same:*:cpu",
+                                           "1d:f32:64:k3:same:fft:cpu:reuse",
+                                           "1d:f32:64:k3:same:auto:cuda:dev"};
+  auto all = expanded(cases, BENCH_CALLS_ALL);
+  const std::vector<std::string> want = {
+      "1d:f32:64:k3:same:direct:cpu exec",        "1d:f32:64:k3:same:direct:cpu:reuse reuse",
+      "1d:f32:64:k3:same:fft:cpu exec",           "1d:f32:64:k3:same:fft:cpu:reuse reuse",
+      "1d:f32:64:k3:same:os:cpu exec",            "1d:f32:64:k3:same:os:cpu:reuse reuse",
+      "1d:f32:64:k3:same:auto:cpu exec",          "1d:f32:64:k3:same:auto:cpu:reuse reuse",
+      "1d:f32:64:k3:same:auto:cpu:oneshot oneshot", // one-shot: AUTO rows only
+      "1d:f32:64:k3:same:fft:cpu:reuse reuse",      // a given CALL stays as it is
+      "1d:f32:64:k3:same:auto:cuda:dev exec",     "1d:f32:64:k3:same:auto:cuda:reuse:dev reuse",
+  };  // no one-shot row for device-resident arrays
+  EXPECT_EQ(all, want);
+  EXPECT_EQ(expanded(cases, BENCH_CALLS_EXEC).size(), 6u);
+  auto one = expanded(cases, BENCH_CALLS_ONESHOT);
+  ASSERT_EQ(one.size(), 2u);
+  EXPECT_EQ(one[0], "1d:f32:64:k3:same:auto:cpu:oneshot oneshot");
+}
+
+TEST(Matrix, DefaultHoldsTheKernelContentCases) {
+  std::vector<bench_row> rows;
+  auto s = rows_of("default", 0, &rows);
+  for (const char *p : {"1d:f32:480000:k96000@decay:full", "2d:f32:2048x2048:k31x31@disk:same",
+                        "2d:f32:2048x2048:k31x31@gauss:same"})
+    for (const char *m : {"direct", "fft", "os", "auto"}) {
+      std::string cas = std::string(p) + ":" + m + ":cpu";
+      EXPECT_TRUE(s.count(cas)) << "missing " << cas;
+    }
+  for (auto &r : rows) EXPECT_EQ(r.c.call, BENCH_CALL_NONE);  // paths are added by expansion
+}
+
+size_t taps_of(const bench_case &c) {
+  size_t t = 1;
+  for (int a = 0; a < c.rank; a++) t *= c.k[a];
+  return t;
+}
+
+TEST(KernelKinds, DecayIsNoiseUnderAMinus60dBEnvelope) {
+  bench_case c = parse("1d:f64:10:k1000@decay:full:direct:cpu:kb2");
+  std::vector<double> h(2 * 1000), noise(2 * 1000);
+  bench_fill_kernel(&c, h.data(), 9);
+  bench_fill(noise.data(), noise.size(), 1, 9);
+  for (size_t i = 0; i < h.size(); i++) {
+    const double env = std::pow(10.0, -3.0 * (double)(i % 1000) / 999.0);
+    EXPECT_NEAR(h[i], noise[i] * env, 1e-15) << i;  // the noise of rand times the envelope
+  }
+  EXPECT_LE(std::fabs(h[999]), 1e-3);
+  EXPECT_NE(h[5], h[1005]);  // each kernel of a batch its own noise
+  double head = 0, tail = 0;
+  for (size_t i = 0; i < 100; i++) {
+    head = std::max(head, std::fabs(h[i]));
+    tail = std::max(tail, std::fabs(h[900 + i]));
+  }
+  EXPECT_GT(head, 0.5);
+  EXPECT_LT(tail, 2e-3);
+}
+
+TEST(KernelKinds, DiskIsOnesInTheInscribedCircle) {
+  bench_case c = parse("2d:f32:64:k31x31@disk:same:direct:cpu");
+  std::vector<float> h(31 * 31, -7.0f);
+  bench_fill_kernel(&c, h.data(), 1);
+  size_t ones = 0;
+  for (size_t i = 0; i < 31; i++)
+    for (size_t j = 0; j < 31; j++) {
+      const float v = h[i * 31 + j];
+      ASSERT_TRUE(v == 0.0f || v == 1.0f);
+      ones += v == 1.0f;
+      EXPECT_EQ(v, h[(30 - i) * 31 + j]);  // symmetric under flips and the transpose
+      EXPECT_EQ(v, h[j * 31 + i]);
+      const double di = (double)i - 15, dj = (double)j - 15;
+      EXPECT_EQ(v == 1.0f, di * di + dj * dj <= 15.5 * 15.5) << i << "," << j;
+    }
+  EXPECT_EQ(h[15 * 31 + 15], 1.0f);
+  EXPECT_EQ(h[15 * 31 + 0], 1.0f);  // touches the box's edges
+  EXPECT_EQ(h[0], 0.0f);            // not its corners
+  EXPECT_NEAR((double)ones, 3.14159 * 15.5 * 15.5, 40.0);
+  bench_case one = parse("1d:f32:64:k9@disk:same:direct:cpu");  // 1-D: all ones
+  std::vector<float> l(9);
+  bench_fill_kernel(&one, l.data(), 1);
+  for (float v : l) EXPECT_EQ(v, 1.0f);
+}
+
+TEST(KernelKinds, GaussIsNormalisedSeparableAndTailed) {
+  bench_case c = parse("2d:f64:64:k31x31@gauss:same:direct:cpu");
+  std::vector<double> h(31 * 31);
+  bench_fill_kernel(&c, h.data(), 1);
+  double sum = 0;
+  for (double v : h) sum += v;
+  EXPECT_NEAR(sum, 1.0, 1e-12);
+  const double centre = h[15 * 31 + 15];
+  for (size_t i = 0; i < 31; i++)
+    for (size_t j = 0; j < 31; j++) {
+      EXPECT_LE(h[i * 31 + j], centre);
+      // rank 1: h[i][j] h[c][c] = h[i][c] h[c][j]
+      EXPECT_NEAR(h[i * 31 + j] * centre, h[i * 31 + 15] * h[15 * 31 + j], 1e-15 * centre * centre);
+    }
+  EXPECT_NEAR(h[0] / centre, std::exp(-16.0), 1e-12);  // 4 sigma on both axes
+  bench_case z = parse("1d:c64:64:k9@gauss:same:direct:cpu:kb2");
+  std::vector<float> zc(2 * 2 * 9);
+  bench_fill_kernel(&z, zc.data(), 1);
+  for (size_t i = 0; i < 18; i++) {
+    EXPECT_EQ(zc[2 * i + 1], 0.0f);                  // real
+    EXPECT_EQ(zc[2 * i], zc[2 * ((i + 9) % 18)]);    // the same for every kernel of the batch
+  }
+}
+
+TEST(KernelKinds, BoxAndRand) {
+  bench_case b = parse("2d:f32:64:k3x5@box:same:direct:cpu");
+  std::vector<float> h(15);
+  bench_fill_kernel(&b, h.data(), 1);
+  for (float v : h) EXPECT_FLOAT_EQ(v, 1.0f / 15.0f);
+  EXPECT_EQ(taps_of(b), 15u);
+  bench_case r = parse("1d:f32:64:k33:same:direct:cpu");
+  std::vector<float> a(33), want(33);
+  bench_fill_kernel(&r, a.data(), 5);
+  bench_fill(want.data(), 33, 0, 5);
+  EXPECT_EQ(a, want);
+}
+
+// ---- boundary extension: np.pad goldens ---------------------------------------------------------
+
+// np.pad(np.arange(n), (left, right), mode) as index lines (constant: -1 for the zeros). Printed
+// by numpy 1.24 except where marked: there numpy 1.24's chunk loop is not periodic for a pad
+// longer than the signal on one side only (numpy issues #22464, #24436), and the golden is the
+// periodic result of the fixed algorithm ("repeating as often as needed", DESIGN.md rule 3).
+struct PadGolden {
+  fconv_boundary b;
+  size_t n, left, right;
+  std::vector<long long> want;
+};
+
+const std::vector<PadGolden> &pad_goldens() {
+  static const std::vector<PadGolden> g = {
+      {FCONV_BOUNDARY_ZERO, 4, 5, 5, {-1, -1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, -1}},
+      {FCONV_BOUNDARY_ZERO, 4, 0, 7, {0, 1, 2, 3, -1, -1, -1, -1, -1, -1, -1}},
+      {FCONV_BOUNDARY_ZERO, 1, 3, 2, {-1, -1, -1, 0, -1, -1}},
+      {FCONV_BOUNDARY_WRAP, 4, 5, 5, {3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0}},
+      {FCONV_BOUNDARY_WRAP, 4, 0, 7, {0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2}},
+      {FCONV_BOUNDARY_WRAP, 4, 11, 0, {1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3}},
+      {FCONV_BOUNDARY_WRAP, 2, 5, 6, {1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1}},
+      {FCONV_BOUNDARY_WRAP, 1, 3, 2, {0, 0, 0, 0, 0, 0}},
+      // fixed algorithm; numpy 1.24: {1, 2, 3, 0, 1, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1}
+      {FCONV_BOUNDARY_WRAP, 4, 9, 2, {3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1}},
+      // fixed algorithm; numpy 1.24: {2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 2, 3, 0, 1, 2}
+      {FCONV_BOUNDARY_WRAP, 4, 2, 9, {2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0}},
+      // fixed algorithm; numpy 1.24: {2, 0, 1, 2, 0, 1, 2, 2, 0, 1, 2, 0}
+      {FCONV_BOUNDARY_WRAP, 3, 1, 8, {2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1}},
+      {FCONV_BOUNDARY_SYMMETRIC, 4, 5, 5, {3, 3, 2, 1, 0, 0, 1, 2, 3, 3, 2, 1, 0, 0}},
+      {FCONV_BOUNDARY_SYMMETRIC, 4, 9, 2, {0, 0, 1, 2, 3, 3, 2, 1, 0, 0, 1, 2, 3, 3, 2}},
+      {FCONV_BOUNDARY_SYMMETRIC, 4, 2, 9, {1, 0, 0, 1, 2, 3, 3, 2, 1, 0, 0, 1, 2, 3, 3}},
+      {FCONV_BOUNDARY_SYMMETRIC, 4, 11, 0, {2, 1, 0, 0, 1, 2, 3, 3, 2, 1, 0, 0, 1, 2, 3}},
+      {FCONV_BOUNDARY_SYMMETRIC, 3, 1, 8, {0, 0, 1, 2, 2, 1, 0, 0, 1, 2, 2, 1}},
+      {FCONV_BOUNDARY_SYMMETRIC, 1, 3, 2, {0, 0, 0, 0, 0, 0}},
+      // fixed algorithm; numpy 1.24: {0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0}
+      {FCONV_BOUNDARY_SYMMETRIC, 2, 1, 8, {0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1}},
+      {FCONV_BOUNDARY_MIRROR, 4, 5, 5, {1, 2, 3, 2, 1, 0, 1, 2, 3, 2, 1, 0, 1, 2}},
+      {FCONV_BOUNDARY_MIRROR, 4, 9, 2, {3, 2, 1, 0, 1, 2, 3, 2, 1, 0, 1, 2, 3, 2, 1}},
+      {FCONV_BOUNDARY_MIRROR, 4, 2, 9, {2, 1, 0, 1, 2, 3, 2, 1, 0, 1, 2, 3, 2, 1, 0}},
+      {FCONV_BOUNDARY_MIRROR, 4, 0, 7, {0, 1, 2, 3, 2, 1, 0, 1, 2, 3, 2}},
+      {FCONV_BOUNDARY_MIRROR, 2, 5, 6, {1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1}},
+      {FCONV_BOUNDARY_MIRROR, 1, 3, 2, {0, 0, 0, 0, 0, 0}}, // numpy: one sample reflects as edge
+      // fixed algorithm; numpy 1.24: {1, 0, 1, 2, 1, 0, 1, 2, 1, 0, 1, 0}
+      {FCONV_BOUNDARY_MIRROR, 3, 1, 8, {1, 0, 1, 2, 1, 0, 1, 2, 1, 0, 1, 2}},
+      {FCONV_BOUNDARY_REPLICATE, 4, 5, 5, {0, 0, 0, 0, 0, 0, 1, 2, 3, 3, 3, 3, 3, 3}},
+      {FCONV_BOUNDARY_REPLICATE, 4, 9, 2, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 3, 3}},
+      {FCONV_BOUNDARY_REPLICATE, 3, 1, 8, {0, 0, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2}},
+      {FCONV_BOUNDARY_REPLICATE, 1, 3, 2, {0, 0, 0, 0, 0, 0}},
+  };
+  return g;
+}
+
+TEST(Boundary, PadLineMatchesNumpyPadGoldens) {
+  for (const PadGolden &c : pad_goldens()) {
+    const size_t len = c.n + c.left + c.right;
+    ASSERT_EQ(c.want.size(), len);
+    std::vector<long long> line(len, 12345);
+    bench_pad_index_line(line.data(), c.n, c.left, c.right, c.b);
+    EXPECT_EQ(line, c.want) << "boundary " << c.b << " n " << c.n << " pads " << c.left << ","
+                            << c.right;
+  }
+}
+
+// The extension the oracle uses (pad areas stored apart) gives the same lines.
+TEST(Boundary, ExtensionMatchesThePadLines) {
+  for (const PadGolden &c : pad_goldens()) {
+    bench_case bc = parse("1d:f64:4:k3:same:direct:cpu");
+    bc.boundary = c.b;
+    bench_geom g;
+    bench_geom_init(&bc, &g);
+    g.n[2] = c.n;
+    g.p0[2] = c.left;
+    g.p1[2] = c.right;
+    bench_ext e;
+    ASSERT_EQ(bench_ext_init(&e, &bc, &g), 0);
+    for (size_t i = 0; i < c.want.size(); i++)
+      EXPECT_EQ(bench_ext_at(&e, 2, i), c.want[i]) << "boundary " << c.b << " i " << i;
+    EXPECT_EQ(bench_ext_at(&e, 0, 0), 0); // the leading (trivial) axes
+    bench_ext_free(&e);
+  }
+}
+
+// 2-D: np.pad(np.arange(6).reshape(2, 3), ((3, 1), (2, 4)), mode): the corners come from the
+// first axis's padding, exactly as the per-axis gather of the oracle reads them.
+TEST(Boundary, TwoDimensionalNumpyPadGoldens) {
   struct {
     fconv_boundary b;
-    int want[14];
+    int want[6][9];
   } cases[] = {
-      {FCONV_BOUNDARY_ZERO, {-1, -1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, -1}},
-      {FCONV_BOUNDARY_WRAP, {3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0}},
-      {FCONV_BOUNDARY_SYMMETRIC, {3, 3, 2, 1, 0, 0, 1, 2, 3, 3, 2, 1, 0, 0}},
-      {FCONV_BOUNDARY_MIRROR, {1, 2, 3, 2, 1, 0, 1, 2, 3, 2, 1, 0, 1, 2}},
-      {FCONV_BOUNDARY_REPLICATE, {0, 0, 0, 0, 0, 0, 1, 2, 3, 3, 3, 3, 3, 3}},
+      {FCONV_BOUNDARY_SYMMETRIC, {{4, 3, 3, 4, 5, 5, 4, 3, 3}, {4, 3, 3, 4, 5, 5, 4, 3, 3},
+                                  {1, 0, 0, 1, 2, 2, 1, 0, 0}, {1, 0, 0, 1, 2, 2, 1, 0, 0},
+                                  {4, 3, 3, 4, 5, 5, 4, 3, 3}, {4, 3, 3, 4, 5, 5, 4, 3, 3}}},
+      {FCONV_BOUNDARY_MIRROR, {{5, 4, 3, 4, 5, 4, 3, 4, 5}, {2, 1, 0, 1, 2, 1, 0, 1, 2},
+                               {5, 4, 3, 4, 5, 4, 3, 4, 5}, {2, 1, 0, 1, 2, 1, 0, 1, 2},
+                               {5, 4, 3, 4, 5, 4, 3, 4, 5}, {2, 1, 0, 1, 2, 1, 0, 1, 2}}},
+      {FCONV_BOUNDARY_REPLICATE, {{0, 0, 0, 1, 2, 2, 2, 2, 2}, {0, 0, 0, 1, 2, 2, 2, 2, 2},
+                                  {0, 0, 0, 1, 2, 2, 2, 2, 2}, {0, 0, 0, 1, 2, 2, 2, 2, 2},
+                                  {3, 3, 3, 4, 5, 5, 5, 5, 5}, {3, 3, 3, 4, 5, 5, 5, 5, 5}}},
+      // fixed algorithm (numpy 1.24 is not periodic here: its first rows read 1 2 0 1 2 0 1 2 1)
+      {FCONV_BOUNDARY_WRAP, {{4, 5, 3, 4, 5, 3, 4, 5, 3}, {1, 2, 0, 1, 2, 0, 1, 2, 0},
+                             {4, 5, 3, 4, 5, 3, 4, 5, 3}, {1, 2, 0, 1, 2, 0, 1, 2, 0},
+                             {4, 5, 3, 4, 5, 3, 4, 5, 3}, {1, 2, 0, 1, 2, 0, 1, 2, 0}}},
+      {FCONV_BOUNDARY_ZERO, {{-1, -1, -1, -1, -1, -1, -1, -1, -1},
+                             {-1, -1, -1, -1, -1, -1, -1, -1, -1},
+                             {-1, -1, -1, -1, -1, -1, -1, -1, -1},
+                             {-1, -1, 0, 1, 2, -1, -1, -1, -1},
+                             {-1, -1, 3, 4, 5, -1, -1, -1, -1},
+                             {-1, -1, -1, -1, -1, -1, -1, -1, -1}}},
   };
-  for (auto &c : cases)
-    for (int i = 0; i < 14; i++)
-      EXPECT_EQ(bench_ext_index(i - 5, n, c.b), c.want[i]) << "boundary " << c.b << " i " << i;
-  EXPECT_EQ(bench_ext_index(-3, 1, FCONV_BOUNDARY_MIRROR), 0);
+  for (auto &c : cases) {
+    bench_case bc = parse("2d:f64:2x3:k3x3:same:direct:cpu");
+    bc.boundary = c.b;
+    bench_geom g;
+    bench_geom_init(&bc, &g);
+    g.p0[1] = 3;
+    g.p1[1] = 1;
+    g.p0[2] = 2;
+    g.p1[2] = 4;
+    bench_ext e;
+    ASSERT_EQ(bench_ext_init(&e, &bc, &g), 0);
+    for (size_t i = 0; i < 6; i++)
+      for (size_t j = 0; j < 9; j++) {
+        const long long r = bench_ext_at(&e, 1, i), s = bench_ext_at(&e, 2, j);
+        const long long got = (r < 0 || s < 0) ? -1 : r * 3 + s;
+        EXPECT_EQ(got, c.want[i][j]) << "boundary " << c.b << " at " << i << "," << j;
+      }
+    bench_ext_free(&e);
+  }
+}
+
+// Padding far longer than the signal, every mode: the lines stay the periodic extension
+// (period n, 2n, 2n - 2) or the edge value, on both sides, for many pad pairs.
+TEST(Boundary, LongPadsArePeriodic) {
+  const fconv_boundary modes[] = {FCONV_BOUNDARY_WRAP, FCONV_BOUNDARY_SYMMETRIC,
+                                  FCONV_BOUNDARY_MIRROR, FCONV_BOUNDARY_REPLICATE};
+  for (fconv_boundary b : modes)
+    for (size_t n = 1; n <= 6; n++)
+      for (size_t left = 0; left <= 23; left += 1)
+        for (size_t right = 0; right <= 23; right += 3) {
+          std::vector<long long> line(n + left + right);
+          bench_pad_index_line(line.data(), n, left, right, b);
+          const long long P = b == FCONV_BOUNDARY_WRAP        ? (long long)n
+                              : b == FCONV_BOUNDARY_SYMMETRIC ? 2 * (long long)n
+                              : n > 1                         ? 2 * (long long)n - 2
+                                                              : 1;
+          for (size_t i = 0; i < line.size(); i++) {
+            const long long pos = (long long)i - (long long)left;
+            ASSERT_TRUE(line[i] >= 0 && line[i] < (long long)n);
+            if (b == FCONV_BOUNDARY_REPLICATE) {
+              ASSERT_EQ(line[i], pos < 0 ? 0 : pos >= (long long)n ? (long long)n - 1 : pos);
+              continue;
+            }
+            // periodic: position pos and pos + P read the same sample (when both exist)
+            if (i + (size_t)P < line.size()) {
+              ASSERT_EQ(line[i], line[i + (size_t)P])
+                  << "mode " << b << " n " << n << " pads " << left << "," << right << " i " << i;
+            }
+          }
+        }
 }
 
 // ---- the oracle ----------------------------------------------------------------------------------
@@ -276,10 +614,11 @@ TEST(Oracle, ScipyGoldens) {
     bench_geom g;
     bench_geom_init(&c, &g);
     ASSERT_EQ(g.out_elems, n) << s;
+    Ext e(c, g);
     for (size_t i = 0; i < n; i++) {
       size_t t[3] = {0, 0, i};
       double v[2];
-      bench_oracle(&c, &g, x, h, 0, t, v);
+      bench_oracle(&c, &g, &e.e, x, h, 0, t, v);
       EXPECT_DOUBLE_EQ(v[0], want[i]) << s << " " << i;
       EXPECT_DOUBLE_EQ(v[1], 0.0);
     }
@@ -323,13 +662,14 @@ TEST(Oracle, AgreesWithFconvDirect) {
     ASSERT_EQ(fconv_convolve(&d, x.data(), h.data(), y.data()), FCONV_OK) << s;
     bench_cmp m;
     bench_cmp_init(&m);
+    Ext e(c, g);
     for (size_t item = 0; item < g.count; item++)
       for (size_t t0 = 0; t0 < g.out[0]; t0++)
         for (size_t t1 = 0; t1 < g.out[1]; t1++)
           for (size_t t2 = 0; t2 < g.out[2]; t2++) {
             size_t t[3] = {t0, t1, t2};
             double v[2];
-            bench_oracle(&c, &g, x.data(), h.data(), item, t, v);
+            bench_oracle(&c, &g, &e.e, x.data(), h.data(), item, t, v);
             size_t off = item * g.out_elems + (t0 * g.out[1] + t1) * g.out[2] + t2;
             bench_cmp_add_point(&m, c.dtype, y.data() + off * es, v);
           }
@@ -349,7 +689,8 @@ TEST(Oracle, WindowReproducesTile) {
   const size_t t0[3] = {0, 2, 5}, T[3] = {1, 3, 4};
   size_t wext[3];
   std::vector<double> win(((T[1] - 1) * g.s[1] + g.k[1]) * ((T[2] - 1) * g.s[2] + g.k[2]));
-  bench_extract_window(&c, &g, x.data(), 0, t0, T, win.data(), wext);
+  Ext e(c, g);
+  bench_extract_window(&c, &g, &e.e, x.data(), 0, t0, T, win.data(), wext);
   EXPECT_EQ(wext[1] * wext[2], win.size());
   fconv_desc d;
   size_t ws[2] = {wext[1], wext[2]};
@@ -363,7 +704,7 @@ TEST(Oracle, WindowReproducesTile) {
     for (size_t j = 0; j < T[2]; j++) {
       size_t t[3] = {0, t0[1] + i, t0[2] + j};
       double v[2];
-      bench_oracle(&c, &g, x.data(), h.data(), 0, t, v);
+      bench_oracle(&c, &g, &e.e, x.data(), h.data(), 0, t, v);
       EXPECT_NEAR(tile[i * T[2] + j], v[0], 1e-12) << i << "," << j;
     }
 }

@@ -3,10 +3,13 @@
 The same grammar as bench/bench_core.h (fconv_bench), so peers.py times the very problems
 fconv_bench measured and report.py can read the CSVs:
 
-  RANKd:DTYPE:SHAPE:kKSHAPE:MODE:METHOD:BACKEND[:bN][:kbN][:sN[xN..]][:corr][:BOUNDARY][:dev]
+  RANKd:DTYPE:SHAPE:kKSHAPE[@KIND]:MODE:METHOD:BACKEND[:bN][:kbN][:sN[xN..]][:corr][:BOUNDARY]
+      [:CALL][:dev]
 
-A "problem" is a case without METHOD, BACKEND and dev (5 positional fields, then options).
-Only the standard library is needed here (numpy only inside the oracle).
+KIND (rand, decay, disk, gauss, box) is the kernel's content, CALL (exec, reuse, oneshot) how
+fconv_bench calls fconv; see bench_core.h. A "problem" is a case without METHOD, BACKEND, CALL
+and dev (5 positional fields, then options); the kernel kind belongs to the problem.
+Only the standard library is needed here (numpy only inside the oracle and make_kernel).
 """
 
 import math
@@ -17,6 +20,8 @@ MODES = ("full", "same", "valid")
 METHODS = ("auto", "direct", "fft", "os")
 BACKENDS = ("auto", "cpu", "cuda")
 BOUNDARIES = ("zero", "wrap", "symmetric", "mirror", "replicate")
+KERNEL_KINDS = ("rand", "decay", "disk", "gauss", "box")
+CALLS = ("exec", "reuse", "oneshot")
 ESIZE = {"f32": 4, "f64": 8, "c64": 8, "c128": 16}
 EXTENT_MAX = 1 << 40
 
@@ -67,18 +72,25 @@ class Case:
         self.op = "conv"
         self.boundary = "zero"
         self.dev = False
+        self.kernel_kind = "rand"
+        self.call = None
 
     # ---- strings ----------------------------------------------------------------------------
+    def _kernel(self):
+        return "x".join(map(str, self.k)) + ("" if self.kernel_kind == "rand" else
+                                               "@" + self.kernel_kind)
+
     def problem(self):
         s = "%dd:%s:%s:k%s:%s" % (self.rank, self.dtype, "x".join(map(str, self.n)),
-                                  "x".join(map(str, self.k)), self.mode)
+                                  self._kernel(), self.mode)
         return s + self._options()
 
     def case(self):
         s = "%dd:%s:%s:k%s:%s:%s:%s" % (self.rank, self.dtype, "x".join(map(str, self.n)),
-                                        "x".join(map(str, self.k)), self.mode,
+                                        self._kernel(), self.mode,
                                         self.method or "auto", self.backend or "auto")
-        return s + self._options() + (":dev" if self.dev else "")
+        call = ":" + self.call if self.call in ("reuse", "oneshot") else ""
+        return s + self._options() + call + (":dev" if self.dev else "")
 
     def _options(self):
         s = ""
@@ -175,7 +187,11 @@ def parse(s, allow_star=False, problem_only=False):
     c.n = _shape(t[2], c.rank)
     if not t[3].startswith("k"):
         raise CaseError("%r: kernel shape must start with k" % s)
-    c.k = _shape(t[3][1:], c.rank)
+    kshape, _, kind = t[3][1:].partition("@")
+    if "@" in t[3] and kind not in KERNEL_KINDS:
+        raise CaseError("%r: kernel kind %r must be one of %s" % (s, kind, ", ".join(KERNEL_KINDS)))
+    c.kernel_kind = kind or "rand"
+    c.k = _shape(kshape, c.rank)
     if t[4] not in MODES:
         raise CaseError("%r: bad mode" % s)
     c.mode = t[4]
@@ -198,6 +214,8 @@ def parse(s, allow_star=False, problem_only=False):
             key, c.op = "op", o
         elif o == "dev":
             key, c.dev = "dev", True
+        elif o in CALLS and not problem_only:
+            key, c.call = "call", o
         elif o in BOUNDARIES:
             key, c.boundary = "boundary", o
         else:
@@ -221,6 +239,49 @@ def parse_problem(s):
         return parse(s, problem_only=True)
     except CaseError:
         return parse(s)
+
+
+# ---- kernel content (the grammar's @KIND; the same definitions as bench_fill_kernel) ---------
+
+def make_kernel(c, rng, real):
+    """The case's kernel_batch kernels, shape (kernel_batch, *k), dtype real or complex of real.
+    rand: uniform [-1, 1) noise; decay: the noise times 10^(-3 r), r the normalised distance from
+    the first tap (-60 dB at the far end: a reverb impulse response); disk: ones inside the
+    ellipse inscribed in the kernel box; gauss: exp(-d^2/2), sigma = (K-1)/8 per axis from the
+    centre, sum 1; box: 1/taps. The deterministic kinds are real and equal across the batch."""
+    import numpy as np
+    shape = (c.kernel_batch,) + tuple(c.k)
+    kind = c.kernel_kind
+
+    def noise():
+        a = rng.uniform(-1.0, 1.0, size=shape).astype(real)
+        if c.is_complex:
+            a = a + 1j * rng.uniform(-1.0, 1.0, size=shape).astype(real)
+        return a
+    if kind == "rand":
+        return np.ascontiguousarray(noise())
+    grids = np.meshgrid(*[np.arange(k, dtype=np.float64) for k in c.k], indexing="ij")
+    r2 = d2 = e2 = 0.0
+    for x, k in zip(grids, c.k):
+        span = k - 1 if k > 1 else 1.0
+        centre = (k - 1) / 2.0
+        sigma = (k - 1) / 8.0 if k > 1 else 1.0
+        r2 = r2 + (x / span) ** 2
+        d2 = d2 + ((x - centre) / (k / 2.0)) ** 2
+        e2 = e2 + ((x - centre) / sigma) ** 2
+    if kind == "decay":
+        return np.ascontiguousarray(noise() * (10.0 ** (-3.0 * np.sqrt(r2 / c.rank))).astype(real))
+    if kind == "disk":
+        v = (d2 <= 1.0).astype(np.float64)
+    elif kind == "gauss":
+        v = np.exp(-0.5 * e2)
+        v = v / v.sum()
+    else:  # box
+        v = np.full(tuple(c.k), 1.0 / math.prod(c.k))
+    v = np.broadcast_to(v.astype(real), shape)
+    if c.is_complex:
+        v = v.astype(np.complex64 if real == np.float32 else np.complex128)
+    return np.ascontiguousarray(v)
 
 
 # ---- the scalar oracle ----------------------------------------------------------------------

@@ -10,14 +10,24 @@
  * own double-precision scalar oracle. A failed verification is printed loudly and makes the exit
  * status 2. Each row runs in a child process (crash isolation, a per-row --timeout, and a clean
  * CUDA context), using only the public API (fconv.h). See --help and bench_core.h (grammar).
+ *
+ * Every case is measured on each call path (--calls): the kernel passed to fconv_execute (exec),
+ * fconv_plan_set_kernel once + fconv_execute(kernel = NULL) (reuse), and fconv_convolve per call
+ * (oneshot, AUTO rows), whose first call in the row's fresh process is reported apart.
+ * --contended keeps one busy process (a pure spin loop) running beside every row.
+ * --transforms EFFORT also times plain FFTW transforms of the transform shape the plan reports
+ * (public API + FFTW only), so the report can show execute / its own transforms.
  */
 #define _GNU_SOURCE
 #include "bench_core.h"
 #include "fconv.h"
 
 #include <fftw3.h>
+#include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,20 +62,27 @@ typedef struct options {
   int parse_only;
   int list;
   int quiet;
+  unsigned calls;          /* BENCH_CALLS_* mask for rows without a CALL */
+  int contended;           /* one busy process beside every row */
+  const char *transforms;  /* NULL, or the FFTW planner effort for transforms-only timing */
+  int run;                 /* run number recorded in the CSV (scripts/bench.sh --repeat) */
 } options;
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: fconv_bench [options] CASE...   |   fconv_bench --matrix default|full [options]\n"
           "\n"
-          "CASE: RANKd:DTYPE:SHAPE:kKSHAPE:MODE:METHOD:BACKEND[:bN][:kbN][:sN][:corr][:BOUNDARY][:dev]\n"
-          "  e.g. 2d:f32:2048x2048:k7x7:same:fft:cpu   1d:f32:2^20:k16:same:auto:auto\n"
+          "CASE: RANKd:DTYPE:SHAPE:kKSHAPE[@KIND]:MODE:METHOD:BACKEND[:bN][:kbN][:sN][:corr]\n"
+          "      [:BOUNDARY][:CALL][:dev]\n"
+          "  e.g. 2d:f32:2048x2048:k7x7:same:fft:cpu   1d:f32:480000:k96000@decay:full:auto:cpu\n"
           "  DTYPE f32|f64|c64|c128  MODE full|same|valid  METHOD direct|fft|os|auto|*\n"
           "  BACKEND cpu|cuda|auto|*  BOUNDARY zero|wrap|symmetric|mirror|replicate\n"
+          "  KIND rand (default)|decay|disk|gauss|box: the kernel's content (bench_core.h)\n"
+          "  CALL exec|reuse|oneshot: one call path (default: the paths of --calls)\n"
           "  dev: CUDA device-resident arrays (FCONV_FLAG_DEVICE_POINTERS)\n"
           "\n"
           "options:\n"
-          "  --matrix NAME        default (a few minutes on 2 cores) or full (GPU machines)\n"
+          "  --matrix NAME        default (several minutes on 2 cores) or full (GPU machines)\n"
           "  --csv FILE           write the CSV there (default: stdout)\n"
           "  --budget S           seconds of timed repetitions per row (default 0.4; min reps 3)\n"
           "  --min-reps N         minimum timed repetitions (default 3)\n"
@@ -73,6 +90,13 @@ static void usage(FILE *f) {
           "  --timeout S          seconds per row before it is stopped (default 30)\n"
           "  --verify-full-max M  verify the whole output up to M direct multiply-adds\n"
           "                       (default 5e7), else sampled tiles\n"
+          "  --calls LIST         call paths for cases without a CALL: exec, reuse, oneshot\n"
+          "                       (comma list) or all (default; oneshot for AUTO rows only)\n"
+          "  --contended          keep one busy process (a spin loop) running beside every row\n"
+          "  --transforms EFFORT  also time plain FFTW transforms of each FFT/overlap-save\n"
+          "                       plan's transform shape, planned with EFFORT:\n"
+          "                       estimate|measure|patient\n"
+          "  --run N              run number written to the CSV header (repeated runs)\n"
           "  --no-fork            run rows in this process (no timeout; for debuggers)\n"
           "  --list               print the rows (group and case) and exit\n"
           "  --parse-only         parse the cases, print them canonically, exit\n"
@@ -139,7 +163,10 @@ typedef struct row_result {
   char method[16], backend[16];
   char reason[160];      /* fconv_plan_info.reason */
   char verify[48];       /* "full", "sampled 15 tiles", ... */
+  char transforms[128];  /* what --transforms timed */
   double plan_ms, warm_ms;
+  double set_kernel_ms;  /* reuse: fconv_plan_set_kernel */
+  double transforms_ms;  /* --transforms: median of the plain FFTW transforms */
   double rel_err, oracle_err, tol;
   int threads;
   int warm_counted;
@@ -207,14 +234,35 @@ static fconv_status reference_run(fconv_desc d, const void *x, const void *h, vo
 
 /* Verify y (host, all outputs) of case c. Fills r->verify, r->rel_err, r->oracle_err, r->tol;
  * returns 0 when within tolerance, 1 when wrong, -1 when the reference itself failed. */
+static int verify_with(const bench_case *c, const bench_geom *g, const bench_ext *e,
+                       const options *o, const void *x, const void *h, const void *y,
+                       row_result *r, bench_cmp *mp, bench_cmp *mop);
+
 static int verify(const bench_case *c, const bench_geom *g, const options *o, const void *x,
                   const void *h, const void *y, row_result *r) {
-  const size_t es = esize(c->dtype);
-  const double macs = (double)g->count * (double)g->out_elems * g->taps;
   bench_cmp m, mo;
   bench_cmp_init(&m);
   bench_cmp_init(&mo);
   r->tol = bench_tolerance(c->dtype, g);
+  bench_ext e;
+  if (bench_ext_init(&e, c, g)) {
+    set_status(r, "error", "out of memory for the boundary extension");
+    return -1;
+  }
+  const int v = verify_with(c, g, &e, o, x, h, y, r, &m, &mo);
+  bench_ext_free(&e);
+  if (v < 0) return -1;
+  r->rel_err = bench_cmp_rel(&m);
+  const int bad = !(r->rel_err <= r->tol) || (!isnan(r->oracle_err) && !(r->oracle_err <= r->tol));
+  return bad ? 1 : 0;
+}
+
+static int verify_with(const bench_case *c, const bench_geom *g, const bench_ext *e,
+                       const options *o, const void *x, const void *h, const void *y,
+                       row_result *r, bench_cmp *mp, bench_cmp *mop) {
+  const size_t es = esize(c->dtype);
+  const double macs = (double)g->count * (double)g->out_elems * g->taps;
+  bench_cmp m = *mp, mo = *mop;
   fconv_desc d;
   desc_of(c, o->threads, &d);
 
@@ -264,7 +312,7 @@ static int verify(const bench_case *c, const bench_geom *g, const options *o, co
           size_t hi = g->out[a] - T[a];
           t0[a] = q == corners ? hi / 2 : ((q >> bit) & 1) ? hi : 0;
         }
-        bench_extract_window(c, g, x, item, t0, T, win, wext);
+        bench_extract_window(c, g, e, x, item, t0, T, win, wext);
         fconv_desc td;
         size_t wshape[3], kshape[3], stride[3];
         for (int u = 0; u < c->rank; u++) {
@@ -311,7 +359,7 @@ static int verify(const bench_case *c, const bench_geom *g, const options *o, co
         for (int a = 3 - c->rank, bit = 0; a < 3; a++, bit++)
           t[a] = q == corners ? g->out[a] / 2 : ((q >> bit) & 1) ? g->out[a] - 1 : 0;
         double ref[2];
-        bench_oracle(c, g, x, h, items[ii], t, ref);
+        bench_oracle(c, g, e, x, h, items[ii], t, ref);
         size_t off = items[ii] * g->out_elems + (t[0] * g->out[1] + t[1]) * g->out[2] + t[2];
         bench_cmp_add_point(&mo, c->dtype, (const char *)y + off * es, ref);
       }
@@ -323,12 +371,235 @@ static int verify(const bench_case *c, const bench_geom *g, const options *o, co
   } else {
     r->oracle_err = NAN;
   }
-  r->rel_err = bench_cmp_rel(&m);
-  const int bad = !(r->rel_err <= r->tol) || (!isnan(r->oracle_err) && !(r->oracle_err <= r->tol));
-  return bad ? 1 : 0;
+  *mp = m;
+  *mop = mo;
+  return 0;
+}
+
+/* ---- transforms only (--transforms) -------------------------------------------------------- */
+
+/* Times plain FFTW transforms of the plan's transform shape: per item one forward and one
+ * inverse transform (FFT), or one pair per overlap-save block, with the block count taken as
+ * ceil(unstrided output extent / block extent) per axis (every block; the library may skip
+ * blocks that read only zeros). Real dtypes: r2c + c2r; complex: c2c both ways. The transforms
+ * run in chunks of `howmany` (a batch of about 2 MiB, so it stays in cache) on per-thread
+ * buffers: with at least as many transforms as threads the chunks are shared out over the
+ * row's threads (single-threaded FFTW plans, new-array execute); with fewer (one large FFT) one
+ * plan runs them with FFTW's own threads. Planned with the requested effort. The kernel's
+ * transform (set_kernel caches it) and the library's gather, multiply and crop passes are not
+ * included: execute / transforms is the library's overhead over its own transforms. Public API
+ * + FFTW only. */
+typedef struct fft_ops {
+  void *(*alloc)(size_t bytes);
+  void (*release)(void *p);
+  void *(*plan)(int rank, const int *n, int howmany, int cx, int forward, void *in, void *out,
+                unsigned flags);
+  void (*exec)(void *plan, int cx, int forward, void *in, void *out);
+  void (*destroy)(void *plan);
+  void (*nthreads)(int threads);
+  size_t real_bytes;
+} fft_ops;
+
+/* One precision's wrappers: P the FFTW prefix, REAL the scalar. */
+#define FFT_OPS(NAME, P, REAL)                                                                  \
+  static void *NAME##_alloc(size_t b) { return P##malloc(b ? b : 64); }                         \
+  static void NAME##_release(void *p) { P##free(p); }                                           \
+  static void *NAME##_plan(int rank, const int *n, int howmany, int cx, int forward, void *in,  \
+                           void *out, unsigned flags) {                                         \
+    int pts = 1;                                                                                \
+    for (int a = 0; a < rank; a++) pts *= n[a];                                                 \
+    const int half = pts / n[rank - 1] * (n[rank - 1] / 2 + 1);                                 \
+    if (cx)                                                                                     \
+      return P##plan_many_dft(rank, n, howmany, (P##complex *)in, NULL, 1, pts,                 \
+                              (P##complex *)out, NULL, 1, pts,                                  \
+                              forward ? FFTW_FORWARD : FFTW_BACKWARD, flags);                   \
+    if (forward)                                                                                \
+      return P##plan_many_dft_r2c(rank, n, howmany, (REAL *)in, NULL, 1, pts,                   \
+                                  (P##complex *)out, NULL, 1, half, flags);                     \
+    return P##plan_many_dft_c2r(rank, n, howmany, (P##complex *)in, NULL, 1, half, (REAL *)out, \
+                                NULL, 1, pts, flags);                                           \
+  }                                                                                             \
+  static void NAME##_exec(void *plan, int cx, int forward, void *in, void *out) {               \
+    if (cx) P##execute_dft((P##plan)plan, (P##complex *)in, (P##complex *)out);                 \
+    else if (forward) P##execute_dft_r2c((P##plan)plan, (REAL *)in, (P##complex *)out);         \
+    else P##execute_dft_c2r((P##plan)plan, (P##complex *)in, (REAL *)out);                      \
+  }                                                                                             \
+  static void NAME##_destroy(void *plan) { if (plan) P##destroy_plan((P##plan)plan); }          \
+  static void NAME##_nthreads(int t) { P##plan_with_nthreads(t); }                              \
+  static const fft_ops NAME = {NAME##_alloc, NAME##_release, NAME##_plan, NAME##_exec,          \
+                               NAME##_destroy, NAME##_nthreads, sizeof(REAL)};
+FFT_OPS(fft_ops_f32, fftwf_, float)
+FFT_OPS(fft_ops_f64, fftw_, double)
+
+typedef struct tjob {
+  const fft_ops *ops;
+  void *fw, *bw;
+  void *in, *sp, *back;
+  int cx;
+  size_t chunks;
+} tjob;
+
+static void *tjob_run(void *arg) {
+  tjob *j = (tjob *)arg;
+  for (size_t ch = 0; ch < j->chunks; ch++) {
+    j->ops->exec(j->fw, j->cx, 1, j->in, j->sp);
+    j->ops->exec(j->bw, j->cx, 0, j->sp, j->back);
+  }
+  return NULL;
+}
+
+/* Median seconds of all `total` transform pairs, or NaN when planning or memory failed. */
+static double transforms_seconds(const fft_ops *ops, int rank, const int *n, size_t total, int cx,
+                                 unsigned flags, int threads, double budget, int min_reps,
+                                 size_t *howmany_out) {
+  size_t pts = 1;
+  for (int a = 0; a < rank; a++) pts *= (size_t)n[a];
+  const size_t half = pts / (size_t)n[rank - 1] * (size_t)(n[rank - 1] / 2 + 1);
+  const size_t in_b = (cx ? 2 * pts : pts) * ops->real_bytes, sp_b = 2 * (cx ? pts : half) * ops->real_bytes;
+  const int split = total >= (size_t)threads; /* chunks over threads, else FFTW's threads */
+  const int teams = split ? threads : 1;
+  size_t howmany = (size_t)(2.0 * 1048576.0 / (double)(2 * in_b + sp_b));
+  const size_t per_team = (total + (size_t)teams - 1) / (size_t)teams;
+  if (howmany > per_team) howmany = per_team;
+  if (howmany < 1) howmany = 1;
+  *howmany_out = howmany;
+  if (howmany > (size_t)INT_MAX) return NAN;
+  const size_t chunks = (total + howmany - 1) / howmany;
+  tjob jobs[64];
+  pthread_t tid[64];
+  double med = NAN;
+  int nj = teams > 64 ? 64 : teams;
+  memset(jobs, 0, sizeof jobs);
+  void *fw = NULL, *bw = NULL;
+  for (int t = 0; t < nj; t++) {
+    jobs[t].in = ops->alloc(howmany * in_b);
+    jobs[t].sp = ops->alloc(howmany * sp_b);
+    jobs[t].back = ops->alloc(howmany * in_b);
+    if (!jobs[t].in || !jobs[t].sp || !jobs[t].back) goto out;
+  }
+  ops->nthreads(split ? 1 : threads);
+  fw = ops->plan(rank, n, (int)howmany, cx, 1, jobs[0].in, jobs[0].sp, flags);
+  bw = ops->plan(rank, n, (int)howmany, cx, 0, jobs[0].sp, jobs[0].back, flags);
+  if (!fw || !bw) goto out;
+  for (int t = 0; t < nj; t++) { /* inputs after planning (MEASURE overwrites the arrays) */
+    jobs[t].ops = ops;
+    jobs[t].fw = fw;
+    jobs[t].bw = bw;
+    jobs[t].cx = cx;
+    jobs[t].chunks = chunks * (size_t)(t + 1) / (size_t)nj - chunks * (size_t)t / (size_t)nj;
+    const size_t scalars = howmany * in_b / ops->real_bytes;
+    bench_fill(jobs[t].in, scalars, ops->real_bytes == 8, (unsigned long long)t + 11);
+  }
+  {
+    const double scale = (double)total / (double)(chunks * howmany);
+    double ts[4096];
+    int nt = 0;
+    const double start = now_s();
+    while (nt < (int)(sizeof ts / sizeof ts[0]) && (nt < min_reps || now_s() - start < budget)) {
+      const double t0 = now_s();
+      int started = 1;
+      for (int t = 1; t < nj; t++, started++)
+        if (pthread_create(&tid[t], NULL, tjob_run, &jobs[t])) break;
+      tjob_run(&jobs[0]);
+      for (int t = started; t < nj; t++) tjob_run(&jobs[t]); /* threads that did not start */
+      for (int t = 1; t < started; t++) pthread_join(tid[t], NULL);
+      ts[nt++] = (now_s() - t0) * scale;
+    }
+    bench_stats st;
+    bench_stats_of(ts, (size_t)nt, &st);
+    med = st.median;
+  }
+out:
+  ops->destroy(fw);
+  ops->destroy(bw);
+  for (int t = 0; t < nj; t++) {
+    ops->release(jobs[t].in);
+    ops->release(jobs[t].sp);
+    ops->release(jobs[t].back);
+  }
+  return med;
+}
+
+static unsigned effort_flags(const char *e) {
+  if (strcmp(e, "measure") == 0) return FFTW_MEASURE;
+  if (strcmp(e, "patient") == 0) return FFTW_PATIENT;
+  return FFTW_ESTIMATE;
+}
+
+static void time_transforms(const bench_case *c, const bench_geom *g, const fconv_plan_info *info,
+                            const options *o, row_result *r) {
+  if (info->backend != FCONV_BACKEND_CPU || c->device_ptrs ||
+      (info->method != FCONV_METHOD_FFT && info->method != FCONV_METHOD_OVERLAP_SAVE))
+    return;
+  const int rank = info->rank, os = info->method == FCONV_METHOD_OVERLAP_SAVE;
+  int n[FCONV_MAX_RANK];
+  size_t blocks = 1, pts = 1;
+  for (int a = 0; a < rank; a++) {
+    if (info->transform_shape[a] == 0 || info->transform_shape[a] > (size_t)1 << 30) return;
+    n[a] = (int)info->transform_shape[a];
+    pts *= info->transform_shape[a];
+    if (os && info->block_shape[a]) {
+      const size_t len = g->len[3 - rank + a];
+      blocks *= (len + info->block_shape[a] - 1) / info->block_shape[a];
+    }
+  }
+  if (pts > (size_t)INT_MAX) return;
+  const size_t total = blocks * info->output_count;
+  const int cx = is_complex(c->dtype), dbl = is_double(c->dtype);
+  int threads = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (threads < 1) threads = 1;
+  if (threads > 64) threads = 64;
+  static int threads_ready;
+  if (!threads_ready) { /* FFTW needs it before plan_with_nthreads; harmless when fconv did too */
+    fftwf_init_threads();
+    fftw_init_threads();
+    threads_ready = 1;
+  }
+  size_t howmany = 0;
+  const double t = transforms_seconds(dbl ? &fft_ops_f64 : &fft_ops_f32, rank, n, total, cx,
+                                      effort_flags(o->transforms), threads,
+                                      o->budget > 0 ? o->budget : 0.1, o->min_reps, &howmany);
+  r->transforms_ms = 1e3 * t;
+  char shape[64] = "";
+  size_t pos = 0;
+  for (int a = 0; a < rank && pos < sizeof shape; a++)
+    pos += (size_t)snprintf(shape + pos, sizeof shape - pos, a ? "x%d" : "%d", n[a]);
+  snprintf(r->transforms, sizeof r->transforms,
+           "%s %s x %zu%s, %zu per call, %s, %d thread(s)%s", cx ? "c2c fwd+bwd" : "r2c+c2r",
+           shape, total, os ? " blocks" : "", howmany, o->transforms, threads,
+           total >= (size_t)threads ? "" : " in FFTW");
 }
 
 /* ---- one row (in the child) ---------------------------------------------------------------- */
+
+/* Plan-creation failures that mean "this build or machine cannot run it", not an error. */
+static int unavailable(fconv_status st, const char *what, row_result *r) {
+  if (st == FCONV_ERR_UNSUPPORTED) set_status(r, "not built", "%s: %s", what, fconv_status_string(st));
+  else if (st == FCONV_ERR_NO_DEVICE) set_status(r, "no device", "%s: %s", what, fconv_status_string(st));
+  else return 0;
+  return 1;
+}
+
+static void record_info(const fconv_plan *plan, row_result *r, fconv_plan_info *info) {
+  if (fconv_plan_get_info(plan, info) != FCONV_OK) {
+    memset(info, 0, sizeof *info);
+    return;
+  }
+  snprintf(r->method, sizeof r->method, "%s", bench_method_token(info->method));
+  snprintf(r->backend, sizeof r->backend, "%s", bench_backend_token(info->backend));
+  snprintf(r->reason, sizeof r->reason, "%s", info->reason);
+  if (info->threads > 0) r->threads = info->threads;
+}
+
+/* One call of the row's path: exec and reuse run the plan, oneshot fconv_convolve. */
+static fconv_status call_once(const bench_case *c, const fconv_desc *d, fconv_plan *plan,
+                              const void *x, const void *h, void *y) {
+  fconv_status st;
+  if (c->call == BENCH_CALL_ONESHOT) st = fconv_convolve(d, x, h, y);
+  else st = fconv_execute(plan, x, c->call == BENCH_CALL_REUSE ? NULL : h, y);
+  if (c->device_ptrs) dev_sync();
+  return st;
+}
 
 static void run_row(const bench_case *c, const options *o, row_result *r) {
   bench_geom g;
@@ -338,46 +609,41 @@ static void run_row(const bench_case *c, const options *o, row_result *r) {
   bench_geom_init(c, &g);
   desc_of(c, o->threads, &d);
   r->threads = o->threads;
+  r->plan_ms = r->set_kernel_ms = r->transforms_ms = NAN;
   snprintf(r->method, sizeof r->method, "%s", bench_method_token(c->method));
   snprintf(r->backend, sizeof r->backend, "%s", bench_backend_token(c->backend));
+  const int oneshot = c->call == BENCH_CALL_ONESHOT;
+  fconv_plan_info info;
+  memset(&info, 0, sizeof info);
 
-  /* Plan first: a path that is not built fails here without any data being made. */
+  /* Plan first (exec, reuse): a path that is not built fails here without any data being made.
+   * The row's process is fresh, so this is the first plan of the shape in the process. */
   fconv_plan *plan = NULL;
   double t0 = now_s();
-  fconv_status st = fconv_plan_create(&plan, &d);
-  r->plan_ms = 1e3 * (now_s() - t0);
-  if (st == FCONV_ERR_UNSUPPORTED) {
-    set_status(r, "not built", "fconv_plan_create: %s", fconv_status_string(st));
-    return;
+  fconv_status st = FCONV_OK;
+  if (!oneshot) {
+    st = fconv_plan_create(&plan, &d);
+    r->plan_ms = 1e3 * (now_s() - t0);
+    if (unavailable(st, "fconv_plan_create", r)) return;
+    if (st != FCONV_OK) {
+      r->error = 1;
+      set_status(r, "error", "fconv_plan_create: %s", fconv_status_string(st));
+      return;
+    }
+    record_info(plan, r, &info);
+    size_t oshape[FCONV_MAX_RANK];
+    if (fconv_plan_output_shape(plan, oshape) == FCONV_OK) {
+      for (int u = 0; u < c->rank; u++)
+        if (oshape[u] != g.out[3 - c->rank + u]) {
+          r->failed_verify = 1;
+          set_status(r, "FAILED", "output shape mismatch on axis %d: fconv %zu, expected %zu", u,
+                     oshape[u], g.out[3 - c->rank + u]);
+          fconv_plan_destroy(plan);
+          return;
+        }
+    }
+    r->stage = STAGE_PLANNED;
   }
-  if (st == FCONV_ERR_NO_DEVICE) {
-    set_status(r, "no device", "fconv_plan_create: %s", fconv_status_string(st));
-    return;
-  }
-  if (st != FCONV_OK) {
-    r->error = 1;
-    set_status(r, "error", "fconv_plan_create: %s", fconv_status_string(st));
-    return;
-  }
-  fconv_plan_info info;
-  if (fconv_plan_get_info(plan, &info) == FCONV_OK) {
-    snprintf(r->method, sizeof r->method, "%s", bench_method_token(info.method));
-    snprintf(r->backend, sizeof r->backend, "%s", bench_backend_token(info.backend));
-    snprintf(r->reason, sizeof r->reason, "%s", info.reason);
-    if (info.threads > 0) r->threads = info.threads;
-  }
-  size_t oshape[FCONV_MAX_RANK];
-  if (fconv_plan_output_shape(plan, oshape) == FCONV_OK) {
-    for (int u = 0; u < c->rank; u++)
-      if (oshape[u] != g.out[3 - c->rank + u]) {
-        r->failed_verify = 1;
-        set_status(r, "FAILED", "output shape mismatch on axis %d: fconv %zu, expected %zu", u,
-                   oshape[u], g.out[3 - c->rank + u]);
-        fconv_plan_destroy(plan);
-        return;
-      }
-  }
-  r->stage = STAGE_PLANNED;
 
   const size_t es = esize(c->dtype), sc = is_complex(c->dtype) ? 2 : 1;
   const size_t xn = c->batch * g.sig_elems, hn = c->kernel_batch * g.ker_elems;
@@ -391,7 +657,7 @@ static void run_row(const bench_case *c, const options *o, row_result *r) {
   }
   const unsigned long long seed = fnv1a(problem);
   bench_fill(x, xn * sc, is_double(c->dtype), seed);
-  bench_fill(h, hn * sc, is_double(c->dtype), seed + 1);
+  bench_fill_kernel(c, h, seed + 1);
   memset(y, 0, yn * es);
   const void *ax = x, *ah = h;
   void *ay = y;
@@ -409,15 +675,29 @@ static void run_row(const bench_case *c, const options *o, row_result *r) {
     ay = dy;
   }
 
-  /* Warm-up: the first execute, whose result is verified. */
+  /* reuse: the kernel once; AUTO's kernel-aware refinement runs here. */
+  if (c->call == BENCH_CALL_REUSE) {
+    t0 = now_s();
+    st = fconv_plan_set_kernel(plan, ah);
+    r->set_kernel_ms = 1e3 * (now_s() - t0);
+    if (st != FCONV_OK) {
+      r->error = 1;
+      set_status(r, "error", "fconv_plan_set_kernel: %s", fconv_status_string(st));
+      goto done;
+    }
+    record_info(plan, r, &info);
+  }
+
+  /* The first call, whose result is verified (oneshot: the first fconv call of the process). */
   t0 = now_s();
-  st = fconv_execute(plan, ax, ah, ay);
-  if (c->device_ptrs) dev_sync();
+  st = call_once(c, &d, plan, ax, ah, ay);
   double tw = now_s() - t0;
   r->warm_ms = 1e3 * tw;
+  if (oneshot && unavailable(st, "fconv_convolve", r)) goto done;
   if (st != FCONV_OK) {
     r->error = 1;
-    set_status(r, "error", "fconv_execute: %s", fconv_status_string(st));
+    set_status(r, "error", "%s: %s", oneshot ? "fconv_convolve" : "fconv_execute",
+               fconv_status_string(st));
     goto done;
   }
   if (c->device_ptrs && dev_get(y, dy, yn * es)) {
@@ -441,10 +721,15 @@ static void run_row(const bench_case *c, const options *o, row_result *r) {
                "tolerance %.3g", r->rel_err, r->oracle_err, r->tol);
     goto done;
   }
+  if (oneshot) { /* what AUTO chose for this desc: a plan made after the timed first call */
+    fconv_plan *p1 = NULL;
+    if (fconv_plan_create(&p1, &d) == FCONV_OK) record_info(p1, r, &info);
+    fconv_plan_destroy(p1);
+  }
   r->stage = STAGE_VERIFIED;
 
   /* Timed repetitions: at least min_reps, then until the budget is spent. */
-  if (tw >= o->budget) { /* a long first run counts: warm-up effects are small next to it */
+  if (tw >= o->budget && !oneshot) { /* a long first run counts: warm-up effects are small */
     r->t[0] = tw;
     __atomic_store_n(&r->nreps, 1, __ATOMIC_RELEASE);
     r->warm_counted = 1;
@@ -455,17 +740,18 @@ static void run_row(const bench_case *c, const options *o, row_result *r) {
     if (n >= MAX_REPS) break;
     if (n >= o->min_reps && now_s() - start >= o->budget) break;
     t0 = now_s();
-    st = fconv_execute(plan, ax, ah, ay);
-    if (c->device_ptrs) dev_sync();
+    st = call_once(c, &d, plan, ax, ah, ay);
     double t = now_s() - t0;
     if (st != FCONV_OK) {
       r->error = 1;
-      set_status(r, "error", "fconv_execute (timed): %s", fconv_status_string(st));
+      set_status(r, "error", "%s (timed): %s", oneshot ? "fconv_convolve" : "fconv_execute",
+                 fconv_status_string(st));
       goto done;
     }
     r->t[n] = t;
     __atomic_store_n(&r->nreps, n + 1, __ATOMIC_RELEASE);
   }
+  if (o->transforms) time_transforms(c, &g, &info, o, r);
   set_status(r, "ok", "%s", "");
   r->stage = STAGE_DONE;
 done:
@@ -649,6 +935,27 @@ static int run_isolated(void (*fn)(void *, void *), void *arg, void *shared, dou
   }
 }
 
+/* --contended: one busy process, a pure spin loop, for the whole run; it dies with this process
+ * (PR_SET_PDEATHSIG) even when this one is killed. Returns its pid, or -1. */
+static pid_t start_spinner(void) {
+  fflush(NULL);
+  const pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(0);
+    volatile unsigned long long spin = 0;
+    for (;;) spin++;
+  }
+  return pid;
+}
+
+static void stop_spinner(pid_t pid) {
+  if (pid <= 0) return;
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+}
+
 typedef struct row_arg {
   const bench_case *c;
   const options *o;
@@ -667,9 +974,11 @@ static void machine_child(void *arg, void *shared) {
 static const char *const csv_columns =
     "group,problem,case,source,impl,method_req,backend_req,mem,method,backend,reason,threads,"
     "status,verify,max_rel_err,oracle_rel_err,tol,reps,plan_ms,median_ms,min_ms,max_ms,q1_ms,"
-    "q3_ms,outputs,taps,bytes,outputs_per_s,gbps,gflops,note";
+    "q3_ms,outputs,taps,bytes,outputs_per_s,gbps,gflops,note,call,first_ms,set_kernel_ms,"
+    "transforms_ms,transforms";
 
-static void write_header(FILE *f, const machine *m, const options *o, int argc, char **argv) {
+static void write_header(FILE *f, const machine *m, const options *o, pid_t spinner, int argc,
+                         char **argv) {
   time_t now = time(NULL);
   struct tm tm;
   char date[64], host[128] = "unknown";
@@ -709,6 +1018,22 @@ static void write_header(FILE *f, const machine *m, const options *o, int argc, 
   fprintf(f, "# min_reps: %d\n", o->min_reps);
   fprintf(f, "# timeout_s: %g\n", o->timeout);
   fprintf(f, "# matrix: %s\n", o->matrix ? o->matrix : "command line");
+  fprintf(f, "# run: %d\n", o->run);
+  if (o->contended)
+    fprintf(f, "# load: contended (one busy process, a pure spin loop, pid %ld, beside every row)\n",
+            (long)spinner);
+  else
+    fprintf(f, "# load: quiet\n");
+  char la[128] = "?";
+  FILE *lf = fopen("/proc/loadavg", "r");
+  if (lf) {
+    if (fgets(la, sizeof la, lf)) la[strcspn(la, "\n")] = 0;
+    fclose(lf);
+  }
+  fprintf(f, "# loadavg: %s (1, 5, 15 min at the start; running/total tasks)\n", la);
+  if (o->transforms)
+    fprintf(f, "# transforms: plain FFTW transforms of each plan's transform shape, planner %s\n",
+            o->transforms);
   fprintf(f, "# command:");
   for (int i = 0; i < argc; i++) fprintf(f, " %s", argv[i]);
   fprintf(f, "\n%s\n", csv_columns);
@@ -757,6 +1082,14 @@ static void write_row(FILE *f, const char *group, const bench_case *c, const ben
   csv_num(f, bytes / med / 1e9); fputc(',', f);
   csv_num(f, flops / med / 1e9); fputc(',', f);
   csv_str(f, note);
+  fprintf(f, ",%s,", bench_call_token(c->call));
+  if (r->stage >= STAGE_RAN) csv_num(f, r->warm_ms);
+  fputc(',', f);
+  csv_num(f, r->set_kernel_ms);
+  fputc(',', f);
+  csv_num(f, r->transforms_ms);
+  fputc(',', f);
+  csv_str(f, r->transforms);
   fputc('\n', f);
   fflush(f);
 }
@@ -772,6 +1105,7 @@ static void fmt_time(char *buf, size_t len, double s) {
 static int bench_one(FILE *csv, const char *group, const bench_case *c, const options *o,
                      row_result *r, size_t idx, size_t total) {
   memset(r, 0, offsetof(row_result, t));
+  r->plan_ms = r->warm_ms = r->set_kernel_ms = r->transforms_ms = NAN;
   bench_geom g;
   bench_geom_init(c, &g);
   row_arg arg = {c, o};
@@ -835,8 +1169,16 @@ static int bench_one(FILE *csv, const char *group, const bench_case *c, const op
               "%.1e ok (%.1fs)\n",
               idx, total, group, cs, tm, lo, hi, st.n, flops / st.median / 1e9, r->verify,
               r->rel_err, now_s() - t_start);
+      if (c->call == BENCH_CALL_ONESHOT)
+        fprintf(stderr, "            one-shot: first call in the process %s\n",
+                (fmt_time(tm, sizeof tm, r->warm_ms * 1e-3), tm));
+      if (c->call == BENCH_CALL_REUSE)
+        fprintf(stderr, "            set_kernel %s\n", (fmt_time(tm, sizeof tm, r->set_kernel_ms * 1e-3), tm));
       if (is_auto)
         fprintf(stderr, "            AUTO chose %s/%s: %s\n", r->method, r->backend, r->reason);
+      if (!isnan(r->transforms_ms))
+        fprintf(stderr, "            transforms alone %s: %s\n",
+                (fmt_time(tm, sizeof tm, r->transforms_ms * 1e-3), tm), r->transforms);
     } else if (r->failed_verify) {
       fprintf(stderr,
               "\n[%3zu/%zu] %-10s %s\n"
@@ -868,7 +1210,7 @@ typedef struct {
 } bench_heap;
 
 static int bench_main(int argc, char **argv, bench_heap *heap) {
-  options o = {NULL, NULL, 0.4, 3, 2, 30.0, 5e7, 0, 0, 0, 0, 0};
+  options o = {NULL, NULL, 0.4, 3, 2, 30.0, 5e7, 0, 0, 0, 0, 0, BENCH_CALLS_ALL, 0, NULL, 1};
   const char **cases = heap->cases = (const char **)calloc((size_t)argc, sizeof *cases);
   if (!cases) {
     fprintf(stderr, "fconv_bench: out of memory\n");
@@ -916,6 +1258,31 @@ static int bench_main(int argc, char **argv, bench_heap *heap) {
       }
       if (a[2] == 't') o.threads = (int)dv;
       else o.min_reps = dv < 1 ? 1 : (int)dv;
+    } else if (strcmp(a, "--calls") == 0) {
+      NEED_VALUE;
+      o.calls = bench_parse_calls(val);
+      if (!o.calls) {
+        fprintf(stderr, "fconv_bench: bad value for --calls: '%s' (exec,reuse,oneshot or all)\n",
+                val);
+        return 1;
+      }
+    } else if (strcmp(a, "--contended") == 0) {
+      o.contended = 1;
+    } else if (strcmp(a, "--transforms") == 0) {
+      NEED_VALUE;
+      if (strcmp(val, "estimate") && strcmp(val, "measure") && strcmp(val, "patient")) {
+        fprintf(stderr, "fconv_bench: bad value for --transforms: '%s' (estimate, measure or "
+                "patient)\n", val);
+        return 1;
+      }
+      o.transforms = val;
+    } else if (strcmp(a, "--run") == 0) {
+      NEED_VALUE;
+      if (parse_double(val, &dv) || dv < 1 || dv > 1e6 || dv != floor(dv)) {
+        fprintf(stderr, "fconv_bench: bad value for --run: '%s'\n", val);
+        return 1;
+      }
+      o.run = (int)dv;
     } else if (strcmp(a, "--plant-error") == 0) {
       o.plant_error = 1;
     } else if (strcmp(a, "--no-fork") == 0) {
@@ -1019,6 +1386,15 @@ static int bench_main(int argc, char **argv, bench_heap *heap) {
     }
     nrows = (size_t)nr;
   }
+  {
+    long nr = bench_expand_calls(&rows, nrows, o.calls);
+    heap->rows = rows;
+    if (nr < 0) {
+      fprintf(stderr, "fconv_bench: out of memory\n");
+      return 3;
+    }
+    nrows = (size_t)nr;
+  }
   if (o.list) {
     for (size_t i = 0; i < nrows; i++) {
       char cs[256];
@@ -1036,10 +1412,16 @@ static int bench_main(int argc, char **argv, bench_heap *heap) {
       return 1;
     }
   }
-  write_header(csv, m, &o, argc, argv);
+  pid_t spinner = o.contended ? start_spinner() : 0;
+  if (spinner < 0) {
+    fprintf(stderr, "fconv_bench: --contended: could not start the busy process\n");
+    return 3;
+  }
+  write_header(csv, m, &o, spinner, argc, argv);
   if (!o.quiet) {
-    fprintf(stderr, "fconv_bench: %zu rows, %d thread(s), budget %g s/row, timeout %g s/row\n",
-            nrows, o.threads, o.budget, o.timeout);
+    fprintf(stderr, "fconv_bench: %zu rows, %d thread(s), budget %g s/row, timeout %g s/row%s\n",
+            nrows, o.threads, o.budget, o.timeout,
+            o.contended ? ", contended (one busy process beside every row)" : "");
     fprintf(stderr, "  cpu: %s (%d cores), copy %.1f GB/s; fconv %s; fftw %s; gpu: %s\n", m->cpu,
             m->cores, m->copy_gbps, m->fconv, m->fftw,
             m->cuda_devices > 0 ? m->gpu : "no GPU");
@@ -1052,6 +1434,7 @@ static int bench_main(int argc, char **argv, bench_heap *heap) {
     if (rc == 3) errors++;
     if (rc > worst && !(worst == 2)) worst = rc;
   }
+  stop_spinner(spinner);
   if (csv != stdout) fclose(csv);
   fprintf(stderr, "fconv_bench: %zu rows in %.1f s", nrows, now_s() - t0);
   if (failed) fprintf(stderr, "; *** %d VERIFICATION FAILURE(S) ***", failed);

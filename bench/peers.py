@@ -17,6 +17,15 @@ a peer that computes something else is a "mismatch" (exit status 2), so every co
 between equal computations. Each measurement runs in a worker process with a per-row timeout.
 Threads: OpenCV gets --threads (cv2.setNumThreads), SciPy's FFTs --threads workers
 (scipy.fft.set_workers); np.convolve, scipy direct and ndimage are single-threaded.
+
+Peers run at their best: this VM charges ~16 us of CPU for the first touch of every fresh 4 KiB
+page, and every peer allocates its output (and scratch) per call, so the workers run with glibc
+told to keep freed memory (GLIBC_TUNABLES=glibc.malloc.mmap_threshold=2147483647:
+glibc.malloc.trim_threshold=2147483647; --malloc default turns it off); the CSV records it.
+Rows: "steady" (call column) is the repeated call in a long-lived worker; "first" is the first
+call in a fresh worker process (imports done, data made, nothing called yet), for the problems
+fconv measured one-shot (--first-calls). --contended keeps one busy process (a pure spin loop)
+running beside every measurement.
 """
 
 import argparse
@@ -37,7 +46,21 @@ import benchcase  # noqa: E402
 
 COLUMNS = ("group,problem,case,source,impl,method_req,backend_req,mem,method,backend,reason,"
            "threads,status,verify,max_rel_err,oracle_rel_err,tol,reps,plan_ms,median_ms,min_ms,"
-           "max_ms,q1_ms,q3_ms,outputs,taps,bytes,outputs_per_s,gbps,gflops,note").split(",")
+           "max_ms,q1_ms,q3_ms,outputs,taps,bytes,outputs_per_s,gbps,gflops,note,call,first_ms,"
+           "set_kernel_ms,transforms_ms,transforms").split(",")
+
+# glibc keeps freed memory instead of returning it (no fresh-page faults per call).
+KEEP_MEMORY = ("GLIBC_TUNABLES",
+               "glibc.malloc.mmap_threshold=2147483647:glibc.malloc.trim_threshold=2147483647")
+
+# --contended: the busy process, a pure spin loop that ends when its parent is gone.
+SPIN = ("import os, sys\n"
+        "parent = int(sys.argv[1])\n"
+        "while True:\n"
+        "    for _ in range(1000000):\n"
+        "        pass\n"
+        "    if os.getppid() != parent:\n"
+        "        break\n")
 
 # name, library (import name), source label, method, backend, memory
 IMPLS = [
@@ -160,7 +183,7 @@ class Runner:
                 return np.ascontiguousarray(a)
 
             self.x = gen((c.batch,) + tuple(c.n))
-            self.h = gen((c.kernel_batch,) + tuple(c.k))
+            self.h = benchcase.make_kernel(c, rng, real)
             self.data_key = key
         return self.x, self.h
 
@@ -266,16 +289,21 @@ class Runner:
 
         if impl == "fconv (Python)":
             import fconv
-            plan = fconv.Plan(c.n, c.k, x.dtype, batch=c.batch, kernel_batch=c.kernel_batch,
-                              mode=c.mode, op="correlate" if c.op == "corr" else "convolve",
-                              boundary=c.boundary, threads=T,
-                              stride=list(c.stride) if len(c.stride) == c.rank else c.stride[0])
-            out = np.empty(plan.output_shape, x.dtype)
             shape = (count,) + tuple(c.out_shape())
+            state = {}
 
             def fn():
-                return plan(x, h, out).reshape(shape)  # h: the C rows pass it too
-            return fn, nosync, host, "%s/%s" % (plan.info["method"], plan.info["backend"])
+                # planned in the first call (a first-call row includes it, like fconv's
+                # one-shot), then reused; the kernel is passed like the C rows pass it
+                if "plan" not in state:
+                    state["plan"] = fconv.Plan(
+                        c.n, c.k, x.dtype, batch=c.batch, kernel_batch=c.kernel_batch,
+                        mode=c.mode, op="correlate" if c.op == "corr" else "convolve",
+                        boundary=c.boundary, threads=T,
+                        stride=list(c.stride) if len(c.stride) == c.rank else c.stride[0])
+                    state["out"] = np.empty(state["plan"].output_shape, x.dtype)
+                return state["plan"](x, h, state["out"]).reshape(shape)
+            return fn, nosync, host, "fconv.Plan from Python"
 
         if impl.startswith("cupyx"):
             import cupy
@@ -327,9 +355,30 @@ class Runner:
             scale = max(scale, abs(ref))
         return (err / scale if scale > 0 else err), "%d points" % len(pts)
 
+    def first(self, task):
+        """The first call of this (fresh) process: timed, then verified."""
+        c = benchcase.parse_problem(task["problem"])
+        fn, sync, to_host, note = self.make(task["impl"], c)
+        t0 = time.perf_counter()
+        y = fn()
+        sync()
+        t = time.perf_counter() - t0
+        rel, how = self.verify(c, to_host(y))
+        tol = c.tolerance()
+        _emit({"type": "verified", "rel": rel, "tol": tol, "how": how, "note": note, "warm": t})
+        if not (rel <= tol):
+            _emit({"type": "done", "status": "mismatch",
+                   "detail": "peer result differs from the oracle: %.3g > %.3g (%s)" %
+                   (rel, tol, how)})
+            return
+        _emit({"type": "rep", "t": t})
+        _emit({"type": "done", "status": "ok"})
+
     def run(self, task):
         c = benchcase.parse_problem(task["problem"])
         impl = task["impl"]
+        if task.get("first"):
+            return self.first(task)
         fn, sync, to_host, note = self.make(impl, c)
         t0 = time.perf_counter()
         y = fn()
@@ -361,8 +410,8 @@ class Runner:
         _emit({"type": "done", "status": "ok"})
 
 
-def worker_main(threads):
-    libs = _probe_libs()
+def worker_main(threads, lazy=False):
+    libs = {} if lazy else _probe_libs()
     _emit({"type": "hello", "libs": libs, "python": platform.python_version()})
     runner = Runner(threads)
     for line in sys.stdin:
@@ -377,12 +426,14 @@ def worker_main(threads):
 # ---- the parent -------------------------------------------------------------------------------
 
 class Worker:
-    def __init__(self, threads):
+    def __init__(self, threads, keep_memory=True, lazy=False):
         env = dict(os.environ)
         for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[v] = str(threads)
+        if keep_memory:
+            env[KEEP_MEMORY[0]] = KEEP_MEMORY[1]
         self.p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker",
-                                   "--threads", str(threads)],
+                                   "--threads", str(threads)] + (["--lazy"] if lazy else []),
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
                                   text=True, bufsize=1)
         self.buf = ""
@@ -435,7 +486,7 @@ def fmt(v):
 
 
 def row_for(group, c, impl, status, threads, st=None, verify="", rel=None, tol=None, note="",
-            method=None):
+            method=None, call="steady"):
     name, lib, source, meth, backend, mem = IMPL_BY_NAME[impl]
     med = st["median"] if st else None
     r = {k: "" for k in COLUMNS}
@@ -446,13 +497,15 @@ def row_for(group, c, impl, status, threads, st=None, verify="", rel=None, tol=N
         "status": status, "verify": verify, "max_rel_err": fmt(rel), "oracle_rel_err": fmt(rel),
         "tol": fmt(tol), "reps": str(st["n"] if st else 0), "plan_ms": "",
         "outputs": "%d" % c.outputs, "taps": "%d" % c.taps, "bytes": "%d" % c.bytes_moved(),
-        "note": note})
+        "note": note, "call": call})
     if st:
         for k in ("median", "min", "max", "q1", "q3"):
             r[k + "_ms"] = fmt(st[k] * 1e3)
         r["outputs_per_s"] = fmt(c.outputs / med)
         r["gbps"] = fmt(c.bytes_moved() / med / 1e9)
         r["gflops"] = fmt(c.flops() / med / 1e9)
+        if call == "first":
+            r["first_ms"] = fmt(med * 1e3)
     return r
 
 
@@ -466,8 +519,8 @@ def impl_threads(impl, threads):
 def load_problems(path, groups):
     """Distinct (group, problem) of fconv rows in a CSV, in order; problems that fconv could not
     run at all (every row "not built" or "no device", e.g. GPU-sized cases without a GPU) are
-    left out, and counted in the second value."""
-    order, status = [], {}
+    left out, and counted in the second value; the third: the problems with one-shot rows."""
+    order, status, oneshot = [], {}, set()
     with open(path) as f:
         rows = csv.DictReader(line for line in f if not line.startswith("#"))
         for r in rows:
@@ -479,15 +532,45 @@ def load_problems(path, groups):
                 order.append((r["group"], r["problem"]))
                 status[r["problem"]] = set()
             status[r["problem"]].add(r["status"])
+            if r.get("call") == "oneshot":
+                oneshot.add(r["problem"])
     keep = [(g, p) for g, p in order if status[p] - {"not built", "no device"}]
-    return keep, len(order) - len(keep)
+    return keep, len(order) - len(keep), oneshot
+
+
+def collect(worker, task, timeout):
+    """Send one task; gather its messages. (reps, verified message, final message or None on
+    timeout / a dead worker, warm_counted)."""
+    worker.p.stdin.write(json.dumps(task) + "\n")
+    worker.p.stdin.flush()
+    t0 = time.monotonic()
+    reps, ver, final, warm_counted = [], None, None, False
+    while True:
+        msg = worker.read(max(0.0, timeout - (time.monotonic() - t0)))
+        if msg is None:
+            break
+        if msg["type"] == "verified":
+            ver = msg
+        elif msg["type"] == "rep":
+            reps.append(msg["t"])
+            warm_counted |= bool(msg.get("warm_counted"))
+        elif msg["type"] == "done":
+            final = msg
+            break
+    return reps, ver, final, warm_counted
+
+
+def start_spinner():
+    """--contended: the busy process (a pure spin loop; it ends when this process is gone)."""
+    return subprocess.Popen([sys.executable, "-c", SPIN, str(os.getpid())],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("problems", nargs="*", help="problems or cases (grammar of fconv_bench)")
     ap.add_argument("--cases-from", help="fconv_bench CSV: time its problems")
-    ap.add_argument("--groups", default="target,gpu,coverage,cli",
+    ap.add_argument("--groups", default="target,kernel,gpu,coverage,cli",
                     help="with --cases-from: the row groups to take (comma list, 'all')")
     ap.add_argument("--csv", help="output CSV (default stdout)")
     ap.add_argument("--budget", type=float, default=0.4)
@@ -495,18 +578,31 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=30.0)
     ap.add_argument("--peers", default="all", help="comma list of peer names, or all")
+    ap.add_argument("--contended", action="store_true",
+                    help="keep one busy process (a spin loop) running beside every measurement")
+    ap.add_argument("--malloc", choices=("keep", "default"), default="keep",
+                    help="keep: glibc keeps freed memory (GLIBC_TUNABLES, the default); "
+                         "default: glibc's defaults")
+    ap.add_argument("--first-calls", choices=("auto", "all", "none"), default="auto",
+                    help="first call in a fresh process: auto = the problems fconv measured "
+                         "one-shot (--cases-from), all = every problem, none")
+    ap.add_argument("--run", type=int, default=1, help="run number for the CSV header")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--lazy", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args()
     if a.worker:
-        worker_main(a.threads)
+        worker_main(a.threads, a.lazy)
         return 0
 
     todo = [("cli", p) for p in a.problems]
+    oneshot = set(p for _, p in todo) if a.first_calls == "all" else set()
     if a.cases_from:
         groups = None if a.groups == "all" else set(a.groups.split(","))
-        keep, skipped = load_problems(a.cases_from, groups)
+        keep, skipped, fconv_oneshot = load_problems(a.cases_from, groups)
         todo += keep
+        oneshot |= fconv_oneshot if a.first_calls == "auto" else \
+            set(p for _, p in keep) if a.first_calls == "all" else set()
         if skipped:
             print("peers.py: %d problem(s) left out: fconv could not run them here (not built / "
                   "no device)" % skipped, file=sys.stderr)
@@ -523,8 +619,21 @@ def main():
             print("peers.py: unknown peer %r" % i, file=sys.stderr)
             return 1
 
+    keep_memory = a.malloc == "keep"
     out = open(a.csv, "w", newline="") if a.csv else sys.stdout
-    worker = Worker(a.threads)
+    spinner = start_spinner() if a.contended else None
+    try:
+        return measure_all(a, cases, impls, oneshot, keep_memory, spinner, out)
+    finally:
+        if spinner is not None:
+            spinner.kill()
+            spinner.wait()
+        if out is not sys.stdout:
+            out.close()
+
+
+def measure_all(a, cases, impls, oneshot, keep_memory, spinner, out):
+    worker = Worker(a.threads, keep_memory)
     hello = worker.hello or {"libs": {}, "python": "?"}
     libs = hello["libs"]
     out.write("# peers.py: peer results (one row per measurement)\n")
@@ -546,99 +655,110 @@ def main():
               "single-threaded)\n" % a.threads)
     out.write("# budget_s: %g\n# min_reps: %d\n# timeout_s: %g\n" % (a.budget, a.min_reps,
                                                                      a.timeout))
+    out.write("# run: %d\n" % a.run)
+    out.write("# load: %s\n" % ("contended (one busy process, a pure spin loop, pid %d, beside "
+                                "every measurement)" % spinner.pid if spinner else "quiet"))
+    out.write("# malloc: %s\n" % ("%s=%s (glibc keeps freed memory: no fresh-page faults per "
+                                  "call)" % KEEP_MEMORY if keep_memory else "glibc defaults"))
+    try:
+        with open("/proc/loadavg") as f:
+            out.write("# loadavg: %s (1, 5, 15 min at the start; running/total tasks)\n" %
+                      f.read().strip())
+    except OSError:
+        pass
     w = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     w.writeheader()
     out.flush()
 
     mismatches = errors = 0
     told = set()
-    total = sum(1 for _, c in cases for i in impls if applicable(i, c) is None)
+    jobs = [(group, c, impl, False) for group, c in cases for impl in impls
+            if applicable(impl, c) is None]
+
+    def runnable(impl):
+        lib, backend = IMPL_BY_NAME[impl][1], IMPL_BY_NAME[impl][4]
+        info = libs.get(lib, {})
+        return info.get("ok") and (backend != "cuda" or info.get("gpu"))
+    # first calls only for peers that can run here (the steady rows say why the others cannot)
+    jobs += [(group, c, impl, True) for group, c in cases if c.problem() in oneshot
+             for impl in impls if applicable(impl, c) is None and runnable(impl)]
+    total = len(jobs)
     done = 0
     t_all = time.monotonic()
-    for group, c in cases:
-        for impl in impls:
-            if applicable(impl, c) is not None:
-                continue
-            done += 1
-            name, lib, source, meth, backend, mem = IMPL_BY_NAME[impl]
-            info = libs.get(lib, {"ok": False, "why": "?"})
-            th = impl_threads(impl, a.threads)
-            label = "[%3d/%d] %-30s %-44s" % (done, total, impl, c.problem())
-            if not info.get("ok") or (backend == "cuda" and not info.get("gpu")):
-                st = "missing" if not info.get("ok") else "no device"
-                why = ("%s not importable: %s" % (lib, info.get("why", "?")) if st == "missing"
-                       else "%s has no GPU" % lib)
-                w.writerow(row_for(group, c, impl, st, th, note=why))
-                if not a.quiet and impl not in told:
-                    print("peers.py: %s: %s (%s) -- reported so for every case" % (impl, st, why),
-                          file=sys.stderr)
-                told.add(impl)
-                continue
+    for group, c, impl, first in jobs:
+        done += 1
+        name, lib, source, meth, backend, mem = IMPL_BY_NAME[impl]
+        info = libs.get(lib, {"ok": False, "why": "?"})
+        th = impl_threads(impl, a.threads)
+        call = "first" if first else "steady"
+        label = "[%3d/%d] %-30s %-44s%s" % (done, total, impl, c.problem(),
+                                            " first call" if first else "")
+        if not info.get("ok") or (backend == "cuda" and not info.get("gpu")):
+            st = "missing" if not info.get("ok") else "no device"
+            why = ("%s not importable: %s" % (lib, info.get("why", "?")) if st == "missing"
+                   else "%s has no GPU" % lib)
+            w.writerow(row_for(group, c, impl, st, th, note=why, call=call))
+            if not a.quiet and impl not in told:
+                print("peers.py: %s: %s (%s) -- reported so for every case" % (impl, st, why),
+                      file=sys.stderr)
+            told.add(impl)
+            continue
+        task = {"problem": c.problem(), "impl": impl, "budget": a.budget,
+                "min_reps": a.min_reps, "first": first}
+        if first:  # a fresh process: imports done, nothing called yet
+            fresh = Worker(a.threads, keep_memory, lazy=True)
+            reps, ver, final, warm_counted = collect(fresh, task, a.timeout)
+            fresh.kill()
+        else:
             if worker is None:
-                worker = Worker(a.threads)
-            task = {"problem": c.problem(), "impl": impl, "budget": a.budget,
-                    "min_reps": a.min_reps}
-            worker.p.stdin.write(json.dumps(task) + "\n")
-            worker.p.stdin.flush()
-            t0 = time.monotonic()
-            reps, ver, final, warm_counted = [], None, None, False
-            while True:
-                msg = worker.read(max(0.0, a.timeout - (time.monotonic() - t0)))
-                if msg is None:
-                    break
-                if msg["type"] == "verified":
-                    ver = msg
-                elif msg["type"] == "rep":
-                    reps.append(msg["t"])
-                    warm_counted |= bool(msg.get("warm_counted"))
-                elif msg["type"] == "done":
-                    final = msg
-                    break
-            note = (ver or {}).get("note", "")
-            rel = ver["rel"] if ver else None
-            tol = ver["tol"] if ver else None
-            verify = ("sampled " + ver["how"]) if ver else ""
-            method = None
-            if impl == "scipy.signal.convolve" and note.startswith("scipy chose "):
-                method = note.split()[-1]
-            if final is None:  # timeout or the worker died
+                worker = Worker(a.threads, keep_memory)
+            reps, ver, final, warm_counted = collect(worker, task, a.timeout)
+        note = (ver or {}).get("note", "")
+        rel = ver["rel"] if ver else None
+        tol = ver["tol"] if ver else None
+        verify = ("sampled " + ver["how"]) if ver else ""
+        method = None
+        if impl == "scipy.signal.convolve" and note.startswith("scipy chose "):
+            method = note.split()[-1]
+        if final is None:  # timeout or the worker died
+            if not first:
                 worker.kill()
                 worker = None
-                if reps and ver and ver["rel"] <= ver["tol"]:
-                    status = "ok"
-                    note = (note + "; " if note else "") + \
-                        "repetitions cut short by --timeout %g s" % a.timeout
-                else:
-                    status = "timeout"
-                    reps = []
-                    note = (note + "; " if note else "") + "stopped after --timeout %g s" % a.timeout
+            if reps and ver and ver["rel"] <= ver["tol"]:
+                status = "ok"
+                note = (note + "; " if note else "") + \
+                    "repetitions cut short by --timeout %g s" % a.timeout
             else:
-                status = final["status"]
-                if status != "ok":
-                    reps = []
-                    note = (note + "; " if note else "") + final.get("detail", "")
-            if warm_counted and status == "ok":
-                note = (note + "; " if note else "") + "first run counted (>= budget)"
-            st = stats(reps)
-            w.writerow(row_for(group, c, impl, status, th, st, verify, rel, tol, note, method))
-            out.flush()
-            if status == "mismatch":
-                mismatches += 1
-            elif status == "error":
-                errors += 1
-            if not a.quiet or status in ("mismatch", "error"):
-                if st:
-                    print("%s %10.3f ms (IQR %.3f..%.3f, n=%d) verify %.1e ok" %
-                          (label, st["median"] * 1e3, st["q1"] * 1e3, st["q3"] * 1e3, st["n"],
-                           rel), file=sys.stderr)
-                elif status == "mismatch":
-                    print("\n%s\n  *** PEER MISMATCH *** %s\n" % (label, note), file=sys.stderr)
-                else:
-                    print("%s %s: %s" % (label, status, note), file=sys.stderr)
+                status = "timeout"
+                reps = []
+                note = (note + "; " if note else "") + "stopped after --timeout %g s" % a.timeout
+        else:
+            status = final["status"]
+            if status != "ok":
+                reps = []
+                note = (note + "; " if note else "") + final.get("detail", "")
+        if warm_counted and status == "ok":
+            note = (note + "; " if note else "") + "first run counted (>= budget)"
+        if first and status == "ok":
+            note = (note + "; " if note else "") + "first call in a fresh process"
+        st = stats(reps)
+        w.writerow(row_for(group, c, impl, status, th, st, verify, rel, tol, note, method, call))
+        out.flush()
+        if status == "mismatch":
+            mismatches += 1
+        elif status == "error":
+            errors += 1
+        if not a.quiet or status in ("mismatch", "error"):
+            if st:
+                print("%s %10.3f ms (IQR %.3f..%.3f, n=%d) verify %.1e ok" %
+                      (label, st["median"] * 1e3, st["q1"] * 1e3, st["q3"] * 1e3, st["n"],
+                       rel), file=sys.stderr)
+            elif status == "mismatch":
+                print("\n%s\n  *** PEER MISMATCH *** %s\n" % (label, note), file=sys.stderr)
+            else:
+                print("%s %s: %s" % (label, status, note), file=sys.stderr)
     if worker is not None:
         worker.kill()
-    if out is not sys.stdout:
-        out.close()
     print("peers.py: %d measurements in %.1f s%s%s" % (
         done, time.monotonic() - t_all,
         "; *** %d PEER MISMATCH(ES) ***" % mismatches if mismatches else "",

@@ -2,11 +2,18 @@
 """report.py -- turn fconv_bench and peers.py CSVs into a Markdown report and PNG plots.
 
   /usr/bin/python3 bench/report.py --fconv fconv.csv [--peers peers.csv] --out DIR
+  /usr/bin/python3 bench/report.py --fconv fconv.csv --fconv fconv-contended.csv \
+      --peers peers.csv --peers peers-contended.csv --out DIR      (quiet and contended)
 
-Writes DIR/report.md and DIR/*.png (matplotlib, Agg). Sections: the machine; verification;
+Writes DIR/report.md and DIR/*.png (matplotlib, Agg). CSVs are grouped into runs by their
+'# load:' (quiet, contended) and '# run:' lines. Sections: verification; the machine; the
+headline (per case: both call paths with AUTO's regret, the best peer, contended against quiet,
+one-shot first call and steady state, plan creation); AUTO's regret on both call paths; quiet
+against contended; one-shot calls; plan creation; the run-to-run spread of the ratios;
 fconv against the best peer per case; every method side by side (speed-up over the CPU direct
 path); FFT against direct as the kernel grows with the crossover per rank; GPU against CPU
-(device-resident and end to end); AUTO against the best forced method; the seed claims with
+(device-resident and end to end); AUTO against the best forced method; fconv against its own
+transforms (--transforms); the seed claims with
 verdicts; what was not measured and why. A row that was not measured (not built, no device,
 missing peer, timeout) appears as such, never silently dropped.
 """
@@ -23,7 +30,13 @@ import benchcase  # noqa: E402
 
 NUMERIC = ("max_rel_err", "oracle_rel_err", "tol", "reps", "plan_ms", "median_ms", "min_ms",
            "max_ms", "q1_ms", "q3_ms", "outputs", "taps", "bytes", "outputs_per_s", "gbps",
-           "gflops", "threads")
+           "gflops", "threads", "first_ms", "set_kernel_ms", "transforms_ms")
+CALLS = ("exec", "reuse", "oneshot")
+CALL_NAME = {"exec": "kernel passed to execute", "reuse": "set_kernel + execute(NULL)",
+             "oneshot": "fconv_convolve (create + execute + destroy)"}
+REGRET_TARGET = 1.25      # issue 9: AUTO's regret on every case and call path
+CONTENDED_TARGET = 2.0    # issue 9: contended time at most this times the quiet median
+PLAN_TARGET_MS = 20.0     # issue 9: plan creation without MEASURE
 METHOD_ORDER = ("direct", "fft", "os", "auto")
 METHOD_NAME = {"direct": "direct", "fft": "FFT", "os": "overlap-save", "auto": "AUTO"}
 
@@ -107,46 +120,93 @@ def md_table(header, rows):
 
 # ---- model ------------------------------------------------------------------------------------
 
+def is_peer(r):
+    """Rows of peers.py whose source is fconv itself (e.g. fconv through its Python binding) are
+    shown in the every-peer table but are not "the best peer" fconv is compared with."""
+    return not r.get("source", "").startswith("fconv")
+
+
+def call_of(r):
+    """A fconv row's call path (CSVs from before the column: exec)."""
+    c = r.get("call") or ""
+    return c if c in CALLS else "exec"
+
+
 class Data:
+    """The rows of one run (one load, one run number): fconv rows by (problem, method, backend,
+    memory, call path); peer rows: steady (self.p) and first calls in a fresh process (self.pf)."""
+
     def __init__(self, fconv_rows, peer_rows):
         self.f = [r for r in fconv_rows if r.get("source") == "fconv"]
-        # "fconv (Python)" rows (peers.py) are fconv itself: its own section, not a peer
-        self.py = [r for r in peer_rows if r.get("source") == "fconv-python"]
-        self.p = [r for r in peer_rows if r.get("source") != "fconv-python"]
+        self.p = [r for r in peer_rows if r.get("call") != "first"]
+        self.pf = [r for r in peer_rows if r.get("call") == "first"]
+        # "fconv (Python)" rows (peers.py: fconv through its Python package) also get their
+        # own section, with the overhead over the C row (is_peer keeps them from "best peer")
+        self.py = [r for r in self.p if r.get("source") == "fconv-python"]
         self.by_key = {}
         self.problems = []      # (group, problem) in first-seen order
         seen = set()
         for r in self.f:
-            self.by_key[(r["problem"], r["method_req"], r["backend_req"], r["mem"])] = r
+            self.by_key[(r["problem"], r["method_req"], r["backend_req"], r["mem"], call_of(r))] = r
             if r["problem"] not in seen:
                 seen.add(r["problem"])
                 self.problems.append((r["group"], r["problem"]))
         self.peers_by_problem = {}
         for r in self.p:
             self.peers_by_problem.setdefault(r["problem"], []).append(r)
+        self.first_by_problem = {}
+        for r in self.pf:
+            self.first_by_problem.setdefault(r["problem"], []).append(r)
 
-    def get(self, problem, method, backend="cpu", mem="host"):
-        return self.by_key.get((problem, method, backend, mem))
+    def get(self, problem, method, backend="cpu", mem="host", call="exec"):
+        return self.by_key.get((problem, method, backend, mem, call))
 
-    def auto_row(self, problem):
-        a = self.get(problem, "auto", "auto")
-        if a is not None and (is_ok(a) or self.get(problem, "auto", "cpu") is None):
+    def auto_row(self, problem, call="exec"):
+        a = self.get(problem, "auto", "auto", call=call)
+        if a is not None and (is_ok(a) or self.get(problem, "auto", "cpu", call=call) is None):
             return a
-        return self.get(problem, "auto", "cpu")
+        return self.get(problem, "auto", "cpu", call=call)
 
-    def forced(self, problem, backends=("cpu",)):
+    def forced(self, problem, backends=("cpu",), call="exec"):
         out = []
         for m in ("direct", "fft", "os"):
             for b in backends:
                 for mem in ("host", "device") if b == "cuda" else ("host",):
-                    r = self.get(problem, m, b, mem)
+                    r = self.get(problem, m, b, mem, call)
                     if r is not None:
                         out.append(r)
         return out
 
     def best_peer(self, problem):
-        ok = [r for r in self.peers_by_problem.get(problem, []) if is_ok(r)]
+        ok = [r for r in self.peers_by_problem.get(problem, []) if is_ok(r) and is_peer(r)]
         return min(ok, key=lambda r: r["median_ms"]) if ok else None
+
+    def best_first_peer(self, problem):
+        ok = [r for r in self.first_by_problem.get(problem, []) if is_ok(r) and is_peer(r)]
+        return min(ok, key=lambda r: r["median_ms"]) if ok else None
+
+    def regret(self, problem, call):
+        """(AUTO row, fastest forced row on the same call path and backends, AUTO time / its
+        time) or None when either is not measured."""
+        a = self.auto_row(problem, call)
+        if not is_ok(a):
+            return None
+        scope = ("cpu", "cuda") if a["backend_req"] == "auto" else ("cpu",)
+        forced = [r for r in self.forced(problem, scope, call) if is_ok(r) and r["mem"] == "host"]
+        if not forced:
+            return None
+        best = min(forced, key=lambda r: r["median_ms"])
+        return a, best, a["median_ms"] / best["median_ms"]
+
+    def choice_regret(self, problem, call):
+        """The forced row of the method AUTO chose / the fastest forced row, same call path: the
+        choice alone, without the timing noise between AUTO's row and the forced rows."""
+        res = self.regret(problem, call)
+        if res is None:
+            return None
+        a, best, _ = res
+        mine = self.get(problem, a["method"], a["backend"], "host", call)
+        return mine["median_ms"] / best["median_ms"] if is_ok(mine) else None
 
     def group_problems(self, prefix):
         """Problems in a group (a row may be in several: "target+sweep-n-k16")."""
@@ -202,6 +262,10 @@ def section_machine(fm, pm, timings=None):
             rows.append(("peer " + lib, pm.get("peer_" + lib, "not recorded")))
     else:
         rows.append(("peers", "not run (no peers CSV)"))
+    rows.append(("load", "%s; load average at the start: %s" % (
+        fm.get("load", "quiet"), fm.get("loadavg", "not recorded"))))
+    if pm:
+        rows.append(("peer memory", pm.get("malloc", "not recorded")))
     rows.append(("command", "`%s`" % fm.get("command", "?").strip()))
     if timings:
         rows.append(("wall time", ", ".join("%s %s s" % (k.replace("_s", ""), v)
@@ -223,7 +287,7 @@ def section_summary(d):
         lines.append("- peer rows: %d (%s)" % (len(d.p), ", ".join(
             "%d %s" % (v, k) for k, v in sorted(pc.items(), key=lambda kv: -kv[1]))))
     failed = [r for r in d.f if r["status"] == "FAILED"]
-    mism = [r for r in d.p if r["status"] == "mismatch"]
+    mism = [r for r in d.p + d.pf if r["status"] == "mismatch"]
     ok = [r for r in d.f if is_ok(r)]
     if failed or mism:
         lines.append("")
@@ -654,6 +718,354 @@ def section_not_measured(d):
     return "\n".join(lines)
 
 
+# ---- runs: quiet and contended, repeated ------------------------------------------------------
+
+def load_of(meta):
+    return "contended" if meta.get("load", "quiet").startswith("contended") else "quiet"
+
+
+def run_of(meta):
+    try:
+        return int(meta.get("run", "1"))
+    except ValueError:
+        return 1
+
+
+def median(vals):
+    vals = sorted(v for v in vals if v is not None)
+    if not vals:
+        return None
+    n = len(vals)
+    return vals[n // 2] if n % 2 else 0.5 * (vals[n // 2 - 1] + vals[n // 2])
+
+
+def geomean(vals):
+    vals = [v for v in vals if v is not None and v > 0]
+    return math.exp(sum(math.log(v) for v in vals) / len(vals)) if vals else None
+
+
+class Runs:
+    """Every CSV given, grouped by load (quiet / contended, from the '# load:' line) and run
+    number ('# run:'); files with the same load and run are one run (their rows merged). The
+    existing sections read the first quiet run (`primary`); the headline and the new tables
+    take the median over the runs of a load."""
+
+    def __init__(self, fconv_files, peer_files):
+        groups = {}
+        for meta, rows in fconv_files:
+            groups.setdefault((load_of(meta), run_of(meta)), ([], []))[0].extend(rows)
+        for meta, rows in peer_files:
+            key = (load_of(meta), run_of(meta))
+            if key in groups:
+                groups[key][1].extend(rows)
+        self.data = {k: Data(f, p) for k, (f, p) in sorted(groups.items())}
+        self.quiet = [d for (load, _), d in self.data.items() if load == "quiet"]
+        self.contended = [d for (load, _), d in self.data.items() if load == "contended"]
+        self.primary = (self.quiet or self.contended)[0]
+
+    def over(self, runs, fn):
+        """Median over runs of fn(run data), ignoring runs where it is None."""
+        return median([fn(d) for d in runs])
+
+
+def ms_of(r):
+    return r["median_ms"] if is_ok(r) else None
+
+
+def choice(r):
+    return "%s/%s" % (r["method"], r["backend"]) if is_ok(r) else "-"
+
+
+def fmt_regret(x):
+    if x is None:
+        return "-"
+    s = fmt_x(x)
+    return "**%s**" % s if x > REGRET_TARGET else s
+
+
+def fmt_target(x):
+    return "%gx" % x
+
+
+def section_headline(R):
+    d = R.primary
+    nq, nc = len(R.quiet), len(R.contended)
+    lines = ["## Headline", "",
+             "Per case: AUTO on both call paths -- the kernel passed to `fconv_execute` (exec) and "
+             "`fconv_plan_set_kernel` + `fconv_execute(kernel = NULL)` (reuse, where AUTO's "
+             "kernel-aware refinement runs) -- with AUTO's regret (AUTO time / fastest forced "
+             "method on the same path; **bold** above %s); the best peer (steady state) and "
+             "best peer time / fconv exec time; fconv under contention (one busy process beside "
+             "it) against its quiet time; one-shot `fconv_convolve` (create + execute + destroy): "
+             "its first call in a fresh process / steady state, against the best peer's; and the "
+             "longest `fconv_plan_create` of the case (the first plan of the shape in a fresh "
+             "process, no MEASURE; **bold** above %g ms). Times in ms, the median over %d quiet "
+             "run(s)%s." % (fmt_target(REGRET_TARGET), PLAN_TARGET_MS, nq,
+                            " and %d contended run(s)" % nc if nc else ""), ""]
+    rows = []
+    for g, p in d.problems:
+        if sweep_only(g):
+            continue
+        cells = [p]
+        for call in ("exec", "reuse"):
+            t = R.over(R.quiet, lambda x: ms_of(x.auto_row(p, call)))
+            ran = [x.auto_row(p, call) for x in R.quiet if is_ok(x.auto_row(p, call))]
+            cells.append("%s %s" % (fmt_ms(t), ran[0]["method"]) if ran else
+                         cell(d.auto_row(p, call)))
+            cells.append(fmt_regret(R.over(R.quiet, lambda x: (x.regret(p, call) or
+                                                                  (None, None, None))[2])))
+        bps = [x.best_peer(p) for x in R.quiet if x.best_peer(p)]
+        tp = R.over(R.quiet, lambda x: ms_of(x.best_peer(p)))
+        cells.append("%s %s" % (fmt_ms(tp), bps[0]["impl"]) if bps else "-")
+        cells.append(fmt_x(R.over(R.quiet, lambda x: (
+            ms_of(x.best_peer(p)) / ms_of(x.auto_row(p)) if ms_of(x.best_peer(p)) and
+            ms_of(x.auto_row(p)) else None))))
+        if nc:
+            tq = R.over(R.quiet, lambda x: ms_of(x.auto_row(p)))
+            tc = R.over(R.contended, lambda x: ms_of(x.auto_row(p)))
+            cells.append("%s (%s)" % (fmt_ms(tc), fmt_x(tc / tq)) if tc and tq else "-")
+        o = d.get(p, "auto", "cpu", call="oneshot")
+        if o is not None:
+            of = R.over(R.quiet, lambda x: (x.get(p, "auto", "cpu", call="oneshot") or {})
+                        .get("first_ms") if is_ok(x.get(p, "auto", "cpu", call="oneshot")) else None)
+            os_ = R.over(R.quiet, lambda x: ms_of(x.get(p, "auto", "cpu", call="oneshot")))
+            cells.append("%s / %s" % (fmt_ms(of), fmt_ms(os_)) if os_ is not None else cell(o))
+        else:
+            cells.append("-")
+        pf = R.over(R.quiet, lambda x: ms_of(x.best_first_peer(p)))
+        cells.append("%s / %s" % (fmt_ms(pf), fmt_ms(tp)) if pf is not None else "-")
+        plan = max_plan(d, p)
+        cells.append("-" if plan is None else
+                     ("**%s**" % fmt_ms(plan) if plan > PLAN_TARGET_MS else fmt_ms(plan)))
+        rows.append(cells)
+    if not rows:
+        return "\n".join(lines + ["No cases outside the sweeps."])
+    header = ["case", "exec AUTO", "regret", "reuse AUTO", "regret", "best peer", "peer/fconv"]
+    if nc:
+        header.append("contended (x quiet)")
+    header += ["one-shot first / steady", "peer first / steady", "plan"]
+    lines.append(md_table(header, rows))
+    tg = [p for g, p in d.problems if "target" in g.split("+")]
+    gms = [geomean([ms_of(x.best_peer(p)) / ms_of(x.auto_row(p)) for p in tg
+                    if ms_of(x.best_peer(p)) and ms_of(x.auto_row(p))]) for x in R.quiet]
+    gms = [v for v in gms if v is not None]
+    if gms:
+        lines += ["", "Geometric mean of best peer / fconv over the %d target cases: %s%s." % (
+            len(tg), fmt_x(median(gms)),
+            " (median of %d runs; min %s, max %s)" % (len(gms), fmt_x(min(gms)), fmt_x(max(gms)))
+            if len(gms) > 1 else " (one run)")]
+    return "\n".join(lines)
+
+
+def max_plan(d, p):
+    """Longest fconv_plan_create among the case's planned rows (exec and reuse paths)."""
+    vals = [r["plan_ms"] for r in d.f if r["problem"] == p and r["plan_ms"] is not None]
+    return max(vals) if vals else None
+
+
+def section_regret(R):
+    d = R.primary
+    lines = ["## AUTO's regret on both call paths", "",
+             "AUTO's regret: AUTO's time / the fastest forced method's time on the same call path "
+             "(exec: kernel passed to execute; reuse: set_kernel + execute(NULL)); target <= %s. "
+             "*Choice*: the forced time of the method AUTO chose / the fastest forced time, the "
+             "choice without the noise between separately timed rows. Times are medians over "
+             "the %d quiet run(s), ratios the median of the runs' ratios. Cases of the sweeps "
+             "are listed only above the target." % (fmt_target(REGRET_TARGET), len(R.quiet)), ""]
+    rows, n, bad = [], 0, []
+    for g, p in d.problems:
+        for call in ("exec", "reuse"):
+            res = d.regret(p, call)
+            if res is None:
+                continue
+            x = R.over(R.quiet, lambda q: (q.regret(p, call) or (None, None, None))[2])
+            a, best, _ = res
+            n += 1
+            if x > REGRET_TARGET:
+                bad.append((x, p, call))
+            if sweep_only(g) and x <= REGRET_TARGET:
+                continue
+            ta = R.over(R.quiet, lambda q: (q.regret(p, call) or (None, None, None))[0]["median_ms"]
+                        if q.regret(p, call) else None)
+            tb = R.over(R.quiet, lambda q: q.regret(p, call)[1]["median_ms"]
+                        if q.regret(p, call) else None)
+            rows.append((p, call, choice(a), fmt_ms(ta), choice(best), fmt_ms(tb),
+                         fmt_regret(x), fmt_x(R.over(R.quiet, lambda q: q.choice_regret(p, call))),
+                         a["reason"]))
+    if not n:
+        return "\n".join(lines + ["not measured: no case has an AUTO row and a forced row on "
+                                  "the same call path."])
+    lines.append("AUTO's regret is within %s in **%d of %d** (case, call path) pairs%s." % (
+        fmt_target(REGRET_TARGET), n - len(bad), n,
+        "; worst: `%s` on the %s path, %s" % (max(bad)[1], max(bad)[2], fmt_x(max(bad)[0]))
+        if bad else ""))
+    lines += ["", md_table(["case", "path", "AUTO chose", "AUTO ms", "fastest forced",
+                            "its ms", "regret", "choice", "AUTO's reason"], rows)]
+    return "\n".join(lines)
+
+
+def section_contended(R):
+    lines = ["## Quiet against contended", ""]
+    if not R.contended:
+        lines.append("not measured: no contended run (`scripts/bench.sh --contended`, or "
+                     "`fconv_bench --contended` + `peers.py --contended`).")
+        return "\n".join(lines)
+    d = R.primary
+    lines.append("One busy process (a pure spin loop) ran beside every fconv row and every peer "
+                 "row of the contended run(s). AUTO on both call paths: the quiet median "
+                 "(%d run(s)), the contended median (%d run(s)), their ratio, and the best peer "
+                 "of the same contended run. Flags: **> %gx quiet** and **slower than the best "
+                 "peer** (contended)." % (len(R.quiet), len(R.contended), CONTENDED_TARGET))
+    lines.append("")
+    rows, n, over, slower = [], 0, [], []
+    for g, p in d.problems:
+        for call in ("exec", "reuse"):
+            tq = R.over(R.quiet, lambda x: ms_of(x.auto_row(p, call)))
+            tc = R.over(R.contended, lambda x: ms_of(x.auto_row(p, call)))
+            if tq is None or tc is None:
+                continue
+            n += 1
+            pc = R.over(R.contended, lambda x: ms_of(x.best_peer(p)))
+            bp = R.contended[0].best_peer(p)
+            flags = []
+            if tc > CONTENDED_TARGET * tq:
+                flags.append("**> %gx quiet**" % CONTENDED_TARGET)
+                over.append(p + " " + call)
+            if pc is not None and tc > pc:
+                flags.append("**slower than %s**" % (bp["impl"] if bp else "the best peer"))
+                slower.append(p + " " + call)
+            if sweep_only(g) and not flags:
+                continue
+            rows.append((p, call, fmt_ms(tq), fmt_ms(tc), fmt_x(tc / tq),
+                         "%s %s" % (fmt_ms(pc), bp["impl"]) if pc is not None and bp else "-",
+                         ", ".join(flags) or "ok"))
+    lines.append("Of %d AUTO rows: %d above %gx their quiet median, %d slower than the "
+                 "best peer under contention. Sweeps are listed only when flagged." % (
+                     n, len(over), CONTENDED_TARGET, len(slower)))
+    lines += ["", md_table(["case", "path", "quiet ms", "contended ms", "contended / quiet",
+                            "best peer contended", "flags"], rows)]
+    return "\n".join(lines)
+
+
+def section_oneshot(R):
+    d = R.primary
+    lines = ["## One-shot calls", "",
+             "`fconv_convolve` per call (create + execute + destroy, method AUTO) against the "
+             "peer's single call. *First*: the first call in a fresh process (fconv: a row's "
+             "forked process that has made no fconv or FFTW call; peers: a new worker process, "
+             "imports done), so plan-time work such as FFTW planning is paid there; *steady*: the "
+             "median of the calls after it. Median over %d quiet run(s)." % len(R.quiet), ""]
+    rows = []
+    for g, p in d.problems:
+        o = d.get(p, "auto", "cpu", call="oneshot")
+        if o is None:
+            continue
+
+        def first(x):
+            r = x.get(p, "auto", "cpu", call="oneshot")
+            return r["first_ms"] if is_ok(r) else None
+        ff = R.over(R.quiet, first)
+        fs = R.over(R.quiet, lambda x: ms_of(x.get(p, "auto", "cpu", call="oneshot")))
+        fe = R.over(R.quiet, lambda x: ms_of(x.auto_row(p)))
+        pf = R.over(R.quiet, lambda x: ms_of(x.best_first_peer(p)))
+        ps = R.over(R.quiet, lambda x: ms_of(x.best_peer(p)))
+        bpf, bps = d.best_first_peer(p), d.best_peer(p)
+        rows.append((p, choice(o), fmt_ms(ff) if ff is not None else cell(o), fmt_ms(fs),
+                     fmt_ms(fe),
+                     "%s %s" % (fmt_ms(pf), bpf["impl"]) if pf is not None and bpf else "-",
+                     "%s %s" % (fmt_ms(ps), bps["impl"]) if ps is not None and bps else "-",
+                     fmt_x(pf / ff) if pf and ff else "-", fmt_x(ps / fs) if ps and fs else "-"))
+    if not rows:
+        return "\n".join(lines + ["not measured: no one-shot rows (`fconv_bench --calls` without "
+                                  "oneshot, or no AUTO rows)."])
+    lines.append(md_table(["case", "AUTO chose", "fconv first", "fconv steady",
+                           "(plan reused: execute)", "best peer first", "best peer steady",
+                           "first: peer/fconv", "steady: peer/fconv"], rows))
+    return "\n".join(lines)
+
+
+def section_planning(R):
+    d = R.primary
+    lines = ["## Plan creation", "",
+             "`fconv_plan_create` per case: the longest of its rows (each the first plan of the "
+             "shape in a fresh process; the bench never sets FCONV_FLAG_MEASURE) and the longest "
+             "`fconv_plan_set_kernel` (reuse rows). Target: plan creation <= %g ms. Sweeps are "
+             "listed only above it." % PLAN_TARGET_MS, ""]
+    rows, n, bad = [], 0, []
+    for g, p in d.problems:
+        rs = [r for r in d.f if r["problem"] == p and r["plan_ms"] is not None]
+        if not rs:
+            continue
+        worst = max(rs, key=lambda r: r["plan_ms"])
+        n += 1
+        over = worst["plan_ms"] > PLAN_TARGET_MS
+        if over:
+            bad.append(p)
+        if sweep_only(g) and not over:
+            continue
+        sk = [r["set_kernel_ms"] for r in rs if r["set_kernel_ms"] is not None]
+        rows.append((p, ("**%s**" if over else "%s") % fmt_ms(worst["plan_ms"]),
+                     "%s:%s %s" % (worst["method_req"], worst["backend_req"], call_of(worst)),
+                     fmt_ms(max(sk)) if sk else "-"))
+    if not n:
+        return "\n".join(lines + ["not measured: no planned rows."])
+    lines.append("Plan creation within %g ms in **%d of %d** cases%s." % (
+        PLAN_TARGET_MS, n - len(bad), n, "" if not bad else "; above: " +
+        ", ".join("`%s`" % p for p in bad[:8]) + (" ..." if len(bad) > 8 else "")))
+    lines += ["", md_table(["case", "longest plan ms", "row", "longest set_kernel ms"], rows)]
+    return "\n".join(lines)
+
+
+def section_spread(R):
+    lines = ["## Run-to-run spread", ""]
+    d = R.primary
+    if len(R.quiet) < 2:
+        lines.append("One quiet run: no spread (`scripts/bench.sh --repeat N` repeats the whole "
+                     "run N times).")
+        return "\n".join(lines)
+    lines.append("Best peer time / fconv time (AUTO, exec path) in each of the %d quiet runs: "
+                 "min / median / max." % len(R.quiet))
+    lines.append("")
+    rows = []
+    tg = [p for g, p in d.problems if not sweep_only(g)]
+    per_run = []
+    for x in R.quiet:
+        per_run.append({p: ms_of(x.best_peer(p)) / ms_of(x.auto_row(p)) for p in tg
+                        if ms_of(x.best_peer(p)) and ms_of(x.auto_row(p))})
+    for p in tg:
+        vals = [r[p] for r in per_run if p in r]
+        if vals:
+            rows.append((p, len(vals), fmt_x(min(vals)), fmt_x(median(vals)), fmt_x(max(vals))))
+    target = [p for g, p in d.problems if "target" in g.split("+")]
+    gms = [geomean([r[p] for p in target if p in r]) for r in per_run]
+    gms = [v for v in gms if v is not None]
+    if gms:
+        rows.append(("**geometric mean, %d target cases**" % len(target), len(gms),
+                     fmt_x(min(gms)), fmt_x(median(gms)), fmt_x(max(gms))))
+    lines.append(md_table(["case", "runs", "min", "median", "max"], rows))
+    return "\n".join(lines)
+
+
+def section_transforms(R):
+    d = R.primary
+    rs = [r for r in d.f if is_ok(r) and r["transforms_ms"] is not None]
+    lines = ["## fconv against its own transforms", ""]
+    if not rs:
+        lines.append("not measured (`fconv_bench --transforms estimate|measure|patient`).")
+        return "\n".join(lines)
+    lines.append("Plain FFTW transforms (forward + inverse per item or overlap-save block) of the "
+                 "transform shape each plan reports, planned as stated; fconv execute / those "
+                 "transforms is its overhead (gather, multiply, crop, threading).")
+    lines.append("")
+    rows = [(r["problem"], "%s:%s %s" % (r["method_req"], r["backend_req"], call_of(r)),
+             r["method"], fmt_ms(r["median_ms"]), fmt_ms(r["transforms_ms"]),
+             fmt_x(r["median_ms"] / r["transforms_ms"]) if r["transforms_ms"] else "-",
+             r.get("transforms", "")) for r in rs]
+    lines.append(md_table(["case", "row", "ran", "execute ms", "transforms ms",
+                           "execute / transforms", "transforms timed"], rows))
+    return "\n".join(lines)
+
+
 # ---- plots ------------------------------------------------------------------------------------
 
 def make_plots(d, out):
@@ -776,17 +1188,11 @@ def make_plots(d, out):
 
 def build_report(fconv_paths, peer_paths, out):
     os.makedirs(out, exist_ok=True)
-    fmeta, frows = {}, []
-    for p in fconv_paths:
-        m, r = read_csv(p)
-        fmeta = fmeta or m
-        frows += r
-    pmeta, prows = {}, []
-    for p in peer_paths:
-        if os.path.exists(p):
-            m, r = read_csv(p)
-            pmeta = pmeta or m
-            prows += r
+    ffiles = [read_csv(p) for p in fconv_paths]
+    pfiles = [read_csv(p) for p in peer_paths if os.path.exists(p)]
+    # The machine record of the first quiet file (else the first).
+    fmeta = next((m for m, _ in ffiles if load_of(m) == "quiet"), ffiles[0][0] if ffiles else {})
+    pmeta = next((m for m, _ in pfiles if load_of(m) == "quiet"), pfiles[0][0] if pfiles else {})
     timings = {}
     tpath = os.path.join(out, "timings.txt")  # written by scripts/bench.sh
     if os.path.exists(tpath):
@@ -795,20 +1201,27 @@ def build_report(fconv_paths, peer_paths, out):
                 if ":" in line:
                     k, v = line.split(":", 1)
                     timings[k.strip()] = v.strip()
-    d = Data(frows, prows)
+    R = Runs(ffiles, pfiles)
+    d = R.primary
     plots = make_plots(d, out)
+    runs = "%d quiet run(s)%s" % (len(R.quiet), ", %d contended run(s)" % len(R.contended)
+                                  if R.contended else "")
     parts = ["# fconv benchmark report", "",
-             "%s, %s. fconv `%s`. Generated by bench/report.py from %s." % (
-                 fmeta.get("date", "?"), fmeta.get("host", "?"), fmeta.get("fconv", "?"),
+             "%s, %s. fconv `%s`. %s. Generated by bench/report.py from %s." % (
+                 fmeta.get("date", "?"), fmeta.get("host", "?"), fmeta.get("fconv", "?"), runs,
                  ", ".join(os.path.basename(p) for p in fconv_paths + peer_paths)),
              "",
-             section_summary(d), "", section_machine(fmeta, pmeta, timings), "", section_peers(d), ""]
+             section_summary(d), "", section_machine(fmeta, pmeta, timings), "",
+             section_headline(R), "", section_regret(R), "", section_contended(R), "",
+             section_oneshot(R), "", section_planning(R), "", section_spread(R), "",
+             section_peers(d), ""]
     if "speedup_vs_peers" in plots:
         parts += ["![speed-up over the best peer](%s)" % plots["speedup_vs_peers"], ""]
     if d.py:
         parts += [section_python(d), ""]
     parts += [section_methods(d), "", section_crossover(d, plots), "", section_gpu(d), "",
-              section_auto(d), "", section_claims(d, plots), "", section_not_measured(d), ""]
+              section_auto(d), "", section_transforms(R), "", section_claims(d, plots), "",
+              section_not_measured(d), ""]
     path = os.path.join(out, "report.md")
     with open(path, "w") as f:
         f.write("\n".join(parts))
@@ -817,8 +1230,12 @@ def build_report(fconv_paths, peer_paths, out):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--fconv", action="append", required=True, help="fconv_bench CSV (repeatable)")
-    ap.add_argument("--peers", action="append", default=[], help="peers.py CSV (repeatable)")
+    ap.add_argument("--fconv", action="append", required=True,
+                    help="fconv_bench CSV (repeatable: runs are told apart by their '# run:' and "
+                         "'# load:' lines, quiet or contended)")
+    ap.add_argument("--peers", action="append", default=[],
+                    help="peers.py CSV (repeatable; paired with the fconv CSV of the same run "
+                         "and load)")
     ap.add_argument("--out", required=True, help="output directory")
     a = ap.parse_args()
     path, plots = build_report(a.fconv, a.peers, a.out)

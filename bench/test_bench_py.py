@@ -155,6 +155,8 @@ class TestReport(unittest.TestCase):
         prows = [prow(P1, "cv2.filter2D", "opencv", 2.0), prow(P1, "scipy.ndimage.convolve", "scipy", 8.0),
                  prow(P1, "torch.convNd", "torch", status="missing", note="torch not importable"),
                  prow(P2, "numpy.convolve", "numpy", 0.5),
+                 # fconv itself through another binding: listed, never "the best peer"
+                 prow(P2, "fconv.python", "fconv-python", 0.1),
                  prow(P2, "scipy.signal.oaconvolve", "scipy", status="timeout")]
         cls.pcsv = os.path.join(cls.dir, "peers.csv")
         write_csv(cls.pcsv, {"python": "3.x", "peer_numpy": "1.24", "peer_torch": "missing (x)",
@@ -227,6 +229,196 @@ class TestReport(unittest.TestCase):
                 self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n", name)
             self.assertGreater(os.path.getsize(p), 5000, name)
             self.assertIn("](%s)" % name, self.md)
+
+
+class TestKernelKindsAndCalls(unittest.TestCase):
+    def test_grammar(self):
+        c = benchcase.parse("1d:f32:480000:k96000@decay:full:auto:cpu:reuse")
+        self.assertEqual((c.kernel_kind, c.k, c.call), ("decay", (96000,), "reuse"))
+        self.assertEqual(c.case(), "1d:f32:480000:k96000@decay:full:auto:cpu:reuse")
+        self.assertEqual(c.problem(), "1d:f32:480000:k96000@decay:full")
+        self.assertEqual(benchcase.parse_problem(c.problem()).kernel_kind, "decay")
+        c = benchcase.parse("2d:f32:8:k3@rand:same:fft:cpu:exec")
+        self.assertEqual(c.case(), "2d:f32:8x8:k3x3:same:fft:cpu")  # rand and exec left out
+        self.assertEqual(c.call, "exec")
+        for s in ("2d:f32:8:k3@noise:same:fft:cpu", "2d:f32:8:k3@:same:fft:cpu",
+                  "2d:f32:8:k3:same:fft:cpu:reuse:oneshot", "2d:f32:8:k3:same:reuse"):
+            with self.assertRaises(benchcase.CaseError, msg=s):
+                benchcase.parse(s)
+        with self.assertRaises(benchcase.CaseError):  # a problem has no call path
+            benchcase.parse("2d:f32:8:k3:same:reuse", problem_only=True)
+
+    def test_make_kernel(self):
+        import numpy as np
+        rng = np.random.default_rng(1)
+        c = benchcase.parse_problem("1d:f64:10:k1000@decay:full:kb2")
+        h = benchcase.make_kernel(c, rng, np.float64)
+        self.assertEqual(h.shape, (2, 1000))
+        env = 10.0 ** (-3.0 * np.arange(1000) / 999.0)
+        self.assertTrue(np.all(np.abs(h) <= env + 1e-15))
+        self.assertGreater(np.max(np.abs(h[:, :100])), 0.5)
+        self.assertFalse(np.array_equal(h[0], h[1]))
+        c = benchcase.parse_problem("2d:f32:64:k31@disk:same")
+        d = benchcase.make_kernel(c, rng, np.float32)[0]
+        ii, jj = np.mgrid[0:31, 0:31]
+        np.testing.assert_array_equal(d, ((ii - 15.0) ** 2 + (jj - 15.0) ** 2 <= 15.5 ** 2))
+        c = benchcase.parse_problem("2d:c128:64:k31@gauss:same")
+        g = benchcase.make_kernel(c, rng, np.float64)[0]
+        self.assertEqual(g.dtype, np.complex128)
+        self.assertAlmostEqual(float(g.real.sum()), 1.0, places=12)
+        self.assertEqual(float(np.abs(g.imag).max()), 0.0)
+        self.assertAlmostEqual(g[0, 0].real / g[15, 15].real, math.exp(-16.0), places=12)
+        self.assertEqual(np.linalg.matrix_rank(g.real, tol=1e-12), 1)  # separable
+        c = benchcase.parse_problem("1d:f32:64:k7@box:same")
+        np.testing.assert_allclose(benchcase.make_kernel(c, rng, np.float32), 1.0 / 7)
+
+
+def frow2(run, problem, method, call, ms, chosen=None, group="target", plan=1.0, first=None,
+          set_kernel=None, transforms=None, status="ok"):
+    r = frow(group, problem, method, ms=ms, chosen=chosen, status=status)
+    r.update({"call": call, "plan_ms": "" if call == "oneshot" else str(plan),
+              "case": r["case"] + ("" if call == "exec" else ":" + call)})
+    if first is not None:
+        r["first_ms"] = str(first)
+    if set_kernel is not None:
+        r["set_kernel_ms"] = str(set_kernel)
+    if transforms is not None:
+        r["transforms_ms"] = str(transforms)
+        r["transforms"] = "r2c+c2r 1048576 x 1, 1 per call, estimate, 2 thread(s)"
+    return r
+
+
+def prow2(problem, impl, source, ms, call="steady"):
+    r = prow(problem, impl, source, ms)
+    r["call"] = call
+    if call == "first":
+        r["first_ms"] = str(ms)
+    return r
+
+
+class TestReportRuns(unittest.TestCase):
+    """Three quiet runs and one contended run on synthetic CSVs: the headline, the regret on both
+    call paths, quiet against contended, one-shot calls, plan creation, the spread, transforms."""
+    P = "1d:f32:480000:k96000@decay:full"   # the reverb case: AUTO + set_kernel picks direct
+    Q = "2d:f32:64x64:k3x3:same"
+
+    @classmethod
+    def setUpClass(cls):
+        import peers
+        cols = peers.COLUMNS
+        cls.dir = tempfile.mkdtemp(prefix="fconv-report-runs-")
+        P, Q = cls.P, cls.Q
+        fpaths, ppaths = [], []
+
+        def fconv_rows(run, s, contended):
+            g = "kernel"
+            rows = [frow2(run, P, "direct", "exec", 900 * s, group=g),
+                    frow2(run, P, "fft", "exec", 19 * s, group=g, plan=2400, transforms=10 * s),
+                    frow2(run, P, "os", "exec", 25 * s, group=g),
+                    frow2(run, P, "auto", "exec", (30 if contended else 20) * s, "fft", group=g),
+                    frow2(run, P, "direct", "reuse", 900 * s, group=g, set_kernel=0.5),
+                    frow2(run, P, "fft", "reuse", 18 * s, group=g, set_kernel=3.0),
+                    frow2(run, P, "os", "reuse", 24 * s, group=g, set_kernel=2.0),
+                    frow2(run, P, "auto", "reuse", (2000 if contended else 912) * s, "direct",
+                          group=g, set_kernel=0.7),
+                    frow2(run, P, "auto", "oneshot", 30 * s, "fft", group=g, first=250 * s)]
+            for call in ("exec", "reuse"):
+                rows += [frow2(run, Q, "direct", call, 1 * s, plan=0.5),
+                         frow2(run, Q, "fft", call, 2 * s, plan=0.5),
+                         frow2(run, Q, "os", call, 3 * s, plan=0.5),
+                         frow2(run, Q, "auto", call, (3 if contended else 1) * s, "direct", plan=0.5)]
+            rows.append(frow2(run, Q, "auto", "oneshot", 1.5 * s, "direct", first=4 * s))
+            return rows
+
+        for run, s in ((1, 1.0), (2, 1.1), (3, 0.9)):
+            meta = {"date": "2026-01-01", "host": "testhost", "fconv": "t", "run": str(run),
+                    "load": "quiet", "loadavg": "0.10 0.20 0.30 1/99 5", "threads": "2"}
+            f = os.path.join(cls.dir, "fconv-run%d.csv" % run)
+            write_csv(f, meta, fconv_rows(run, s, False), cols)
+            pr = [prow2(P, "scipy.signal.oaconvolve", "scipy", 40), prow2(Q, "cv2.filter2D", "opencv", 2),
+                  prow2(P, "scipy.signal.oaconvolve", "scipy", 60, "first"),
+                  prow2(Q, "cv2.filter2D", "opencv", 5, "first")]
+            p = os.path.join(cls.dir, "peers-run%d.csv" % run)
+            write_csv(p, {"run": str(run), "load": "quiet", "malloc": "GLIBC_TUNABLES=x"}, pr, cols)
+            fpaths.append(f)
+            ppaths.append(p)
+        f = os.path.join(cls.dir, "fconv-contended.csv")
+        write_csv(f, {"run": "1", "load": "contended (one busy process ...)"},
+                  fconv_rows(1, 1.0, True), cols)
+        p = os.path.join(cls.dir, "peers-contended.csv")
+        write_csv(p, {"run": "1", "load": "contended (one busy process ...)"},
+                  [prow2(P, "scipy.signal.oaconvolve", "scipy", 45),
+                   prow2(Q, "cv2.filter2D", "opencv", 2.1)], cols)
+        fpaths.append(f)
+        ppaths.append(p)
+        cls.out = os.path.join(cls.dir, "out")
+        cls.path, _ = report.build_report(fpaths, ppaths, cls.out)
+        with open(cls.path) as fh:
+            cls.md = fh.read()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def section(self, title):
+        start = self.md.index("## " + title)
+        end = self.md.find("\n## ", start + 1)
+        return self.md[start:end if end > 0 else None]
+
+    def test_runs_counted(self):
+        self.assertIn("3 quiet run(s), 1 contended run(s)", self.md)
+        self.assertIn("| peer memory | GLIBC_TUNABLES=x |", self.md)
+        self.assertIn("| load | quiet; load average at the start: 0.10 0.20 0.30 1/99 5 |", self.md)
+
+    def test_headline(self):
+        h = self.section("Headline")
+        # medians over the three quiet runs; reuse regret 912/18 flagged; contended 30 vs 20;
+        # one-shot first 250 / steady 30; peers' first 60 / steady 40; plan 2400 ms flagged
+        self.assertIn("| %s | 20.0 fft | 1.05x | 912 direct | **51x** | 40.0 scipy.signal.oaconvolve"
+                      " | 2.00x | 30.0 (1.50x) | 250 / 30.0 | 60.0 / 40.0 | **2400** |" % self.P, h)
+        self.assertIn("| %s | 1.00 direct | 1.00x | 1.00 direct | 1.00x | 2.00 cv2.filter2D | 2.00x | "
+                      "3.00 (3.00x) | 4.00 / 1.50 | 5.00 / 2.00 | 0.500 |" % self.Q, h)
+        self.assertIn("Geometric mean of best peer / fconv over the 1 target cases: 2.00x (median "
+                      "of 3 runs; min 1.82x, max 2.22x).", h)
+
+    def test_regret(self):
+        r = self.section("AUTO's regret on both call paths")
+        self.assertIn("AUTO's regret is within 1.25x in **3 of 4** (case, call path) pairs; worst: "
+                      "`%s` on the reuse path, 51x." % self.P, r)
+        # choice: the forced time of AUTO's method / the fastest: 900/18 and 19/19
+        self.assertIn("| %s | reuse | direct/cpu | 912 | fft/cpu | 18.0 | **51x** | 50x |" % self.P, r)
+        self.assertIn("| %s | exec | fft/cpu | 20.0 | fft/cpu | 19.0 | 1.05x | 1.00x |" % self.P, r)
+
+    def test_contended(self):
+        c = self.section("Quiet against contended")
+        self.assertIn("Of 4 AUTO rows: 3 above 2x their quiet median, 3 slower than the best "
+                      "peer under contention.", c)
+        self.assertIn("| %s | exec | 20.0 | 30.0 | 1.50x | 45.0 scipy.signal.oaconvolve | ok |" % self.P, c)
+        self.assertIn("| %s | reuse | 912 | 2000 | 2.19x | 45.0 scipy.signal.oaconvolve | **> 2x quiet**, "
+                      "**slower than scipy.signal.oaconvolve** |" % self.P, c)
+        self.assertIn("| %s | exec | 1.00 | 3.00 | 3.00x | 2.10 cv2.filter2D | **> 2x quiet**, "
+                      "**slower than cv2.filter2D** |" % self.Q, c)
+
+    def test_oneshot(self):
+        o = self.section("One-shot calls")
+        self.assertIn("| %s | fft/cpu | 250 | 30.0 | 20.0 | 60.0 scipy.signal.oaconvolve | 40.0 "
+                      "scipy.signal.oaconvolve | 0.24x | 1.33x |" % self.P, o)
+
+    def test_planning(self):
+        p = self.section("Plan creation")
+        self.assertIn("Plan creation within 20 ms in **1 of 2** cases; above: `%s`." % self.P, p)
+        self.assertIn("| %s | **2400** | fft:cpu exec | 3.00 |" % self.P, p)
+
+    def test_spread(self):
+        s = self.section("Run-to-run spread")
+        self.assertIn("| %s | 3 | 1.82x | 2.00x | 2.22x |" % self.Q, s)
+        self.assertIn("| **geometric mean, 1 target cases** | 3 | 1.82x | 2.00x | 2.22x |", s)
+        self.assertIn("| %s | 3 | 1.82x | 2.00x | 2.22x |" % self.P, s)  # 40 / (20 x 1, 1.1, 0.9)
+
+    def test_transforms(self):
+        t = self.section("fconv against its own transforms")
+        self.assertIn("| %s | fft:cpu exec | fft | 19.0 | 10.0 | 1.90x | r2c+c2r 1048576 x 1, 1 per "
+                      "call, estimate, 2 thread(s) |" % self.P, t)
 
 
 if __name__ == "__main__":

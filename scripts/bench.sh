@@ -4,15 +4,20 @@
 # benchmark matrix (every result verified before it is timed) and the peers (NumPy, SciPy,
 # OpenCV; PyTorch and CuPy when importable), and writes results/<date>-<host>/report.md + PNGs.
 #
-#   scripts/bench.sh                 default matrix (a few minutes on 2 cores)
+#   scripts/bench.sh                 default matrix (several minutes on 2 cores: every case on each call path)
 #   scripts/bench.sh --full          the full matrix (GPU machines)
 #   scripts/bench.sh --threads 8 --budget 1
 #   scripts/bench.sh 2d:f32:2048x2048:k7x7:same:*:*     just these cases
+#   scripts/bench.sh --repeat 3 --contended              3 quiet + 3 contended runs, one report
 #
 # Options: --full | --matrix NAME, --threads N (fconv and OpenCV; default 2), --budget S
 # (seconds of timed repetitions per row; default 0.4), --timeout S (per row; default 30),
-# --cuda AUTO|ON|OFF (default AUTO), --build DIR (default build), --out DIR, --no-peers,
-# --skip-deps. Anything else (cases, fconv_bench options) goes to fconv_bench.
+# --repeat N (the whole run N times; the report quotes the spread), --contended (each run also
+# with one busy process beside every row), --contended-only, --cuda AUTO|ON|OFF (default AUTO),
+# --build DIR (default build), --out DIR, --no-peers, --skip-deps. Anything else (cases,
+# fconv_bench options such as --calls exec,reuse or --transforms estimate) goes to fconv_bench.
+# Files: fconv.csv + peers.csv (quiet), fconv-contended.csv + peers-contended.csv; with --repeat
+# N > 1 each gets -runI (fconv-run1.csv, fconv-contended-run2.csv, ...).
 # Exit status: 0; 2 when a verification failed (fconv) or a peer disagreed; other: a step failed.
 # Idempotent: re-running reuses the build and overwrites the day's results directory.
 set -euo pipefail
@@ -24,7 +29,7 @@ source "$ROOT/scripts/deps.sh"
 
 # ---- arguments -----------------------------------------------------------------------------
 matrix=default threads=2 budget=0.4 timeout=30 cuda=AUTO build="$ROOT/build" out="" peers=1 deps=1
-pass=() cases=0
+repeat=1 loads=quiet pass=() cases=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) matrix=full ;;
@@ -36,15 +41,19 @@ while [ $# -gt 0 ]; do
     --build) build=$2; shift ;;
     --out) out=$2; shift ;;
     --no-peers) peers=0 ;;
+    --repeat) repeat=$2; shift ;;
+    --contended) loads="quiet contended" ;;
+    --contended-only) loads=contended ;;
     --skip-deps) deps=0 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --*) pass+=("$1")
-         case "$1" in --min-reps|--verify-full-max) pass+=("$2"); shift ;; esac ;;
+         case "$1" in --min-reps|--verify-full-max|--calls|--transforms) pass+=("$2"); shift ;; esac ;;
     *) pass+=("$1"); cases=1 ;;
   esac
   shift
 done
 
+case $repeat in ''|*[!0-9]*|0) echo "bench.sh: --repeat needs a count >= 1" >&2; exit 1 ;; esac
 t_start=$(date +%s)
 [ "$deps" = 1 ] && fconv_install_deps bench
 
@@ -68,33 +77,45 @@ if [ -z "$out" ]; then
 fi
 mkdir -p "$out"
 
-# ---- fconv, then the peers on the same problems, then the report ---------------------------
-args=(--threads "$threads" --budget "$budget" --timeout "$timeout" --csv "$out/fconv.csv")
-[ "$cases" = 0 ] && args+=(--matrix "$matrix")
-rc=0
-"$build/bench/fconv_bench" "${args[@]}" "${pass[@]}" 2> >(tee "$out/fconv.log" >&2) || rc=$?
+# ---- fconv, then the peers on the same problems (per run and load), then the report -------
+echo "bench.sh: machine load before the runs: $(uptime)" | tee "$out/uptime.txt" >&2
+rc=0 prc=0
+reports=()
+rm -f "$out"/fconv*.csv "$out"/peers*.csv
+for run in $(seq 1 "$repeat"); do
+  for load in $loads; do
+    sfx=""
+    [ "$load" = contended ] && sfx="-contended"
+    [ "$repeat" -gt 1 ] && sfx="$sfx-run$run"
+    lflag=()
+    [ "$load" = contended ] && lflag=(--contended)
+    echo "bench.sh: run $run of $repeat, $load" >&2
+    args=(--threads "$threads" --budget "$budget" --timeout "$timeout" --run "$run"
+          --csv "$out/fconv$sfx.csv" "${lflag[@]}")
+    [ "$cases" = 0 ] && args+=(--matrix "$matrix")
+    frc=0
+    "$build/bench/fconv_bench" "${args[@]}" "${pass[@]}" 2> >(tee "$out/fconv$sfx.log" >&2) || frc=$?
+    [ "$frc" -ne 0 ] && [ "$rc" -ne 2 ] && rc=$frc
+    if [ ! -s "$out/fconv$sfx.csv" ]; then
+      echo "bench.sh: fconv_bench wrote no results (exit status $frc)" >&2
+      exit "${frc/#0/1}"
+    fi
+    reports+=(--fconv "$out/fconv$sfx.csv")
+    if [ "$peers" = 1 ] && [ -n "$PY" ]; then
+      qrc=0
+      "$PY" "$ROOT/bench/peers.py" --cases-from "$out/fconv$sfx.csv" --csv "$out/peers$sfx.csv" \
+          --threads "$threads" --budget "$budget" --timeout "$timeout" --run "$run" "${lflag[@]}" \
+          2> >(tee "$out/peers$sfx.log" >&2) || qrc=$?
+      [ "$qrc" -ne 0 ] && [ "$prc" -ne 2 ] && prc=$qrc
+      [ -s "$out/peers$sfx.csv" ] && reports+=(--peers "$out/peers$sfx.csv")
+    fi
+  done
+done
 t_fconv=$(date +%s)
-if [ ! -s "$out/fconv.csv" ]; then
-  echo "bench.sh: fconv_bench wrote no results (exit status $rc)" >&2
-  exit "${rc/#0/1}"
-fi
-
-reports=(--fconv "$out/fconv.csv")
-prc=0
-if [ "$peers" = 1 ] && [ -n "$PY" ]; then
-  "$PY" "$ROOT/bench/peers.py" --cases-from "$out/fconv.csv" --csv "$out/peers.csv" \
-      --threads "$threads" --budget "$budget" --timeout "$timeout" \
-      2> >(tee "$out/peers.log" >&2) || prc=$?
-  [ -s "$out/peers.csv" ] && reports+=(--peers "$out/peers.csv")
-else
-  rm -f "$out/peers.csv"
-fi
-t_peers=$(date +%s)
 
 cat >"$out/timings.txt" <<EOF
 deps+build_s: $((t_built - t_start))
-fconv_s: $((t_fconv - t_built))
-peers_s: $((t_peers - t_fconv))
+runs_s: $((t_fconv - t_built))
 EOF
 if [ -n "$PY" ]; then
   "$PY" "$ROOT/bench/report.py" "${reports[@]}" --out "$out"
@@ -105,8 +126,8 @@ t_end=$(date +%s)
 echo "total_s: $((t_end - t_start))" >>"$out/timings.txt"
 
 echo
-echo "bench.sh: done in $((t_end - t_start)) s (build $((t_built - t_start)) s, fconv" \
-     "$((t_fconv - t_built)) s, peers $((t_peers - t_fconv)) s)"
+echo "bench.sh: done in $((t_end - t_start)) s (build $((t_built - t_start)) s, runs" \
+     "$((t_fconv - t_built)) s)"
 echo "bench.sh: report: $out/report.md"
 [ "$rc" -ne 0 ] && { echo "bench.sh: fconv_bench exit status $rc (2: a verification FAILED)" >&2; exit "$rc"; }
 [ "$prc" -ne 0 ] && { echo "bench.sh: peers.py exit status $prc (2: a peer disagreed)" >&2; exit "$prc"; }
