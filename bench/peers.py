@@ -78,6 +78,8 @@ IMPLS = [
 # fconv's Python package for the "fconv (Python)" row (see the docstring)
 FCONV_PYTHONPATH = os.environ.get("FCONV_PYTHONPATH",
                                   os.path.join(os.path.dirname(HERE), "build", "python"))
+if os.path.isdir(FCONV_PYTHONPATH) and FCONV_PYTHONPATH not in sys.path:
+    sys.path.insert(0, FCONV_PYTHONPATH)  # every worker (steady and first-call) imports it
 IMPL_BY_NAME = {i[0]: i for i in IMPLS}
 
 NDIMAGE_MODES = {"zero": "constant", "wrap": "grid-wrap", "symmetric": "reflect",
@@ -139,8 +141,6 @@ def _emit(obj):
 
 def _probe_libs():
     libs = {}
-    if os.path.isdir(FCONV_PYTHONPATH) and FCONV_PYTHONPATH not in sys.path:
-        sys.path.insert(0, FCONV_PYTHONPATH)
     for name in ("numpy", "scipy", "cv2", "torch", "cupy", "fconv"):
         try:
             mod = __import__(name)

@@ -365,7 +365,8 @@ def section_python(d):
     lines = ["## fconv from Python", "",
              "peers.py's \"fconv (Python)\" row: the same problem through fconv's Python "
              "package (fconv.Plan, kernel passed per call like fconv_bench). overhead = Python "
-             "time - C time (AUTO row), per call.", ""]
+             "time - C time (AUTO row, exec path), per call; peers.py's per-call timing adds a "
+             "few us of its own, python/tools/bench_overhead.py measures the binding alone.", ""]
     rows = []
     for r in d.py:
         a = d.auto_row(r["problem"])
