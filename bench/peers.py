@@ -7,7 +7,10 @@
 Peers: NumPy (np.convolve, 1-D), SciPy (signal.convolve, fftconvolve, oaconvolve,
 ndimage.convolve), OpenCV (cv2.filter2D, 2-D, the kernel flipped since it correlates), and on GPU
 machines PyTorch (cuDNN conv1d/2d/3d) and CuPy (cupyx.scipy.signal.fftconvolve,
-cupyx.scipy.ndimage.convolve) when importable. A peer that cannot be imported is reported as
+cupyx.scipy.ndimage.convolve) when importable. Also "fconv (Python)": fconv's own Python package
+(a Plan called from Python, the kernel passed like fconv_bench passes it), so the binding's
+overhead over the C rows is visible; it is imported from $FCONV_PYTHONPATH, else build/python
+(cmake --build build --target fconv_python), and is not a peer in the report's comparisons. A peer that cannot be imported is reported as
 "missing" (a GPU peer without a device as "no device"), never dropped. Every peer result is
 checked at sampled points against the scalar oracle (benchcase.oracle_point) before it is timed:
 a peer that computes something else is a "mismatch" (exit status 2), so every comparison is
@@ -70,7 +73,13 @@ IMPLS = [
     ("torch.convNd", "torch", "torch", "auto", "cuda", "device"),
     ("cupyx.scipy.signal.fftconvolve", "cupy", "cupy", "fft", "cuda", "device"),
     ("cupyx.scipy.ndimage.convolve", "cupy", "cupy", "direct", "cuda", "device"),
+    ("fconv (Python)", "fconv", "fconv-python", "auto", "auto", "host"),
 ]
+# fconv's Python package for the "fconv (Python)" row (see the docstring)
+FCONV_PYTHONPATH = os.environ.get("FCONV_PYTHONPATH",
+                                  os.path.join(os.path.dirname(HERE), "build", "python"))
+if os.path.isdir(FCONV_PYTHONPATH) and FCONV_PYTHONPATH not in sys.path:
+    sys.path.insert(0, FCONV_PYTHONPATH)  # every worker (steady and first-call) imports it
 IMPL_BY_NAME = {i[0]: i for i in IMPLS}
 
 NDIMAGE_MODES = {"zero": "constant", "wrap": "grid-wrap", "symmetric": "reflect",
@@ -79,6 +88,8 @@ NDIMAGE_MODES = {"zero": "constant", "wrap": "grid-wrap", "symmetric": "reflect"
 
 def applicable(impl, c):
     """None when the peer can compute case c exactly as fconv defines it, else why not."""
+    if impl == "fconv (Python)":
+        return None
     if any(s != 1 for s in c.stride) and impl != "torch.convNd":
         return "no stride"
     if impl == "numpy.convolve":
@@ -130,7 +141,7 @@ def _emit(obj):
 
 def _probe_libs():
     libs = {}
-    for name in ("numpy", "scipy", "cv2", "torch", "cupy"):
+    for name in ("numpy", "scipy", "cv2", "torch", "cupy", "fconv"):
         try:
             mod = __import__(name)
             info = {"version": getattr(mod, "__version__", "?"), "ok": True}
@@ -275,6 +286,24 @@ class Runner:
                 return y.reshape((count,) + tuple(y.shape[2:]))
             return (fn, torch.cuda.synchronize, lambda y: y.detach().cpu().numpy(),
                     "cuDNN, device-resident")
+
+        if impl == "fconv (Python)":
+            import fconv
+            shape = (count,) + tuple(c.out_shape())
+            state = {}
+
+            def fn():
+                # planned in the first call (a first-call row includes it, like fconv's
+                # one-shot), then reused; the kernel is passed like the C rows pass it
+                if "plan" not in state:
+                    state["plan"] = fconv.Plan(
+                        c.n, c.k, x.dtype, batch=c.batch, kernel_batch=c.kernel_batch,
+                        mode=c.mode, op="correlate" if c.op == "corr" else "convolve",
+                        boundary=c.boundary, threads=T,
+                        stride=list(c.stride) if len(c.stride) == c.rank else c.stride[0])
+                    state["out"] = np.empty(state["plan"].output_shape, x.dtype)
+                return state["plan"](x, h, state["out"]).reshape(shape)
+            return fn, nosync, host, "fconv.Plan from Python"
 
         if impl.startswith("cupyx"):
             import cupy
@@ -482,7 +511,7 @@ def row_for(group, c, impl, status, threads, st=None, verify="", rel=None, tol=N
 
 def impl_threads(impl, threads):
     if impl in ("cv2.filter2D", "scipy.signal.fftconvolve", "scipy.signal.oaconvolve",
-                "scipy.signal.convolve"):
+                "scipy.signal.convolve", "fconv (Python)"):
         return threads
     return 1
 
@@ -610,7 +639,7 @@ def measure_all(a, cases, impls, oneshot, keep_memory, spinner, out):
     out.write("# peers.py: peer results (one row per measurement)\n")
     out.write("# date: %s\n" % time.strftime("%Y-%m-%d %H:%M:%S %z"))
     out.write("# python: %s (%s)\n" % (hello.get("python", "?"), sys.executable))
-    for name in ("numpy", "scipy", "cv2", "torch", "cupy"):
+    for name in ("numpy", "scipy", "cv2", "torch", "cupy", "fconv"):
         info = libs.get(name, {"ok": False, "why": "worker did not start"})
         if info.get("ok"):
             extra = ""

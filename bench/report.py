@@ -140,6 +140,9 @@ class Data:
         self.f = [r for r in fconv_rows if r.get("source") == "fconv"]
         self.p = [r for r in peer_rows if r.get("call") != "first"]
         self.pf = [r for r in peer_rows if r.get("call") == "first"]
+        # "fconv (Python)" rows (peers.py: fconv through its Python package) also get their
+        # own section, with the overhead over the C row (is_peer keeps them from "best peer")
+        self.py = [r for r in self.p if r.get("source") == "fconv-python"]
         self.by_key = {}
         self.problems = []      # (group, problem) in first-seen order
         seen = set()
@@ -352,6 +355,27 @@ def section_peers(d):
             prow.append([p] + [cell(peers.get(i)) if i in peers else "n/a" for i in impls])
         lines += ["", "Every peer (ms; n/a: the peer cannot compute this problem):", "",
                   md_table(["case"] + impls, prow)]
+    return "\n".join(lines)
+
+
+def section_python(d):
+    """fconv's Python package (a Plan called from Python) against the C AUTO row."""
+    if not d.py:
+        return ""
+    lines = ["## fconv from Python", "",
+             "peers.py's \"fconv (Python)\" row: the same problem through fconv's Python "
+             "package (fconv.Plan, kernel passed per call like fconv_bench). overhead = Python "
+             "time - C time (AUTO row, exec path), per call; peers.py's per-call timing adds a "
+             "few us of its own, python/tools/bench_overhead.py measures the binding alone.", ""]
+    rows = []
+    for r in d.py:
+        a = d.auto_row(r["problem"])
+        if is_ok(r) and a is not None and is_ok(a):
+            over = "%.2f us" % ((float(r["median_ms"]) - float(a["median_ms"])) * 1e3)
+        else:
+            over = "-"
+        rows.append((r["problem"], cell(a), cell(r), over, r.get("note", "")))
+    lines.append(md_table(["case", "fconv C ms", "fconv Python ms", "overhead", "note"], rows))
     return "\n".join(lines)
 
 
@@ -1194,6 +1218,8 @@ def build_report(fconv_paths, peer_paths, out):
              section_peers(d), ""]
     if "speedup_vs_peers" in plots:
         parts += ["![speed-up over the best peer](%s)" % plots["speedup_vs_peers"], ""]
+    if d.py:
+        parts += [section_python(d), ""]
     parts += [section_methods(d), "", section_crossover(d, plots), "", section_gpu(d), "",
               section_auto(d), "", section_transforms(R), "", section_claims(d, plots), "",
               section_not_measured(d), ""]

@@ -1,0 +1,54 @@
+"""fconv: fast 1-D, 2-D and 3-D convolution and correlation (libfconv) for NumPy.
+
+    import fconv
+    from fconv import signal, ndimage      # SciPy's names and semantics
+
+    y = signal.convolve(x, h, mode="same")              # like scipy.signal.convolve
+    z = ndimage.correlate(img, w, mode="mirror")         # like scipy.ndimage.correlate
+
+    plan = fconv.Plan((64,), (3,), "float32", mode="same")   # fconv's own layer
+    plan.set_kernel(h3)
+    for x in signals:
+        y = plan(x)
+    plan.info   # {'method': 'direct', 'backend': 'cpu', 'reason': ..., ...}
+
+fconv.signal: convolve, correlate, fftconvolve, oaconvolve, convolve2d, correlate2d,
+choose_conv_method, correlation_lags.  fconv.ndimage: correlate, convolve, correlate1d,
+convolve1d.  Errors from the library raise fconv.Error subclasses (InvalidArgumentError is
+also a ValueError, UnsupportedError a NotImplementedError, OutOfMemoryError a MemoryError;
+NoDeviceError, CudaError, FFTError, InternalError); `err.status` is the fconv_status value.
+The computations run with the GIL released.
+
+fconv.set_default_threads(n) sets the CPU threads of the SciPy-style functions called without
+threads= (initially 0: all cores). The one-shot functions keep recently used plans in a small cache (plan_cache() reads and sets
+its limits; clear_plan_cache() empties it). Streaming and multi-channel objects will join
+Plan here when the C library provides them.
+"""
+
+from . import _core
+from ._core import (CudaError, Error, FFTError, InternalError, InvalidArgumentError,
+                    NoDeviceError, OutOfMemoryError, UnsupportedError, clear_plan_cache,
+                    cuda_device_count, plan_cache)
+from ._engine import set_default_threads
+from ._plan import Plan
+from . import ndimage, signal
+
+__all__ = ["Plan", "signal", "ndimage", "Error", "InvalidArgumentError", "UnsupportedError",
+           "OutOfMemoryError", "NoDeviceError", "CudaError", "FFTError", "InternalError",
+           "plan_cache", "clear_plan_cache", "set_default_threads", "cuda_device_count", "version",
+           "library_version", "status_string"]
+
+#: the libfconv this module was built against: "MAJOR.MINOR.PATCH (features)"
+library_version = _core.version_string()
+__version__ = library_version.split()[0]
+
+
+def version():
+    """(MAJOR, MINOR, PATCH) of the loaded libfconv (fconv_version_number)."""
+    n = _core.version_number()
+    return (n // 10000, n // 100 % 100, n % 100)
+
+
+def status_string(status):
+    """fconv_status_string: the library's sentence for a status value."""
+    return _core.status_string(int(status))
