@@ -64,6 +64,10 @@ PY=${FCONV_PYTHON:-/usr/bin/python3}
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFCONV_CUDA="$cuda" >/dev/null
 cmake --build "$build" --target fconv_bench -j "$jobs"
+# The "fconv (Python)" peer row needs the extension module (built when FCONV_PYTHON is on).
+if cmake --build "$build" --target help 2>/dev/null | grep -qw fconv_python; then
+  cmake --build "$build" --target fconv_python -j "$jobs"
+fi
 t_built=$(date +%s)
 
 # ---- results directory: results/<date>-<host or cpu> ---------------------------------------
