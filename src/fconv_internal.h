@@ -10,6 +10,7 @@
 #define FCONV_INTERNAL_H
 
 #include "fconv.h"
+#include "core/threads.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -180,16 +181,8 @@ FCONV_HIDDEN void *fconv_malloc(size_t bytes);
 FCONV_HIDDEN void *fconv_calloc(size_t bytes);
 FCONV_HIDDEN void fconv_free(void *p);
 
-/* ---- CPU threads ------------------------------------------------------------------------- */
+/* ---- CPU threads: fconv_parallel_for, fconv_cpu_count (core/threads.h) -------------------- */
 
-/* fconv_parallel_for: call fn(ctx, begin, end, tid) over [0, n) split into contiguous chunks of
- * at least `grain` items, on up to `threads` threads (tid in [0, threads)). Runs inline when
- * threads <= 1 or n <= grain. OpenMP where available, else serial. */
-typedef void (*fconv_range_fn)(void *ctx, size_t begin, size_t end, int tid);
-FCONV_HIDDEN void fconv_parallel_for(size_t n, size_t grain, int threads, fconv_range_fn fn,
-                                     void *ctx);
-/* Number of cores usable by this process (>= 1). */
-FCONV_HIDDEN int fconv_cpu_count(void);
 /* Wall clock in seconds (monotonic). */
 FCONV_HIDDEN double fconv_now(void);
 

@@ -2,7 +2,8 @@
  *
  * - Every fftw(f)_plan_* and fftw(f)_destroy_plan call of the library runs under ONE
  *   library-wide mutex (fconv_fftw_lock), together with the global planner state it needs
- *   (fftw_plan_with_nthreads). fftw(f)_init_threads runs once, under the same mutex.
+ *   (fftw_plan_with_nthreads). fftw(f)_init_threads runs once, under the same mutex, and
+ *   routes FFTW's threads into fconv's runtime (fftw(f)_threads_set_callback, FFTW >= 3.3.9).
  *   Code outside these functions that plans with FFTW in the same process (tests, the CUDA
  *   path's FFTW stand-in) must take fconv_fftw_lock()/fconv_fftw_unlock() around its own
  *   planner calls.
