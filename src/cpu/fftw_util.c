@@ -31,8 +31,8 @@ static void fftw_loop_range(void *vctx, size_t begin, size_t end, int tid) {
   for (size_t i = begin; i < end; i++) c->work(c->jobdata + i * c->elsize);
 }
 
-static void fftw_loop(void *(*work)(char *), char *jobdata, size_t elsize, int njobs,
-                      void *data) {
+void fconv_fftw_parallel_loop(void *(*work)(char *), char *jobdata, size_t elsize, int njobs,
+                              void *data) {
   (void)data;
   fftw_loop_ctx c = {work, jobdata, elsize};
   fconv_parallel_for(njobs > 0 ? (size_t)njobs : 0, 1, njobs, fftw_loop_range, &c);
@@ -43,8 +43,8 @@ static void threads_init_locked(void) {
   if (fconv_fftw_threads_ready) return;
   fftwf_init_threads();
   fftw_init_threads();
-  fftwf_threads_set_callback(fftw_loop, NULL);
-  fftw_threads_set_callback(fftw_loop, NULL);
+  fftwf_threads_set_callback(fconv_fftw_parallel_loop, NULL);
+  fftw_threads_set_callback(fconv_fftw_parallel_loop, NULL);
   fconv_fftw_threads_ready = 1;
 }
 

@@ -46,6 +46,11 @@ typedef struct fconv_fftw_geom {
   int dbl, cplx;
 } fconv_fftw_geom;
 
+/* FFTW's parallel-loop callback (fftw(f)_threads_set_callback): runs work(jobdata + i * elsize)
+ * for i < njobs on fconv_parallel_for. Installed for both precisions at the first plan. */
+FCONV_HIDDEN void fconv_fftw_parallel_loop(void *(*work)(char *), char *jobdata, size_t elsize,
+                                           int njobs, void *data);
+
 FCONV_HIDDEN void fconv_fftw_lock(void);
 FCONV_HIDDEN void fconv_fftw_unlock(void);
 
