@@ -10,7 +10,7 @@
  *   build/fconv_fftw_threads_timing [--contended] [n] [threads] [rounds]
  */
 #define _GNU_SOURCE
-#include "cpu/fftw_util.h"
+#include "cpu/fftw.h"
 
 #include <fftw3.h>
 #include <signal.h>

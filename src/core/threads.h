@@ -17,9 +17,7 @@
 
 #include <stddef.h>
 
-#ifndef FCONV_HIDDEN
-#define FCONV_HIDDEN __attribute__((visibility("hidden")))
-#endif
+#include "error.h"
 
 #ifdef __cplusplus
 extern "C" {
