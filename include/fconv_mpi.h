@@ -91,7 +91,12 @@ FCONV_API void fconv_mpi_plan_destroy(fconv_mpi_plan *plan);
 
 /* What a distributed plan chose, and its communication per execute on this rank. */
 typedef struct fconv_mpi_plan_info {
-  fconv_method method;          /* DIRECT, OVERLAP_SAVE (halo exchange) or FFT (FFTW-MPI) */
+  fconv_method method;          /* DIRECT, OVERLAP_SAVE or FFT: what runs (for the halo path,
+                                   the serial method of this rank's largest piece) */
+  int fftw_mpi;                 /* 1: FFTW-MPI's distributed transforms; 0: the halo path
+                                   (serial plans on halo-extended slabs; also FFT requests
+                                   for rank 1, VALID-swapped problems and shapes FFTW-MPI
+                                   cannot plan) */
   int nranks;                   /* size of the communicator */
   size_t local_n0, local_start; /* this rank's signal rows */
   size_t local_out_n0, local_out_start; /* this rank's output rows */

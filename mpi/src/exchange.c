@@ -228,3 +228,10 @@ void fm_assemble(unsigned char *dst, const fm_rowsrc *src, size_t n, size_t plan
       else memset(dst, 0, row_bytes);
     }
 }
+
+void fm_xchg_traffic(const fm_xchg *x, fconv_mpi_plan_info *in) {
+  for (int i = 0; i < x->n_send_peers; i++)
+    in->send_bytes += x->planes * x->send_count[i] * x->row_bytes;
+  in->recv_bytes += x->planes * x->n_need * x->row_bytes;
+  in->send_messages += (size_t)x->n_send_peers, in->recv_messages += (size_t)x->n_recv_peers;
+}

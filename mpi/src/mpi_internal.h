@@ -116,9 +116,15 @@ struct fconv_mpi_plan {
   int n_pieces, interior;    /* interior: index of the piece computed during the exchange */
   fm_xchg halo;
   fm_fft *fft;
+  int fft_fallback;          /* FFT requested, FFTW-MPI could not plan the shape */
   fconv_mpi_plan_info info;
 };
 
+/* plan.c: the contract's padding of one axis for the mode (step 2); the serial library's
+ * boundary map of axis 0 (xe row i is signal row map[i], -1 for zero); sort and deduplicate. */
+FM_HIDDEN void fm_mode_padding(const fconv_desc *d, int axis, size_t *p0, size_t *p1);
+FM_HIDDEN fconv_status fm_row_map(const fconv_desc *d, const fm_geom *g, long long *map);
+FM_HIDDEN size_t fm_sort_unique(size_t *v, size_t n);
 /* One output axis' length (steps 2-6). */
 FM_HIDDEN size_t fm_axis_out_len(const fconv_desc *d, int axis, int swapped);
 
@@ -132,5 +138,9 @@ FM_HIDDEN fconv_status fm_fft_set_kernel(fconv_mpi_plan *p, const void *kernel);
 FM_HIDDEN fconv_status fm_fft_execute(fconv_mpi_plan *p, const void *signal, const void *kernel,
                                       void *out);
 FM_HIDDEN void fm_fft_free(fconv_mpi_plan *p);
+/* The FFT path's messages and bytes per execute (adds to *in). */
+FM_HIDDEN void fm_fft_traffic(const fconv_mpi_plan *p, fconv_mpi_plan_info *in);
+/* The same for one exchange. */
+FM_HIDDEN void fm_xchg_traffic(const fm_xchg *x, fconv_mpi_plan_info *in);
 
 #endif

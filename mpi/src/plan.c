@@ -16,8 +16,16 @@ static int cmp_size(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+size_t fm_sort_unique(size_t *v, size_t n) {
+  qsort(v, n, sizeof *v, cmp_size);
+  size_t u = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!u || v[u - 1] != v[i]) v[u++] = v[i];
+  return u;
+}
+
 /* Padding of one axis for the mode (the contract's step 2). */
-static void mode_padding(const fconv_desc *d, int axis, size_t *p0, size_t *p1) {
+void fm_mode_padding(const fconv_desc *d, int axis, size_t *p0, size_t *p1) {
   const size_t k = d->kernel_shape[axis];
   switch (d->mode) {
   case FCONV_MODE_FULL: *p0 = k - 1, *p1 = k - 1; break;
@@ -45,7 +53,7 @@ static fconv_status check_desc(const fconv_desc *d) {
   if (d->mode == FCONV_MODE_VALID && smaller && larger)
     return fm_fail(FCONV_ERR_INVALID_ARGUMENT, "VALID with crossed shapes");
   size_t p0, p1;
-  mode_padding(d, 0, &p0, &p1);
+  fm_mode_padding(d, 0, &p0, &p1);
   const size_t n = d->signal_shape[0];
   if (p0 > SIZE_MAX / 4 || p1 > SIZE_MAX / 4 || n > SIZE_MAX / 4)
     return fm_fail(FCONV_ERR_INVALID_ARGUMENT, "axis 0 padding overflows");
@@ -105,7 +113,7 @@ static size_t first_out(const fm_geom *g, size_t S) {
 
 /* The serial library's own boundary rule, read back: xe row i (of the axis-0 extension) is
  * signal row map[i], or -1 for a zero row. Computed as a 1-tap PAD convolution of 1..n. */
-static fconv_status row_map(const fconv_desc *gd, const fm_geom *g, long long *map) {
+fconv_status fm_row_map(const fconv_desc *gd, const fm_geom *g, long long *map) {
   const size_t n = g->n, one = 1, m = g->n + g->p0 + g->p1;
   fconv_desc d;
   fconv_desc_init(&d, 1, &n, &one, FCONV_F64);
@@ -130,7 +138,7 @@ static fconv_status row_map(const fconv_desc *gd, const fm_geom *g, long long *m
 static fconv_desc piece_desc(const fconv_mpi_plan *p, size_t rows) {
   fconv_desc d = p->desc;
   if (p->geom.swapped) return d;
-  for (int a = 1; a < d.rank; a++) mode_padding(&p->desc, a, &d.pad_before[a], &d.pad_after[a]);
+  for (int a = 1; a < d.rank; a++) fm_mode_padding(&p->desc, a, &d.pad_before[a], &d.pad_after[a]);
   d.mode = FCONV_MODE_PAD;
   d.signal_shape[0] = rows;
   d.pad_before[0] = d.pad_after[0] = 0;
@@ -223,11 +231,7 @@ static fconv_status plan_halo(fconv_mpi_plan *p, const long long *map, size_t **
     st = add_piece(p, j0, j1, map, rows, n_need);
   }
   if (st != FCONV_OK) return st;
-  qsort(rows, *n_need, sizeof(size_t), cmp_size);
-  size_t u = 0;
-  for (size_t i = 0; i < *n_need; i++)
-    if (!u || rows[u - 1] != rows[i]) rows[u++] = rows[i];
-  *n_need = u;
+  *n_need = fm_sort_unique(rows, *n_need);
   return FCONV_OK;
 }
 
@@ -237,13 +241,13 @@ size_t fm_axis_out_len(const fconv_desc *d, int axis, int swapped) {
   const size_t n = d->signal_shape[axis], k = d->kernel_shape[axis], s = d->stride[axis];
   if (swapped) return ceil_div(k - n + 1, s);
   size_t p0, p1;
-  mode_padding(d, axis, &p0, &p1);
+  fm_mode_padding(d, axis, &p0, &p1);
   return ceil_div(n + p0 + p1 - k + 1, s);
 }
 
 static void geometry(const fconv_desc *d, fm_geom *g) {
   g->n = d->signal_shape[0], g->k = d->kernel_shape[0], g->s = d->stride[0];
-  mode_padding(d, 0, &g->p0, &g->p1);
+  fm_mode_padding(d, 0, &g->p0, &g->p1);
   g->swapped = 0;
   if (d->mode == FCONV_MODE_VALID) {
     int larger = 0;
@@ -279,7 +283,8 @@ static fconv_status check_out_shape(const fconv_mpi_plan *p, const fconv_plan *s
 
 /* A rank without output rows still validates the description the same way the others do. */
 static fconv_status validate_alone(const fconv_mpi_plan *p) {
-  const fconv_desc d = piece_desc(p, p->geom.swapped ? p->geom.n : p->geom.k);
+  fconv_desc d = piece_desc(p, p->geom.swapped ? p->geom.n : p->geom.k);
+  d.method = FCONV_METHOD_DIRECT; /* no transforms planned for a check */
   fconv_plan *sp = NULL;
   fconv_status st = fconv_plan_create(&sp, &d);
   fconv_plan_destroy(sp);
@@ -364,25 +369,32 @@ fconv_status fconv_mpi_plan_create(fconv_mpi_plan **plan, const fconv_desc *d, M
     p->out_start = out_own[p->me], p->out_n0 = out_own[p->me + 1] - out_own[p->me];
   }
 
-  /* 3. The method, the pieces and the exchange. */
+  /* 3. The method, then its plans: FFTW-MPI, or the halo path (also where FFTW-MPI cannot
+   * plan a shape, e.g. some degenerate ones: then serial FFTs on halo-extended slabs). */
+  if (st == FCONV_OK) st = fm_choose(p, own, out_own);
+  if (st == FCONV_OK && p->method == FCONV_METHOD_FFT) {
+    st = fm_agree(dup, validate_alone(p)); /* dtype, op, boundary, batches: as fconv says */
+    if (st == FCONV_OK) st = fm_fft_plan(p, own, out_own);
+    if (st == FCONV_ERR_FFT) {
+      fm_fft_free(p);
+      p->method = FCONV_METHOD_DIRECT, p->piece_method = FCONV_METHOD_FFT;
+      p->fft_fallback = 1;
+      st = FCONV_OK;
+    }
+  }
   long long *map = NULL;
   size_t *need = NULL, n_need = 0;
-  if (st == FCONV_OK) {
-    st = fm_choose(p, own, out_own);
-    if (st == FCONV_OK && p->method != FCONV_METHOD_FFT) {
-      map = malloc((p->geom.n + p->geom.p0 + p->geom.p1) * sizeof *map);
-      st = map ? row_map(d, &p->geom, map) : FCONV_ERR_OUT_OF_MEMORY;
-      if (st == FCONV_OK) st = plan_halo(p, map, &need, &n_need);
-      for (int i = 0; i < p->n_pieces && st == FCONV_OK; i++)
-        st = check_out_shape(p, p->pieces[i].plan, p->pieces[i].plan_out_rows);
-      if (st == FCONV_OK && !p->n_pieces) st = validate_alone(p);
-    }
+  if (st == FCONV_OK && p->method != FCONV_METHOD_FFT) {
+    map = malloc((p->geom.n + p->geom.p0 + p->geom.p1) * sizeof *map);
+    st = map ? fm_row_map(d, &p->geom, map) : FCONV_ERR_OUT_OF_MEMORY;
+    if (st == FCONV_OK) st = plan_halo(p, map, &need, &n_need);
+    for (int i = 0; i < p->n_pieces && st == FCONV_OK; i++)
+      st = check_out_shape(p, p->pieces[i].plan, p->pieces[i].plan_out_rows);
+    if (st == FCONV_OK && !p->n_pieces) st = validate_alone(p);
     st = fm_agree(dup, st);
+    if (st == FCONV_OK)
+      st = fm_xchg_setup(&p->halo, dup, own, need, n_need, d->batch, p->row_elems * p->esz);
   }
-  if (st == FCONV_OK && p->method != FCONV_METHOD_FFT)
-    st = fm_xchg_setup(&p->halo, dup, own, need, n_need, d->batch, p->row_elems * p->esz);
-  else if (st == FCONV_OK)
-    st = fm_fft_plan(p, own, out_own);
   free(map), free(need), free(all), free(own), free(out_own);
   if (st != FCONV_OK) {
     plan_free(p);

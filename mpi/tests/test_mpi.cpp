@@ -104,6 +104,7 @@ Array cut(const Array &y, const reference::Result &ref, size_t j0, size_t n) {
 struct Outcome {
   bool ran = false;
   fconv_method method = FCONV_METHOD_AUTO;
+  int fftw_mpi = -1;
 };
 
 // Run d distributed with rank r holding rows [cuts[r], cuts[r+1]); compare with the reference
@@ -158,6 +159,7 @@ Outcome check_problem(const fconv_desc &d, const std::vector<size_t> &cuts, std:
   EXPECT_EQ(fconv_mpi_plan_get_info(p, &info), FCONV_OK);
   o.ran = st == FCONV_OK;
   o.method = info.method;
+  o.fftw_mpi = info.fftw_mpi;
   fconv_mpi_plan_destroy(p);
   return o;
 }
@@ -314,6 +316,36 @@ TEST(MpiHalo, InteriorAndEdges) {
       EXPECT_EQ(o.method, (fconv_method)m);
     }
   }
+}
+
+// The FFT method on FFTW-MPI's distributed transforms (transposed spectrum): 2-D and 3-D, every
+// dtype, modes, ops, boundaries, strides, batches and a filter bank, uneven slabs.
+TEST(MpiFft, DistributedTransformsMatch) {
+  std::mt19937_64 g = ft::rng();
+  int c = 0;
+  for (fconv_dtype t : ft::kAllDtypes)
+    for (int rank : {2, 3}) {
+      const size_t n[3] = {rank == 2 ? (size_t)29 : 11, rank == 2 ? (size_t)18 : 9, 7};
+      const size_t k[3] = {rank == 2 ? (size_t)5 : 3, 4, 3};
+      fconv_desc d = ft::make_desc(rank, n, k, t);
+      d.threads = 1;
+      d.method = FCONV_METHOD_FFT;
+      d.mode = (fconv_mode)(c % 4);
+      d.op = (fconv_op)(c % 2);
+      d.boundary = (fconv_boundary)(c % 5);
+      if (d.mode == FCONV_MODE_PAD)
+        for (int a = 0; a < rank; a++) d.pad_before[a] = 2, d.pad_after[a] = 5;
+      d.stride[0] = 1 + (size_t)(c % 3 == 1), d.stride[1] = 1 + (size_t)(c % 3 == 2);
+      if (c % 3 == 0) d.batch = 2;
+      if (c % 3 == 1) d.kernel_batch = 3;
+      const std::vector<size_t> cuts = random_split(g, n[0], world_size());
+      const Outcome o = check_problem(d, cuts, g, c % 2, "fftw-mpi " + ft::describe(d));
+      if (o.ran) {
+        EXPECT_EQ(o.method, FCONV_METHOD_FFT);
+        EXPECT_EQ(o.fftw_mpi, 1) << ft::describe(d);
+      }
+      c++;
+    }
 }
 
 // ---- bad input: the same status on every rank ------------------------------------------------
