@@ -169,6 +169,8 @@ fconv_status fm_fft_plan(fconv_mpi_plan *p, const size_t *own, const size_t *out
   if (st == FCONV_OK) {
     static int threads_ready = 0;
     if (!threads_ready) {
+      /* threads before anything else: the planner's thread hooks need fftw_init_threads */
+      fftw_init_threads(), fftwf_init_threads();
       fftw_mpi_init(), fftwf_mpi_init();
       fftw_make_planner_thread_safe(), fftwf_make_planner_thread_safe();
       threads_ready = 1;
