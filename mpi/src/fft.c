@@ -11,6 +11,7 @@
  * to the ranks that own them. The other axes are extended by a serial fconv plan with a 1-tap
  * kernel (the serial library's own boundary rule). Rank 2 and 3 only. */
 #include <complex.h>
+#include <math.h>
 #include <fftw3-mpi.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,4 +404,25 @@ void fm_fft_traffic(const fconv_mpi_plan *p, fconv_mpi_plan_info *in) {
   const size_t cb = f->cplx ? p->esz : 2 * p->esz, np = (size_t)p->nranks;
   const size_t transforms = p->count + (p->desc.batch > 1 ? p->count : 1);
   in->transpose_bytes = transforms * f->spec_c * cb * (np - 1) / np;
+}
+
+double fm_fft_comm_model(const fconv_mpi_plan *p, double alpha, double beta) {
+  const fconv_desc *d = &p->desc;
+  const int cplx = d->dtype == FCONV_C64 || d->dtype == FCONV_C128;
+  const double np = (double)p->nranks, cb = cplx ? (double)p->esz : 2.0 * (double)p->esz;
+  double points = 1;
+  for (int a = 0; a < d->rank; a++) {
+    size_t p0, p1;
+    fm_mode_padding(d, a, &p0, &p1);
+    double t = (double)good_size(d->signal_shape[a] + p0 + p1);
+    if (a == d->rank - 1 && !cplx) t = floor(t / 2) + 1;
+    points *= t;
+  }
+  const double transforms = (double)p->count + (d->batch > 1 ? (double)p->count : 1.0);
+  const double share = points * cb / np; /* this rank's spectrum */
+  const double transposes = transforms * (share * (np - 1) / np / beta + (np - 1) * alpha);
+  /* The signal rows in and the output rows out: at worst a slab's worth each. */
+  const double rows = (double)(p->local_n0 * p->row_elems * d->batch +
+                               p->out_n0 * p->orow_elems * p->count) * (double)p->esz;
+  return transposes + (np > 1 ? rows * (np - 1) / np / beta + 2 * alpha : 0);
 }

@@ -374,6 +374,31 @@ TEST(MpiFftFirst, PlansBeforeAnySerialCall) {
   fconv_mpi_plan_destroy(p);
 }
 
+// AUTO compares the halo path with FFTW-MPI, communication included, and keeps the cheaper
+// (the same choice on every rank); both figures are in the info.
+TEST(MpiAuto, ComparesBothPathsWithCommunication) {
+  for (size_t k : {3, 15}) {
+    const size_t n[3] = {40, 40, 40}, kk[3] = {k, k, k};
+    fconv_desc d = ft::make_desc(3, n, kk, FCONV_F32);
+    d.mode = FCONV_MODE_SAME;
+    d.threads = 1;
+    const Split sp = block_split(d);
+    fconv_mpi_plan *p = nullptr;
+    EXPECT_TRUE(same_everywhere(fconv_mpi_plan_create(&p, &d, MPI_COMM_WORLD, sp.n, sp.s), FCONV_OK));
+    fconv_mpi_plan_info info;
+    EXPECT_EQ(fconv_mpi_plan_get_info(p, &info), FCONV_OK);
+    const double fft = info.candidate_seconds[FCONV_METHOD_FFT];
+    const double halo = info.candidate_seconds[FCONV_METHOD_DIRECT];
+    EXPECT_GT(fft, 0) << info.reason;
+    EXPECT_GT(halo, 0) << info.reason;
+    EXPECT_EQ(info.fftw_mpi, fft < halo ? 1 : 0) << info.reason;
+    EXPECT_EQ(info.estimated_seconds, std::min(fft, halo));
+    const std::vector<int> all = all_statuses((fconv_status)info.fftw_mpi);
+    EXPECT_EQ(std::count(all.begin(), all.end(), all[0]), (long)all.size()) << "same choice";
+    fconv_mpi_plan_destroy(p);
+  }
+}
+
 // ---- bad input: the same status on every rank ------------------------------------------------
 
 fconv_status create_status(const fconv_desc *d, Split sp, bool null_plan = false) {
