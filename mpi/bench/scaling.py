@@ -64,51 +64,39 @@ def main():
     m = re.search(r"latency alpha = ([0-9.]+) us, bandwidth beta = ([0-9.]+) GB/s", txt)
     alpha, beta = (float(m.group(1)) * 1e-6, float(m.group(2)) * 1e9) if m else (1e-6, 4e9)
 
+    def rows(label, case, weak, table, base):
+        """Run case at 1, 2 and 4 ranks; one table row each. base: the 1-rank times by case."""
+        nonlocal status
+        for np_ in (1, 2, 4):
+            rc, txt, cmd = mpirun(build, np_, ["--reps", str(reps)] + (["--weak"] if weak else [])
+                                  + [case])
+            raw.write("$ " + cmd + "\n" + txt)
+            status = max(status, rc)
+            f = parse(next((l for l in txt.splitlines() if l.startswith("np=")), ""))
+            if f["exec_ms"] is None:
+                table.append(f"| {label} | {np_} | failed | | | | | |")
+                continue
+            base.setdefault(case, f["exec_ms"])
+            ratio = base[case] / f["exec_ms"]
+            mark = " (oversubscribed: 2 cores)" if np_ > 2 else ""
+            nox = f"{f['nox_ms']:.1f}" if f["nox_ms"] is not None else "–"
+            table.append(f"| {label} | {np_}{mark} | {f['method']} | {f['exec_ms']:.1f} | "
+                         f"{ratio:.2f}{'' if weak else '×'} | {nox} | {f['bytes']/1e6:.2f} MB in "
+                         f"{f['msgs']} msgs | {(f['transpose_B'] or 0)/1e6:.1f} MB |")
+
     md = ["| problem | ranks | method | ms (median) | speedup | no-exchange ms | halo/redistribution "
           "sent per rank | transposed per rank |", "|---|---|---|---|---|---|---|---|"]
     one = {}
     strong = QUICK_STRONG if quick else STRONG
     weak = QUICK_WEAK if quick else WEAK
     for label, case in strong:
-        for np_ in (1, 2, 4):
-            rc, txt, cmd = mpirun(build, np_, ["--reps", str(reps), case])
-            raw.write("$ " + cmd + "\n" + txt)
-            if rc:
-                status = max(status, rc)
-            line = next((l for l in txt.splitlines() if l.startswith("np=")), "")
-            f = parse(line)
-            if f["exec_ms"] is None:
-                md.append(f"| {label} | {np_} | failed | | | | | |")
-                continue
-            if np_ == 1:
-                one[case] = f["exec_ms"]
-            sp = one.get(case, f["exec_ms"]) / f["exec_ms"]
-            mark = " (oversubscribed: 2 cores)" if np_ > 2 else ""
-            nox = f"{f['nox_ms']:.1f}" if f["nox_ms"] is not None else "–"
-            md.append(f"| {label} | {np_}{mark} | {f['method']} | {f['exec_ms']:.1f} | {sp:.2f}× | "
-                      f"{nox} | {f['bytes']/1e6:.2f} MB in {f['msgs']} msgs | "
-                      f"{(f['transpose_B'] or 0)/1e6:.1f} MB |")
+        rows(label, case, False, md, one)
     md += ["", "| weak scaling (same rows per rank) | ranks | method | ms (median) | efficiency | "
            "no-exchange ms | sent per rank | transposed per rank |",
            "|---|---|---|---|---|---|---|---|"]
+    weak_base = {}
     for label, case in weak:
-        base = None
-        for np_ in (1, 2, 4):
-            rc, txt, cmd = mpirun(build, np_, ["--reps", str(reps), "--weak", case])
-            raw.write("$ " + cmd + "\n" + txt)
-            if rc:
-                status = max(status, rc)
-            line = next((l for l in txt.splitlines() if l.startswith("np=")), "")
-            f = parse(line)
-            if f["exec_ms"] is None:
-                md.append(f"| {label} | {np_} | failed | | | | | |")
-                continue
-            base = base or f["exec_ms"]
-            mark = " (oversubscribed: 2 cores)" if np_ > 2 else ""
-            nox = f"{f['nox_ms']:.1f}" if f["nox_ms"] is not None else "–"
-            md.append(f"| {label} | {np_}{mark} | {f['method']} | {f['exec_ms']:.1f} | "
-                      f"{base / f['exec_ms']:.2f} | {nox} | {f['bytes']/1e6:.2f} MB in "
-                      f"{f['msgs']} msgs | {(f['transpose_B'] or 0)/1e6:.1f} MB |")
+        rows(label, case, True, md, weak_base)
 
     # The cost model at 64..4096 ranks from the measured terms (one node's shared memory here;
     # a network has larger alpha and smaller beta: substitute its figures).
