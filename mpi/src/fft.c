@@ -344,15 +344,17 @@ static void crop_rows(fconv_mpi_plan *p, size_t c) {
   const size_t k1 = d->kernel_shape[1] - 1, k2 = d->rank > 2 ? d->kernel_shape[2] - 1 : 0;
   const unsigned char *buf = f->buf;
   unsigned char *dst = f->crop + c * f->fn * O1 * O2 * es;
+  /* The last axis: one copy per line when its stride is 1. */
+  const size_t sl = d->rank == 2 ? s1 : s2, nl = d->rank == 2 ? O1 : O2;
   for (size_t i = 0; i < f->fn; i++)
-    for (size_t o1 = 0; o1 < O1; o1++) {
-      const size_t i1 = o1 * s1 + k1;
-      if (d->rank == 2) {
-        memcpy(dst, buf + (i * line + i1) * es, es), dst += es;
+    for (size_t o1 = 0; o1 < (d->rank == 2 ? 1 : O1); o1++) {
+      const unsigned char *from = d->rank == 2 ? buf + (i * line + k1) * es
+                                               : buf + ((i * T1 + o1 * s1 + k1) * line + k2) * es;
+      if (sl == 1) {
+        memcpy(dst, from, nl * es), dst += nl * es;
         continue;
       }
-      for (size_t o2 = 0; o2 < O2; o2++, dst += es)
-        memcpy(dst, buf + ((i * T1 + i1) * line + o2 * s2 + k2) * es, es);
+      for (size_t o = 0; o < nl; o++, dst += es) memcpy(dst, from + o * sl * es, es);
     }
 }
 
