@@ -12,6 +12,7 @@
  * kernel (the serial library's own boundary rule). Rank 2 and 3 only. */
 #include <complex.h>
 #include <math.h>
+#include <pthread.h>
 #include <fftw3-mpi.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,15 @@ struct fm_fft {
   double scale;
 };
 
+/* Once per process: FFTW's threads (before anything else: the planner's thread hooks need
+ * fftw_init_threads), its MPI solvers, and a thread-safe planner (the serial library plans too). */
+static pthread_once_t fftw_once = PTHREAD_ONCE_INIT;
+static void fftw_setup(void) {
+  fftw_init_threads(), fftwf_init_threads();
+  fftw_mpi_init(), fftwf_mpi_init();
+  fftw_make_planner_thread_safe(), fftwf_make_planner_thread_safe();
+}
+
 static size_t good_size(size_t n) { /* smallest 2^a 3^b 5^c 7^d >= n */
   for (size_t m = n;; m++) {
     size_t r = m;
@@ -168,14 +178,7 @@ fconv_status fm_fft_plan(fconv_mpi_plan *p, const size_t *own, const size_t *out
   /* The transforms (collective; every rank reaches them unless the allocation failed). */
   st = fm_agree(p->comm, st);
   if (st == FCONV_OK) {
-    static int threads_ready = 0;
-    if (!threads_ready) {
-      /* threads before anything else: the planner's thread hooks need fftw_init_threads */
-      fftw_init_threads(), fftwf_init_threads();
-      fftw_mpi_init(), fftwf_mpi_init();
-      fftw_make_planner_thread_safe(), fftwf_make_planner_thread_safe();
-      threads_ready = 1;
-    }
+    pthread_once(&fftw_once, fftw_setup);
     fftw_plan_with_nthreads(1), fftwf_plan_with_nthreads(1);
     const unsigned eff = (d->flags & FCONV_FLAG_MEASURE) ? FFTW_MEASURE : FFTW_ESTIMATE;
     f->fwd = f->ops->plan(d->rank, f->T, f->buf, p->comm, f->cplx, 1, eff);
