@@ -93,7 +93,6 @@ typedef struct fm_piece {
   size_t in_rows;
   fm_rowsrc *src;              /* where each input row comes from */
   int in_place;                /* input read straight from the caller's slab */
-  int halo;                    /* needs received rows (computed after the exchange) */
   unsigned char *inbuf, *outbuf;
 } fm_piece;
 

@@ -180,7 +180,6 @@ static fconv_status add_piece(fconv_mpi_plan *p, size_t ja, size_t jb, const lon
     if (pc->src[i].kind != FM_ROW_OWN || pc->src[i].idx != pc->src[0].idx + i) contiguous_own = 0;
   }
   pc->in_place = contiguous_own && p->desc.batch == 1;
-  pc->halo = !contiguous_own;
   if (!pc->in_place) {
     pc->inbuf = malloc(p->desc.batch * pc->in_rows * p->row_elems * p->esz + 1);
     if (!pc->inbuf) return FCONV_ERR_OUT_OF_MEMORY;
