@@ -19,6 +19,8 @@ struct fconv_plan {
   void *swap_buf;                        /* swapped CORRELATE: flip(conj(kernel)), per execute */
   int kernel_set;
   size_t kernel_bytes;                   /* kernel_batch * prod(kernel_shape) * esize (user's) */
+  size_t signal_bytes;                   /* batch * prod(signal_shape) * esize (user's) */
+  size_t out_bytes;                      /* count * prod(output shape) * esize */
 };
 
 /* ---- names, statuses, version -------------------------------------------------------------- */
@@ -241,6 +243,9 @@ fconv_status fconv_plan_create(fconv_plan **out, const fconv_desc *d) {
   plan->prob = p;
   plan->kernel_bytes = (p.swapped ? p.batch : p.kernel_batch) * p.esize *
                        (p.swapped ? p.sig_elems : p.ker_elems);
+  plan->signal_bytes = (p.swapped ? p.kernel_batch : p.batch) * p.esize *
+                       (p.swapped ? p.ker_elems : p.sig_elems);
+  plan->out_bytes = p.count * p.out_elems * p.esize;
   plan->magic = FCONV_PLAN_MAGIC;
 
   fconv_status st = FCONV_OK;
@@ -324,10 +329,20 @@ fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kernel) {
   return FCONV_OK;
 }
 
+/* Do the byte ranges [a, a + na) and [b, b + nb) share a byte? */
+static int overlaps(const void *a, size_t na, const void *b, size_t nb) {
+  const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+  return x < y + nb && y < x + na;
+}
+
 fconv_status fconv_execute(fconv_plan *plan, const void *signal, const void *kernel, void *out) {
   INVALID(!plan_ok(plan), "plan is NULL or destroyed");
   INVALID(!signal || !out, "signal or out is NULL");
   INVALID(!kernel && !plan->kernel_set, "kernel is NULL and none was set with set_kernel");
+  INVALID(overlaps(out, plan->out_bytes, signal, plan->signal_bytes),
+          "out overlaps signal (in-place is not supported)");
+  INVALID(kernel && overlaps(out, plan->out_bytes, kernel, plan->kernel_bytes),
+          "out overlaps kernel");
   const fconv_candidate *c = &plan->cand[0];
   if (plan->prob.swapped) {
     /* Rule 6: the user's kernel is the larger operand and becomes the paths' signal. */

@@ -98,7 +98,9 @@ TEST(Version, NumberAndStringMatchTheHeader) {
                            std::to_string(FCONV_VERSION_MINOR) + "." +
                            std::to_string(FCONV_VERSION_PATCH);
   EXPECT_EQ(std::string(s).substr(0, want.size()), want) << s;
-  EXPECT_TRUE(std::strlen(s) == want.size() || s[want.size()] == ' ') << s;
+  // fconv.h documents exactly these two forms.
+  EXPECT_TRUE(std::string(s) == want + " (cpu only)" || std::string(s) == want + " (cuda backend built)")
+      << s;
 }
 
 TEST(Cuda, DeviceCountIsNeverNegative) { EXPECT_GE(fconv_cuda_device_count(), 0); }

@@ -4,6 +4,7 @@
 // description fails the same way without touching the output buffer.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <cstring>
@@ -163,6 +164,55 @@ TEST_F(BadInput, ExecuteWithNullKernelOnSwappedValidPlanWhenNoneWasSet) {
   expect_status(fconv_execute(p, x.data(), nullptr, y.data()), FCONV_ERR_INVALID_ARGUMENT);
   EXPECT_TRUE(y.all_bytes(0x5A));
   fconv_plan_destroy(p);
+}
+
+// ---- out overlapping an input (fconv.h: in-place is not supported) ------------------------------
+
+// One buffer holds both arrays; out starts `out_at` elements after the input, which starts at 0.
+// The base plan's out is 10x10 = 100 elements; its signal 64, its kernel 9.
+TEST_F(BadInput, ExecuteWithOutOverlappingTheSignal) {
+  fconv_plan *p = make_plan();
+  for (size_t out_at : {size_t(0), size_t(1), size_t(63)}) {
+    SCOPED_TRACE(out_at);
+    Array buf(FCONV_F32, 200);
+    buf.fill_pattern(0x5A);
+    char *b = static_cast<char *>(buf.data());
+    expect_status(fconv_execute(p, b, h_.data(), b + 4 * out_at), FCONV_ERR_INVALID_ARGUMENT);
+    EXPECT_TRUE(buf.all_bytes(0x5A)) << "a refused execute wrote to out";
+  }
+  // out ending where the signal begins: adjacent, not overlapping.
+  Array buf(FCONV_F32, 200);
+  buf.fill_pattern(0x5A);
+  char *b = static_cast<char *>(buf.data());
+  std::memcpy(b + 4 * 100, x_.data(), 4 * 64);
+  EXPECT_EQ(fconv_execute(p, b + 4 * 100, h_.data(), b), FCONV_OK);
+  fconv_plan_destroy(p);
+}
+
+TEST_F(BadInput, ExecuteWithOutOverlappingTheKernel) {
+  fconv_plan *p = make_plan();
+  Array buf(FCONV_F32, 200);
+  buf.fill_pattern(0x5A);
+  char *b = static_cast<char *>(buf.data());
+  std::memcpy(b, h_.data(), 4 * 9);
+  expect_status(fconv_execute(p, x_.data(), b, b + 4 * 8), FCONV_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(std::memcmp(b, h_.data(), 4 * 9), 0);
+  EXPECT_TRUE(std::all_of(b + 4 * 9, b + 4 * 200, [](char c) { return c == 0x5A; }));
+  // Right after the kernel: accepted, and the same result as with separate buffers.
+  ASSERT_EQ(fconv_execute(p, x_.data(), b, b + 4 * 9), FCONV_OK);
+  ASSERT_EQ(fconv_execute(p, x_.data(), h_.data(), y_.data()), FCONV_OK);
+  EXPECT_EQ(std::memcmp(b + 4 * 9, y_.data(), 4 * 100), 0);
+  // Inputs may overlap each other (both are only read).
+  EXPECT_EQ(fconv_execute(p, x_.data(), x_.data(), y_.data()), FCONV_OK);
+  fconv_plan_destroy(p);
+}
+
+TEST_F(BadInput, ConvolveWithOutOverlappingTheSignal) {
+  Array buf(FCONV_F32, 200);
+  buf.fill_pattern(0x5A);
+  expect_status(fconv_convolve(&d_, buf.data(), h_.data(), buf.data()),
+                FCONV_ERR_INVALID_ARGUMENT);
+  EXPECT_TRUE(buf.all_bytes(0x5A));
 }
 
 TEST_F(BadInput, SetKernelWithNullPlan) {
