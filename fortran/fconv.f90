@@ -92,7 +92,7 @@ module fconv
   public :: fconv_plan_get_info, fconv_method_name, fconv_backend_name, fconv_dtype_name
   public :: fconv_plan_set_cuda_stream, fconv_plan_workspace_size, fconv_plan_set_workspace
   public :: fconv_execute_arrays, fconv_plan_set_kernel_array, fconv_convolve_arrays
-  public :: fconv_string
+  public :: fconv_string, fconv_last_error
 
   interface
     subroutine fconv_desc_init(d, rank, signal_shape, kernel_shape, dtype) &
@@ -195,6 +195,10 @@ module fconv
       integer(c_size_t), value :: bytes
       integer(c_int) :: st
     end function
+    function c_fconv_last_error() result(p) bind(c, name="fconv_last_error")
+      import :: c_ptr
+      type(c_ptr) :: p
+    end function
     function c_strlen(p) result(n) bind(c, name="strlen")
       import :: c_ptr, c_size_t
       type(c_ptr), value :: p
@@ -238,6 +242,13 @@ contains
     integer(c_int), intent(in) :: s
     character(len=:), allocatable :: msg
     msg = c_to_string(c_fconv_status_string(s))
+  end function
+
+  ! fconv_last_error: why this thread's most recent failed call failed ("function: field =
+  ! value: reason"); read it right after the call that returned a status other than FCONV_OK.
+  function fconv_last_error() result(str)
+    character(len=:), allocatable :: str
+    str = c_to_string(c_fconv_last_error())
   end function
 
   ! fconv_method_name, fconv_backend_name, fconv_dtype_name: the C functions' names

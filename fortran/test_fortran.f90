@@ -62,6 +62,10 @@ program test_fortran
   st = fconv_plan_create(plan, d)
   if (st /= FCONV_ERR_INVALID_ARGUMENT) fails = fails + 1
   if (len(fconv_status_message(st)) == 0) fails = fails + 1
+  if (index(fconv_last_error(), 'fconv_plan_create: desc->rank = 7') /= 1) then
+    print '(2a)', 'FAILED: last error: ', fconv_last_error()
+    fails = fails + 1
+  end if
 
   call check_layout()
   call check_arrays()

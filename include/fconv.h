@@ -198,6 +198,15 @@ FCONV_API fconv_status fconv_convolve(const fconv_desc *d, const void *signal,
  * Static storage, never NULL. Thread-safe. */
 FCONV_API const char *fconv_status_string(fconv_status s);
 
+/* fconv_last_error: why the calling thread's most recent failed call failed, as
+ * "function: field = value: reason", e.g. "fconv_plan_create: desc->rank = 7: must be 1, 2 or 3"
+ * or "fconv_execute: out overlaps signal (in-place is not supported)". Every public function
+ * that returns a status other than FCONV_OK sets it; read it right after that call, on the same
+ * thread (later calls, successful ones included, may replace it). "" before any failure. Never
+ * printed by the library. Thread-local static storage, valid until the thread's next fconv
+ * call; never NULL. */
+FCONV_API const char *fconv_last_error(void);
+
 /* ---- how AUTO chooses ------------------------------------------------------------------------
  * Backend AUTO: CUDA when a usable device exists and its modelled time, transfers of host arrays
  * included, beats the CPU's; otherwise CPU. Method AUTO: a cost model per path (direct ~ outputs
