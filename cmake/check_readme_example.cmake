@@ -1,10 +1,16 @@
-# Fails unless README.md contains examples/example.c and examples/example.f90 verbatim (so the
-# README's examples are the ones that CI compiles and runs).
+# Fails unless README.md contains the examples verbatim (so the README's examples are the ones
+# that CI compiles and runs): examples/example.c and examples/example.f90, or
+# -DEXAMPLE=<path relative to SRC>.
+if(EXAMPLE)
+  set(examples ${EXAMPLE})
+else()
+  set(examples examples/example.c examples/example.f90)
+endif()
 file(READ "${SRC}/README.md" readme)
-foreach(f example.c example.f90)
-  file(READ "${SRC}/examples/${f}" example)
+foreach(f IN LISTS examples)
+  file(READ "${SRC}/${f}" example)
   string(FIND "${readme}" "${example}" pos)
   if(pos EQUAL -1)
-    message(FATAL_ERROR "README.md does not contain examples/${f} verbatim")
+    message(FATAL_ERROR "README.md does not contain ${f} verbatim")
   endif()
 endforeach()

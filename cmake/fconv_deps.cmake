@@ -4,21 +4,19 @@
 # Included from the top-level CMakeLists.txt after the CUDA detection.
 #
 # Entry kinds:
-#   pc:<module>        a pkg-config module (build: PkgConfig::<MODULE>; .pc: Requires;
+#   pc:<module>[>=<version>]  a pkg-config module (build: PkgConfig::<MODULE>; .pc: Requires;
 #                      package config: pkg_check_modules at find_package time)
 #   lib:<name>         a library found with find_library beside the pkg-config modules
 #                      (build: its path; .pc: -l<name>; package config: find_library again)
 #   sys:<name>         a system library linked by name (-l<name>), e.g. m, stdc++
 #   threads            the platform's thread library (whatever FindThreads found; often nothing)
-#   openmp             OpenMP for C (build: OpenMP::OpenMP_C, compile flag included; installed
-#                      package: its runtime libraries by name, e.g. -lgomp)
 #   cuda:<component>   a CUDA toolkit library (build and package config: CUDA::<component>;
 #                      .pc: -L<toolkit libdir> -l<component>)
 # The package config needs no compiler language for any kind, so find_package(fconv) works from
 # C, C++-only and Fortran-only projects.
 set(FCONV_DEPS
-  pc:fftw3f pc:fftw3
-  lib:fftw3f_omp lib:fftw3_omp openmp   # FFTW's threads libraries and the OpenMP runtime
+  pc:fftw3f>=3.3.9 pc:fftw3>=3.3.9      # fftw_threads_set_callback: FFTW's threads on fconv's
+  lib:fftw3f_threads lib:fftw3_threads  # runtime (the pthreads build, not _omp)
   threads sys:m)
 if(FCONV_HAVE_CUDA)
   # libcudart is the shared runtime (CUDA_RUNTIME_LIBRARY Shared in fconv_cuda.cmake); the host
@@ -38,16 +36,17 @@ set(FCONV_CONFIG_DEPS "")     # CMake code for fconvConfig.cmake (static install
 set(_fconv_pc_libdirs "")
 set(_fconv_cuda_libdir "")
 foreach(_dep IN LISTS FCONV_DEPS)
-  if(_dep MATCHES "^pc:(.+)$")
+  if(_dep MATCHES "^pc:([^>=<]+)(.*)$")
     set(_m "${CMAKE_MATCH_1}")
+    set(_spec "${CMAKE_MATCH_1}${CMAKE_MATCH_2}")          # fftw3f>=3.3.9
+    string(REGEX REPLACE "([<>=]+)" " \\1 " _pcspec "${_spec}") # fftw3f >= 3.3.9 (.pc syntax)
     string(TOUPPER "${_m}" _v)
     string(MAKE_C_IDENTIFIER "${_v}" _v)   # fftw3f -> PkgConfig::FFTW3F
-    pkg_check_modules(${_v} REQUIRED IMPORTED_TARGET ${_m})
+    pkg_check_modules(${_v} REQUIRED IMPORTED_TARGET ${_spec})
     list(APPEND FCONV_DEP_LINK PkgConfig::${_v})
     list(APPEND _fconv_pc_libdirs ${${_v}_LIBRARY_DIRS})
-    string(APPEND FCONV_PC_REQUIRES " ${_m}")
-    string(APPEND FCONV_CONFIG_DEPS
-      "fconv_dep_pc(${_v} ${_m})\n")
+    list(APPEND FCONV_PC_REQUIRES "${_pcspec}")
+    string(APPEND FCONV_CONFIG_DEPS "fconv_dep_pc(${_v} \"${_spec}\")\n")
   elseif(_dep MATCHES "^lib:(.+)$")
     set(_n "${CMAKE_MATCH_1}")
     find_library(FCONV_LIB_${_n} NAMES ${_n} HINTS ${_fconv_pc_libdirs} REQUIRED)
@@ -59,13 +58,6 @@ foreach(_dep IN LISTS FCONV_DEPS)
     list(APPEND FCONV_DEP_LINK ${CMAKE_MATCH_1})
     string(APPEND FCONV_PC_LIBS " -l${CMAKE_MATCH_1}")
     string(APPEND FCONV_CONFIG_DEPS "fconv_dep_sys(${CMAKE_MATCH_1})\n")
-  elseif(_dep STREQUAL "openmp")
-    find_package(OpenMP REQUIRED COMPONENTS C)
-    list(APPEND FCONV_DEP_LINK OpenMP::OpenMP_C)
-    foreach(_n IN LISTS OpenMP_C_LIB_NAMES)
-      string(APPEND FCONV_PC_LIBS " -l${_n}")
-      string(APPEND FCONV_CONFIG_DEPS "fconv_dep_sys(${_n})\n")
-    endforeach()
   elseif(_dep STREQUAL "threads")
     list(APPEND FCONV_DEP_LINK Threads::Threads)
     if(CMAKE_THREAD_LIBS_INIT)
@@ -84,7 +76,7 @@ foreach(_dep IN LISTS FCONV_DEPS)
     message(FATAL_ERROR "fconv_deps.cmake: unknown dependency entry '${_dep}'")
   endif()
 endforeach()
-string(STRIP "${FCONV_PC_REQUIRES}" FCONV_PC_REQUIRES)
+string(REPLACE ";" ", " FCONV_PC_REQUIRES "${FCONV_PC_REQUIRES}")
 string(STRIP "${FCONV_PC_LIBS}" FCONV_PC_LIBS)
 
 # fconv_write_pc(NAME <name> DESCRIPTION <text> LIB <library> [CFLAGS <flags>]
@@ -95,7 +87,7 @@ string(STRIP "${FCONV_PC_LIBS}" FCONV_PC_LIBS)
 # The prefix is found from the .pc file's own directory, so the install can be moved.
 function(fconv_write_pc)
   cmake_parse_arguments(PC "DEPS" "NAME;DESCRIPTION;LIB;CFLAGS" "REQUIRES" ${ARGN})
-  set(req "${PC_REQUIRES}")
+  string(REPLACE ";" ", " req "${PC_REQUIRES}")
   set(req_private "")
   set(libs "")
   set(libs_private "")
@@ -104,11 +96,13 @@ function(fconv_write_pc)
     set(req_private "${FCONV_PC_REQUIRES}")
     set(libs_private "${FCONV_PC_LIBS}")
   elseif(PC_DEPS)
-    list(APPEND req ${FCONV_PC_REQUIRES})
+    if(req)
+      string(APPEND req ", ")
+    endif()
+    string(APPEND req "${FCONV_PC_REQUIRES}")
     set(libs " ${FCONV_PC_LIBS}")
     string(APPEND cflags " -DFCONV_STATIC_DEFINE")
   endif()
-  string(REPLACE ";" " " req "${req}")
   file(RELATIVE_PATH prefix_rel "/_/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/_")
   string(REGEX REPLACE "/$" "" prefix_rel "${prefix_rel}")
   file(WRITE ${PROJECT_BINARY_DIR}/${PC_NAME}.pc

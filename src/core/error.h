@@ -52,8 +52,9 @@ FCONV_HIDDEN void fconv_error_clear(void);
 /* The calling thread's last failure as "function: reason"; "" when none was recorded. */
 FCONV_HIDDEN const char *fconv_error_detail(void);
 
-#define FCONV_RETURN_ERROR(st, ...) \
-  return fconv_error((st), __FILE__, __LINE__, __func__, __VA_ARGS__)
+/* ERROR(st, "why", ...): record a failure and evaluate to st (for cleanup before returning). */
+#define FCONV_ERROR(st, ...) fconv_error((st), __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define FCONV_RETURN_ERROR(st, ...) return FCONV_ERROR(st, __VA_ARGS__)
 #define FCONV_RETURN_IF(cond, st, ...)                                      \
   do {                                                                      \
     if (cond) FCONV_RETURN_ERROR(st, __VA_ARGS__);                          \
