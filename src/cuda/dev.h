@@ -87,11 +87,10 @@ FCONV_HIDDEN fconv_status fconv_dev_event_sync(fconv_dev_event e);
 FCONV_HIDDEN fconv_status fconv_dev_stream_wait_event(fconv_dev_stream s, fconv_dev_event e);
 
 /* ---- launches ------------------------------------------------------------------------------ */
-/* Status of the launch just made (cudaGetLastError, mapped and cleared). */
-FCONV_HIDDEN fconv_status fconv_dev_launch_status(void);
-
 /* FCONV_LAUNCH(kernel, grid, block, shmem_bytes, stream, args...): launch and evaluate to the
- * launch's fconv_status (configuration errors; execution errors surface at synchronisation).
+ * launch's OWN fconv_status (cudaLaunchKernelEx's result: configuration errors; execution
+ * errors surface at synchronisation). The runtime's last-error state is left alone on success,
+ * so an error the caller's own earlier launch left there stays the caller's to read.
  * `kernel` must be one identifier: bind template instances to a named pointer first, e.g.
  *   void (*const tile_kernel)(Args) = direct_tile<float, 32, 8>;
  *   FCONV_FORWARD(FCONV_LAUNCH(tile_kernel, grid, block, 0, stream, args));
@@ -104,10 +103,19 @@ FCONV_HIDDEN fconv_status fconv_dev_symbol_address_emu(void **pp, void *sym, siz
 #define FCONV_SYMBOL_ADDRESS(pp, symbol) \
   fconv_dev_symbol_address_emu((void **)(pp), (void *)&(symbol), sizeof(symbol))
 #elif defined(__CUDACC__)
-#define FCONV_LAUNCH(kernel, grid, block, shmem, stream, ...)                                \
-  (kernel<<<(grid), (block), (shmem), (cudaStream_t)(stream)>>>(__VA_ARGS__),                 \
-   fconv_dev_launch_status())
 FCONV_HIDDEN fconv_status fconv_dev_status(cudaError_t e);
+template <class... P, class... A>
+static inline fconv_status fconv_dev_launch(void (*kernel)(P...), dim3 grid, dim3 block,
+                                            size_t shmem, void *stream, A... args) {
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = grid;
+  cfg.blockDim = block;
+  cfg.dynamicSmemBytes = shmem;
+  cfg.stream = (cudaStream_t)stream;
+  return fconv_dev_status(cudaLaunchKernelEx(&cfg, kernel, args...));
+}
+#define FCONV_LAUNCH(kernel, grid, block, shmem, stream, ...) \
+  fconv_dev_launch(kernel, (grid), (block), (shmem), (void *)(stream), ##__VA_ARGS__)
 #define FCONV_SYMBOL_ADDRESS(pp, symbol) fconv_dev_status(cudaGetSymbolAddress((void **)(pp), symbol))
 #endif
 
