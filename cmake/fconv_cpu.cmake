@@ -50,3 +50,11 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86)$")
     target_compile_definitions(fconv PRIVATE FCONV_DK_HAVE_AVX512)
   endif()
 endif()
+
+# FFTW's threads on FFTW's pool vs on fconv's runtime (tools/fftw_threads_timing.c); on request.
+if(NOT BUILD_SHARED_LIBS)
+  add_executable(fconv_fftw_threads_timing EXCLUDE_FROM_ALL tools/fftw_threads_timing.c)
+  target_include_directories(fconv_fftw_threads_timing PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(fconv_fftw_threads_timing PRIVATE fconv PkgConfig::FFTW3F
+                        ${FFTW3F_THREADS_LIB} Threads::Threads m $<BUILD_INTERFACE:fconv_warnings>)
+endif()

@@ -412,8 +412,8 @@ static int calibrate_fft(void) {
   printf("#define FCONV_CAL_PEN7 %.4g\n#define FCONV_CAL_PENODD %.4g\n", pen[2], pen[3]);
   printf("/* c2c (complex data) and double precision, relative to f32 r2c/c2r at equal points. */\n");
   printf("#define FCONV_CAL_C2C %.4g\n#define FCONV_CAL_F64 %.4g\n", c2c, f64);
-  /* A loaded machine makes 2-thread wall times meaningless (OpenMP threads wait on each other
-   * while descheduled); say so in the output and keep the speedups in [1, 2]. */
+  /* A loaded machine makes 2-thread wall times meaningless (the second thread may not run at
+   * all); say so in the output and keep the speedups in [1, 2]. */
   const int loaded = fftw_speedup < 1.0 || par_speedup < 1.0;
   double fs = fftw_speedup < 1.0 ? 1.0 : fftw_speedup > 2.0 ? 2.0 : fftw_speedup;
   double ps = par_speedup < 1.0 ? 1.0 : par_speedup > 2.0 ? 2.0 : par_speedup;
