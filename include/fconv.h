@@ -261,6 +261,24 @@ FCONV_API const char *fconv_dtype_name(fconv_dtype t);
  * driver, or without a device. Never fails. Thread-safe. */
 FCONV_API int fconv_cuda_device_count(void);
 
+/* CUDA streams and errors.
+ *  - Without fconv_plan_set_cuda_stream a plan works on its own BLOCKING stream (created
+ *    without cudaStreamNonBlocking): its work starts after everything queued earlier on the
+ *    legacy default stream (stream 0) and, since execute returns with that work done, before
+ *    anything the caller queues there later. Work on the caller's other non-blocking streams,
+ *    or on the per-thread default stream (--default-stream per-thread), is not waited for: give
+ *    the plan that stream, or synchronise it first.
+ *  - With a stream of the caller's and FCONV_FLAG_DEVICE_POINTERS, execute only queues work on
+ *    that stream, in its order; with host pointers it returns when out is in place.
+ *  - The plan's device is the one current at create; every call selects it and restores the
+ *    caller's current device before returning. Device-pointer arrays must be device memory of
+ *    that device (or managed memory) aligned to the element size: FCONV_ERR_INVALID_ARGUMENT
+ *    otherwise, checked before any device work.
+ *  - A CUDA error a call of fconv causes is returned as FCONV_ERR_CUDA (or OUT_OF_MEMORY /
+ *    NO_DEVICE) and cleared; sticky errors (an illegal address, a kernel fault) poison the
+ *    whole CUDA context: every later call of the process, fconv's included, fails and the
+ *    context cannot be recovered. */
+
 /* fconv_plan_set_cuda_stream: run the plan's device work on `stream` (a cudaStream_t; NULL =
  * the plan's own stream). With FCONV_FLAG_DEVICE_POINTERS execute is then asynchronous on that
  * stream; with host pointers execute still returns when out is in place. The stream must outlive

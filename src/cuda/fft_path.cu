@@ -547,12 +547,7 @@ static fconv_status crop(const fft_state *s, void *out) {
  * returns with the work done. */
 static fconv_status finish(const fft_state *s) { return fconv_cuda_host_finish(&s->h); }
 
-static fconv_status path_set_kernel(void *state, const void *kernel,
-                                    const fconv_kernel_info *info) {
-  (void)info; /* the spectrum is made from the kernel where it lies */
-  fft_state *s = (fft_state *)state;
-  fconv_device_scope scope(s->h.device);
-  FCONV_FORWARD(scope.status);
+static fconv_status set_kernel_body(fft_state *s, const void *kernel) {
   s->have_kernel = 0;
   FCONV_FORWARD(fconv_cuda_host_check_pointer(&s->h, kernel));
   const void *h = kernel;
@@ -565,6 +560,17 @@ static fconv_status path_set_kernel(void *state, const void *kernel,
   FCONV_FORWARD(finish(s));
   s->have_kernel = 1;
   return FCONV_OK;
+}
+
+static fconv_status path_set_kernel(void *state, const void *kernel,
+                                    const fconv_kernel_info *info) {
+  (void)info; /* the spectrum is made from the kernel where it lies */
+  fft_state *s = (fft_state *)state;
+  fconv_device_scope scope(s->h.device);
+  FCONV_FORWARD(scope.status);
+  fconv_status st = set_kernel_body(s, kernel);
+  if (st != FCONV_OK) fconv_cuda_host_failed(&s->h);
+  return st;
 }
 
 static fconv_status execute_body(fft_state *s, const void *signal, const void *kernel,
@@ -608,8 +614,7 @@ static fconv_status path_execute(void *state, const void *signal, const void *ke
   fconv_device_scope scope(s->h.device);
   FCONV_FORWARD(scope.status);
   fconv_status st = execute_body(s, signal, kernel, out);
-  if (st != FCONV_OK && s->host)
-    (void)fconv_dev_stream_sync(s->h.stream); /* leave no copy from our pinned buffers in flight */
+  if (st != FCONV_OK) fconv_cuda_host_failed(&s->h);
   return st;
 }
 
