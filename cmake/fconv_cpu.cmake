@@ -8,6 +8,10 @@ target_sources(fconv PRIVATE
 target_sources(fconv PRIVATE
   src/cpu/fftconv.c
   src/cpu/fftw_util.c)
+# ---- streaming convolution (fconv_stream_*): layout and the engine ---------------------------
+target_sources(fconv PRIVATE
+  src/cpu/stream_layout.c
+  src/cpu/stream.c)
 # Tools (not built by default): the cost-model calibration and the FFT-path timing program.
 # They use the engine's hidden symbols, so they need the static library.
 if(NOT BUILD_SHARED_LIBS)

@@ -1,0 +1,76 @@
+/* stream.h — the CPU streaming-convolution engine (fconv_stream_* of fconv.h).
+ *
+ * Validation and the handle live in src/stream_api.c; this engine receives a validated
+ * description. Layout (stream_layout.c, backend-neutral arithmetic only):
+ *  - B < FCONV_STREAM_HEAD_BELOW: a direct (time-domain) head of D = Q taps, Q = the smallest
+ *    multiple of B >= FCONV_STREAM_HEAD_BELOW; level 0 (partitions of Q) is computed when a chunk
+ *    of Q samples completes and lands one chunk later (lag 1);
+ *  - otherwise Q = B, no head, level 0 is computed each block into that block (lag 0);
+ *  - levels 1.. have partitions P = Q * g^k, start at a tap offset that is a multiple of P and at
+ *    least 2P, and their work (forward FFT, one multiply-add per partition, inverse FFT) is spread
+ *    over the P / B blocks after their chunk completes (lag 2).
+ * A level's tap offset is (lag + d) * P: d whole partitions of extra delay in its delay line.
+ */
+#ifndef FCONV_CPU_STREAM_H
+#define FCONV_CPU_STREAM_H
+
+#include "../fconv_internal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FCONV_STREAM_HEAD_BELOW 32 /* blocks shorter than this get a time-domain head */
+#define FCONV_STREAM_MAX_LEVELS 16
+
+typedef struct fconv_stream_level {
+  size_t P;      /* partition length (samples), a multiple of B */
+  size_t N;      /* FFT length, 2P */
+  size_t bins;   /* spectrum bins: P + 1 (real) or N (complex) */
+  size_t bs;     /* bins rounded up to 16 (64-byte aligned rows) */
+  size_t n;      /* partitions */
+  size_t d;      /* extra delay in partitions */
+  size_t K;      /* delay-line slots: n + d + 1 */
+  size_t M;      /* blocks per chunk: P / B */
+  size_t offset; /* first tap: (lag + d) * P */
+  int lag;       /* 0, 1 or 2 chunks between a chunk's completion and its result */
+} fconv_stream_level;
+
+typedef struct fconv_stream_layout {
+  size_t B, Q, D;      /* block, base partition, head taps (0: no head) */
+  size_t capacity;     /* longest response the layout covers */
+  int levels;
+  fconv_stream_level lv[FCONV_STREAM_MAX_LEVELS];
+  double cost_ns;      /* modelled cost per block */
+} fconv_stream_layout;
+
+/* Choose the layout for a description (cplx: complex samples). FCONV_ERR_INVALID_ARGUMENT when
+ * the sizes overflow. */
+FCONV_HIDDEN fconv_status fconv_stream_choose_layout(fconv_stream_layout *L, size_t block,
+                                                     size_t capacity, size_t inputs,
+                                                     size_t outputs, int cplx, int dbl,
+                                                     fconv_stream_partitioning policy,
+                                                     size_t max_partition);
+
+/* Units of a lag-2 level's work: 0 = forward FFTs, 1..n = partition j = u - 1, n + 1 = inverse
+ * FFTs. sched[s]..sched[s+1] are the units of stage s (s < M), spread by modelled cost; the
+ * inverse FFTs are always in the last stage. sched has M + 1 entries. */
+FCONV_HIDDEN void fconv_stream_schedule(const fconv_stream_level *lv, size_t inputs,
+                                        size_t outputs, int cplx, size_t *sched);
+
+typedef struct fconv_cpu_stream fconv_cpu_stream;
+
+FCONV_HIDDEN fconv_status fconv_cpu_stream_create(fconv_cpu_stream **s, const fconv_stream_desc *d,
+                                                  size_t capacity);
+FCONV_HIDDEN void fconv_cpu_stream_process(fconv_cpu_stream *s, const void *in, void *out);
+FCONV_HIDDEN void fconv_cpu_stream_reset(fconv_cpu_stream *s);
+FCONV_HIDDEN void fconv_cpu_stream_set_responses(fconv_cpu_stream *s, const void *const *h,
+                                                 const size_t *len, size_t crossfade);
+FCONV_HIDDEN void fconv_cpu_stream_info(const fconv_cpu_stream *s, fconv_stream_info *info);
+FCONV_HIDDEN void fconv_cpu_stream_destroy(fconv_cpu_stream *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FCONV_CPU_STREAM_H */
