@@ -16,6 +16,14 @@
       return FCONV_ERR_OUT_OF_MEMORY;                                                          \
   } while (0)
 
+/* The multiply-add is also compiled for AVX2+FMA and AVX-512 (target attributes; the choice is
+ * made at run time), on x86-64 with GCC or Clang. */
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define STREAM_X86 1
+#else
+#define STREAM_X86 0
+#endif
+
 #define R float
 #define FX(n) fftwf_##n
 #define SX(n) n##_f32
