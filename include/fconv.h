@@ -307,7 +307,9 @@ typedef struct fconv_stream_desc {
                                    response given here */
   fconv_stream_partitioning partitioning; /* default AUTO */
   size_t max_partition;         /* largest partition in samples (0 = chosen by the cost model);
-                                   rounded to the engine's partition grid */
+                                   rounded down to the engine's partition grid. With NONUNIFORM
+                                   the largest partition is within a factor 2 of it when the
+                                   response is long enough; with AUTO it is an upper bound */
   fconv_backend backend;        /* AUTO or CPU run on the CPU; CUDA: FCONV_ERR_UNSUPPORTED */
   unsigned flags;               /* FCONV_FLAG_MEASURE: FFTW_MEASURE plans (slower create) */
 } fconv_stream_desc;

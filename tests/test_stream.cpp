@@ -209,6 +209,29 @@ TEST(Stream, NonUniformLevelsMatchFullConvolution) {
   }
 }
 
+// Partitions of 2048 and 4096 samples, whose transforms are split into 2048-point
+// sub-transforms spread over blocks, with a response swap in the middle of their windows.
+TEST(Stream, SplitTransformsAndSwapMatchFullConvolution) {
+  auto g = ft::rng();
+  for (fconv_dtype t : {FCONV_F32, FCONV_F64}) {
+    StreamCase c;
+    c.dtype = t;
+    c.block = t == FCONV_F32 ? 64 : 128;
+    c.lengths = {13000};
+    c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
+    c.max_partition = 4096;
+    c.blocks = 16000 / c.block;
+    const auto h = make_responses(c, g);
+    fconv_stream *s = make_stream(c, h);
+    ASSERT_NE(s, nullptr);
+    fconv_stream_info info;
+    ASSERT_EQ(fconv_stream_get_info(s, &info), FCONV_OK);
+    EXPECT_GE(info.partition_size[info.levels - 1], 2048u) << c.str(); // split: N >= 4096
+    fconv_stream_destroy(s);
+    check_case(c, g);
+  }
+}
+
 // An impulse returns each response, summed over inputs: exact up to rounding.
 TEST(Stream, ImpulseReturnsTheResponses) {
   auto g = ft::rng();
@@ -270,9 +293,18 @@ TEST(Stream, SwapResponsesWithAndWithoutCrossfade) {
     c.block = ft::coin(g) ? ft::uniform(g, 1, 40) : kBlocks[ft::uniform(g, 0, std::size(kBlocks) - 1)];
     c.inputs = ft::uniform(g, 1, 2);
     c.outputs = ft::uniform(g, 1, 2);
-    c.capacity = ft::uniform(g, 200, 3000);
+    c.capacity = rep == 0 ? 12000 : ft::uniform(g, 200, 3000);
+    if (rep == 0) { // long enough for split transforms (partitions of 2048 and 4096)
+      c.dtype = FCONV_F32;
+      c.block = ft::uniform(g, 40, 70);
+      c.inputs = c.outputs = 1;
+    }
     for (size_t p = 0; p < c.inputs * c.outputs; p++) c.lengths.push_back(ft::uniform(g, 1, c.capacity));
     c.policy = ft::coin(g) ? FCONV_STREAM_PARTITION_NONUNIFORM : FCONV_STREAM_PARTITION_AUTO;
+    if (rep == 0) {
+      c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
+      c.max_partition = 64 * c.block;
+    }
     c.blocks = (2 * c.capacity + 600) / c.block + 2;
     const size_t crossfade = ft::coin(g) ? 0 : ft::uniform(g, 1, 700);
     const size_t swap_at = ft::uniform(g, 1, c.blocks - 1); // first block with the new responses

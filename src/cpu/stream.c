@@ -3,6 +3,7 @@
 #include "stream.h"
 
 #include <fftw3.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 

@@ -37,6 +37,32 @@ static double level_cost(const fconv_stream_level *lv, size_t in, size_t out, in
 
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
+/* The unit structure of a level (stream.h): lag-2 levels of real data whose transform is at
+ * least twice the sub-transform length are split, r a power of two dividing N / 2. The
+ * sub-transform length grows with the block (the work one block can absorb): the smallest power
+ * of two >= FCONV_STREAM_SPLIT_PER_BLOCK B, at least FCONV_STREAM_SPLIT_SUB. */
+static void level_units(fconv_stream_level *lv, int cplx) {
+  size_t r = 1, sub = FCONV_STREAM_SPLIT_SUB;
+  while (sub < FCONV_STREAM_SPLIT_PER_BLOCK * (lv->P / lv->M)) sub *= 2;
+  if (lv->lag == 2 && !cplx)
+    while ((lv->N / 2) % (2 * r) == 0 && lv->N / (2 * r) >= sub) r *= 2;
+  lv->r = r;
+  lv->m = lv->N / r;
+  if (r == 1) {
+    lv->q = 0;
+    lv->nf = lv->nv = 1;
+    lv->nc = lv->ni = 0;
+  } else {
+    lv->q = (lv->m + r - 1) / r;
+    lv->nf = lv->nv = r;
+    lv->nc = (lv->m + lv->q - 1) / lv->q;
+    lv->ni = (lv->m / 2 + 1 + lv->q - 1) / lv->q;
+  }
+  lv->mc = lv->lag == 2 ? (lv->bins + FCONV_STREAM_MAC_CHUNK - 1) / FCONV_STREAM_MAC_CHUNK : 1;
+  lv->mq = (lv->bins + lv->mc - 1) / lv->mc;
+  lv->units = lv->nf + lv->nc + lv->n * lv->mc + lv->ni + lv->nv;
+}
+
 /* Build one candidate: growth g (0 = uniform), at least `minparts` partitions per level below the
  * largest, partitions up to `cap` samples. Returns 0 when the sizes would overflow. */
 static int build(fconv_stream_layout *L, size_t cap, size_t g, size_t minparts, size_t in,
@@ -65,12 +91,14 @@ static int build(fconv_stream_layout *L, size_t cap, size_t g, size_t minparts, 
       if (!next || o + rest * P <= next) { /* the last level */
         lv->n = rest;
         lv->K = lv->n + lv->d + 1;
+        level_units(lv, cplx);
         cost += level_cost(lv, in, out, cplx, dbl);
         L->levels++;
         break;
       }
       lv->n = (next - o) / P;
       lv->K = lv->n + lv->d + 1;
+      level_units(lv, cplx);
       cost += level_cost(lv, in, out, cplx, dbl);
       L->levels++;
       o = next;
@@ -115,6 +143,10 @@ fconv_status fconv_stream_choose_layout(fconv_stream_layout *L, size_t block, si
         for (size_t ei = 0; ei < sizeof extra / sizeof extra[0]; ei++) {
           cand = *L;
           if (!build(&cand, cap, growth[gi], extra[ei], inputs, outputs, cplx, dbl)) continue;
+          /* NONUNIFORM with a max_partition: grow to within a factor 2 of it. */
+          if (policy == FCONV_STREAM_PARTITION_NONUNIFORM && max_partition &&
+              cand.lv[cand.levels - 1].P * 2 <= max_partition)
+            continue;
           if (!have || cand.cost_ns < best.cost_ns) {
             best = cand;
             have = 1;
@@ -133,22 +165,37 @@ fconv_status fconv_stream_choose_layout(fconv_stream_layout *L, size_t block, si
 
 void fconv_stream_schedule(const fconv_stream_level *lv, size_t inputs, size_t outputs, int cplx,
                            size_t *sched) {
-  const size_t units = lv->n + 2, M = lv->M;
-  const double f = fft_cost(lv->N, cplx, 0);
-  const double w_fwd = (double)inputs * f, w_mac = (double)(inputs * outputs) * lv->bins * COST_MAC,
-               w_inv = (double)outputs * f;
-  const double total = w_fwd + w_inv + (double)lv->n * w_mac;
-  /* Unit u goes to the stage its cost midpoint falls in. */
-  size_t s = 0;
-  double before = 0;
-  sched[0] = 0;
-  for (size_t u = 0; u < units; u++) {
-    const double w = u == 0 ? w_fwd : u == units - 1 ? w_inv : w_mac;
-    size_t stage = (size_t)((before + 0.5 * w) / total * (double)M);
-    if (stage >= M) stage = M - 1;
-    if (u == units - 1) stage = M - 1;
-    while (s < stage) sched[++s] = u;
-    before += w;
+  const size_t M = lv->M;
+  const double in = (double)inputs, out = (double)outputs;
+  double w_sub, w_chunk;
+  if (lv->r == 1) {
+    w_sub = fft_cost(lv->N, cplx, 0);
+    w_chunk = 0;
+  } else {
+    const double r = (double)lv->r;
+    w_sub = fft_cost(lv->m, 0, 0) + COST_ADD * (double)lv->m;
+    w_chunk = (double)lv->q * r * (COST_FFT * 2.0 * log2(r) + 3.0 * COST_MAC);
   }
-  while (s < M) sched[++s] = units;
+  const double w_mac = in * out * (double)lv->mq * COST_MAC;
+  const size_t u_c = lv->nf, u_m = u_c + lv->nc, u_i = u_m + lv->n * lv->mc, u_v = u_i + lv->ni;
+  double total = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    /* Unit u goes to the stage its cost midpoint falls in (pass 1; pass 0 sums). */
+    size_t s = 0;
+    double before = 0;
+    sched[0] = 0;
+    for (size_t u = 0; u < lv->units; u++) {
+      const double w = u < u_c ? in * w_sub : u < u_m ? in * w_chunk : u < u_i ? w_mac
+                     : u < u_v ? out * w_chunk : out * w_sub;
+      if (pass) {
+        size_t stage = (size_t)((before + 0.5 * w) / total * (double)M);
+        if (stage >= M) stage = M - 1;
+        while (s < stage) sched[++s] = u;
+      }
+      before += w;
+    }
+    if (pass)
+      while (s < M) sched[++s] = lv->units;
+    total = before;
+  }
 }
