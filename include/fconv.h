@@ -278,8 +278,10 @@ FCONV_API fconv_status fconv_plan_set_workspace(fconv_plan *plan, void *workspac
  *
  * Engine (CPU): a direct (time-domain) head for blocks shorter than 32 samples, then
  * frequency-domain delay lines (uniformly partitioned overlap-save) whose partitions grow
- * (non-uniform partitioning: B, 2B or 4B, ... up to a maximum) for long responses; the work of a
- * large partition is spread evenly over the blocks it spans, in the calling thread.
+ * (non-uniform partitioning: B, then 2, 4 or 8 times larger, ... up to a maximum) for long
+ * responses; the work of a large partition (its transforms, and its products in chunks) is
+ * spread over the blocks it spans, in the calling thread (FCONV_STREAM_FLAG_EVEN_LOAD also
+ * splits its transforms).
  *
  * Real-time guarantees of fconv_stream_process: no memory allocation, no locks, no system calls,
  * no thread hand-off; its work per call is bounded (fconv_stream_info reports the estimate).
@@ -311,8 +313,15 @@ typedef struct fconv_stream_desc {
                                    the largest partition is within a factor 2 of it when the
                                    response is long enough; with AUTO it is an upper bound */
   fconv_backend backend;        /* AUTO or CPU run on the CPU; CUDA: FCONV_ERR_UNSUPPORTED */
-  unsigned flags;               /* FCONV_FLAG_MEASURE: FFTW_MEASURE plans (slower create) */
+  unsigned flags;               /* FCONV_FLAG_MEASURE: FFTW_MEASURE plans (slower create);
+                                   FCONV_STREAM_FLAG_EVEN_LOAD (below) */
 } fconv_stream_desc;
+
+/* Even load: split the transforms of large partitions (real data) into sub-transforms spread
+ * over the blocks, so that no block's work spikes (by default a large partition's whole
+ * transform runs in one block: the lowest mean cost, with a peak of one transform of twice the
+ * largest partition). It costs some mean CPU time (see the README's streaming figures). */
+#define FCONV_STREAM_FLAG_EVEN_LOAD (1u << 16)
 
 /* fconv_stream_desc_init: fill *d with the defaults for block B and the channel counts; the
  * caller then sets responses and response_lengths. NULL d is a no-op. */
@@ -355,6 +364,7 @@ typedef struct fconv_stream_info {
   size_t partition_count[16];   /* per level: partitions */
   size_t partitions;            /* total */
   size_t transform_max;         /* largest FFT length */
+  int split_levels;             /* levels whose transforms are split (EVEN_LOAD) */
   size_t memory_bytes;          /* everything the stream holds */
   double cost_per_block;        /* the cost model's estimate, in nanoseconds on the reference
                                    machine (relative figure) */

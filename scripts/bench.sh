@@ -9,12 +9,16 @@
 #   scripts/bench.sh --threads 8 --budget 1
 #   scripts/bench.sh 2d:f32:2048x2048:k7x7:same:*:*     just these cases
 #   scripts/bench.sh --repeat 3 --contended              3 quiet + 3 contended runs, one report
+#   scripts/bench.sh --stream        only the streaming section: fconv_stream vs zita-convolver
+#                                    (results/<date>-<host>/stream.md and stream.csv)
+#   scripts/bench.sh --stream --stream-args "--seconds 20 --blocks 128"
 #
 # Options: --full | --matrix NAME, --threads N (fconv and OpenCV; default 2), --budget S
 # (seconds of timed repetitions per row; default 0.4), --timeout S (per row; default 30),
 # --repeat N (the whole run N times; the report quotes the spread), --contended (each run also
 # with one busy process beside every row), --contended-only, --cuda AUTO|ON|OFF (default AUTO),
-# --build DIR (default build), --out DIR, --no-peers, --skip-deps. Anything else (cases,
+# --build DIR (default build), --out DIR, --no-peers, --skip-deps, --stream [--stream-args
+# "fconv_stream_bench options"]. Anything else (cases,
 # fconv_bench options such as --calls exec,reuse or --transforms estimate) goes to fconv_bench.
 # Files: fconv.csv + peers.csv (quiet), fconv-contended.csv + peers-contended.csv; with --repeat
 # N > 1 each gets -runI (fconv-run1.csv, fconv-contended-run2.csv, ...).
@@ -29,7 +33,7 @@ source "$ROOT/scripts/deps.sh"
 
 # ---- arguments -----------------------------------------------------------------------------
 matrix=default threads=2 budget=0.4 timeout=30 cuda=AUTO build="$ROOT/build" out="" peers=1 deps=1
-repeat=1 loads=quiet pass=() cases=0
+repeat=1 loads=quiet pass=() cases=0 stream=0 stream_args=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) matrix=full ;;
@@ -45,7 +49,9 @@ while [ $# -gt 0 ]; do
     --contended) loads="quiet contended" ;;
     --contended-only) loads=contended ;;
     --skip-deps) deps=0 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --stream) stream=1 ;;
+    --stream-args) stream_args=$2; shift ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --*) pass+=("$1")
          case "$1" in --min-reps|--verify-full-max|--calls|--transforms) pass+=("$2"); shift ;; esac ;;
     *) pass+=("$1"); cases=1 ;;
@@ -63,7 +69,11 @@ PY=${FCONV_PYTHON:-/usr/bin/python3}
 # ---- build ---------------------------------------------------------------------------------
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFCONV_CUDA="$cuda" >/dev/null
-cmake --build "$build" --target fconv_bench -j "$jobs"
+if [ "$stream" = 1 ]; then
+  # The streaming section alone: fconv_stream against zita-convolver, side by side in one run.
+  cmake --build "$build" --target fconv_stream_bench -j "$jobs"
+fi
+[ "$stream" = 1 ] || cmake --build "$build" --target fconv_bench -j "$jobs"
 # The "fconv (Python)" peer row needs the extension module (built when FCONV_PYTHON is on).
 if cmake --build "$build" --target help 2>/dev/null | grep -qw fconv_python; then
   cmake --build "$build" --target fconv_python -j "$jobs"
@@ -80,6 +90,14 @@ if [ -z "$out" ]; then
   out="$ROOT/results/$(date +%F)-$host"
 fi
 mkdir -p "$out"
+
+if [ "$stream" = 1 ]; then
+  echo "bench.sh: machine load before the run: $(uptime)" | tee "$out/uptime.txt" >&2
+  # shellcheck disable=SC2086 # stream_args is a list of options
+  "$build/bench/fconv_stream_bench" --csv "$out/stream.csv" $stream_args | tee "$out/stream.md"
+  echo "bench.sh: streaming section: $out/stream.md"
+  exit 0
+fi
 
 # ---- fconv, then the peers on the same problems (per run and load), then the report -------
 echo "bench.sh: machine load before the runs: $(uptime)" | tee "$out/uptime.txt" >&2

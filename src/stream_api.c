@@ -59,8 +59,9 @@ fconv_status fconv_stream_create(fconv_stream **stream, const fconv_stream_desc 
                   FCONV_ERR_INVALID_ARGUMENT, "stream partitioning out of range");
   FCONV_RETURN_IF((unsigned)d->backend > (unsigned)FCONV_BACKEND_CUDA,
                   FCONV_ERR_INVALID_ARGUMENT, "stream backend out of range");
-  FCONV_RETURN_IF(d->flags & ~FCONV_FLAG_MEASURE, FCONV_ERR_INVALID_ARGUMENT,
-                  "stream flags: only FCONV_FLAG_MEASURE applies");
+  FCONV_RETURN_IF(d->flags & ~(FCONV_FLAG_MEASURE | FCONV_STREAM_FLAG_EVEN_LOAD),
+                  FCONV_ERR_INVALID_ARGUMENT,
+                  "stream flags: only FCONV_FLAG_MEASURE and FCONV_STREAM_FLAG_EVEN_LOAD apply");
   size_t pairs, bytes;
   FCONV_RETURN_IF(__builtin_mul_overflow(d->inputs, d->outputs, &pairs) ||
                       __builtin_mul_overflow(d->block, d->inputs > d->outputs ? d->inputs

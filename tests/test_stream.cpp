@@ -21,11 +21,12 @@ struct StreamCase {
   std::vector<size_t> lengths; // outputs x inputs
   fconv_stream_partitioning policy = FCONV_STREAM_PARTITION_AUTO;
   size_t max_partition = 0, capacity = 0;
+  unsigned flags = 0;
   std::string str() const {
     std::ostringstream os;
     os << fconv_dtype_name(dtype) << " B=" << block << " " << inputs << "in x " << outputs
        << "out blocks=" << blocks << " policy=" << (int)policy << " maxpart=" << max_partition
-       << " capacity=" << capacity << " lengths=";
+       << " capacity=" << capacity << " flags=" << flags << " lengths=";
     for (size_t l : lengths) os << l << ",";
     return os.str();
   }
@@ -52,6 +53,7 @@ fconv_stream *make_stream(const StreamCase &c, const std::vector<ft::Array> &h) 
   d.partitioning = c.policy;
   d.max_partition = c.max_partition;
   d.max_response_length = c.capacity;
+  d.flags = c.flags;
   fconv_stream *s = nullptr;
   const fconv_status st = fconv_stream_create(&s, &d);
   EXPECT_EQ(st, FCONV_OK) << fconv_status_string(st) << " " << c.str();
@@ -157,6 +159,7 @@ TEST(Stream, RandomCasesMatchFullConvolution) {
       c.lengths.push_back(ft::coin(g, 0.2) ? 1 : ft::uniform(g, 1, maxlen));
     c.policy = (fconv_stream_partitioning)ft::uniform(g, 0, 2);
     if (ft::coin(g)) c.max_partition = c.block * ((size_t)1 << ft::uniform(g, 1, 4));
+    if (ft::coin(g)) c.flags = FCONV_STREAM_FLAG_EVEN_LOAD;
     const size_t longest = *std::max_element(c.lengths.begin(), c.lengths.end());
     c.blocks = std::max<size_t>(2, (longest + 2 * c.block + ft::uniform(g, 0, 600)) / c.block);
     c.blocks = std::min<size_t>(c.blocks, 6000 / std::max<size_t>(1, c.inputs * c.outputs) + 2);
@@ -209,8 +212,9 @@ TEST(Stream, NonUniformLevelsMatchFullConvolution) {
   }
 }
 
-// Partitions of 2048 and 4096 samples, whose transforms are split into 2048-point
-// sub-transforms spread over blocks, with a response swap in the middle of their windows.
+// FCONV_STREAM_FLAG_EVEN_LOAD with partitions of 2048 and 4096 samples, whose transforms are
+// split into sub-transforms spread over blocks (the swap test's first case adds a swap in the
+// middle of their windows).
 TEST(Stream, SplitTransformsAndSwapMatchFullConvolution) {
   auto g = ft::rng();
   for (fconv_dtype t : {FCONV_F32, FCONV_F64}) {
@@ -220,13 +224,15 @@ TEST(Stream, SplitTransformsAndSwapMatchFullConvolution) {
     c.lengths = {13000};
     c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
     c.max_partition = 4096;
+    c.flags = FCONV_STREAM_FLAG_EVEN_LOAD;
     c.blocks = 16000 / c.block;
     const auto h = make_responses(c, g);
     fconv_stream *s = make_stream(c, h);
     ASSERT_NE(s, nullptr);
     fconv_stream_info info;
     ASSERT_EQ(fconv_stream_get_info(s, &info), FCONV_OK);
-    EXPECT_GE(info.partition_size[info.levels - 1], 2048u) << c.str(); // split: N >= 4096
+    EXPECT_GE(info.partition_size[info.levels - 1], 2048u) << c.str();
+    EXPECT_GE(info.split_levels, 1) << c.str();
     fconv_stream_destroy(s);
     check_case(c, g);
   }
@@ -296,7 +302,7 @@ TEST(Stream, SwapResponsesWithAndWithoutCrossfade) {
     c.capacity = rep == 0 ? 12000 : ft::uniform(g, 200, 3000);
     if (rep == 0) { // long enough for split transforms (partitions of 2048 and 4096)
       c.dtype = FCONV_F32;
-      c.block = ft::uniform(g, 40, 70);
+      c.block = ft::uniform(g, 64, 72);
       c.inputs = c.outputs = 1;
     }
     for (size_t p = 0; p < c.inputs * c.outputs; p++) c.lengths.push_back(ft::uniform(g, 1, c.capacity));
@@ -304,6 +310,7 @@ TEST(Stream, SwapResponsesWithAndWithoutCrossfade) {
     if (rep == 0) {
       c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
       c.max_partition = 64 * c.block;
+      c.flags = FCONV_STREAM_FLAG_EVEN_LOAD;
     }
     c.blocks = (2 * c.capacity + 600) / c.block + 2;
     const size_t crossfade = ft::coin(g) ? 0 : ft::uniform(g, 1, 700);
@@ -318,6 +325,11 @@ TEST(Stream, SwapResponsesWithAndWithoutCrossfade) {
     x.fill_random(g);
     fconv_stream *s = make_stream(c, h_old);
     ASSERT_NE(s, nullptr);
+    if (rep == 0) {
+      fconv_stream_info info;
+      ASSERT_EQ(fconv_stream_get_info(s, &info), FCONV_OK);
+      EXPECT_GE(info.split_levels, 1);
+    }
     ft::Array y = run(s, c, x, 0, swap_at);
     std::vector<const void *> ptr;
     for (auto &a : h_new) ptr.push_back(a.data());

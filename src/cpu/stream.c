@@ -58,7 +58,8 @@ fconv_status fconv_cpu_stream_create(fconv_cpu_stream **out, const fconv_stream_
   const int dbl = d->dtype == FCONV_F64 || d->dtype == FCONV_C128;
   fconv_stream_layout L;
   FCONV_FORWARD(fconv_stream_choose_layout(&L, d->block, capacity, d->inputs, d->outputs, cplx,
-                                           dbl, d->partitioning, d->max_partition));
+                                           dbl, d->partitioning, d->max_partition,
+                                           (d->flags & FCONV_STREAM_FLAG_EVEN_LOAD) != 0));
   fconv_cpu_stream *s = fconv_calloc(sizeof *s);
   FCONV_RETURN_IF(!s, FCONV_ERR_OUT_OF_MEMORY, "stream allocation failed");
   s->dbl = dbl;
@@ -99,6 +100,7 @@ static void info_of(const fconv_stream_layout *L, size_t bytes, fconv_stream_inf
     info->partition_count[l] = L->lv[l].n;
     info->partitions += L->lv[l].n;
     if (L->lv[l].N > info->transform_max) info->transform_max = L->lv[l].N;
+    info->split_levels += L->lv[l].r > 1;
   }
   info->memory_bytes = bytes;
   info->cost_per_block = L->cost_ns;

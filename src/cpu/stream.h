@@ -34,24 +34,27 @@ typedef struct fconv_stream_level {
   size_t M;      /* blocks per chunk: P / B */
   size_t offset; /* first tap: (lag + d) * P */
   int lag;       /* 0, 1 or 2 chunks between a chunk's completion and its result */
-  /* Split transforms (large lag-2 levels of real data, see stream_layout.c): the
+  /* Split transforms (FCONV_STREAM_FLAG_EVEN_LOAD: large lag-2 levels of real data, see
+   * stream_layout.c): the
    * N-point transform as r transforms of m = N / r points (samples n1, n1 + r, ...) and a pass
    * of r-point transforms over k1 ranges of q (twiddled), so that no unit of work is large.
    * r = 1: one transform per unit. */
   size_t r, m, q;
+  size_t nt;             /* units: transpositions of the window (split levels: r), each way */
   size_t nf, nc, ni, nv; /* units: forward subs, combine chunks, inverse chunks, inverse subs */
   size_t mc, mq;         /* multiply-adds: mc chunks of mq bins per partition */
-  size_t units;          /* nf + nc + n mc + ni + nv */
+  size_t units;          /* nt + nf + nc + n mc + ni + nv + nt */
 } fconv_stream_level;
 
-#define FCONV_STREAM_SPLIT_SUB 2048       /* shortest sub-transform of split levels */
-#define FCONV_STREAM_SPLIT_PER_BLOCK 32    /* sub-transforms of at least this many blocks */
+#define FCONV_STREAM_SPLIT_SUB 4096       /* shortest sub-transform of split levels */
+#define FCONV_STREAM_SPLIT_PER_BLOCK 16     /* sub-transforms of at least this many blocks */
 #define FCONV_STREAM_MAC_CHUNK 4096        /* lag-2 multiply-adds in chunks of at most this many
                                               bins (a large partition streams megabytes) */
 
 typedef struct fconv_stream_layout {
   size_t B, Q, D;      /* block, base partition, head taps (0: no head) */
   size_t capacity;     /* longest response the layout covers */
+  int even;            /* FCONV_STREAM_FLAG_EVEN_LOAD: split large transforms */
   int levels;
   fconv_stream_level lv[FCONV_STREAM_MAX_LEVELS];
   double cost_ns;      /* modelled cost per block */
@@ -63,11 +66,12 @@ FCONV_HIDDEN fconv_status fconv_stream_choose_layout(fconv_stream_layout *L, siz
                                                      size_t capacity, size_t inputs,
                                                      size_t outputs, int cplx, int dbl,
                                                      fconv_stream_partitioning policy,
-                                                     size_t max_partition);
+                                                     size_t max_partition, int even_load);
 
-/* Units of a level's work, in order: nf forward transforms (or sub-transforms), nc combine
- * chunks, n x mc multiply-adds (partition j, bin chunk), ni inverse chunks, nv inverse
- * (sub-)transforms.
+/* Units of a level's work, in order: nt transpositions of the input window (samples n1, n1 + r,
+ * ... made contiguous), nf forward transforms (or sub-transforms), nc combine chunks, n x mc
+ * multiply-adds (partition j, bin chunk), ni inverse chunks, nv inverse (sub-)transforms, nt
+ * transpositions of their outputs into the output ring.
  * sched[s]..sched[s+1] are the units of stage s (s < M) of a lag-2 level, spread by modelled
  * cost. sched has M + 1 entries. */
 FCONV_HIDDEN void fconv_stream_schedule(const fconv_stream_level *lv, size_t inputs,

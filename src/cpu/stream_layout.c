@@ -37,17 +37,19 @@ static double level_cost(const fconv_stream_level *lv, size_t in, size_t out, in
 
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
-/* The unit structure of a level (stream.h): lag-2 levels of real data whose transform is at
- * least twice the sub-transform length are split, r a power of two dividing N / 2. The
+/* The unit structure of a level (stream.h): with `even`, lag-2 levels of real data whose
+ * transform is at least twice the sub-transform length are split, r a power of two dividing
+ * N / 2. The
  * sub-transform length grows with the block (the work one block can absorb): the smallest power
  * of two >= FCONV_STREAM_SPLIT_PER_BLOCK B, at least FCONV_STREAM_SPLIT_SUB. */
-static void level_units(fconv_stream_level *lv, int cplx) {
+static void level_units(fconv_stream_level *lv, int cplx, int even) {
   size_t r = 1, sub = FCONV_STREAM_SPLIT_SUB;
   while (sub < FCONV_STREAM_SPLIT_PER_BLOCK * (lv->P / lv->M)) sub *= 2;
-  if (lv->lag == 2 && !cplx)
+  if (even && lv->lag == 2 && !cplx)
     while ((lv->N / 2) % (2 * r) == 0 && lv->N / (2 * r) >= sub) r *= 2;
   lv->r = r;
   lv->m = lv->N / r;
+  lv->nt = r == 1 ? 0 : r;
   if (r == 1) {
     lv->q = 0;
     lv->nf = lv->nv = 1;
@@ -60,7 +62,7 @@ static void level_units(fconv_stream_level *lv, int cplx) {
   }
   lv->mc = lv->lag == 2 ? (lv->bins + FCONV_STREAM_MAC_CHUNK - 1) / FCONV_STREAM_MAC_CHUNK : 1;
   lv->mq = (lv->bins + lv->mc - 1) / lv->mc;
-  lv->units = lv->nf + lv->nc + lv->n * lv->mc + lv->ni + lv->nv;
+  lv->units = 2 * lv->nt + lv->nf + lv->nc + lv->n * lv->mc + lv->ni + lv->nv;
 }
 
 /* Build one candidate: growth g (0 = uniform), at least `minparts` partitions per level below the
@@ -91,14 +93,14 @@ static int build(fconv_stream_layout *L, size_t cap, size_t g, size_t minparts, 
       if (!next || o + rest * P <= next) { /* the last level */
         lv->n = rest;
         lv->K = lv->n + lv->d + 1;
-        level_units(lv, cplx);
+        level_units(lv, cplx, L->even);
         cost += level_cost(lv, in, out, cplx, dbl);
         L->levels++;
         break;
       }
       lv->n = (next - o) / P;
       lv->K = lv->n + lv->d + 1;
-      level_units(lv, cplx);
+      level_units(lv, cplx, L->even);
       cost += level_cost(lv, in, out, cplx, dbl);
       L->levels++;
       o = next;
@@ -112,12 +114,14 @@ static int build(fconv_stream_layout *L, size_t cap, size_t g, size_t minparts, 
 
 fconv_status fconv_stream_choose_layout(fconv_stream_layout *L, size_t block, size_t capacity,
                                         size_t inputs, size_t outputs, int cplx, int dbl,
-                                        fconv_stream_partitioning policy, size_t max_partition) {
+                                        fconv_stream_partitioning policy, size_t max_partition,
+                                        int even_load) {
   memset(L, 0, sizeof *L);
   FCONV_RETURN_IF(block > ((size_t)1 << 30) || capacity > ((size_t)1 << 40),
                   FCONV_ERR_INVALID_ARGUMENT, "stream block or response too long");
   L->B = block;
   L->capacity = capacity;
+  L->even = even_load;
   if (block < FCONV_STREAM_HEAD_BELOW) {
     L->Q = round_up(FCONV_STREAM_HEAD_BELOW, block);
     L->D = L->Q;
@@ -177,7 +181,9 @@ void fconv_stream_schedule(const fconv_stream_level *lv, size_t inputs, size_t o
     w_chunk = (double)lv->q * r * (COST_FFT * 2.0 * log2(r) + 3.0 * COST_MAC);
   }
   const double w_mac = in * out * (double)lv->mq * COST_MAC;
-  const size_t u_c = lv->nf, u_m = u_c + lv->nc, u_i = u_m + lv->n * lv->mc, u_v = u_i + lv->ni;
+  const size_t u_f = lv->nt, u_c = u_f + lv->nf, u_m = u_c + lv->nc, u_i = u_m + lv->n * lv->mc,
+               u_v = u_i + lv->ni, u_t = u_v + lv->nv;
+  const double w_t = 2.0 * COST_ADD * (double)lv->m;
   double total = 0;
   for (int pass = 0; pass < 2; pass++) {
     /* Unit u goes to the stage its cost midpoint falls in (pass 1; pass 0 sums). */
@@ -185,8 +191,9 @@ void fconv_stream_schedule(const fconv_stream_level *lv, size_t inputs, size_t o
     double before = 0;
     sched[0] = 0;
     for (size_t u = 0; u < lv->units; u++) {
-      const double w = u < u_c ? in * w_sub : u < u_m ? in * w_chunk : u < u_i ? w_mac
-                     : u < u_v ? out * w_chunk : out * w_sub;
+      const double w = u < u_f ? in * w_t : u < u_c ? in * w_sub : u < u_m ? in * w_chunk
+                     : u < u_i ? w_mac : u < u_v ? out * w_chunk : u < u_t ? out * w_sub
+                     : out * w_t;
       if (pass) {
         size_t stage = (size_t)((before + 0.5 * w) / total * (double)M);
         if (stage >= M) stage = M - 1;
