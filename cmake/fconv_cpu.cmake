@@ -1,13 +1,14 @@
 # CPU paths. Included from the top-level CMakeLists.txt; adds sources to the fconv target.
 target_sources(fconv PRIVATE
-  src/cpu/direct.c
-  src/cpu/fft.c
-  src/cpu/overlap_save.c)
+  src/cpu/direct_path.c
+  src/cpu/fft_path.c)
 
 # ---- FFT and overlap-save paths: the shared FFTW engine and planner helpers ------------------
 target_sources(fconv PRIVATE
-  src/cpu/fftconv.c
-  src/cpu/fftw_util.c)
+  src/cpu/fft_plan.c
+  src/cpu/fft_passes.c
+  src/cpu/fft_exec.c
+  src/cpu/fftw.c)
 # ---- streaming convolution (fconv_stream_*): layout and the engine ---------------------------
 target_sources(fconv PRIVATE
   src/cpu/stream_layout.c
@@ -25,7 +26,7 @@ endif()
 
 # ---- direct path: micro-kernels compiled once per instruction set ---------------------------
 # src/cpu/direct_kernels.c is built as several OBJECT libraries with their own flags and a
-# suffix macro; direct.c picks one at run time (__builtin_cpu_supports, FCONV_ISA). The
+# suffix macro; direct_path.c picks one at run time (__builtin_cpu_supports, FCONV_ISA). The
 # baseline variant uses no -m flags, so the library runs on any CPU of the target; nothing is
 # built with -march=native.
 include(CheckCCompilerFlag)
@@ -55,7 +56,7 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86)$")
   endif()
 endif()
 
-# Calibration of the direct path's cost model (prints the constants for direct.c); on request:
+# Calibration of the direct path's cost model (prints the constants for direct_path.c); on request:
 #   cmake --build <build> --target fconv_direct_calibrate && <build>/fconv_direct_calibrate
 add_executable(fconv_direct_calibrate EXCLUDE_FROM_ALL src/cpu/direct_calibrate.c)
 target_link_libraries(fconv_direct_calibrate PRIVATE fconv m $<BUILD_INTERFACE:fconv_warnings>)

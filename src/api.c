@@ -1,6 +1,13 @@
-/* api.c — validation, descriptor defaults, the normalised problem, plan lifecycle, statuses.
- * This is the only file that derives padding windows and output extents (rule 2, 4, 5, 6). */
-#include "fconv_internal.h"
+/* api.c — the public entry points: descriptor defaults, plan lifecycle, names and statuses.
+ * Validation and the normalised problem are core/problem.c's; the choice is dispatch.c's. */
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/geometry.h"
+#include "core/memory.h"
+#include "core/problem.h"
+#include "dispatch.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,23 +30,7 @@ struct fconv_plan {
 
 /* ---- names, statuses, version -------------------------------------------------------------- */
 
-const char *fconv_status_string(fconv_status s) {
-  switch (s) {
-  case FCONV_OK: return "success";
-  case FCONV_ERR_INVALID_ARGUMENT:
-    return "invalid argument: a NULL pointer, a value out of range, or an inconsistent "
-           "description (see fconv.h)";
-  case FCONV_ERR_UNSUPPORTED:
-    return "unsupported: the request is valid but this build or backend cannot perform it";
-  case FCONV_ERR_OUT_OF_MEMORY: return "out of memory: a host or device allocation failed";
-  case FCONV_ERR_NO_DEVICE:
-    return "no CUDA device: no usable GPU or driver was found for the CUDA backend";
-  case FCONV_ERR_CUDA: return "CUDA error: a CUDA runtime or kernel call failed";
-  case FCONV_ERR_FFT: return "FFT error: FFTW or cuFFT failed to plan or execute a transform";
-  case FCONV_ERR_INTERNAL: return "internal error in fconv (please report it)";
-  }
-  return "unknown fconv status value";
-}
+const char *fconv_status_string(fconv_status s) { return fconv_status_text(s); }
 
 const char *fconv_method_name(fconv_method m) {
   switch (m) {
@@ -115,107 +106,6 @@ void fconv_desc_init(fconv_desc *d, int rank, const size_t *signal_shape,
   d->backend = FCONV_BACKEND_AUTO;
 }
 
-#define INVALID(cond, why) FCONV_RETURN_IF(cond, FCONV_ERR_INVALID_ARGUMENT, why)
-
-/* Product of three extents times a count times esize, without overflow. */
-static int bytes_of(size_t e0, size_t e1, size_t e2, size_t count, size_t esize, size_t *elems,
-                    size_t *bytes) {
-  size_t t, u;
-  if (fconv_mul_ovf(e0, e1, &t) || fconv_mul_ovf(t, e2, &t)) return 1;
-  if (fconv_mul_ovf(t, count, &u) || fconv_mul_ovf(u, esize, &u)) return 1;
-  if (u > (size_t)PTRDIFF_MAX) return 1;
-  *elems = t;
-  *bytes = u;
-  return 0;
-}
-
-/* Validate d and build the normalised problem (rank 3, user axes last, VALID swap applied). */
-static fconv_status problem_init(const fconv_desc *d, fconv_problem *p) {
-  INVALID(!d, "desc is NULL");
-  INVALID(d->rank < 1 || d->rank > FCONV_MAX_RANK, "rank must be 1, 2 or 3");
-  INVALID((unsigned)d->dtype > (unsigned)FCONV_C128, "dtype out of range");
-  INVALID((unsigned)d->mode > (unsigned)FCONV_MODE_PAD, "mode out of range");
-  INVALID((unsigned)d->op > (unsigned)FCONV_OP_CORRELATE, "op out of range");
-  INVALID((unsigned)d->boundary > (unsigned)FCONV_BOUNDARY_REPLICATE, "boundary out of range");
-  INVALID((unsigned)d->method > (unsigned)FCONV_METHOD_OVERLAP_SAVE, "method out of range");
-  INVALID((unsigned)d->backend > (unsigned)FCONV_BACKEND_CUDA, "backend out of range");
-  INVALID(d->flags & ~(unsigned)FCONV_FLAG_ALL, "unknown flag bits");
-  INVALID(d->threads < 0, "threads must be >= 0");
-  INVALID(d->batch == 0 || d->kernel_batch == 0, "batch and kernel_batch must be >= 1");
-  INVALID(d->kernel_batch != 1 && d->kernel_batch != d->batch && d->batch != 1,
-          "kernel_batch must be 1, equal to batch, or any count when batch is 1");
-  INVALID((d->flags & FCONV_FLAG_DEVICE_POINTERS) && d->backend == FCONV_BACKEND_CPU,
-          "FCONV_FLAG_DEVICE_POINTERS needs the CUDA backend");
-
-  memset(p, 0, sizeof *p);
-  const int r = d->rank, off = FCONV_MAX_RANK - r;
-  int k_le_n = 1, k_ge_n = 1;
-  for (int a = 0; a < r; a++) {
-    INVALID(d->signal_shape[a] == 0 || d->kernel_shape[a] == 0, "zero extent");
-    INVALID(d->stride[a] == 0, "stride 0");
-    k_le_n &= d->kernel_shape[a] <= d->signal_shape[a];
-    k_ge_n &= d->kernel_shape[a] >= d->signal_shape[a];
-  }
-  size_t elems, bytes;
-  /* element and byte counts of the user's arrays */
-  size_t se = 1, ke = 1;
-  for (int a = 0; a < r; a++) {
-    INVALID(fconv_mul_ovf(se, d->signal_shape[a], &se), "signal element count overflows");
-    INVALID(fconv_mul_ovf(ke, d->kernel_shape[a], &ke), "kernel element count overflows");
-  }
-  const size_t es = fconv_dtype_size(d->dtype);
-  INVALID(bytes_of(se, 1, 1, d->batch, es, &elems, &bytes), "signal byte count overflows");
-  INVALID(bytes_of(ke, 1, 1, d->kernel_batch, es, &elems, &bytes), "kernel byte count overflows");
-
-  const int swap = d->mode == FCONV_MODE_VALID && !k_le_n;
-  INVALID(d->mode == FCONV_MODE_VALID && !k_le_n && !k_ge_n,
-          "VALID with neither operand containing the other");
-
-  p->rank = r;
-  p->dtype = d->dtype;
-  p->esize = es;
-  p->is_complex = fconv_dtype_is_complex(d->dtype);
-  p->op = swap ? FCONV_OP_CONVOLVE : d->op; /* swapped: the api passes g = flip(conj(h)) */
-  p->boundary = d->boundary;
-  p->batch = swap ? d->kernel_batch : d->batch;
-  p->kernel_batch = swap ? d->batch : d->kernel_batch;
-  p->count = d->batch > d->kernel_batch ? d->batch : d->kernel_batch;
-  p->threads = d->threads > 0 ? d->threads : fconv_cpu_count();
-  p->flags = d->flags;
-  p->swapped = swap;
-  p->signal_flip = swap && d->op == FCONV_OP_CORRELATE && (d->flags & FCONV_FLAG_DEVICE_POINTERS);
-
-  for (int a = 0; a < FCONV_MAX_RANK; a++) {
-    fconv_axis *x = &p->ax[a];
-    if (a < off) {
-      x->n = x->k = x->len = x->stride = x->out = 1;
-      continue;
-    }
-    const int u = a - off;
-    x->n = swap ? d->kernel_shape[u] : d->signal_shape[u];
-    x->k = swap ? d->signal_shape[u] : d->kernel_shape[u];
-    x->stride = d->stride[u];
-    switch (d->mode) {
-    case FCONV_MODE_FULL: x->p0 = x->k - 1; x->p1 = x->k - 1; break;
-    case FCONV_MODE_SAME: x->p0 = x->k / 2; x->p1 = (x->k - 1) / 2; break;
-    case FCONV_MODE_VALID: x->p0 = 0; x->p1 = 0; break;
-    case FCONV_MODE_PAD: x->p0 = d->pad_before[u]; x->p1 = d->pad_after[u]; break;
-    }
-    size_t w;
-    INVALID(fconv_add_ovf(x->n, x->p0, &w) || fconv_add_ovf(w, x->p1, &w) ||
-                w > (size_t)PTRDIFF_MAX / 4,
-            "padded extent overflows");
-    INVALID(w < x->k, "PAD window shorter than the kernel (N + P0 + P1 < K)");
-    x->len = w - x->k + 1;
-    x->out = (x->len - 1) / x->stride + 1;
-  }
-  p->sig_elems = p->ax[0].n * p->ax[1].n * p->ax[2].n;
-  p->ker_elems = p->ax[0].k * p->ax[1].k * p->ax[2].k;
-  INVALID(bytes_of(p->ax[0].out, p->ax[1].out, p->ax[2].out, p->count, es, &p->out_elems, &bytes),
-          "output byte count overflows");
-  return FCONV_OK;
-}
-
 /* ---- plan lifecycle ------------------------------------------------------------------------ */
 
 static int plan_ok(const fconv_plan *plan) { return plan && plan->magic == FCONV_PLAN_MAGIC; }
@@ -230,17 +120,17 @@ static void plan_free(fconv_plan *plan) {
 }
 
 fconv_status fconv_plan_create(fconv_plan **out, const fconv_desc *d) {
-  INVALID(!out, "plan is NULL");
+  FCONV_INVALID_IF(!out, "plan is NULL");
   *out = NULL;
   fconv_problem p;
-  FCONV_FORWARD(problem_init(d, &p));
+  FCONV_FORWARD(fconv_problem_init(d, &p));
+  if (p.threads == 0) p.threads = fconv_cpu_count();
 
   fconv_plan *plan = (fconv_plan *)fconv_calloc(sizeof *plan);
   FCONV_RETURN_IF(!plan, FCONV_ERR_OUT_OF_MEMORY, "plan");
   plan->desc = *d;
   plan->prob = p;
-  plan->kernel_bytes = (p.swapped ? p.batch : p.kernel_batch) * p.esize *
-                       (p.swapped ? p.sig_elems : p.ker_elems);
+  plan->kernel_bytes = fconv_problem_kernel_bytes(&p);
   plan->magic = FCONV_PLAN_MAGIC;
 
   fconv_status st = FCONV_OK;
@@ -276,8 +166,8 @@ void fconv_plan_destroy(fconv_plan *plan) {
 }
 
 fconv_status fconv_plan_output_shape(const fconv_plan *plan, size_t shape[FCONV_MAX_RANK]) {
-  INVALID(!plan_ok(plan), "plan is NULL or destroyed");
-  INVALID(!shape, "shape is NULL");
+  FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
+  FCONV_INVALID_IF(!shape, "shape is NULL");
   memcpy(shape, plan->info.output_shape, sizeof plan->info.output_shape);
   return FCONV_OK;
 }
@@ -294,16 +184,16 @@ static void materialise_swap(const fconv_plan *plan, const void *kernel, void *d
 }
 
 fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kernel) {
-  INVALID(!plan_ok(plan), "plan is NULL or destroyed");
-  INVALID(!kernel, "kernel is NULL");
+  FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
+  FCONV_INVALID_IF(!kernel, "kernel is NULL");
   const fconv_problem *p = &plan->prob;
   plan->kernel_set = 0;
   const int device = (p->flags & FCONV_FLAG_DEVICE_POINTERS) != 0;
   if (p->swapped) {
     /* The user's kernel is the paths' signal: nothing to precompute, keep it (or its flip). */
     if (device) {
-      FCONV_RETURN_IF(1, FCONV_ERR_UNSUPPORTED,
-                      "set_kernel on a swapped VALID plan with device pointers: pass the kernel "
+      FCONV_RETURN_ERROR(FCONV_ERR_UNSUPPORTED,
+                         "set_kernel on a swapped VALID plan with device pointers: pass the kernel "
                       "to execute");
     }
     memcpy(plan->kernel, kernel, plan->kernel_bytes);
@@ -325,9 +215,9 @@ fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kernel) {
 }
 
 fconv_status fconv_execute(fconv_plan *plan, const void *signal, const void *kernel, void *out) {
-  INVALID(!plan_ok(plan), "plan is NULL or destroyed");
-  INVALID(!signal || !out, "signal or out is NULL");
-  INVALID(!kernel && !plan->kernel_set, "kernel is NULL and none was set with set_kernel");
+  FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
+  FCONV_INVALID_IF(!signal || !out, "signal or out is NULL");
+  FCONV_INVALID_IF(!kernel && !plan->kernel_set, "kernel is NULL and none was set with set_kernel");
   const fconv_candidate *c = &plan->cand[0];
   if (plan->prob.swapped) {
     /* Rule 6: the user's kernel is the larger operand and becomes the paths' signal. */
@@ -344,7 +234,7 @@ fconv_status fconv_execute(fconv_plan *plan, const void *signal, const void *ker
 
 fconv_status fconv_convolve(const fconv_desc *d, const void *signal, const void *kernel,
                             void *out) {
-  INVALID(!signal || !kernel || !out, "signal, kernel or out is NULL");
+  FCONV_INVALID_IF(!signal || !kernel || !out, "signal, kernel or out is NULL");
   fconv_plan *plan = NULL;
   FCONV_FORWARD(fconv_plan_create(&plan, d));
   fconv_status st = fconv_execute(plan, signal, kernel, out);
@@ -355,8 +245,8 @@ fconv_status fconv_convolve(const fconv_desc *d, const void *signal, const void 
 /* ---- introspection and CUDA controls ------------------------------------------------------- */
 
 fconv_status fconv_plan_get_info(const fconv_plan *plan, fconv_plan_info *info) {
-  INVALID(!plan_ok(plan), "plan is NULL or destroyed");
-  INVALID(!info, "info is NULL");
+  FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
+  FCONV_INVALID_IF(!info, "info is NULL");
   *info = plan->info;
   const fconv_candidate *c = &plan->cand[0];
   if (c->path->describe) c->path->describe(c->state, info);
@@ -364,15 +254,15 @@ fconv_status fconv_plan_get_info(const fconv_plan *plan, fconv_plan_info *info) 
 }
 
 fconv_status fconv_plan_set_cuda_stream(fconv_plan *plan, void *stream) {
-  INVALID(!plan_ok(plan), "plan is NULL or destroyed");
+  FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
   const fconv_candidate *c = &plan->cand[0];
   FCONV_RETURN_IF(!c->path->set_stream, FCONV_ERR_UNSUPPORTED, "not a CUDA plan");
   return c->path->set_stream(c->state, stream);
 }
 
 fconv_status fconv_plan_workspace_size(const fconv_plan *plan, size_t *bytes) {
-  INVALID(!plan_ok(plan), "plan is NULL or destroyed");
-  INVALID(!bytes, "bytes is NULL");
+  FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
+  FCONV_INVALID_IF(!bytes, "bytes is NULL");
   const fconv_candidate *c = &plan->cand[0];
   if (c->path->workspace_size) {
     *bytes = c->path->workspace_size(c->state);
@@ -385,7 +275,7 @@ fconv_status fconv_plan_workspace_size(const fconv_plan *plan, size_t *bytes) {
 }
 
 fconv_status fconv_plan_set_workspace(fconv_plan *plan, void *workspace, size_t bytes) {
-  INVALID(!plan_ok(plan), "plan is NULL or destroyed");
+  FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
   const fconv_candidate *c = &plan->cand[0];
   FCONV_RETURN_IF(!c->path->set_workspace, FCONV_ERR_UNSUPPORTED,
                   "CPU plans keep their own workspace");

@@ -1,11 +1,16 @@
 /* dispatch.c — choose a backend and a method. Each path models its own cost (estimate());
  * dispatch compares them, optionally times the candidates (FCONV_FLAG_MEASURE), and after
  * set_kernel lets kernel-aware refinements (separable kernels, accuracy) switch the plan. */
-#include "fconv_internal.h"
+#include "dispatch.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+
+#include "core/dtype.h"
+#include "core/memory.h"
+#include "util.h"
 
 static const fconv_path_vtbl *const fconv_paths[] = {
     &fconv_cpu_direct_path,
@@ -69,7 +74,7 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
 #endif
   if (backend == FCONV_BACKEND_CUDA || device_ptrs) {
 #ifndef FCONV_HAVE_CUDA
-    FCONV_RETURN_IF(1, FCONV_ERR_UNSUPPORTED, "this build has no CUDA backend");
+    FCONV_RETURN_ERROR(FCONV_ERR_UNSUPPORTED, "this build has no CUDA backend");
 #endif
     FCONV_RETURN_IF(cuda_devices == 0, FCONV_ERR_NO_DEVICE, "no usable CUDA device or driver");
   }
@@ -106,7 +111,7 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
     void *out = fconv_malloc(p->count * p->out_elems * p->esize);
     if (!sig || !ker || !out) {
       fconv_free(sig); fconv_free(ker); fconv_free(out);
-      FCONV_RETURN_IF(1, FCONV_ERR_OUT_OF_MEMORY, "measurement buffers");
+      FCONV_RETURN_ERROR(FCONV_ERR_OUT_OF_MEMORY, "measurement buffers");
     }
     fill(sig, p->batch * p->sig_elems * scal, dbl);
     fill(ker, p->kernel_batch * p->ker_elems * scal, dbl);

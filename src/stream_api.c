@@ -1,8 +1,11 @@
 /* stream_api.c — public entry points of the streaming convolution (fconv_stream_* in fconv.h):
  * validation, the handle and its magic value; the engine is src/cpu/stream.c. */
-#include "fconv_internal.h"
-#include "cpu/stream.h"
+#include "core/dtype.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "stream_path.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #define FCONV_STREAM_MAGIC 0x4d525453u /* "STRM" */
@@ -38,7 +41,7 @@ static fconv_status check_responses(const void *const *h, const size_t *len, siz
   for (size_t p = 0; p < pairs; p++) {
     FCONV_RETURN_IF(!h[p], FCONV_ERR_INVALID_ARGUMENT, "a stream response is NULL");
     FCONV_RETURN_IF(len[p] == 0, FCONV_ERR_INVALID_ARGUMENT, "a stream response has length 0");
-    FCONV_RETURN_IF(__builtin_mul_overflow(len[p], fconv_dtype_size(t), &bytes),
+    FCONV_RETURN_IF(fconv_mul_ovf(len[p], fconv_dtype_size(t), &bytes),
                     FCONV_ERR_INVALID_ARGUMENT, "a stream response's size overflows");
     if (len[p] > m) m = len[p];
   }
@@ -63,11 +66,10 @@ fconv_status fconv_stream_create(fconv_stream **stream, const fconv_stream_desc 
                   FCONV_ERR_INVALID_ARGUMENT,
                   "stream flags: only FCONV_FLAG_MEASURE and FCONV_STREAM_FLAG_EVEN_LOAD apply");
   size_t pairs, bytes;
-  FCONV_RETURN_IF(__builtin_mul_overflow(d->inputs, d->outputs, &pairs) ||
-                      __builtin_mul_overflow(d->block, d->inputs > d->outputs ? d->inputs
-                                                                              : d->outputs,
-                                             &bytes) ||
-                      __builtin_mul_overflow(bytes, fconv_dtype_size(d->dtype), &bytes),
+  FCONV_RETURN_IF(fconv_mul_ovf(d->inputs, d->outputs, &pairs) ||
+                      fconv_mul_ovf(d->block, d->inputs > d->outputs ? d->inputs : d->outputs,
+                                    &bytes) ||
+                      fconv_mul_ovf(bytes, fconv_dtype_size(d->dtype), &bytes),
                   FCONV_ERR_INVALID_ARGUMENT, "stream sizes overflow");
   size_t longest;
   FCONV_FORWARD(check_responses(d->responses, d->response_lengths, pairs, d->dtype, &longest));

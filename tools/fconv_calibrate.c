@@ -26,8 +26,8 @@
  * Single-thread figures are thread CPU time; the 2-thread speedups are wall time on both
  * sides, best of 20, and need an otherwise idle machine to mean anything.
  */
-#include "../src/cpu/fftconv.h"
-#include "../src/cpu/fftw_util.h"
+#include "../src/cpu/fft_plan.h"
+#include "../src/cpu/fftw.h"
 #include "tool_problem.h"
 
 #include <math.h>
@@ -334,10 +334,10 @@ int main(void) {
   printf(" * Regenerate on the target machine (quiet, nothing else running):\n");
   printf(" *   cmake --build build-fft --target fconv_calibrate\n");
   printf(" *   build-fft/fconv_calibrate > src/cpu/calibration.h\n");
-  printf(" * The constants of the FFT / overlap-save cost model (fftconv.c, model_sched). */\n");
+  printf(" * The constants of the FFT / overlap-save cost model (cpu/fft_plan.c, model_sched). */\n");
   printf("#ifndef FCONV_CALIBRATION_H\n#define FCONV_CALIBRATION_H\n\n");
   printf("/* Seconds per point per log2(length) of one forward+inverse pair of in-place f32\n"
-         " * r2c/c2r transforms, 1 thread, with the planner effort of fftw_util.c, by transform\n"
+         " * r2c/c2r transforms, 1 thread, with the planner effort of fftw.c, by transform\n"
          " * rank (1..3) and log2(points) (0..27; the ends repeat the nearest measured size). */\n");
   printf("static const double fconv_cal_fft[3][28] = {\n");
   for (int r = 0; r < 3; r++) {

@@ -12,7 +12,7 @@
  * (threads = 1: thread CPU time, robust on a busy machine; otherwise wall time.)
  * Compare with the peers in the same shell session: /usr/bin/python3 tools/fft_peers.py
  */
-#include "../src/cpu/fftconv.h"
+#include "../src/cpu/fft_plan.h"
 #include "tool_problem.h"
 #include "fconv.h"
 

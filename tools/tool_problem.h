@@ -4,7 +4,8 @@
 #ifndef FCONV_TOOL_PROBLEM_H
 #define FCONV_TOOL_PROBLEM_H
 
-#include "../src/fconv_internal.h"
+#include "../src/core/dtype.h"
+#include "../src/core/problem.h"
 
 #include <string.h>
 

@@ -8,12 +8,12 @@
  * Regenerate on the target machine (quiet, nothing else running):
  *   cmake --build build-fft --target fconv_calibrate
  *   build-fft/fconv_calibrate > src/cpu/calibration.h
- * The constants of the FFT / overlap-save cost model (fftconv.c, model_sched). */
+ * The constants of the FFT / overlap-save cost model (cpu/fft_plan.c, model_sched). */
 #ifndef FCONV_CALIBRATION_H
 #define FCONV_CALIBRATION_H
 
 /* Seconds per point per log2(length) of one forward+inverse pair of in-place f32
- * r2c/c2r transforms, 1 thread, with the planner effort of fftw_util.c, by transform
+ * r2c/c2r transforms, 1 thread, with the planner effort of fftw.c, by transform
  * rank (1..3) and log2(points) (0..27; the ends repeat the nearest measured size). */
 static const double fconv_cal_fft[3][28] = {
   {9.41e-10, 9.41e-10, 9.41e-10, 9.41e-10, 9.41e-10, 9.443e-10, 8.179e-10,

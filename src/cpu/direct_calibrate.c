@@ -1,7 +1,7 @@
 /* direct_calibrate.c — measures the constants of the CPU direct path's cost model
  *     seconds = a[dtype] * outputs * taps / threads + b[dtype] * outputs + c
  * on this machine, through the public API (method DIRECT, one thread, random non-separable
- * kernels), and prints them as the #defines used in direct.c.
+ * kernels), and prints them as the #defines used in direct_path.c.
  *
  *   cmake --build <build> --target fconv_direct_calibrate && <build>/fconv_direct_calibrate
  *

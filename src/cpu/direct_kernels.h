@@ -1,5 +1,5 @@
 /* direct_kernels.h — the CPU direct path's micro-kernels (direct_kernels.c), compiled once per
- * instruction set (generic, avx2, avx512) and chosen at run time by direct.c.
+ * instruction set (generic, avx2, avx512) and chosen at run time by direct_path.c.
  *
  * A micro-kernel computes one output row segment as a sum of "tap rows":
  *     out[c] (+)= sum_t sum_{j < tr[t].nt} x_t[c + j] * w_t[j]      for c in [0, len)

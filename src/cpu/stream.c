@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "fftw_util.h"
+#include "fftw.h"
 
 /* Allocate a zeroed array of a * b * c elements of *ptr's type for engine e (counted in its
  * memory), or leave the enclosing function with FCONV_ERR_OUT_OF_MEMORY. */

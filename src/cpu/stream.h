@@ -1,7 +1,7 @@
 /* stream.h — the CPU streaming-convolution engine (fconv_stream_* of fconv.h).
  *
- * Validation and the handle live in src/stream_api.c; this engine receives a validated
- * description. Layout (stream_layout.c, backend-neutral arithmetic only):
+ * Validation and the handle live in src/stream_api.c, which reaches this engine through
+ * src/stream_path.h with a validated description. Layout (stream_layout.c, backend-neutral arithmetic only):
  *  - B < FCONV_STREAM_HEAD_BELOW: a direct (time-domain) head of D = Q taps, Q = the smallest
  *    multiple of B >= FCONV_STREAM_HEAD_BELOW; level 0 (partitions of Q) is computed when a chunk
  *    of Q samples completes and lands one chunk later (lag 1);
@@ -14,7 +14,9 @@
 #ifndef FCONV_CPU_STREAM_H
 #define FCONV_CPU_STREAM_H
 
-#include "../fconv_internal.h"
+#include "../core/error.h"
+#include "../core/memory.h"
+#include "../stream_path.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -76,17 +78,6 @@ FCONV_HIDDEN fconv_status fconv_stream_choose_layout(fconv_stream_layout *L, siz
  * cost. sched has M + 1 entries. */
 FCONV_HIDDEN void fconv_stream_schedule(const fconv_stream_level *lv, size_t inputs,
                                         size_t outputs, int cplx, size_t *sched);
-
-typedef struct fconv_cpu_stream fconv_cpu_stream;
-
-FCONV_HIDDEN fconv_status fconv_cpu_stream_create(fconv_cpu_stream **s, const fconv_stream_desc *d,
-                                                  size_t capacity);
-FCONV_HIDDEN void fconv_cpu_stream_process(fconv_cpu_stream *s, const void *in, void *out);
-FCONV_HIDDEN void fconv_cpu_stream_reset(fconv_cpu_stream *s);
-FCONV_HIDDEN void fconv_cpu_stream_set_responses(fconv_cpu_stream *s, const void *const *h,
-                                                 const size_t *len, size_t crossfade);
-FCONV_HIDDEN void fconv_cpu_stream_info(const fconv_cpu_stream *s, fconv_stream_info *info);
-FCONV_HIDDEN void fconv_cpu_stream_destroy(fconv_cpu_stream *s);
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,7 @@
  *  - dynamic shared memory only through FCONV_DYNAMIC_SHARED(T, name) (never `extern
  *    __shared__` directly): it declares `T *name`;
  *  - no warp-level primitives or implicit warp synchrony (the emulator has no warps);
- *  - shared/boundary/pairing math from fconv_internal.h (FCONV_HD functions) is usable.
+ *  - shared/boundary/pairing math from core/boundary.h (FCONV_HD functions) is usable.
  */
 #ifndef FCONV_CUDA_COMPAT_CUH
 #define FCONV_CUDA_COMPAT_CUH
@@ -26,7 +26,18 @@
 #error "compat.cuh: compile with nvcc, or define FCONV_CUDA_EMULATE (tests)"
 #endif
 
-#include "../fconv_internal.h"
+#include "../core/boundary.h"
+#include "../core/dtype.h"
+#include "../core/error.h"
+#include "../core/memory.h"
+#include "../core/problem.h"
+#include "../path.h"
+
+/* Element type of a dtype from FCONV_DTYPE_DISPATCH's (scalar, cplx): float, double, float2,
+ * double2 (layout-identical to cufftComplex / cufftDoubleComplex). */
+template <class S, int C> struct fconv_elem { typedef S type; };
+template <> struct fconv_elem<float, 1> { typedef float2 type; };
+template <> struct fconv_elem<double, 1> { typedef double2 type; };
 
 /* `FCONV_UNROLL for (...)`: unroll under nvcc (a hint; g++ builds of the emulator ignore it). */
 #if defined(__CUDACC__)

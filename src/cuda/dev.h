@@ -21,7 +21,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../fconv_internal.h"
+#include "../core/error.h"
+#include "../core/problem.h"
+#include "../path.h"
 
 typedef void *fconv_dev_stream;
 typedef void *fconv_dev_event;
@@ -34,7 +36,7 @@ typedef enum {
 } fconv_dev_ptr_kind;
 
 /* ---- devices ------------------------------------------------------------------------------- */
-/* fconv_cuda_devices() (declared in fconv_internal.h): usable devices, 0 on any error (cached,
+/* fconv_cuda_devices() (declared in path.h): usable devices, 0 on any error (cached,
  * thread-safe, sticky error cleared). "Usable" = compute capability at least the oldest
  * architecture this build has code for. */
 FCONV_HIDDEN fconv_status fconv_dev_get_device(int *device);

@@ -9,7 +9,7 @@
  *  - when the kernel has taps on two or more axes (and FCONV_FLAG_NO_SEPARABLE is not set), the
  *    separable alternative: one 1-D pass per such axis (the first pass also applies padding and
  *    stride of the single-tap axes), in the order with the fewest multiply-adds. set_kernel
- *    factors the prepared taps (rank-1 test, relative tolerance 32 eps(dtype)) and the passes
+ *    factors the prepared taps (core/kernel_info.c's rank-1 rule, as the CPU) and the passes
  *    run when every kernel is rank 1 and the model says they are cheaper;
  *  - per launch: taps in __constant__ memory when one kernel's taps fit (<= 16 KiB, filter
  *    banks in groups that fit), else tiled through shared memory; the shared window per block
@@ -40,6 +40,9 @@
 #include "compat.cuh"
 #include "dev.h"
 #include "direct_kernels.cuh"
+
+#include "../core/geometry.h"
+#include "../core/kernel_info.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -185,6 +188,7 @@ struct direct_state {
   fconv_dev_stager stage; /* host-pointer plans */
   void *h_taps, *h_sep; /* pinned */
   void *h_ker;          /* device-pointer set_kernel: host copy of the kernel */
+  void *h_fac;          /* one kernel's rank-1 factors (k0 + k1 + k2 elements) */
   size_t tap_bytes, sep_elems;
 };
 
@@ -381,15 +385,12 @@ void (*tile_kernel_for(int cfg, bool ctaps))(fconv_direct_args) {
   return ctaps ? fconv_direct_tile<T, fconv_tile_3d, true> : fconv_direct_tile<T, fconv_tile_3d, false>;
 }
 
+#define TILE_KERNEL_(E, S, C) return tile_kernel_for<fconv_elem<S, C>::type>(cfg, ctaps);
 void (*tile_kernel(fconv_dtype t, int cfg, bool ctaps))(fconv_direct_args) {
-  switch (t) {
-  case FCONV_F32: return tile_kernel_for<float>(cfg, ctaps);
-  case FCONV_F64: return tile_kernel_for<double>(cfg, ctaps);
-  case FCONV_C64: return tile_kernel_for<float2>(cfg, ctaps);
-  case FCONV_C128: return tile_kernel_for<double2>(cfg, ctaps);
-  }
+  FCONV_DTYPE_DISPATCH(t, TILE_KERNEL_)
   return nullptr;
 }
+#undef TILE_KERNEL_
 
 /* Launch every block of items [item0, item0 + nitems) (several launches past 2^31-1 blocks). */
 fconv_status launch_items(const direct_state *s, const pass &q, fconv_direct_args a,
@@ -481,80 +482,40 @@ fconv_status check_pointer(const direct_state *s, const void *ptr) {
 
 /* ---- separable factors ----------------------------------------------------------------------- */
 
-/* Element e of kernel b's prepared taps as (re, im) in double. */
-void tap_at(const direct_state *s, const void *w, size_t idx, double *re, double *im) {
-  *re = *im = 0;
-  switch (s->p.dtype) {
-  case FCONV_F32: *re = ((const float *)w)[idx]; *im = 0; break;
-  case FCONV_F64: *re = ((const double *)w)[idx]; *im = 0; break;
-  case FCONV_C64: *re = ((const float *)w)[2 * idx]; *im = ((const float *)w)[2 * idx + 1]; break;
-  case FCONV_C128: *re = ((const double *)w)[2 * idx]; *im = ((const double *)w)[2 * idx + 1]; break;
-  }
-}
-
-void tap_put(const direct_state *s, void *w, size_t idx, double re, double im) {
-  switch (s->p.dtype) {
-  case FCONV_F32: ((float *)w)[idx] = (float)re; break;
-  case FCONV_F64: ((double *)w)[idx] = re; break;
-  case FCONV_C64: ((float *)w)[2 * idx] = (float)re; ((float *)w)[2 * idx + 1] = (float)im; break;
-  case FCONV_C128: ((double *)w)[2 * idx] = re; ((double *)w)[2 * idx + 1] = im; break;
-  }
-}
-
-/* Factor every kernel's prepared taps (s->h_taps) as an outer product over the separable axes
- * into s->h_sep (pass order, kernel_batch factors per pass). Returns 1 when every kernel is
- * rank 1 within 32 eps(dtype) of its largest tap. */
+/* Factor every kernel's prepared taps (s->h_taps) with the core's rank-1 rule
+ * (core/kernel_info.c) into s->h_sep (pass order, kernel_batch factors per pass; the factors of
+ * single-tap axes, one element each, folded into the first pass). Returns 1 when every kernel
+ * is rank 1. */
 int factor_taps(direct_state *s) {
   const fconv_problem *p = &s->p;
+  const fconv_dtype t = p->dtype;
   const size_t k[3] = {p->ax[0].k, p->ax[1].k, p->ax[2].k};
-  const double eps = fconv_dtype_is_double(p->dtype) ? 2.220446049250313e-16 : 1.1920929e-07;
+  const size_t off[3] = {0, k[0], k[0] + k[1]}; /* factor of axis a in h_fac */
   for (size_t b = 0; b < p->kernel_batch; b++) {
-    const size_t base = b * p->ker_elems;
-    /* pivot: the largest tap */
-    size_t piv = 0;
-    double best = -1, pr = 0, pim = 0;
-    for (size_t e = 0; e < p->ker_elems; e++) {
-      double re, im;
-      tap_at(s, s->h_taps, base + e, &re, &im);
-      const double m = re * re + im * im;
-      if (m > best) { best = m; piv = e; pr = re; pim = im; }
+    if (!fconv_kernel_rank1(t, k, (const char *)s->h_taps + b * p->ker_elems * p->esize,
+                            s->h_fac))
+      return 0;
+    double sr = 1, si = 0;
+    for (int a = 0; a < 3; a++) {
+      if (k[a] != 1) continue;
+      double fr, fi;
+      fconv_load_d(t, s->h_fac, off[a], &fr, &fi);
+      const double r = sr * fr - si * fi;
+      si = sr * fi + si * fr;
+      sr = r;
     }
-    if (best <= 0) return 0; /* an all-zero kernel: the full path is as good */
-    const size_t pj[3] = {piv / (k[1] * k[2]), (piv / k[2]) % k[1], piv % k[2]};
-    const double pm = pr * pr + pim * pim;
-    /* factor i along sep_axis[i]: the taps through the pivot, divided by the pivot except the
-     * first */
     for (int i = 0; i < s->nsep; i++) {
       const int a = s->sep_axis[i];
       for (size_t j = 0; j < k[a]; j++) {
-        size_t jj[3] = {pj[0], pj[1], pj[2]};
-        jj[a] = j;
         double re, im;
-        tap_at(s, s->h_taps, base + (jj[0] * k[1] + jj[1]) * k[2] + jj[2], &re, &im);
-        if (i > 0) { /* (re + i im) / (pr + i pim) */
-          const double r2 = (re * pr + im * pim) / pm, i2 = (im * pr - re * pim) / pm;
-          re = r2;
-          im = i2;
+        fconv_load_d(t, s->h_fac, off[a] + j, &re, &im);
+        if (i == 0) {
+          const double r = re * sr - im * si;
+          im = re * si + im * sr;
+          re = r;
         }
-        tap_put(s, s->h_sep, s->sep[i].taps_off + b * k[a] + j, re, im);
+        fconv_store_d(t, s->h_sep, s->sep[i].taps_off + b * k[a] + j, re, im);
       }
-    }
-    /* check the reconstruction (in double, from the rounded factors) */
-    const double tol = 32.0 * eps * sqrt(best);
-    for (size_t e = 0; e < p->ker_elems; e++) {
-      const size_t jj[3] = {e / (k[1] * k[2]), (e / k[2]) % k[1], e % k[2]};
-      double rr = 1, ri = 0;
-      for (int i = 0; i < s->nsep; i++) {
-        const int a = s->sep_axis[i];
-        double fr, fi;
-        tap_at(s, s->h_sep, s->sep[i].taps_off + b * k[a] + jj[a], &fr, &fi);
-        const double t = rr * fr - ri * fi;
-        ri = rr * fi + ri * fr;
-        rr = t;
-      }
-      double re, im;
-      tap_at(s, s->h_taps, base + e, &re, &im);
-      if (hypot(re - rr, im - ri) > tol) return 0;
     }
   }
   return 1;
@@ -573,6 +534,7 @@ void destroy_state(direct_state *s) {
   fconv_dev_free_host(s->h_taps);
   fconv_dev_free_host(s->h_sep);
   fconv_free(s->h_ker);
+  fconv_free(s->h_fac);
   fconv_dev_stream_destroy(s->own_stream);
   fconv_free(s);
 }
@@ -599,6 +561,8 @@ fconv_status create_buffers(direct_state *s) {
   if (s->nsep) {
     FCONV_FORWARD(fconv_dev_malloc(&s->d_sep, s->sep_elems * p->esize));
     FCONV_FORWARD(fconv_dev_malloc_host(&s->h_sep, s->sep_elems * p->esize));
+    s->h_fac = fconv_malloc((p->ax[0].k + p->ax[1].k + p->ax[2].k) * p->esize);
+    FCONV_RETURN_IF(!s->h_fac, FCONV_ERR_OUT_OF_MEMORY, "rank-1 factors");
   }
   if (s->device_ptrs) {
     s->h_ker = fconv_malloc(s->tap_bytes);
@@ -676,6 +640,26 @@ void *buffer(direct_state *s, int role, const void *signal, void *out) {
   return (char *)s->ws + s->off[role];
 }
 
+/* Prepared taps of device-resident kernels into d_taps_exec, on the device. */
+template <class T>
+fconv_status prepare_device_taps_t(const direct_state *s, const void *kernel) {
+  const fconv_problem *p = &s->p;
+  const long long total = (long long)(p->kernel_batch * p->ker_elems);
+  const dim3 grid(fconv_dev_blocks((uint64_t)total, 256, 4096)), block(256);
+  void (*const prepare_taps_kernel)(const T *, T *, long long, long long, long long, long long,
+                                    int) = fconv_direct_prepare_taps<T>;
+  return FCONV_LAUNCH(prepare_taps_kernel, grid, block, 0, s->stream, (const T *)kernel,
+                      (T *)s->d_taps_exec, (long long)p->ax[0].k, (long long)p->ax[1].k,
+                      (long long)p->ax[2].k, (long long)p->kernel_batch,
+                      p->op == FCONV_OP_CORRELATE);
+}
+#define PREPARE_DEVICE_TAPS_(E, S, C) return prepare_device_taps_t<fconv_elem<S, C>::type>(s, kernel);
+fconv_status prepare_device_taps(const direct_state *s, const void *kernel) {
+  FCONV_DTYPE_DISPATCH(s->p.dtype, PREPARE_DEVICE_TAPS_)
+  return FCONV_ERR_INTERNAL;
+}
+#undef PREPARE_DEVICE_TAPS_
+
 fconv_status execute_body(direct_state *s, const void *signal, const void *kernel, void *out) {
   const fconv_problem *p = &s->p;
   FCONV_FORWARD(check_pointer(s, signal));
@@ -691,26 +675,7 @@ fconv_status execute_body(direct_state *s, const void *signal, const void *kerne
   if (kernel) {
     taps = s->d_taps_exec;
     if (s->device_ptrs) {
-      const fconv_dtype t = p->dtype;
-      const long long total = (long long)(p->kernel_batch * p->ker_elems);
-      const dim3 grid(fconv_dev_blocks((uint64_t)total, 256, 4096)), block(256);
-      const long long k0 = (long long)p->ax[0].k, k1 = (long long)p->ax[1].k,
-                      k2 = (long long)p->ax[2].k, nk = (long long)p->kernel_batch;
-      const int corr = p->op == FCONV_OP_CORRELATE;
-#define FCONV_PREP(T)                                                                             \
-  {                                                                                               \
-    void (*const prepare_taps_kernel)(const T *, T *, long long, long long, long long, long long,  \
-                                      int) = fconv_direct_prepare_taps<T>;                        \
-    FCONV_FORWARD(FCONV_LAUNCH(prepare_taps_kernel, grid, block, 0, s->stream, (const T *)kernel,  \
-                               (T *)s->d_taps_exec, k0, k1, k2, nk, corr));                       \
-  }
-      switch (t) {
-      case FCONV_F32: FCONV_PREP(float) break;
-      case FCONV_F64: FCONV_PREP(double) break;
-      case FCONV_C64: FCONV_PREP(float2) break;
-      case FCONV_C128: FCONV_PREP(double2) break;
-      }
-#undef FCONV_PREP
+      FCONV_FORWARD(prepare_device_taps(s, kernel));
     } else {
       /* h_taps is free: every host-pointer call ends synchronised */
       fconv_prepare_taps(p, kernel, s->h_taps);

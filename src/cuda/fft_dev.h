@@ -21,7 +21,7 @@
 #ifndef FCONV_CUDA_FFT_DEV_H
 #define FCONV_CUDA_FFT_DEV_H
 
-#include "../fconv_internal.h"
+#include "../core/error.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -23,7 +23,7 @@
 #ifndef FCONV_CUDA_FFT_KERNELS_CUH
 #define FCONV_CUDA_FFT_KERNELS_CUH
 
-#include "../fconv_internal.h"
+#include "../core/boundary.h"
 
 /* Element types: float, double, and float2 / double2 (re, im) for complex, layout-identical to
  * cufftComplex / cufftDoubleComplex; fconv_conj and fconv_zero come from compat.cuh. */

@@ -13,11 +13,11 @@
  *   crop:  the strided valid part of every block -> out  [host pointers: -> pinned -> out]
  * Host-pointer executes return with out in place; device-pointer ones too unless the caller
  * gave a stream (fconv_plan_set_cuda_stream), where they only queue the work.
- * Transform extents per axis (the same rules as the CPU FFT path): only the VALID part of the
- * circular convolution of the extended window is needed, so M >= n + p0 + p1 with the window
- * materialised ("window" axes) or, for the ZERO boundary, M >= n + k - 1 with only the signal
- * in the buffer ("signal" axes) — the smaller fast size wins. Overlap-save ("blocked" axes):
- * M >= (bo - 1) * stride + k for bo outputs per block, M chosen by the cost model. On a GPU
+ * Transform extents per axis: the rules of both backends (core/geometry.h). One block ("single"
+ * axes): the box of the extended window the outputs read (for ZERO clipped to the signal), M the
+ * core's wrap-free need (e.g. n + k/2 for SAME/ZERO), rounded by this path's size choice.
+ * Overlap-save ("blocked" axes): bo = fconv_block_outputs(M) outputs per block, M chosen by
+ * the cost model. On a GPU
  * cuFFT's cost per point is flat up to one shared-memory pass (~2^12 points per axis), so the
  * model picks blocks near that size, usually longer than the CPU's 4-8 x kernel.
  *
@@ -36,6 +36,8 @@
 #include "fft_dev.h"
 #include "fft_kernels.cuh"
 
+#include "../core/geometry.h"
+
 /* ---- cost model ------------------------------------------------------------------------------
  * Device bandwidth, launch, synchronisation and staging costs are the CUDA paths' shared
  * H100-class constants (dev.h, FCONV_DEV_*). FFT-specific, also H100-class defaults NOT
@@ -52,13 +54,14 @@ long long fconv_cuda_os_test_max_fft = 0;
 
 /* ---- geometry -------------------------------------------------------------------------------- */
 
-enum { AX_WINDOW, AX_SIGNAL, AX_BLOCKED };
+enum { AX_SINGLE, AX_BLOCKED };
 
 typedef struct fft_geom {
   long long M[3];   /* transform extent (1: axis not transformed) */
   long long nb[3];  /* blocks */
   long long bo[3];  /* outputs per block */
   int kind[3];      /* AX_* */
+  fconv_span sp[3]; /* AX_SINGLE: the box the one block reads (core/geometry.h) */
   long long NB;     /* nb0 * nb1 * nb2 */
   long long pitch;  /* elements per buffer row along axis 2 (real: 2*(M2/2+1), complex: M2) */
   long long spec;   /* complex elements per spectrum item */
@@ -67,33 +70,23 @@ typedef struct fft_geom {
 
 /* Transform extent for a requirement `need` along axis a: a fast size; axis 2 is always
  * transformed (>= 2) and even for real dtypes (R2C along it). 0 on overflow. */
-static long long fft_len(const fconv_problem *p, int a, size_t need) {
-  if (a == 2) return (long long)(p->is_complex ? fconv_fft_size(need < 2 ? 2 : need)
-                                               : fconv_fft_size_even(need));
-  return (long long)fconv_fft_size(need);
+static size_t fft_len(const fconv_problem *p, int a, size_t need) {
+  if (a == 2) return p->is_complex ? fconv_fft_size(need < 2 ? 2 : need) : fconv_fft_size_even(need);
+  return fconv_fft_size(need);
 }
 
-/* The one-block choice for axis a: window or (ZERO boundary) signal-only, whichever is smaller. */
-static void axis_single(const fconv_problem *p, int a, fft_geom *g) {
-  const fconv_axis *x = &p->ax[a];
-  g->kind[a] = AX_WINDOW;
-  g->M[a] = fft_len(p, a, x->n + x->p0 + x->p1);
-  if (p->boundary == FCONV_BOUNDARY_ZERO) {
-    long long m = fft_len(p, a, x->n + x->k - 1);
-    if (m > 0 && m < g->M[a]) {
-      g->kind[a] = AX_SIGNAL;
-      g->M[a] = m;
-    }
-  }
-  g->nb[a] = 1;
-  g->bo[a] = (long long)x->out;
+/* The CUDA paths' size choice for the core's single-block geometry. */
+static size_t choose_size(const fconv_problem *p, int a, const size_t need[3], void *ctx) {
+  (void)ctx;
+  const size_t m = fft_len(p, a, need[a]);
+  return m > (size_t)LLONG_MAX ? 0 : m;
 }
 
 static void axis_blocked(const fconv_problem *p, int a, long long M, fft_geom *g) {
   const fconv_axis *x = &p->ax[a];
   g->kind[a] = AX_BLOCKED;
   g->M[a] = M;
-  g->bo[a] = (M - (long long)x->k) / (long long)x->stride + 1;
+  g->bo[a] = (long long)fconv_block_outputs(p, a, (size_t)M);
   g->nb[a] = ((long long)x->out + g->bo[a] - 1) / g->bo[a];
 }
 
@@ -141,9 +134,17 @@ static double model(const fconv_problem *p, const fft_geom *g) {
   return t;
 }
 
+/* One block per axis: the core's wrap-free extents (the rule of both backends), CUDA sizes. */
 static int geom_single(const fconv_problem *p, fft_geom *g) {
   memset(g, 0, sizeof *g);
-  for (int a = 0; a < 3; a++) axis_single(p, a, g);
+  size_t T[3];
+  if (!fconv_single_block(p, choose_size, NULL, T, g->sp)) return 1;
+  for (int a = 0; a < 3; a++) {
+    g->kind[a] = AX_SINGLE;
+    g->M[a] = (long long)T[a];
+    g->nb[a] = 1;
+    g->bo[a] = (long long)p->ax[a].out;
+  }
   return geom_finish(p, g);
 }
 
@@ -165,7 +166,7 @@ static int geom_os(const fconv_problem *p, fft_geom *best, double *cost) {
     cand[a][nc[a]++] = 0; /* 0: one block */
     long long need = (long long)(x->k + x->stride);
     while (nc[a] <= OS_MAX_CAND) {
-      long long M = fft_len(p, a, (size_t)need);
+      long long M = (long long)fft_len(p, a, (size_t)need);
       if (M <= 0 || M >= single.M[a]) break;
       if (fconv_cuda_os_test_max_fft > 0 && M > fconv_cuda_os_test_max_fft) break;
       long long bo = (M - (long long)x->k) / (long long)x->stride + 1;
@@ -337,7 +338,7 @@ static fconv_status path_create(const fconv_problem *p, void **state, int os) {
   double cost;
   if (os ? geom_os(p, &s->g, &cost) : geom_single(p, &s->g)) {
     fconv_free(s);
-    FCONV_RETURN_IF(1, FCONV_ERR_OUT_OF_MEMORY, "transform sizes overflow size_t");
+    FCONV_RETURN_ERROR(FCONV_ERR_OUT_OF_MEMORY, "transform sizes overflow size_t");
   }
   fconv_status st = FCONV_OK;
   if (fconv_mul_ovf(p->batch * p->sig_elems, p->esize, &s->sig_bytes) ||
@@ -369,7 +370,7 @@ static fconv_status path_create(const fconv_problem *p, void **state, int os) {
     state_free(s);
     return st;
   }
-  FCONV_LOG("%s: M %lldx%lldx%lld kinds %d%d%d (0 window, 1 signal, 2 blocked) blocks "
+  FCONV_LOG("%s: M %lldx%lldx%lld kinds %d%d%d (0 single, 1 blocked) blocks "
             "%lldx%lldx%lld of %lldx%lldx%lld outputs, workspace %zu bytes",
             os ? "cuda-overlap-save" : "cuda-fft", s->g.M[0], s->g.M[1], s->g.M[2],
             s->g.kind[0], s->g.kind[1], s->g.kind[2], s->g.nb[0], s->g.nb[1], s->g.nb[2],
@@ -414,15 +415,13 @@ static fconv_status launch_pad_t(const fconv_pad_args &a, long long rows, void *
   return FCONV_LAUNCH(pad_kernel, grid, block, 0, stream, a);
 }
 
+#define LAUNCH_PAD_(E, S, C) return launch_pad_t<fconv_elem<S, C>::type>(a, rows, s->stream);
 static fconv_status launch_pad(const fft_state *s, const fconv_pad_args &a) {
   const long long rows = a.items * a.ax[0].nb * a.ax[1].nb * a.ax[2].nb * a.ax[0].M * a.ax[1].M;
-  switch (s->p.dtype) {
-  case FCONV_F32: return launch_pad_t<float>(a, rows, s->stream);
-  case FCONV_F64: return launch_pad_t<double>(a, rows, s->stream);
-  case FCONV_C64: return launch_pad_t<float2>(a, rows, s->stream);
-  default: return launch_pad_t<double2>(a, rows, s->stream);
-  }
+  FCONV_DTYPE_DISPATCH(s->p.dtype, LAUNCH_PAD_)
+  return FCONV_ERR_INTERNAL;
 }
+#undef LAUNCH_PAD_
 
 /* Pad arguments common to signals and kernels: `items` sources `src_dist` elements apart into
  * transform buffer items at dst. */
@@ -452,17 +451,15 @@ static fconv_status pad_signal(const fft_state *s, const void *x) {
     q->n = n;
     q->M = g->M[d];
     q->nb = g->nb[d];
-    if (g->kind[d] == AX_SIGNAL) {
-      q->off = 0;
-      q->cnt = n;
-      q->lo = 0;
-      q->hi = n;
+    q->lo = -p0;
+    q->hi = n + p1;
+    if (g->kind[d] == AX_SINGLE) { /* the block's box (clipped to the signal for ZERO) */
+      q->off = (long long)g->sp[d].org - p0;
+      q->cnt = (long long)g->sp[d].c;
     } else {
       q->off = -p0;
-      q->step = g->kind[d] == AX_BLOCKED ? g->bo[d] * (long long)x->stride : 0;
-      q->cnt = g->kind[d] == AX_BLOCKED ? g->M[d] : n + p0 + p1;
-      q->lo = -p0;
-      q->hi = n + p1;
+      q->step = g->bo[d] * (long long)x->stride;
+      q->cnt = g->M[d];
     }
   }
   return launch_pad(s, a);
@@ -519,6 +516,7 @@ static fconv_status launch_crop_t(const fconv_crop_args &a, void *stream) {
   return FCONV_LAUNCH(crop_kernel, grid, block, 0, stream, a);
 }
 
+#define LAUNCH_CROP_(E, S, C) return launch_crop_t<fconv_elem<S, C>::type>(a, s->stream);
 static fconv_status crop(const fft_state *s, void *out) {
   const fconv_problem *p = &s->p;
   const fft_geom *g = &s->g;
@@ -532,29 +530,26 @@ static fconv_status crop(const fft_state *s, void *out) {
   for (int d = 0; d < 3; d++) {
     const fconv_axis *x = &p->ax[d];
     fconv_crop_axis *q = &a.ax[d];
-    const long long n = (long long)x->n, k = (long long)x->k;
+    const long long k = (long long)x->k;
     q->out = (long long)x->out;
     q->stride = (long long)x->stride;
     q->bo = g->bo[d];
     q->nb = g->nb[d];
     q->M = g->M[d];
     q->shift = p->op == FCONV_OP_CORRELATE ? k - 1 : 0;
-    if (g->kind[d] == AX_SIGNAL) {
-      q->base = k - 1 - (long long)x->p0;
-      q->uhi = n + k - 2;
+    if (g->kind[d] == AX_SINGLE) { /* idx = o*s + k-1 - org, 0 outside [0, c + k - 1) */
+      q->base = k - 1 - (long long)g->sp[d].org;
+      q->uhi = (long long)g->sp[d].c + k - 2;
     } else {
-      q->step = g->kind[d] == AX_BLOCKED ? g->bo[d] * q->stride : 0;
+      q->step = g->bo[d] * q->stride;
       q->base = k - 1;
       q->uhi = LLONG_MAX;
     }
   }
-  switch (p->dtype) {
-  case FCONV_F32: return launch_crop_t<float>(a, s->stream);
-  case FCONV_F64: return launch_crop_t<double>(a, s->stream);
-  case FCONV_C64: return launch_crop_t<float2>(a, s->stream);
-  default: return launch_crop_t<double2>(a, s->stream);
-  }
+  FCONV_DTYPE_DISPATCH(p->dtype, LAUNCH_CROP_)
+  return FCONV_ERR_INTERNAL;
 }
+#undef LAUNCH_CROP_
 
 /* Work queued on a caller's stream with device pointers stays asynchronous; everything else
  * returns with the work done. */

@@ -267,6 +267,26 @@ TEST(CudaFftEmu, KernelLargerThanSignalAndValidSwap) {
 
 /* Device pointers: used in place; swapped CORRELATE makes the path flip(conj) the signal on
  * the device (p->signal_flip). */
+/* The transform extent is the core's wrap-free rule, the same as the CPU FFT path's: SAME with
+ * the ZERO boundary needs n + k/2 (not n + k - 1), here 1000 + 32 -> the even 7-smooth 1050
+ * (n + k - 1 = 1064 would give 1080). The result is still checked against the reference. */
+TEST(CudaFftEmu, SameZeroUsesTheCoreWrapFreeExtent) {
+  const size_t n[1] = {1000}, k[1] = {65};
+  fconv_desc d;
+  fconv_desc_init(&d, 1, n, k, FCONV_F32);
+  d.mode = FCONV_MODE_SAME;
+  d.method = FCONV_METHOD_FFT;
+  d.backend = FCONV_BACKEND_CUDA;
+  Plan plan;
+  ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
+  fconv_plan_info info;
+  ASSERT_EQ(fconv_plan_get_info(plan.p, &info), FCONV_OK);
+  EXPECT_EQ(info.transform_shape[0], 1050u);
+  check_case(d);
+  d.op = FCONV_OP_CORRELATE;
+  check_case(d, Options(), 3);
+}
+
 TEST(CudaFftEmu, DevicePointers) {
   OsCap cap(16);
   const size_t n[1] = {40}, k[1] = {7}, nv[2] = {4, 5}, kv[2] = {9, 11};

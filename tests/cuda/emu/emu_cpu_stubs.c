@@ -1,6 +1,6 @@
 /* emu_cpu_stubs.c — the emulated CUDA library (fconv_cuda_emu_lib) has no CPU paths: its tests
  * ask for BACKEND_CUDA. These vtables only satisfy dispatch.c's references. */
-#include "fconv_internal.h"
+#include "path.h"
 
 static double none_estimate(const fconv_problem *p) { (void)p; return -1.0; }
 static fconv_status none_create(const fconv_problem *p, void **s) {

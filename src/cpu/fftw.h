@@ -1,4 +1,4 @@
-/* fftw_util.h — the one place fconv talks to FFTW's planner.
+/* fftw.h — the one place fconv talks to FFTW's planner.
  *
  * - Every fftw(f)_plan_* and fftw(f)_destroy_plan call of the library runs under ONE
  *   library-wide mutex (fconv_fftw_lock), together with the global planner state it needs
@@ -10,10 +10,10 @@
  *   functions (fftwf_execute_dft_r2c, ...) on buffers of the same alignment.
  * - One plan type covers float and double, r2c/c2r and c2c: fconv_fftw_plan.
  */
-#ifndef FCONV_FFTW_UTIL_H
-#define FCONV_FFTW_UTIL_H
+#ifndef FCONV_CPU_FFTW_H
+#define FCONV_CPU_FFTW_H
 
-#include "../fconv_internal.h"
+#include "../core/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,7 +49,7 @@ FCONV_HIDDEN void fconv_fftw_lock(void);
 FCONV_HIDDEN void fconv_fftw_unlock(void);
 
 /* Planner effort policy (flags for the planner): FFTW_MEASURE for mid-sized 2-D plans, or for
- * every plan when measure != 0 (FCONV_FLAG_MEASURE); FFTW_ESTIMATE otherwise (see fftw_util.c). FCONV_FFTW_PLANNER=estimate|measure|patient in the environment overrides.
+ * every plan when measure != 0 (FCONV_FLAG_MEASURE); FFTW_ESTIMATE otherwise (see fftw.c). FCONV_FFTW_PLANNER=estimate|measure|patient in the environment overrides.
  * points = howmany * prod(n); rank = transformed axes. */
 FCONV_HIDDEN unsigned fconv_fftw_effort(size_t points, int rank, int measure);
 
@@ -69,4 +69,4 @@ FCONV_HIDDEN void fconv_fftw_destroy(fconv_fftw_plan *pl);
 }
 #endif
 
-#endif /* FCONV_FFTW_UTIL_H */
+#endif /* FCONV_CPU_FFTW_H */

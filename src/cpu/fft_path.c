@@ -1,22 +1,58 @@
-/* overlap_save.c — the CPU overlap-save path (FFTW3): sectioned convolution along every axis.
+/* fft_path.c — the CPU FFT and overlap-save paths (their vtables; parallel to cuda/fft_path.cu).
+ *
+ * The FFT path (FFTW3): the whole extended window of every axis in one transform.
+ *
+ * fftw3f for F32/C64, fftw3 for F64/C128; r2c/c2r with half spectra for real data, c2c for
+ * complex; every batch item in one FFTW advanced-interface plan (fft_plan.c). Per axis the
+ * transform length is the smallest cheap 7-smooth length (fconv_fc_good_size) that is free of
+ * wrap-around for the outputs actually kept (core/geometry.c, the rule of both backends):
+ *   - ZERO boundary: the signal is placed at offset 0 unpadded (only the part of it any kept
+ *     output reads), so T >= n + k - 1 at most, and n + k/2 for SAME; huge PAD zero padding
+ *     costs nothing (outputs outside the support are written as 0);
+ *   - other boundaries: the extended window ((out-1)*stride + k samples) is materialised with
+ *     fconv_gather, T >= that.
+ * The kernel spectrum (with the 1/prod(T) scale and, for CORRELATE, the flip and conjugate
+ * folded in) is computed once by set_kernel; an explicit kernel at execute goes to a separate
+ * scratch spectrum (and is not re-transformed while its contents do not change).
+ *
+ * The overlap-save path (FFTW3): sectioned convolution along every axis.
  *
  * The outputs are tiled into blocks of Bo outputs per axis; each block reads its own window of
  * the extended signal, (Bo-1)*stride + k samples per axis, through fconv_gather (so every
  * boundary rule works, and for ZERO the window is clipped to the signal), transforms it at a
- * fast length T >= (Bo-1)*stride + k, multiplies by the kernel spectrum at T (cached by
- * set_kernel), and keeps the wrap-free outputs. Blocks go through one FFTW plan per chunk
+ * fast length T >= (Bo-1)*stride + k (core: fconv_block_outputs), multiplies by the kernel
+ * spectrum at T (cached by set_kernel), and keeps the wrap-free outputs. Blocks go through one FFTW plan per chunk
  * (howmany = blocks per chunk), chunks run on all threads with per-thread buffers made in
- * create (fftconv.c).
+ * create (fft_plan.c).
  *
  * Block length: per axis the candidates are fast lengths from max(2k, 32) upwards in steps of
  * about sqrt(2) (so typically 2x-16x the kernel), plus one block spanning the axis (the FFT
  * path's length); the combination with the smallest modelled time (fconv_fc_model, the same
  * model as the FFT path, with calibrated constants) wins, but a sectioned geometry must beat
  * the single block by 10% (the model's accuracy), since the single block has no redundant work. */
-#include "../fconv_internal.h"
-#include "fftconv.h"
-
 #include <math.h>
+
+#include "../core/geometry.h"
+#include "../path.h"
+#include "fft_plan.h"
+
+static double fft_estimate(const fconv_problem *p) {
+  fconv_fc_geom g;
+  if (!fconv_fc_single_block(p, &g)) return -1.0;
+  return fconv_fc_model(p, &g);
+}
+
+static fconv_status fft_create(const fconv_problem *p, void **state) {
+  fconv_fc_geom g;
+  FCONV_RETURN_IF(!fconv_fc_single_block(p, &g), FCONV_ERR_UNSUPPORTED,
+                  "transform length overflows");
+  return fconv_fc_create(p, &g, 0, state);
+}
+
+const fconv_path_vtbl fconv_cpu_fft_path = {
+    "cpu-fft",          FCONV_BACKEND_CPU,  FCONV_METHOD_FFT, fft_estimate,    fft_create,
+    fconv_fc_set_kernel, fconv_fc_execute,  fconv_fc_destroy, fconv_fc_refine, fconv_fc_describe,
+    NULL,               NULL,               NULL};
 
 #define OS_MAX_CAND 24
 #define OS_MARGIN 0.9
@@ -45,7 +81,7 @@ static int axis_candidates(const fconv_problem *p, int a, const fconv_fc_geom *s
     if (t == 0 || t >= single->T[a]) break;
     if (t == last || t < x->k) continue;
     last = t;
-    size_t bo = (t - x->k) / x->stride + 1;
+    size_t bo = fconv_block_outputs(p, a, t);
     if (bo >= x->out) break;
     T[n] = t;
     Bo[n] = bo;

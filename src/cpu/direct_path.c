@@ -1,4 +1,4 @@
-/* direct.c — the CPU direct path: y[n] = sum_j xe[n*s + j] w[j] computed term by term, SIMD and
+/* direct_path.c — the CPU direct path: y[n] = sum_j xe[n*s + j] w[j] computed term by term, SIMD and
  * threads, for every combination of the contract (ranks 1-3, four dtypes, every mode, op,
  * boundary, stride, batch and filter bank).
  *
@@ -23,12 +23,18 @@
  *  - The micro-kernel ISA is chosen at create: AVX-512F, AVX2+FMA or the baseline build,
  *    lowered by the environment variable FCONV_ISA=generic|avx2|avx512.
  */
-#include "../fconv_internal.h"
+#include "../core/boundary.h"
+#include "../core/dtype.h"
+#include "../core/geometry.h"
+#include "../core/kernel_info.h"
+#include "../core/memory.h"
+#include "../path.h"
+#include "../util.h"
 #include "direct_kernels.h"
 
-#include <complex.h>
 #include <math.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,10 +67,6 @@
 #define DIRECT_GROUP_BYTES (24 * 1024) /* inputs + taps one micro-kernel call streams per tile */
 #define DIRECT_PIECE_BYTES 8192        /* taps per piece of a long tap row */
 #define DIRECT_SLOT_BUDGET ((size_t)8 << 20) /* per-thread gathered rows */
-
-/* Separability tolerance, relative to the kernel's largest magnitude. */
-#define DIRECT_SEP_TOL_F 1e-6
-#define DIRECT_SEP_TOL_D 1e-13
 
 typedef struct {
   void *taps;         /* kernel_batch x ker_elems, axis 2 in stride-phase order */
@@ -99,6 +101,7 @@ typedef struct {
   unsigned char *scratch;
   size_t scratch_bytes;
   void *raw;                  /* prepared taps before phase reordering (stride > 1) */
+  unsigned char *crow;        /* one kernel row (k2 elements) being reordered (stride > 1) */
   dk_kset kset[2];            /* [0]: set_kernel's; [1]: an explicit kernel at execute */
   int kernel_set;
   size_t workspace_bytes;
@@ -199,6 +202,7 @@ static void direct_destroy(void *state) {
   kset_free(&s->kset[0]);
   kset_free(&s->kset[1]);
   fconv_free(s->raw);
+  fconv_free(s->crow);
   fconv_free(s->scratch);
   fconv_free(s);
 }
@@ -349,7 +353,8 @@ static fconv_status direct_create(const fconv_problem *p, void **state) {
   if (st == FCONV_OK) st = kset_alloc(s, &s->kset[1]);
   if (st == FCONV_OK && ax[2].stride > 1) {
     s->raw = fconv_malloc(p->kernel_batch * p->ker_elems * p->esize);
-    if (!s->raw) st = FCONV_ERR_OUT_OF_MEMORY;
+    s->crow = (unsigned char *)fconv_malloc(ax[2].k * p->esize);
+    if (!s->raw || !s->crow) st = FCONV_ERR_OUT_OF_MEMORY;
   }
   if (st != FCONV_OK) {
     direct_destroy(s);
@@ -369,42 +374,6 @@ static fconv_status direct_create(const fconv_problem *p, void **state) {
 
 /* ---- kernel preparation and separability --------------------------------------------------- */
 
-static double complex mkc(double re, double im) {
-  union { double complex z; double d[2]; } u = {.d = {re, im}}; /* C11: array layout */
-  return u.z;
-}
-
-static double complex load_c(const dstate *s, const unsigned char *w, size_t i) {
-  switch (s->p.dtype) {
-  case FCONV_F32: return ((const float *)(const void *)w)[i];
-  case FCONV_F64: return ((const double *)(const void *)w)[i];
-  case FCONV_C64: {
-    const float *f = (const float *)(const void *)w + 2 * i;
-    return mkc(f[0], f[1]);
-  }
-  default: {
-    const double *f = (const double *)(const void *)w + 2 * i;
-    return mkc(f[0], f[1]);
-  }
-  }
-}
-
-/* Store v in the plan's dtype (rounded). */
-static void store_c(const dstate *s, unsigned char *w, size_t i, double complex v) {
-  switch (s->p.dtype) {
-  case FCONV_F32: ((float *)(void *)w)[i] = (float)creal(v); break;
-  case FCONV_F64: ((double *)(void *)w)[i] = creal(v); break;
-  case FCONV_C64:
-    ((float *)(void *)w)[2 * i] = (float)creal(v);
-    ((float *)(void *)w)[2 * i + 1] = (float)cimag(v);
-    break;
-  default:
-    ((double *)(void *)w)[2 * i] = creal(v);
-    ((double *)(void *)w)[2 * i + 1] = cimag(v);
-    break;
-  }
-}
-
 /* Copy axis-2 taps of each kernel row from natural order into stride-phase order: phase q
  * holds taps q, q + s2, q + 2 s2, ... (q < nph). */
 static void to_phase_order(const dstate *s, const unsigned char *src, unsigned char *dst,
@@ -419,40 +388,18 @@ static void to_phase_order(const dstate *s, const unsigned char *src, unsigned c
   }
 }
 
-/* Factor one kernel's taps w (natural order) as A (x) B (x) C: A and B normalised to 1 at the
- * largest element, C carrying the scale (so an axis with k == 1 has factor exactly 1). Checks
- * the rounded factors against every tap. Returns 1 when separable (factors written to fac). */
+/* Factor one kernel's taps w (natural order) with the core's rank-1 rule (core/kernel_info.c):
+ * fac = A | B | C, C (the kernel's own row through the pivot) reordered into stride-phase order.
+ * Returns 1 when separable. */
 static int factorize(const dstate *s, const unsigned char *w, unsigned char *fac) {
   const fconv_axis *ax = s->p.ax;
-  const size_t k0 = ax[0].k, k1 = ax[1].k, k2 = ax[2].k, ke = s->p.ker_elems;
-  size_t im = 0;
-  double mag = 0.0;
-  for (size_t i = 0; i < ke; i++) {
-    double a = cabs(load_c(s, w, i));
-    if (a > mag) { mag = a; im = i; }
+  const size_t k[3] = {ax[0].k, ax[1].k, ax[2].k};
+  if (!fconv_kernel_rank1(s->p.dtype, k, w, fac)) return 0;
+  if (ax[2].stride > 1) { /* C in stride-phase order */
+    unsigned char *C = fac + (k[0] + k[1]) * s->es;
+    memcpy(s->crow, C, k[2] * s->es);
+    to_phase_order(s, s->crow, C, 1);
   }
-  if (!(mag > 0.0) || !isfinite(mag)) return 0;
-  const size_t i2 = im % k2, i1 = (im / k2) % k1, i0 = im / (k1 * k2);
-  const double complex m = load_c(s, w, im);
-  unsigned char *A = fac, *B = fac + k0 * s->es, *C = fac + (k0 + k1) * s->es;
-  for (size_t j = 0; j < k0; j++) store_c(s, A, j, load_c(s, w, (j * k1 + i1) * k2 + i2) / m);
-  for (size_t j = 0; j < k1; j++) store_c(s, B, j, load_c(s, w, (i0 * k1 + j) * k2 + i2) / m);
-  const double tol =
-      (fconv_dtype_is_double(s->p.dtype) ? DIRECT_SEP_TOL_D : DIRECT_SEP_TOL_F) * mag;
-  /* the check uses the factors as stored (rounded to the dtype); C is the kernel's own row */
-  for (size_t j0 = 0; j0 < k0; j0++)
-    for (size_t j1 = 0; j1 < k1; j1++) {
-      const double complex ab = load_c(s, A, j0) * load_c(s, B, j1);
-      for (size_t j2 = 0; j2 < k2; j2++) {
-        const double complex c = load_c(s, w, (i0 * k1 + i1) * k2 + j2);
-        if (!(cabs(load_c(s, w, (j0 * k1 + j1) * k2 + j2) - ab * c) <= tol)) return 0;
-      }
-    }
-  /* C in stride-phase order */
-  const size_t s2 = ax[2].stride;
-  size_t o = 0;
-  for (size_t q = 0; q < s->nph; q++)
-    for (size_t j = q; j < k2; j += s2) memcpy(C + (o++) * s->es, w + ((i0 * k1 + i1) * k2 + j) * s->es, s->es);
   return 1;
 }
 

@@ -1,5 +1,5 @@
-/* fftw_util.c — FFTW planner serialisation, planner effort, float/double plan wrappers. */
-#include "fftw_util.h"
+/* fftw.c — FFTW planner serialisation, planner effort, float/double plan wrappers. */
+#include "fftw.h"
 
 #include <fftw3.h>
 #include <pthread.h>

@@ -1,9 +1,11 @@
-/* shape.c — the one place that reads the extended signal (boundary rules), prepares taps and
- * picks FFT-friendly sizes. Output extents and padding windows are computed in api.c's
- * fconv_problem_init (the only place that derives them). */
-#include "fconv_internal.h"
+/* core/geometry.c — the one place that reads the extended signal (boundary rules), prepares
+ * taps, picks FFT-friendly sizes and derives block spans and wrap-free transform extents (see
+ * geometry.h). Output extents and padding windows come from problem.c. */
+#include "geometry.h"
 
 #include <string.h>
+
+#include "boundary.h"
 
 /* Negate the imaginary parts of `count` complex elements of size es (8: float, 16: double). */
 static void conj_inplace(unsigned char *d, size_t count, size_t es) {
@@ -112,4 +114,66 @@ size_t fconv_fft_size_even(size_t n) {
   for (size_t m = n + (n & 1); m >= n; m += 2)
     if (is_7smooth(m)) return m;
   return 0;
+}
+
+/* ---- transform geometry (both FFT backends) ------------------------------------------------- */
+
+void fconv_block_span(const fconv_problem *p, int a, size_t Bo, size_t b, fconv_span *sp) {
+  const fconv_axis *x = &p->ax[a];
+  const size_t s = x->stride, k = x->k;
+  sp->o_lo = b * Bo;
+  size_t o_hi = sp->o_lo + Bo < x->out ? sp->o_lo + Bo : x->out;
+  sp->nout = o_hi - sp->o_lo;
+  ptrdiff_t lo = (ptrdiff_t)(sp->o_lo * s), hi = (ptrdiff_t)((o_hi - 1) * s + k);
+  if (p->boundary == FCONV_BOUNDARY_ZERO) {
+    const ptrdiff_t s_lo = (ptrdiff_t)x->p0, s_hi = (ptrdiff_t)(x->p0 + x->n);
+    if (lo < s_lo) lo = s_lo;
+    if (hi > s_hi) hi = s_hi;
+  }
+  sp->org = lo;
+  sp->c = hi > lo ? (size_t)(hi - lo) : 0;
+  if (sp->c) {
+    /* Does any output of the block read an element of [0, c + k - 1)? idx = o*s + k-1 - org */
+    const ptrdiff_t base = (ptrdiff_t)(k - 1) - lo, lim = (ptrdiff_t)(sp->c + k - 1);
+    ptrdiff_t first = (ptrdiff_t)(sp->o_lo * s) + base, last = (ptrdiff_t)((o_hi - 1) * s) + base;
+    if (last < 0 || first >= lim) {
+      sp->c = 0;
+    } else if (first < 0) {
+      /* first output with idx >= 0 */
+      ptrdiff_t o = (-base + (ptrdiff_t)s - 1) / (ptrdiff_t)s;
+      if (o * (ptrdiff_t)s + base >= lim || (size_t)o >= o_hi) sp->c = 0;
+    }
+  }
+}
+
+size_t fconv_span_need(const fconv_problem *p, int a, const fconv_span *sp) {
+  const fconv_axis *x = &p->ax[a];
+  if (!sp->c) return 1;
+  /* wrap-free: T >= max(c + k-1 - idx_lo, idx_hi + 1), idx = o*s + k-1 - org */
+  const ptrdiff_t base = (ptrdiff_t)(x->k - 1) + (ptrdiff_t)(sp->o_lo * x->stride) - sp->org;
+  ptrdiff_t lo = base > 0 ? base : 0;
+  ptrdiff_t hi = (ptrdiff_t)((sp->nout - 1) * x->stride) + base;
+  if (hi > (ptrdiff_t)(sp->c + x->k - 2)) hi = (ptrdiff_t)(sp->c + x->k - 2);
+  size_t n1 = sp->c + x->k - 1 - (size_t)lo, n2 = (size_t)hi + 1;
+  size_t need = n1 > n2 ? n1 : n2;
+  return need < x->k ? x->k : need; /* g is packed unwrapped at [0, k) */
+}
+
+size_t fconv_block_outputs(const fconv_problem *p, int a, size_t T) {
+  const fconv_axis *x = &p->ax[a];
+  return T < x->k ? 0 : (T - x->k) / x->stride + 1;
+}
+
+int fconv_single_block(const fconv_problem *p, fconv_size_fn choose, void *ctx, size_t T[3],
+                       fconv_span sp[3]) {
+  size_t need[3];
+  for (int a = 0; a < 3; a++) {
+    fconv_block_span(p, a, p->ax[a].out, 0, &sp[a]);
+    need[a] = fconv_span_need(p, a, &sp[a]);
+  }
+  for (int a = 0; a < 3; a++) {
+    T[a] = choose(p, a, need, ctx);
+    if (!T[a]) return 0;
+  }
+  return 1;
 }

@@ -1,0 +1,63 @@
+/* core/error.h — visibility and host/device markers, debug logging, and the error macros every
+ * layer uses. Every failure the library reports goes through fconv_error() (log.c), so what
+ * happens on a failure (today: a log line under FCONV_DEBUG) is decided in one function.
+ *
+ *   FCONV_RETURN_ERROR(st, "why")        leave with st (unconditional)
+ *   FCONV_RETURN_IF(cond, st, "why")     leave with st when cond holds
+ *   FCONV_FORWARD(expr)                  evaluate an fconv_status call; leave with it unless OK
+ *                                        (logged under FCONV_DEBUG with the expression)
+ */
+#ifndef FCONV_CORE_ERROR_H
+#define FCONV_CORE_ERROR_H
+
+#include "fconv.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FCONV_HIDDEN __attribute__((visibility("hidden")))
+
+/* Functions shared by host code and CUDA device code (and the CUDA emulator used in tests). */
+#if defined(__CUDACC__)
+#define FCONV_HD __host__ __device__
+#else
+#define FCONV_HD
+#endif
+
+/* Debug logging: printed to stderr only when the environment variable FCONV_DEBUG is set to a
+ * non-empty value other than "0". Never used for the caller's mistakes otherwise. */
+FCONV_HIDDEN int fconv_debug_enabled(void);
+FCONV_HIDDEN void fconv_log(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define FCONV_LOG(...) \
+  do { if (fconv_debug_enabled()) fconv_log(__FILE__, __LINE__, __VA_ARGS__); } while (0)
+
+/* The one string table of statuses (fconv_status_string returns it; never NULL). */
+FCONV_HIDDEN const char *fconv_status_text(fconv_status s);
+
+/* Every failure passes through here: records (logs under FCONV_DEBUG) why, returns st. */
+FCONV_HIDDEN fconv_status fconv_error(fconv_status st, const char *file, int line,
+                                      const char *why);
+
+#define FCONV_RETURN_ERROR(st, why) return fconv_error((st), __FILE__, __LINE__, (why))
+#define FCONV_RETURN_IF(cond, st, why)                                      \
+  do {                                                                      \
+    if (cond) FCONV_RETURN_ERROR(st, why);                                  \
+  } while (0)
+/* The caller's mistake: FCONV_ERR_INVALID_ARGUMENT when cond holds. */
+#define FCONV_INVALID_IF(cond, why) FCONV_RETURN_IF(cond, FCONV_ERR_INVALID_ARGUMENT, why)
+#define FCONV_FORWARD(expr)                                                 \
+  do {                                                                      \
+    fconv_status fconv_fw_st_ = (expr);                                     \
+    if (fconv_fw_st_ != FCONV_OK) {                                         \
+      FCONV_LOG("forwarding %s from %s", fconv_status_text(fconv_fw_st_), #expr); \
+      return fconv_fw_st_;                                                  \
+    }                                                                       \
+  } while (0)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FCONV_CORE_ERROR_H */

@@ -1,0 +1,113 @@
+/* core/problem.c — descriptor -> normalised problem: validation, padding windows, output extents,
+ * the VALID swap and the operand flip (rules 2, 4, 5, 6, 7). The only place that derives them. */
+#include "problem.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "dtype.h"
+#include "memory.h"
+
+/* Product of three extents times a count times esize, without overflow. */
+static int bytes_of(size_t e0, size_t e1, size_t e2, size_t count, size_t esize, size_t *elems,
+                    size_t *bytes) {
+  size_t t, u;
+  if (fconv_mul_ovf(e0, e1, &t) || fconv_mul_ovf(t, e2, &t)) return 1;
+  if (fconv_mul_ovf(t, count, &u) || fconv_mul_ovf(u, esize, &u)) return 1;
+  if (u > (size_t)PTRDIFF_MAX) return 1;
+  *elems = t;
+  *bytes = u;
+  return 0;
+}
+
+/* Validate d and build the normalised problem (rank 3, user axes last, VALID swap applied). */
+fconv_status fconv_problem_init(const fconv_desc *d, fconv_problem *p) {
+  FCONV_INVALID_IF(!d, "desc is NULL");
+  FCONV_INVALID_IF(d->rank < 1 || d->rank > FCONV_MAX_RANK, "rank must be 1, 2 or 3");
+  FCONV_INVALID_IF((unsigned)d->dtype > (unsigned)FCONV_C128, "dtype out of range");
+  FCONV_INVALID_IF((unsigned)d->mode > (unsigned)FCONV_MODE_PAD, "mode out of range");
+  FCONV_INVALID_IF((unsigned)d->op > (unsigned)FCONV_OP_CORRELATE, "op out of range");
+  FCONV_INVALID_IF((unsigned)d->boundary > (unsigned)FCONV_BOUNDARY_REPLICATE, "boundary out of range");
+  FCONV_INVALID_IF((unsigned)d->method > (unsigned)FCONV_METHOD_OVERLAP_SAVE, "method out of range");
+  FCONV_INVALID_IF((unsigned)d->backend > (unsigned)FCONV_BACKEND_CUDA, "backend out of range");
+  FCONV_INVALID_IF(d->flags & ~(unsigned)FCONV_FLAG_ALL, "unknown flag bits");
+  FCONV_INVALID_IF(d->threads < 0, "threads must be >= 0");
+  FCONV_INVALID_IF(d->batch == 0 || d->kernel_batch == 0, "batch and kernel_batch must be >= 1");
+  FCONV_INVALID_IF(d->kernel_batch != 1 && d->kernel_batch != d->batch && d->batch != 1,
+          "kernel_batch must be 1, equal to batch, or any count when batch is 1");
+  FCONV_INVALID_IF((d->flags & FCONV_FLAG_DEVICE_POINTERS) && d->backend == FCONV_BACKEND_CPU,
+          "FCONV_FLAG_DEVICE_POINTERS needs the CUDA backend");
+
+  memset(p, 0, sizeof *p);
+  const int r = d->rank, off = FCONV_MAX_RANK - r;
+  int k_le_n = 1, k_ge_n = 1;
+  for (int a = 0; a < r; a++) {
+    FCONV_INVALID_IF(d->signal_shape[a] == 0 || d->kernel_shape[a] == 0, "zero extent");
+    FCONV_INVALID_IF(d->stride[a] == 0, "stride 0");
+    k_le_n &= d->kernel_shape[a] <= d->signal_shape[a];
+    k_ge_n &= d->kernel_shape[a] >= d->signal_shape[a];
+  }
+  size_t elems, bytes;
+  /* element and byte counts of the user's arrays */
+  size_t se = 1, ke = 1;
+  for (int a = 0; a < r; a++) {
+    FCONV_INVALID_IF(fconv_mul_ovf(se, d->signal_shape[a], &se), "signal element count overflows");
+    FCONV_INVALID_IF(fconv_mul_ovf(ke, d->kernel_shape[a], &ke), "kernel element count overflows");
+  }
+  const size_t es = fconv_dtype_size(d->dtype);
+  FCONV_INVALID_IF(bytes_of(se, 1, 1, d->batch, es, &elems, &bytes), "signal byte count overflows");
+  FCONV_INVALID_IF(bytes_of(ke, 1, 1, d->kernel_batch, es, &elems, &bytes), "kernel byte count overflows");
+
+  const int swap = d->mode == FCONV_MODE_VALID && !k_le_n;
+  FCONV_INVALID_IF(d->mode == FCONV_MODE_VALID && !k_le_n && !k_ge_n,
+          "VALID with neither operand containing the other");
+
+  p->rank = r;
+  p->dtype = d->dtype;
+  p->esize = es;
+  p->is_complex = fconv_dtype_is_complex(d->dtype);
+  p->op = swap ? FCONV_OP_CONVOLVE : d->op; /* swapped: the api passes g = flip(conj(h)) */
+  p->boundary = d->boundary;
+  p->batch = swap ? d->kernel_batch : d->batch;
+  p->kernel_batch = swap ? d->batch : d->kernel_batch;
+  p->count = d->batch > d->kernel_batch ? d->batch : d->kernel_batch;
+  p->threads = d->threads;
+  p->flags = d->flags;
+  p->swapped = swap;
+  p->signal_flip = swap && d->op == FCONV_OP_CORRELATE && (d->flags & FCONV_FLAG_DEVICE_POINTERS);
+
+  for (int a = 0; a < FCONV_MAX_RANK; a++) {
+    fconv_axis *x = &p->ax[a];
+    if (a < off) {
+      x->n = x->k = x->len = x->stride = x->out = 1;
+      continue;
+    }
+    const int u = a - off;
+    x->n = swap ? d->kernel_shape[u] : d->signal_shape[u];
+    x->k = swap ? d->signal_shape[u] : d->kernel_shape[u];
+    x->stride = d->stride[u];
+    switch (d->mode) {
+    case FCONV_MODE_FULL: x->p0 = x->k - 1; x->p1 = x->k - 1; break;
+    case FCONV_MODE_SAME: x->p0 = x->k / 2; x->p1 = (x->k - 1) / 2; break;
+    case FCONV_MODE_VALID: x->p0 = 0; x->p1 = 0; break;
+    case FCONV_MODE_PAD: x->p0 = d->pad_before[u]; x->p1 = d->pad_after[u]; break;
+    }
+    size_t w;
+    FCONV_INVALID_IF(fconv_add_ovf(x->n, x->p0, &w) || fconv_add_ovf(w, x->p1, &w) ||
+                w > (size_t)PTRDIFF_MAX / 4,
+            "padded extent overflows");
+    FCONV_INVALID_IF(w < x->k, "PAD window shorter than the kernel (N + P0 + P1 < K)");
+    x->len = w - x->k + 1;
+    x->out = (x->len - 1) / x->stride + 1;
+  }
+  p->sig_elems = p->ax[0].n * p->ax[1].n * p->ax[2].n;
+  p->ker_elems = p->ax[0].k * p->ax[1].k * p->ax[2].k;
+  FCONV_INVALID_IF(bytes_of(p->ax[0].out, p->ax[1].out, p->ax[2].out, p->count, es, &p->out_elems, &bytes),
+          "output byte count overflows");
+  return FCONV_OK;
+}
+
+size_t fconv_problem_kernel_bytes(const fconv_problem *p) {
+  return (p->swapped ? p->batch : p->kernel_batch) * p->esize *
+         (p->swapped ? p->sig_elems : p->ker_elems);
+}

@@ -1,0 +1,67 @@
+/* path.h — the contract between dispatch and every backend path (the vtable), and what each
+ * backend exports. Data flows one way: api (validation, plan lifecycle) -> dispatch (choice) ->
+ * one path. Every path sees the same normalised problem (core/problem.h). */
+#ifndef FCONV_PATH_H
+#define FCONV_PATH_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+#include "core/problem.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One computation path. The api owns the plan; the path owns `state`.
+ * Lifecycle: create (all planning and allocation) -> set_kernel* -> execute* -> destroy.
+ * Contract for every path:
+ *  - estimate(p): modelled seconds for one execute of p (all count outputs), or a negative
+ *    value when this path cannot run p in this build. Cheap, no allocation.
+ *  - create(p, &state): plan and allocate. p is copied by the path if it needs it later. On
+ *    failure nothing is leaked and *state is untouched.
+ *  - set_kernel(state, kernel): kernel_batch kernels in user layout (the user's h, not taps).
+ *    For host-pointer plans it is the api's own copy, valid until the next set_kernel or
+ *    destroy, so the path may keep the pointer. For device-pointer CUDA plans it is the
+ *    caller's device pointer: the path copies what it needs. May be NULL in the vtable when the
+ *    path needs no precomputation (execute then receives the api's copy explicitly).
+ *  - execute(state, signal, kernel, out): kernel NULL means "the one given to set_kernel".
+ *    Writes all count outputs. Never allocates (all scratch is made in create).
+ *  - refine(state, kernel): optional (may be NULL): modelled seconds once the kernel is known
+ *    (e.g. the direct path's separable cost; FFT's +infinity when accuracy needs direct).
+ *    Called by dispatch from set_kernel to re-choose between the plan's candidate states.
+ *  - describe(state, info): optional: fill transform_shape, block_shape, separable, isa,
+ *    workspace_bytes.
+ *  - set_stream, set_workspace, workspace_size: CUDA paths only (NULL elsewhere). */
+typedef struct fconv_path_vtbl {
+  const char *name; /* "cpu-direct", "cpu-fft", "cpu-overlap-save", "cuda-direct", ... */
+  fconv_backend backend;
+  fconv_method method;
+  double (*estimate)(const fconv_problem *p);
+  fconv_status (*create)(const fconv_problem *p, void **state);
+  fconv_status (*set_kernel)(void *state, const void *kernel);
+  fconv_status (*execute)(void *state, const void *signal, const void *kernel, void *out);
+  void (*destroy)(void *state);
+  double (*refine)(void *state, const void *kernel);
+  void (*describe)(const void *state, fconv_plan_info *info);
+  fconv_status (*set_stream)(void *state, void *stream);
+  fconv_status (*set_workspace)(void *state, void *ws, size_t bytes);
+  size_t (*workspace_size)(const void *state);
+} fconv_path_vtbl;
+
+extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_direct_path;
+extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_fft_path;
+extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_overlap_save_path;
+#ifdef FCONV_HAVE_CUDA
+extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_direct_path;
+extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_fft_path;
+extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_overlap_save_path;
+/* Usable CUDA devices (0 on any driver/runtime error, which is cleared). */
+FCONV_HIDDEN int fconv_cuda_devices(void);
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FCONV_PATH_H */
