@@ -1,8 +1,16 @@
-# Fails unless README.md contains examples/example.c verbatim (so the README's example is the
-# one that CI compiles and runs).
-file(READ "${SRC}/README.md" readme)
-file(READ "${SRC}/examples/example.c" example)
-string(FIND "${readme}" "${example}" pos)
-if(pos EQUAL -1)
-  message(FATAL_ERROR "README.md does not contain examples/example.c verbatim")
+# Fails unless README.md contains the examples verbatim (so the README's examples are the ones
+# that CI compiles and runs): examples/example.c and examples/example.f90, or
+# -DEXAMPLE=<path relative to SRC>.
+if(EXAMPLE)
+  set(examples ${EXAMPLE})
+else()
+  set(examples examples/example.c examples/example.f90)
 endif()
+file(READ "${SRC}/README.md" readme)
+foreach(f IN LISTS examples)
+  file(READ "${SRC}/${f}" example)
+  string(FIND "${readme}" "${example}" pos)
+  if(pos EQUAL -1)
+    message(FATAL_ERROR "README.md does not contain ${f} verbatim")
+  endif()
+endforeach()

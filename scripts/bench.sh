@@ -9,6 +9,9 @@
 #   scripts/bench.sh --threads 8 --budget 1
 #   scripts/bench.sh 2d:f32:2048x2048:k7x7:same:*:*     just these cases
 #   scripts/bench.sh --repeat 3 --contended              3 quiet + 3 contended runs, one report
+#   scripts/bench.sh --mpi           the distributed section only (fconv_mpi under mpirun: strong
+#                                    and weak scaling at 1, 2, 4 ranks, halo traffic, cost model)
+#                                    into results/<date>-<host>/mpi.md; --mpi-quick: small sizes
 #   scripts/bench.sh --stream        only the streaming section: fconv_stream vs zita-convolver
 #                                    (results/<date>-<host>/stream.md and stream.csv)
 #   scripts/bench.sh --stream --stream-args "--seconds 20 --blocks 128"
@@ -33,7 +36,7 @@ source "$ROOT/scripts/deps.sh"
 
 # ---- arguments -----------------------------------------------------------------------------
 matrix=default threads=2 budget=0.4 timeout=30 cuda=AUTO build="$ROOT/build" out="" peers=1 deps=1
-repeat=1 loads=quiet pass=() cases=0 stream=0 stream_args=""
+repeat=1 loads=quiet pass=() cases=0 mpi= stream=0 stream_args=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) matrix=full ;;
@@ -49,9 +52,11 @@ while [ $# -gt 0 ]; do
     --contended) loads="quiet contended" ;;
     --contended-only) loads=contended ;;
     --skip-deps) deps=0 ;;
+    --mpi) mpi=full ;;
+    --mpi-quick) mpi=quick ;;
     --stream) stream=1 ;;
     --stream-args) stream_args=$2; shift ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --*) pass+=("$1")
          case "$1" in --min-reps|--verify-full-max|--calls|--transforms) pass+=("$2"); shift ;; esac ;;
     *) pass+=("$1"); cases=1 ;;
@@ -68,6 +73,14 @@ PY=${FCONV_PYTHON:-/usr/bin/python3}
 
 # ---- build ---------------------------------------------------------------------------------
 jobs=$(nproc 2>/dev/null || echo 2)
+if [ -n "$mpi" ]; then # the distributed section (mpi/bench/scaling.py)
+  cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFCONV_CUDA="$cuda" -DFCONV_MPI=ON >/dev/null
+  cmake --build "$build" --target fconv_mpi_bench -j "$jobs"
+  [ -n "$out" ] || out="$ROOT/results/$(date +%F)-$(hostname 2>/dev/null || echo host)"
+  extra=()
+  [ "$mpi" = quick ] && extra=(--quick)
+  exec "$PY" "$ROOT/mpi/bench/scaling.py" "$build" "$out" "${extra[@]}"
+fi
 cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFCONV_CUDA="$cuda" >/dev/null
 if [ "$stream" = 1 ]; then
   # The streaming section alone: fconv_stream against zita-convolver, side by side in one run.

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/geometry.h"
+#include "core/kernel_info.h"
 #include "core/memory.h"
 #include "core/problem.h"
 #include "dispatch.h"
@@ -22,10 +23,14 @@ struct fconv_plan {
   fconv_candidate cand[FCONV_MAX_CANDIDATES];
   int ncand;
   fconv_plan_info info;
-  void *kernel;                          /* host-pointer plans: the api's copy of the kernel */
+  void *kernel;                          /* the api's host copy of the kernel (device-pointer
+                                            plans: copied back for the kernel analysis) */
+  fconv_kernel_stats *kstats;            /* kernel_batch entries (core/kernel_info.h) */
   void *swap_buf;                        /* swapped CORRELATE: flip(conj(kernel)), per execute */
   int kernel_set;
   size_t kernel_bytes;                   /* kernel_batch * prod(kernel_shape) * esize (user's) */
+  size_t signal_bytes;                   /* batch * prod(signal_shape) * esize (user's) */
+  size_t out_bytes;                      /* count * prod(output shape) * esize */
 };
 
 /* ---- names, statuses, version -------------------------------------------------------------- */
@@ -114,12 +119,14 @@ static void plan_free(fconv_plan *plan) {
   for (int i = 0; i < plan->ncand; i++)
     if (plan->cand[i].path && plan->cand[i].state) plan->cand[i].path->destroy(plan->cand[i].state);
   fconv_free(plan->kernel);
+  fconv_free(plan->kstats);
   fconv_free(plan->swap_buf);
   plan->magic = FCONV_PLAN_DEAD;
   fconv_free(plan);
 }
 
 fconv_status fconv_plan_create(fconv_plan **out, const fconv_desc *d) {
+  fconv_error_clear();
   FCONV_INVALID_IF(!out, "plan is NULL");
   *out = NULL;
   fconv_problem p;
@@ -127,28 +134,33 @@ fconv_status fconv_plan_create(fconv_plan **out, const fconv_desc *d) {
   if (p.threads == 0) p.threads = fconv_cpu_count();
 
   fconv_plan *plan = (fconv_plan *)fconv_calloc(sizeof *plan);
-  FCONV_RETURN_IF(!plan, FCONV_ERR_OUT_OF_MEMORY, "plan");
+  FCONV_RETURN_IF(!plan, FCONV_ERR_OUT_OF_MEMORY, "allocating the plan (%zu bytes)", sizeof *plan);
   plan->desc = *d;
   plan->prob = p;
   plan->kernel_bytes = fconv_problem_kernel_bytes(&p);
+  plan->signal_bytes = fconv_problem_signal_bytes(&p);
+  plan->out_bytes = p.count * p.out_elems * p.esize;
   plan->magic = FCONV_PLAN_MAGIC;
 
   fconv_status st = FCONV_OK;
   const int device = (d->flags & FCONV_FLAG_DEVICE_POINTERS) != 0;
-  if (!device) {
-    plan->kernel = fconv_malloc(plan->kernel_bytes);
-    if (!plan->kernel) st = FCONV_ERR_OUT_OF_MEMORY;
-    if (st == FCONV_OK && p.swapped && d->op == FCONV_OP_CORRELATE) {
-      plan->swap_buf = fconv_malloc(plan->kernel_bytes);
-      if (!plan->swap_buf) st = FCONV_ERR_OUT_OF_MEMORY;
-    }
+  plan->kernel = fconv_malloc(plan->kernel_bytes);
+  plan->kstats = (fconv_kernel_stats *)fconv_malloc(p.kernel_batch * sizeof *plan->kstats);
+  if (!plan->kernel || !plan->kstats)
+    st = FCONV_ERROR(FCONV_ERR_OUT_OF_MEMORY,
+                     "allocating the kernel copy and statistics (%zu bytes)", plan->kernel_bytes);
+  if (st == FCONV_OK && !device && p.swapped && d->op == FCONV_OP_CORRELATE) {
+    plan->swap_buf = fconv_malloc(plan->kernel_bytes);
+    if (!plan->swap_buf)
+      st = FCONV_ERROR(FCONV_ERR_OUT_OF_MEMORY, "allocating the swapped kernel (%zu bytes)",
+                       plan->kernel_bytes);
   }
   if (st == FCONV_OK)
     st = fconv_dispatch_create(&plan->prob, d->method, d->backend, plan->cand, &plan->ncand,
                                &plan->info);
   if (st != FCONV_OK) {
     plan_free(plan);
-    return st;
+    return FCONV_PASS(st);
   }
   plan->info.rank = p.rank;
   plan->info.swapped = p.swapped;
@@ -166,6 +178,7 @@ void fconv_plan_destroy(fconv_plan *plan) {
 }
 
 fconv_status fconv_plan_output_shape(const fconv_plan *plan, size_t shape[FCONV_MAX_RANK]) {
+  fconv_error_clear();
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
   FCONV_INVALID_IF(!shape, "shape is NULL");
   memcpy(shape, plan->info.output_shape, sizeof plan->info.output_shape);
@@ -183,7 +196,17 @@ static void materialise_swap(const fconv_plan *plan, const void *kernel, void *d
                  (char *)dst + b * p->sig_elems * p->esize, pitch, 1);
 }
 
+/* The api's host copy of the caller's kernel, through the path when it checks pointer kinds or
+ * copies from the device. */
+static fconv_status copy_kernel(fconv_plan *plan, const void *kernel) {
+  const fconv_candidate *c = &plan->cand[0];
+  if (c->path->to_host) return c->path->to_host(c->state, plan->kernel, kernel, plan->kernel_bytes);
+  memcpy(plan->kernel, kernel, plan->kernel_bytes);
+  return FCONV_OK;
+}
+
 fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kernel) {
+  fconv_error_clear();
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
   FCONV_INVALID_IF(!kernel, "kernel is NULL");
   const fconv_problem *p = &plan->prob;
@@ -193,31 +216,42 @@ fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kernel) {
     /* The user's kernel is the paths' signal: nothing to precompute, keep it (or its flip). */
     if (device) {
       FCONV_RETURN_ERROR(FCONV_ERR_UNSUPPORTED,
-                         "set_kernel on a swapped VALID plan with device pointers: pass the kernel "
-                      "to execute");
+                         "set_kernel on a swapped VALID plan with device pointers: pass the "
+                         "kernel to execute");
     }
-    memcpy(plan->kernel, kernel, plan->kernel_bytes);
+    FCONV_FORWARD(copy_kernel(plan, kernel));
     plan->kernel_set = 1;
     return FCONV_OK;
   }
-  const void *k = kernel;
-  if (!device) {
-    memcpy(plan->kernel, kernel, plan->kernel_bytes);
-    k = plan->kernel;
-  }
+  FCONV_FORWARD(copy_kernel(plan, kernel)); /* device-pointer plans: for the analysis only */
+  const void *k = device ? kernel : plan->kernel;
+  fconv_kernel_info kinfo;
+  fconv_kernel_info_init(p, plan->kernel, plan->kstats, &kinfo);
   for (int i = 0; i < plan->ncand; i++) {
     const fconv_path_vtbl *path = plan->cand[i].path;
-    if (path->set_kernel) FCONV_FORWARD(path->set_kernel(plan->cand[i].state, k));
+    if (path->set_kernel) FCONV_FORWARD(path->set_kernel(plan->cand[i].state, k, &kinfo));
   }
-  fconv_dispatch_refine(plan->cand, plan->ncand, k, &plan->info);
+  fconv_dispatch_refine(plan->cand, plan->ncand, p, &kinfo, &plan->info);
   plan->kernel_set = 1;
   return FCONV_OK;
 }
 
+/* Do the byte ranges [a, a + na) and [b, b + nb) share a byte? */
+static int overlaps(const void *a, size_t na, const void *b, size_t nb) {
+  const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+  return x < y + nb && y < x + na;
+}
+
 fconv_status fconv_execute(fconv_plan *plan, const void *signal, const void *kernel, void *out) {
+  fconv_error_clear();
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
-  FCONV_INVALID_IF(!signal || !out, "signal or out is NULL");
+  FCONV_INVALID_IF(!signal, "signal is NULL");
+  FCONV_INVALID_IF(!out, "out is NULL");
   FCONV_INVALID_IF(!kernel && !plan->kernel_set, "kernel is NULL and none was set with set_kernel");
+  FCONV_INVALID_IF(overlaps(out, plan->out_bytes, signal, plan->signal_bytes),
+                   "out overlaps signal (in-place is not supported)");
+  FCONV_INVALID_IF(kernel && overlaps(out, plan->out_bytes, kernel, plan->kernel_bytes),
+                   "out overlaps kernel");
   const fconv_candidate *c = &plan->cand[0];
   if (plan->prob.swapped) {
     /* Rule 6: the user's kernel is the larger operand and becomes the paths' signal. */
@@ -226,25 +260,31 @@ fconv_status fconv_execute(fconv_plan *plan, const void *signal, const void *ker
       materialise_swap(plan, big, plan->swap_buf);
       big = plan->swap_buf;
     }
-    return c->path->execute(c->state, big, signal, out);
+    return FCONV_PASS(c->path->execute(c->state, big, signal, out));
   }
   if (!kernel && !c->path->set_kernel) kernel = plan->kernel;
-  return c->path->execute(c->state, signal, kernel, out);
+  return FCONV_PASS(c->path->execute(c->state, signal, kernel, out));
 }
 
 fconv_status fconv_convolve(const fconv_desc *d, const void *signal, const void *kernel,
                             void *out) {
-  FCONV_INVALID_IF(!signal || !kernel || !out, "signal, kernel or out is NULL");
+  fconv_error_clear();
+  FCONV_INVALID_IF(!signal, "signal is NULL");
+  FCONV_INVALID_IF(!kernel, "kernel is NULL");
+  FCONV_INVALID_IF(!out, "out is NULL");
   fconv_plan *plan = NULL;
   FCONV_FORWARD(fconv_plan_create(&plan, d));
   fconv_status st = fconv_execute(plan, signal, kernel, out);
   fconv_plan_destroy(plan);
-  return st;
+  return FCONV_PASS(st);
 }
+
+const char *fconv_last_error(void) { return fconv_error_detail(); }
 
 /* ---- introspection and CUDA controls ------------------------------------------------------- */
 
 fconv_status fconv_plan_get_info(const fconv_plan *plan, fconv_plan_info *info) {
+  fconv_error_clear();
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
   FCONV_INVALID_IF(!info, "info is NULL");
   *info = plan->info;
@@ -254,13 +294,18 @@ fconv_status fconv_plan_get_info(const fconv_plan *plan, fconv_plan_info *info) 
 }
 
 fconv_status fconv_plan_set_cuda_stream(fconv_plan *plan, void *stream) {
+  fconv_error_clear();
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
-  const fconv_candidate *c = &plan->cand[0];
-  FCONV_RETURN_IF(!c->path->set_stream, FCONV_ERR_UNSUPPORTED, "not a CUDA plan");
-  return c->path->set_stream(c->state, stream);
+  FCONV_RETURN_IF(!plan->cand[0].path->set_stream, FCONV_ERR_UNSUPPORTED, "not a CUDA plan");
+  for (int i = 0; i < plan->ncand; i++) { /* a later refinement may switch candidates */
+    const fconv_candidate *c = &plan->cand[i];
+    if (c->path->set_stream) FCONV_FORWARD(c->path->set_stream(c->state, stream));
+  }
+  return FCONV_OK;
 }
 
 fconv_status fconv_plan_workspace_size(const fconv_plan *plan, size_t *bytes) {
+  fconv_error_clear();
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
   FCONV_INVALID_IF(!bytes, "bytes is NULL");
   const fconv_candidate *c = &plan->cand[0];
@@ -275,9 +320,10 @@ fconv_status fconv_plan_workspace_size(const fconv_plan *plan, size_t *bytes) {
 }
 
 fconv_status fconv_plan_set_workspace(fconv_plan *plan, void *workspace, size_t bytes) {
+  fconv_error_clear();
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
   const fconv_candidate *c = &plan->cand[0];
   FCONV_RETURN_IF(!c->path->set_workspace, FCONV_ERR_UNSUPPORTED,
                   "CPU plans keep their own workspace");
-  return c->path->set_workspace(c->state, workspace, bytes);
+  return FCONV_PASS(c->path->set_workspace(c->state, workspace, bytes));
 }

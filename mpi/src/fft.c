@@ -11,6 +11,8 @@
  * to the ranks that own them. The other axes are extended by a serial fconv plan with a 1-tap
  * kernel (the serial library's own boundary rule). Rank 2 and 3 only. */
 #include <complex.h>
+#include <math.h>
+#include <pthread.h>
 #include <fftw3-mpi.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +102,15 @@ struct fm_fft {
   double scale;
 };
 
+/* Once per process: FFTW's threads (before anything else: the planner's thread hooks need
+ * fftw_init_threads), its MPI solvers, and a thread-safe planner (the serial library plans too). */
+static pthread_once_t fftw_once = PTHREAD_ONCE_INIT;
+static void fftw_setup(void) {
+  fftw_init_threads(), fftwf_init_threads();
+  fftw_mpi_init(), fftwf_mpi_init();
+  fftw_make_planner_thread_safe(), fftwf_make_planner_thread_safe();
+}
+
 static size_t good_size(size_t n) { /* smallest 2^a 3^b 5^c 7^d >= n */
   for (size_t m = n;; m++) {
     size_t r = m;
@@ -167,12 +178,7 @@ fconv_status fm_fft_plan(fconv_mpi_plan *p, const size_t *own, const size_t *out
   /* The transforms (collective; every rank reaches them unless the allocation failed). */
   st = fm_agree(p->comm, st);
   if (st == FCONV_OK) {
-    static int threads_ready = 0;
-    if (!threads_ready) {
-      fftw_mpi_init(), fftwf_mpi_init();
-      fftw_make_planner_thread_safe(), fftwf_make_planner_thread_safe();
-      threads_ready = 1;
-    }
+    pthread_once(&fftw_once, fftw_setup);
     fftw_plan_with_nthreads(1), fftwf_plan_with_nthreads(1);
     const unsigned eff = (d->flags & FCONV_FLAG_MEASURE) ? FFTW_MEASURE : FFTW_ESTIMATE;
     f->fwd = f->ops->plan(d->rank, f->T, f->buf, p->comm, f->cplx, 1, eff);
@@ -341,15 +347,17 @@ static void crop_rows(fconv_mpi_plan *p, size_t c) {
   const size_t k1 = d->kernel_shape[1] - 1, k2 = d->rank > 2 ? d->kernel_shape[2] - 1 : 0;
   const unsigned char *buf = f->buf;
   unsigned char *dst = f->crop + c * f->fn * O1 * O2 * es;
+  /* The last axis: one copy per line when its stride is 1. */
+  const size_t sl = d->rank == 2 ? s1 : s2, nl = d->rank == 2 ? O1 : O2;
   for (size_t i = 0; i < f->fn; i++)
-    for (size_t o1 = 0; o1 < O1; o1++) {
-      const size_t i1 = o1 * s1 + k1;
-      if (d->rank == 2) {
-        memcpy(dst, buf + (i * line + i1) * es, es), dst += es;
+    for (size_t o1 = 0; o1 < (d->rank == 2 ? 1 : O1); o1++) {
+      const unsigned char *from = d->rank == 2 ? buf + (i * line + k1) * es
+                                               : buf + ((i * T1 + o1 * s1 + k1) * line + k2) * es;
+      if (sl == 1) {
+        memcpy(dst, from, nl * es), dst += nl * es;
         continue;
       }
-      for (size_t o2 = 0; o2 < O2; o2++, dst += es)
-        memcpy(dst, buf + ((i * T1 + i1) * line + o2 * s2 + k2) * es, es);
+      for (size_t o = 0; o < nl; o++, dst += es) memcpy(dst, from + o * sl * es, es);
     }
 }
 
@@ -401,4 +409,25 @@ void fm_fft_traffic(const fconv_mpi_plan *p, fconv_mpi_plan_info *in) {
   const size_t cb = f->cplx ? p->esz : 2 * p->esz, np = (size_t)p->nranks;
   const size_t transforms = p->count + (p->desc.batch > 1 ? p->count : 1);
   in->transpose_bytes = transforms * f->spec_c * cb * (np - 1) / np;
+}
+
+double fm_fft_comm_model(const fconv_mpi_plan *p, double alpha, double beta) {
+  const fconv_desc *d = &p->desc;
+  const int cplx = d->dtype == FCONV_C64 || d->dtype == FCONV_C128;
+  const double np = (double)p->nranks, cb = cplx ? (double)p->esz : 2.0 * (double)p->esz;
+  double points = 1;
+  for (int a = 0; a < d->rank; a++) {
+    size_t p0, p1;
+    fm_mode_padding(d, a, &p0, &p1);
+    double t = (double)good_size(d->signal_shape[a] + p0 + p1);
+    if (a == d->rank - 1 && !cplx) t = floor(t / 2) + 1;
+    points *= t;
+  }
+  const double transforms = (double)p->count + (d->batch > 1 ? (double)p->count : 1.0);
+  const double share = points * cb / np; /* this rank's spectrum */
+  const double transposes = transforms * (share * (np - 1) / np / beta + (np - 1) * alpha);
+  /* The signal rows in and the output rows out: at worst a slab's worth each. */
+  const double rows = (double)(p->local_n0 * p->row_elems * d->batch +
+                               p->out_n0 * p->orow_elems * p->count) * (double)p->esz;
+  return transposes + (np > 1 ? rows * (np - 1) / np / beta + 2 * alpha : 0);
 }

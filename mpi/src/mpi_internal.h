@@ -93,7 +93,6 @@ typedef struct fm_piece {
   size_t in_rows;
   fm_rowsrc *src;              /* where each input row comes from */
   int in_place;                /* input read straight from the caller's slab */
-  int halo;                    /* needs received rows (computed after the exchange) */
   unsigned char *inbuf, *outbuf;
 } fm_piece;
 
@@ -117,6 +116,7 @@ struct fconv_mpi_plan {
   fm_xchg halo;
   fm_fft *fft;
   int fft_fallback;          /* FFT requested, FFTW-MPI could not plan the shape */
+  int auto_modelled;         /* AUTO compared the halo path and FFTW-MPI (info figures set) */
   fconv_mpi_plan_info info;
 };
 
@@ -131,6 +131,9 @@ FM_HIDDEN size_t fm_axis_out_len(const fconv_desc *d, int axis, int swapped);
 /* cost.c: the method (and the serial pieces' method), and the plan's info. */
 FM_HIDDEN fconv_status fm_choose(fconv_mpi_plan *p, const size_t *own, const size_t *out_own);
 FM_HIDDEN void fm_fill_info(fconv_mpi_plan *p);
+/* AUTO, with the halo path planned: is FFTW-MPI modelled faster on the slowest rank?
+ * Collective; the same answer on every rank. Records both figures in p->info. */
+FM_HIDDEN int fm_auto_prefers_fft(fconv_mpi_plan *p);
 
 /* fft.c: the FFTW-MPI path. fm_fft_plan is collective. */
 FM_HIDDEN fconv_status fm_fft_plan(fconv_mpi_plan *p, const size_t *own, const size_t *out_own);
@@ -138,6 +141,9 @@ FM_HIDDEN fconv_status fm_fft_set_kernel(fconv_mpi_plan *p, const void *kernel);
 FM_HIDDEN fconv_status fm_fft_execute(fconv_mpi_plan *p, const void *signal, const void *kernel,
                                       void *out);
 FM_HIDDEN void fm_fft_free(fconv_mpi_plan *p);
+/* The FFT path's modelled communication seconds per execute on this rank (transposes and the
+ * two redistributions), before it is planned. */
+FM_HIDDEN double fm_fft_comm_model(const fconv_mpi_plan *p, double alpha, double beta);
 /* The FFT path's messages and bytes per execute (adds to *in). */
 FM_HIDDEN void fm_fft_traffic(const fconv_mpi_plan *p, fconv_mpi_plan_info *in);
 /* The same for one exchange. */

@@ -180,7 +180,6 @@ static fconv_status add_piece(fconv_mpi_plan *p, size_t ja, size_t jb, const lon
     if (pc->src[i].kind != FM_ROW_OWN || pc->src[i].idx != pc->src[0].idx + i) contiguous_own = 0;
   }
   pc->in_place = contiguous_own && p->desc.batch == 1;
-  pc->halo = !contiguous_own;
   if (!pc->in_place) {
     pc->inbuf = malloc(p->desc.batch * pc->in_rows * p->row_elems * p->esz + 1);
     if (!pc->inbuf) return FCONV_ERR_OUT_OF_MEMORY;
@@ -291,6 +290,23 @@ static fconv_status validate_alone(const fconv_mpi_plan *p) {
   return st;
 }
 
+/* The halo path's pieces, checks and exchange (collective). */
+static fconv_status plan_halo_path(fconv_mpi_plan *p, const size_t *own) {
+  long long *map = malloc((p->geom.n + p->geom.p0 + p->geom.p1) * sizeof *map);
+  size_t *need = NULL, n_need = 0;
+  fconv_status st = map ? fm_row_map(&p->desc, &p->geom, map) : FCONV_ERR_OUT_OF_MEMORY;
+  if (st == FCONV_OK) st = plan_halo(p, map, &need, &n_need);
+  for (int i = 0; i < p->n_pieces && st == FCONV_OK; i++)
+    st = check_out_shape(p, p->pieces[i].plan, p->pieces[i].plan_out_rows);
+  if (st == FCONV_OK && !p->n_pieces) st = validate_alone(p);
+  st = fm_agree(p->comm, st);
+  if (st == FCONV_OK)
+    st = fm_xchg_setup(&p->halo, p->comm, own, need, n_need, p->desc.batch,
+                       p->row_elems * p->esz);
+  free(map), free(need);
+  return st;
+}
+
 fconv_status fconv_mpi_plan_create(fconv_mpi_plan **plan, const fconv_desc *d, MPI_Comm comm,
                                    size_t local_n0, size_t local_start) {
   int up = 0;
@@ -369,33 +385,30 @@ fconv_status fconv_mpi_plan_create(fconv_mpi_plan **plan, const fconv_desc *d, M
     p->out_start = out_own[p->me], p->out_n0 = out_own[p->me + 1] - out_own[p->me];
   }
 
-  /* 3. The method, then its plans: FFTW-MPI, or the halo path (also where FFTW-MPI cannot
-   * plan a shape, e.g. some degenerate ones: then serial FFTs on halo-extended slabs). */
+  /* 3. The method, then its plans. AUTO plans the halo path first (its serial pieces carry
+   * the cost model's figures) and moves to FFTW-MPI when that is modelled faster. FFTW-MPI
+   * cannot plan some (degenerate) shapes: then serial FFTs on halo-extended slabs. */
   if (st == FCONV_OK) st = fm_choose(p, own, out_own);
+  if (st == FCONV_OK && p->method != FCONV_METHOD_FFT) {
+    st = plan_halo_path(p, own);
+    if (st == FCONV_OK && d->method == FCONV_METHOD_AUTO && fm_auto_prefers_fft(p)) {
+      free_pieces(p);
+      fm_xchg_free(&p->halo);
+      p->interior = -1;
+      p->method = FCONV_METHOD_FFT;
+    }
+  }
   if (st == FCONV_OK && p->method == FCONV_METHOD_FFT) {
     st = fm_agree(dup, validate_alone(p)); /* dtype, op, boundary, batches: as fconv says */
     if (st == FCONV_OK) st = fm_fft_plan(p, own, out_own);
     if (st == FCONV_ERR_FFT) {
       fm_fft_free(p);
-      p->method = FCONV_METHOD_DIRECT, p->piece_method = FCONV_METHOD_FFT;
+      p->method = FCONV_METHOD_DIRECT, p->piece_method = d->method;
       p->fft_fallback = 1;
-      st = FCONV_OK;
+      st = plan_halo_path(p, own);
     }
   }
-  long long *map = NULL;
-  size_t *need = NULL, n_need = 0;
-  if (st == FCONV_OK && p->method != FCONV_METHOD_FFT) {
-    map = malloc((p->geom.n + p->geom.p0 + p->geom.p1) * sizeof *map);
-    st = map ? fm_row_map(d, &p->geom, map) : FCONV_ERR_OUT_OF_MEMORY;
-    if (st == FCONV_OK) st = plan_halo(p, map, &need, &n_need);
-    for (int i = 0; i < p->n_pieces && st == FCONV_OK; i++)
-      st = check_out_shape(p, p->pieces[i].plan, p->pieces[i].plan_out_rows);
-    if (st == FCONV_OK && !p->n_pieces) st = validate_alone(p);
-    st = fm_agree(dup, st);
-    if (st == FCONV_OK)
-      st = fm_xchg_setup(&p->halo, dup, own, need, n_need, d->batch, p->row_elems * p->esz);
-  }
-  free(map), free(need), free(all), free(own), free(out_own);
+  free(all), free(own), free(out_own);
   if (st != FCONV_OK) {
     plan_free(p);
     return st;

@@ -226,6 +226,15 @@ INSTANTIATE_TEST_SUITE_P(Methods, MpiRandom,
                            return n;
                          });
 
+struct Split {
+  size_t n, s;
+};
+Split block_split(const fconv_desc &d) {
+  Split sp{0, 0};
+  fconv_mpi_local_size(&d, MPI_COMM_WORLD, &sp.n, &sp.s);
+  return sp;
+}
+
 // ---- chosen decompositions --------------------------------------------------------------
 
 fconv_desc desc2d(size_t n0, size_t n1, size_t k0, size_t k1, fconv_dtype t) {
@@ -348,16 +357,49 @@ TEST(MpiFft, DistributedTransformsMatch) {
     }
 }
 
-// ---- bad input: the same status on every rank ------------------------------------------------
-
-struct Split {
-  size_t n, s;
-};
-Split block_split(const fconv_desc &d) {
-  Split sp{0, 0};
-  fconv_mpi_local_size(&d, MPI_COMM_WORLD, &sp.n, &sp.s);
-  return sp;
+// An FFT plan made before the process has made any serial fconv call (ctest runs this test in a
+// process of its own, mpi_fft_first): FFTW-MPI must still plan (it once failed there, because
+// FFTW's threads were not initialised yet).
+TEST(MpiFftFirst, PlansBeforeAnySerialCall) {
+  const size_t n[3] = {16, 12, 10}, k[3] = {3, 3, 3};
+  fconv_desc d = ft::make_desc(3, n, k, FCONV_F32);
+  d.method = FCONV_METHOD_FFT;
+  d.mode = FCONV_MODE_SAME;
+  const Split sp = block_split(d);
+  fconv_mpi_plan *p = nullptr;
+  EXPECT_TRUE(same_everywhere(fconv_mpi_plan_create(&p, &d, MPI_COMM_WORLD, sp.n, sp.s), FCONV_OK));
+  fconv_mpi_plan_info info;
+  EXPECT_EQ(fconv_mpi_plan_get_info(p, &info), FCONV_OK);
+  EXPECT_EQ(info.fftw_mpi, 1);
+  fconv_mpi_plan_destroy(p);
 }
+
+// AUTO compares the halo path with FFTW-MPI, communication included, and keeps the cheaper
+// (the same choice on every rank); both figures are in the info.
+TEST(MpiAuto, ComparesBothPathsWithCommunication) {
+  for (size_t k : {3, 15}) {
+    const size_t n[3] = {40, 40, 40}, kk[3] = {k, k, k};
+    fconv_desc d = ft::make_desc(3, n, kk, FCONV_F32);
+    d.mode = FCONV_MODE_SAME;
+    d.threads = 1;
+    const Split sp = block_split(d);
+    fconv_mpi_plan *p = nullptr;
+    EXPECT_TRUE(same_everywhere(fconv_mpi_plan_create(&p, &d, MPI_COMM_WORLD, sp.n, sp.s), FCONV_OK));
+    fconv_mpi_plan_info info;
+    EXPECT_EQ(fconv_mpi_plan_get_info(p, &info), FCONV_OK);
+    const double fft = info.candidate_seconds[FCONV_METHOD_FFT];
+    const double halo = info.candidate_seconds[FCONV_METHOD_DIRECT];
+    EXPECT_GT(fft, 0) << info.reason;
+    EXPECT_GT(halo, 0) << info.reason;
+    EXPECT_EQ(info.fftw_mpi, fft < halo ? 1 : 0) << info.reason;
+    EXPECT_EQ(info.estimated_seconds, std::min(fft, halo));
+    const std::vector<int> all = all_statuses((fconv_status)info.fftw_mpi);
+    EXPECT_EQ(std::count(all.begin(), all.end(), all[0]), (long)all.size()) << "same choice";
+    fconv_mpi_plan_destroy(p);
+  }
+}
+
+// ---- bad input: the same status on every rank ------------------------------------------------
 
 fconv_status create_status(const fconv_desc *d, Split sp, bool null_plan = false) {
   fconv_mpi_plan *p = reinterpret_cast<fconv_mpi_plan *>(&sp); // must be overwritten with NULL
