@@ -9,6 +9,10 @@ target_sources(fconv PRIVATE
   src/cpu/fft_passes.c
   src/cpu/fft_exec.c
   src/cpu/fftw.c)
+# ---- streaming convolution (fconv_stream_*): layout and the engine ---------------------------
+target_sources(fconv PRIVATE
+  src/cpu/stream_layout.c
+  src/cpu/stream.c)
 # The calibration program (not built by default; tools/fconv_calibrate.c writes the generated
 # cost headers src/cpu/cost_fft.h and src/cpu/cost_direct.h). It uses the engine's hidden
 # symbols, so it needs the static library.
