@@ -24,6 +24,7 @@
 #include "../core/error.h"
 #include "../core/problem.h"
 #include "../path.h"
+#include "cost.h"
 
 typedef void *fconv_dev_stream;
 typedef void *fconv_dev_event;
@@ -209,15 +210,6 @@ static inline fconv_status fconv_dev_stage_d2h(fconv_dev_stager *st, void *host,
   if (prev_b >= 0) memcpy((char *)host + prev_off, st->pin[prev_b], prev_n);
   return FCONV_OK;
 }
-
-/* Cost-model constants shared by the CUDA paths: H100-class defaults (SXM5 / PCIe 5 host),
- * NOT measured by fconv (written without a GPU); the cuda-device benchmark should replace them. */
-#define FCONV_DEV_MEM_BW 2.0e12   /* bytes/s streamed through device memory (peak 3.35e12) */
-#define FCONV_DEV_STAGE_BW 8.0e9  /* bytes/s host <-> device through the stager: one core's
-                                     memcpy into pinned chunks, overlapped with the ~2.5e10
-                                     bytes/s PCIe DMA, is the bottleneck */
-#define FCONV_DEV_LAUNCH_S 5.0e-6 /* one kernel launch or library call on the stream */
-#define FCONV_DEV_SYNC_S 1.0e-5   /* one host synchronisation */
 
 /* Modelled seconds of staging `bytes` in and out for a host-pointer plan (0 for device ones). */
 static inline double fconv_dev_transfer_seconds(const fconv_problem *p, double bytes) {

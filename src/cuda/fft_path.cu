@@ -39,14 +39,7 @@
 
 #include "../core/geometry.h"
 
-/* ---- cost model ------------------------------------------------------------------------------
- * Device bandwidth, launch, synchronisation and staging costs are the CUDA paths' shared
- * H100-class constants (dev.h, FCONV_DEV_*). FFT-specific, also H100-class defaults NOT
- * measured by fconv (no GPU here): */
-#define CUDA_FLOPS_F32 4.0e13 /* FP32 butterflies per second (peak ~6.7e13 non-tensor) */
-#define CUDA_FLOPS_F64 2.0e13 /* FP64 (peak ~3.4e13) */
-#define CUFFT_PASS_LOG2 12    /* cuFFT does up to ~2^12 points of an axis per pass through device
-                                 memory (shared-memory kernels); longer axes take more passes */
+/* ---- cost model: the constants are cost.h's (H100-class defaults, not measured) ------------- */
 
 /* Test hook (emulator tests only): when > 0, overlap-save blocks are at most this long on
  * every axis, so small problems get many blocks. */
@@ -116,9 +109,9 @@ static double model(const fconv_problem *p, const fft_geom *g) {
   const double vol = (double)g->M[0] * (double)g->M[1] * (double)g->M[2];
   int passes = 0;
   for (int a = 0; a < 3; a++)
-    if (g->M[a] > 1) passes += (int)ceil(log2((double)g->M[a]) / CUFFT_PASS_LOG2);
+    if (g->M[a] > 1) passes += (int)ceil(log2((double)g->M[a]) / FCONV_CUFFT_PASS_LOG2);
   const double flops_item = (p->is_complex ? 5.0 : 2.5) * vol * log2(vol > 2 ? vol : 2);
-  const double flops = dbl ? CUDA_FLOPS_F64 : CUDA_FLOPS_F32;
+  const double flops = dbl ? FCONV_CUDA_FLOPS_F64 : FCONV_CUDA_FLOPS_F32;
   const double items_x = (double)p->batch * NB, items_y = (double)p->count * NB;
   double t = 0;
   /* pad: write the windows, read the signals; forward and inverse transforms */
