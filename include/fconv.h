@@ -104,8 +104,12 @@ typedef enum { FCONV_BACKEND_AUTO, FCONV_BACKEND_CPU, FCONV_BACKEND_CUDA } fconv
                                                 to their element size; 16 bytes for C128) */
 #define FCONV_FLAG_NO_SEPARABLE    (1u << 2) /* never run a rank-1 (outer product) kernel as 1-D
                                                 passes */
+#define FCONV_FLAG_ACCURATE        (1u << 3) /* AUTO method: only the direct method, whose error
+                                                bound holds per output (see "accuracy" below),
+                                                instead of the fastest method. With method FFT or
+                                                OVERLAP_SAVE it is FCONV_ERR_INVALID_ARGUMENT. */
 #define FCONV_FLAG_ALL \
-  (FCONV_FLAG_MEASURE | FCONV_FLAG_DEVICE_POINTERS | FCONV_FLAG_NO_SEPARABLE)
+  (FCONV_FLAG_MEASURE | FCONV_FLAG_DEVICE_POINTERS | FCONV_FLAG_NO_SEPARABLE | FCONV_FLAG_ACCURATE)
 
 /* ---- the problem description ------------------------------------------------------------- */
 
@@ -198,20 +202,39 @@ FCONV_API const char *fconv_status_string(fconv_status s);
 
 /* ---- how AUTO chooses ------------------------------------------------------------------------
  * Backend AUTO: CUDA when a usable device exists and its modelled time, transfers of host arrays
- * included, beats the CPU's; otherwise CPU. Method AUTO: a cost model per path (direct ~ outputs
- * x taps; FFT ~ n log n over the padded transform sizes; overlap-save with the block length that
- * minimises the cost per output), with constants measured on the reference machine; with
- * FCONV_FLAG_MEASURE the candidates are timed at plan creation instead.
- * fconv_plan_set_kernel refines the choice once the kernel is known:
- *  - a rank-1 (outer product) kernel runs as 1-D passes on the direct path, which then often
- *    wins (unless FCONV_FLAG_NO_SEPARABLE);
- *  - accuracy: the FFT result carries an error of about eps * log2(n) * ||x|| * ||h|| spread
- *    over all outputs, the direct result only each output's own rounding. So AUTO keeps the
- *    direct method when, for any kernel of the batch, (a) max|h| / min nonzero|h| exceeds 1e6
- *    (F32, C64) or 1e12 (F64, C128), or (b) every tap is integer-valued and sum|h| <= 2^16
- *    (F32, C64) or 2^45 (F64, C128), where integer data can come out exact.
- * A kernel passed directly to fconv_execute does not change the choice. An explicitly requested
- * method is always honoured. fconv_plan_get_info reports what was chosen and why. */
+ * included, beats the CPU's; otherwise CPU. Method AUTO: the fastest method whose error bound
+ * (below) holds, by a cost model per path (direct ~ outputs x taps; FFT ~ n log n over the padded
+ * transform sizes; overlap-save with the block length that minimises the cost per output), with
+ * constants measured on the reference machine; with FCONV_FLAG_MEASURE the candidates are timed
+ * at plan creation instead (and set_kernel scales those times by the kernel-aware model, never
+ * discarding them). Creating a plan without FCONV_FLAG_MEASURE takes milliseconds for any size:
+ * planning never loops over the signal, and allocates no signal-sized buffer.
+ *
+ * Accuracy. For one output item, with xe the extended signal (rule 3), g the kernel operand
+ * (rule 1), eps the dtype's machine epsilon (FLT_EPSILON for F32/C64, DBL_EPSILON for F64/C128),
+ * K the taps per kernel and T the points of one transform (the product of transform_shape in
+ * fconv_plan_info; log2 T at least 1):
+ *  - DIRECT:        |y[n] - exact[n]| <= K * eps * (|xe| (*) |g|)[n]     for every output n
+ *                   (the sum of |products| that output reads: a per-output bound);
+ *  - FFT and OVERLAP_SAVE:
+ *                   max_n |y[n] - exact[n]| <= 8 * eps * log2(T) * ||xe||_2 * ||g||_2
+ *                   (a normwise bound: the error is spread over all outputs, so outputs much
+ *                   smaller than ||xe|| ||g|| can lose relative accuracy).
+ * Both hold for finite data whose products stay in the dtype's normal range. The CPU transform
+ * paths compute with g scaled by 1/T; for a kernel so small that the scaled taps round in the
+ * subnormal range, sqrt(K) * T * (smallest subnormal / 2) > eps * ||g||_2 (with FLT_TRUE_MIN,
+ * FLT_EPSILON for F32/C64; DBL_ for F64/C128), the FFT bound can be missed, so
+ * fconv_plan_set_kernel makes an AUTO plan keep the direct method for it (the "range" rule).
+ * That is the only accuracy rule: integer-valued, noise-like or widely ranging kernels all
+ * meet the FFT bound and run on the fastest method. A caller who needs the per-output (direct) bound asks for it with FCONV_FLAG_ACCURATE, or
+ * requests FCONV_METHOD_DIRECT.
+ *
+ * fconv_plan_set_kernel refines the choice once the kernel is known: a rank-1 (outer product)
+ * kernel runs as 1-D passes on the direct path, which then often wins (unless
+ * FCONV_FLAG_NO_SEPARABLE), and the range rule applies. A kernel passed directly to
+ * fconv_execute does not change the choice. An explicitly requested method is always honoured.
+ * fconv_plan_get_info reports what was chosen and why (the model of what runs, separable passes
+ * included); FCONV_DEBUG=1 logs every candidate and every rule that fired. */
 
 /* ---- introspection ----------------------------------------------------------------------- */
 

@@ -209,7 +209,7 @@ fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kernel) {
     const fconv_path_vtbl *path = plan->cand[i].path;
     if (path->set_kernel) FCONV_FORWARD(path->set_kernel(plan->cand[i].state, k));
   }
-  fconv_dispatch_refine(plan->cand, plan->ncand, k, &plan->info);
+  fconv_dispatch_refine(p, plan->cand, plan->ncand, k, &plan->info);
   plan->kernel_set = 1;
   return FCONV_OK;
 }

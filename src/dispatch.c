@@ -1,6 +1,9 @@
 /* dispatch.c — choose a backend and a method. Each path models its own cost (estimate());
  * dispatch compares them, optionally times the candidates (FCONV_FLAG_MEASURE), and after
- * set_kernel lets kernel-aware refinements (separable kernels, accuracy) switch the plan. */
+ * set_kernel lets kernel-aware refinements (separable kernels) and the accuracy rule
+ * (core/kernel_info.h, fconv_fft_bound_holds) switch the plan. The policy (fconv.h, "how AUTO
+ * chooses"): the fastest method whose error bound holds; FCONV_FLAG_ACCURATE keeps AUTO on
+ * direct. */
 #include "dispatch.h"
 
 #include <math.h>
@@ -9,6 +12,7 @@
 #include <string.h>
 
 #include "core/dtype.h"
+#include "core/kernel_info.h"
 #include "core/memory.h"
 #include "util.h"
 
@@ -51,12 +55,16 @@ static void fill(void *buf, size_t scalars, int dbl) {
   }
 }
 
+/* Fill info's choice from the active candidate; `why` starts the reason. */
 static void describe_choice(fconv_plan_info *info, const fconv_candidate *c, const char *why) {
+  fconv_plan_info d = *info;
+  if (c->path->describe) c->path->describe(c->state, &d);
   info->backend = c->path->backend;
   info->method = c->path->method;
-  info->estimated_seconds = c->seconds;
-  snprintf(info->reason, sizeof info->reason, "%s: %s (%.3g ms)", why, c->path->name,
-           c->seconds * 1e3);
+  info->estimated_seconds = c->current;
+  snprintf(info->reason, sizeof info->reason, "%s: %s%s (%.3g ms)", why, c->path->name,
+           d.separable ? " as separable passes" : "", c->current * 1e3);
+  FCONV_LOG("choice: %s", info->reason);
 }
 
 fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
@@ -85,6 +93,9 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
   for (size_t i = 0; i < NPATHS; i++) {
     const fconv_path_vtbl *path = fconv_paths[i];
     if (method != FCONV_METHOD_AUTO && path->method != method) continue;
+    if (method == FCONV_METHOD_AUTO && (p->flags & FCONV_FLAG_ACCURATE) &&
+        path->method != FCONV_METHOD_DIRECT)
+      continue; /* the caller asked for the per-output bound */
     if (path->backend == FCONV_BACKEND_CUDA && cuda_devices == 0) continue;
     if (path->backend == FCONV_BACKEND_CPU && (backend == FCONV_BACKEND_CUDA || device_ptrs))
       continue;
@@ -92,7 +103,8 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
     if (!(s >= 0.0)) continue;
     all[nall].path = path;
     all[nall].state = NULL;
-    all[nall].seconds = s;
+    all[nall].seconds = all[nall].model = all[nall].current = s;
+    FCONV_LOG("model: %s %.3g ms", path->name, s * 1e3);
     double *slot = &info->candidate_seconds[path->method];
     if (*slot < 0.0 || s < *slot) *slot = s;
     if (nall == 0 || s < all[best].seconds) best = nall;
@@ -102,6 +114,10 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
                   "no path of this build can run the requested method and backend");
 
   const char *why = nall == 1 ? "requested" : "cost model";
+  if (method == FCONV_METHOD_AUTO && (p->flags & FCONV_FLAG_ACCURATE)) {
+    why = "FCONV_FLAG_ACCURATE (direct only)";
+    FCONV_LOG("rule 'accurate flag': AUTO considers the direct method only");
+  }
   if ((p->flags & FCONV_FLAG_MEASURE) && nall > 1 && !device_ptrs) {
     /* Time every candidate the model does not rule out by a wide margin. */
     const int dbl = fconv_dtype_is_double(p->dtype), cplx = p->is_complex;
@@ -126,11 +142,14 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
         if (first_err == FCONV_OK) first_err = cst;
         continue;
       }
-      fconv_candidate c = {all[i].path, st, all[i].seconds};
+      fconv_candidate c = all[i];
+      c.state = st;
       double t = measure(p, &c, sig, ker, out);
       if (t >= 0.0) {
         info->candidate_seconds[all[i].path->method] = t;
-        all[i].seconds = t;
+        all[i].seconds = all[i].current = t;
+        FCONV_LOG("measured: %s %.3g ms (model %.3g ms)", all[i].path->name, t * 1e3,
+                  all[i].model * 1e3);
       }
       if (t >= 0.0 && t < best_t) {
         if (best_state) all[best].path->destroy(best_state);
@@ -152,10 +171,12 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
   }
   cand[0] = all[best];
   *ncand = 1;
-  describe_choice(info, &cand[0], method == FCONV_METHOD_AUTO ? why : "requested method");
+  cand[0].why = method == FCONV_METHOD_AUTO ? why : "requested method";
+  describe_choice(info, &cand[0], cand[0].why);
 
   /* An AUTO CPU plan that chose a transform method keeps the direct path ready: once the
-   * kernel is known it may turn out separable (much cheaper direct) or demand direct accuracy. */
+   * kernel is known it may turn out separable (much cheaper direct), or the range rule may need
+   * it (fconv_dispatch_refine). */
   if (method == FCONV_METHOD_AUTO && cand[0].path->backend == FCONV_BACKEND_CPU &&
       cand[0].path->method != FCONV_METHOD_DIRECT) {
     for (size_t i = 0; i < nall; i++) {
@@ -164,6 +185,7 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
       if (all[i].path->create(p, &st) == FCONV_OK) {
         cand[1] = all[i];
         cand[1].state = st;
+        cand[1].why = "cost model";
         *ncand = 2;
       }
     }
@@ -171,27 +193,65 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
   return FCONV_OK;
 }
 
-void fconv_dispatch_refine(fconv_candidate cand[FCONV_MAX_CANDIDATES], int ncand,
-                           const void *kernel, fconv_plan_info *info) {
-  if (ncand < 2) {
-    if (ncand == 1 && cand[0].path->refine) {
-      double s = cand[0].path->refine(cand[0].state, kernel);
-      if (s >= 0.0) cand[0].seconds = info->estimated_seconds = s;
+/* The accuracy rule for one candidate: 1 when its error bound holds for every kernel. Only the
+ * CPU transform paths scale the kernel by 1/points before transforming (core/kernel_info.h). */
+static int bound_holds(const fconv_problem *p, const fconv_candidate *c, const void *kernel) {
+  if (c->path->method == FCONV_METHOD_DIRECT || c->path->backend != FCONV_BACKEND_CPU) return 1;
+  fconv_plan_info d;
+  memset(&d, 0, sizeof d);
+  if (c->path->describe) c->path->describe(c->state, &d);
+  double points = 1.0;
+  for (int a = 0; a < p->rank; a++)
+    if (d.transform_shape[a] > 1) points *= (double)d.transform_shape[a];
+  for (size_t q = 0; q < p->kernel_batch; q++) {
+    fconv_kernel_stats st;
+    fconv_kernel_stats_of(p->dtype, (const unsigned char *)kernel + q * p->ker_elems * p->esize,
+                          p->ker_elems, &st);
+    if (!fconv_fft_bound_holds(p->dtype, &st, (double)p->ker_elems, points)) {
+      FCONV_LOG("rule 'range' fired for %s: kernel %zu (||h||_2 %.3g, max|h| %.3g) scaled by "
+                "1/%.3g rounds in the subnormal range: the FFT bound is not guaranteed",
+                c->path->name, q, st.l2, st.max_abs, points);
+      return 0;
     }
-    return;
   }
-  int best = 0;
+  return 1;
+}
+
+void fconv_dispatch_refine(const fconv_problem *p, fconv_candidate cand[FCONV_MAX_CANDIDATES],
+                           int ncand, const void *kernel, fconv_plan_info *info) {
+  const int host_kernel = !(p->flags & FCONV_FLAG_DEVICE_POINTERS);
+  int ok[FCONV_MAX_CANDIDATES];
+  int best = -1;
   for (int i = 0; i < ncand; i++) {
-    if (cand[i].path->refine) {
-      double s = cand[i].path->refine(cand[i].state, kernel);
-      if (s >= 0.0) cand[i].seconds = s;
+    fconv_candidate *c = &cand[i];
+    c->current = c->seconds;
+    if (c->path->refine) {
+      const double r = c->path->refine(c->state, kernel);
+      /* a measured time is kept and scaled by the model's kernel-aware factor */
+      if (r >= 0.0) c->current = info->measured && c->model > 0.0 ? c->seconds * (r / c->model) : r;
     }
-    if (cand[i].seconds < cand[best].seconds) best = i;
+    if (c->current != c->seconds)
+      FCONV_LOG("kernel-aware: %s %.3g ms (was %.3g ms)", c->path->name, c->current * 1e3,
+                c->seconds * 1e3);
+    info->candidate_seconds[c->path->method] = c->current;
+    ok[i] = !host_kernel || bound_holds(p, c, kernel);
+    if (ok[i] && (best < 0 || c->current < cand[best].current)) best = i;
+  }
+  const char *why;
+  if (best < 0) { /* no candidate meets the bound: only the requested (or only) method */
+    best = 0;
+    why = "requested method, FFT bound not guaranteed (range rule)";
+  } else if (ncand == 1) {
+    why = cand[0].why;
+  } else if (!ok[0] && best != 0) {
+    why = "range rule kept the direct method";
+  } else {
+    why = info->measured ? "measured, kernel-aware" : "kernel-aware cost model";
   }
   if (best != 0) {
     fconv_candidate t = cand[0];
     cand[0] = cand[best];
     cand[best] = t;
-    describe_choice(info, &cand[0], "kernel-aware refinement");
   }
+  describe_choice(info, &cand[0], why);
 }

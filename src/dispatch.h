@@ -13,7 +13,10 @@ extern "C" {
 typedef struct fconv_candidate {
   const fconv_path_vtbl *path;
   void *state;
-  double seconds; /* modelled (or measured) */
+  double seconds; /* at creation: modelled, or measured (FCONV_FLAG_MEASURE) */
+  double model;   /* at creation: modelled */
+  double current; /* what the plan reports: seconds, or the kernel-aware figure after set_kernel */
+  const char *why; /* static text: why it was chosen at creation */
 } fconv_candidate;
 
 #define FCONV_MAX_CANDIDATES 2
@@ -27,9 +30,13 @@ FCONV_HIDDEN fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_me
                                                 fconv_candidate cand[FCONV_MAX_CANDIDATES],
                                                 int *ncand, fconv_plan_info *info);
 
-/* fconv_dispatch_refine: after set_kernel, let each candidate's refine() re-estimate with the
- * kernel known, and make the cheapest active (swap it into cand[0]); updates info. */
-FCONV_HIDDEN void fconv_dispatch_refine(fconv_candidate cand[FCONV_MAX_CANDIDATES], int ncand,
+/* fconv_dispatch_refine: after set_kernel (kernel: what the paths' set_kernel got), let each
+ * candidate's refine() re-estimate with the kernel known (a measured time is scaled by the
+ * model's kernel-aware factor, never replaced), apply the accuracy rule (core/kernel_info.h),
+ * and make the cheapest candidate whose bound holds active (swap it into cand[0]); updates
+ * info (method, estimate, reason). Every rule that fires is logged under FCONV_DEBUG. */
+FCONV_HIDDEN void fconv_dispatch_refine(const fconv_problem *p,
+                                        fconv_candidate cand[FCONV_MAX_CANDIDATES], int ncand,
                                         const void *kernel, fconv_plan_info *info);
 
 #ifdef __cplusplus

@@ -28,7 +28,7 @@ extern "C" {
  *  - execute(state, signal, kernel, out): kernel NULL means "the one given to set_kernel".
  *    Writes all count outputs. Never allocates (all scratch is made in create).
  *  - refine(state, kernel): optional (may be NULL): modelled seconds once the kernel is known
- *    (e.g. the direct path's separable cost; FFT's +infinity when accuracy needs direct).
+ *    (e.g. the direct path's separable cost). Accuracy is dispatch's rule, not the path's.
  *    Called by dispatch from set_kernel to re-choose between the plan's candidate states.
  *  - describe(state, info): optional: fill transform_shape, block_shape, separable, isa,
  *    workspace_bytes.

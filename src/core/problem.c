@@ -31,6 +31,9 @@ fconv_status fconv_problem_init(const fconv_desc *d, fconv_problem *p) {
   FCONV_INVALID_IF((unsigned)d->method > (unsigned)FCONV_METHOD_OVERLAP_SAVE, "method out of range");
   FCONV_INVALID_IF((unsigned)d->backend > (unsigned)FCONV_BACKEND_CUDA, "backend out of range");
   FCONV_INVALID_IF(d->flags & ~(unsigned)FCONV_FLAG_ALL, "unknown flag bits");
+  FCONV_INVALID_IF((d->flags & FCONV_FLAG_ACCURATE) && (d->method == FCONV_METHOD_FFT ||
+                                                         d->method == FCONV_METHOD_OVERLAP_SAVE),
+                   "FCONV_FLAG_ACCURATE asks for the direct method; FFT or overlap-save requested");
   FCONV_INVALID_IF(d->threads < 0, "threads must be >= 0");
   FCONV_INVALID_IF(d->batch == 0 || d->kernel_batch == 0, "batch and kernel_batch must be >= 1");
   FCONV_INVALID_IF(d->kernel_batch != 1 && d->kernel_batch != d->batch && d->batch != 1,
