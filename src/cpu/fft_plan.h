@@ -1,6 +1,6 @@
 /* fft_plan.h — the FFTW convolution engine shared by the CPU FFT and overlap-save paths
  * (fft_plan.c: lengths, schedule, model, create; fft_passes.c: pack / multiply / crop;
- * fft_exec.c: set_kernel, execute, accuracy rule; fft_path.c: the two vtables).
+ * fft_exec.c: set_kernel, execute, refine; fft_path.c: the two vtables).
  *
  * Both paths compute every output block of the normalised problem as the valid part of a
  * circular convolution of length T (per axis) of a box of the extended signal with g (g = h for
@@ -113,8 +113,8 @@ static inline size_t clampz(size_t v, size_t lo, size_t hi) { return v < lo ? lo
 
 /* ---- fft_plan.c ---- */
 
-/* Smallest-cost 7-smooth length >= need (even when even != 0): candidates from fconv_fft_size
- * (or fconv_fft_size_even) up to 1.3 * need, ranked by the calibrated per-radix cost in a
+/* Smallest-cost 7-smooth length >= need (even when even != 0): the candidates of
+ * fconv_fft_sizes up to 1.33 * need, ranked by the calibrated per-radix cost in a
  * transform whose other axes hold other_points points. */
 FCONV_HIDDEN size_t fconv_fc_good_size(size_t need, int even, double other_points);
 /* The FFT path's geometry: one block per axis, the core's wrap-free need, the CPU's sizes. */
@@ -147,8 +147,7 @@ FCONV_HIDDEN void fconv_fc_kernel_spectra(fconv_fc *fc, const void *h, void *dst
 FCONV_HIDDEN fconv_status fconv_fc_set_kernel(void *state, const void *h);
 FCONV_HIDDEN fconv_status fconv_fc_execute(void *state, const void *x, const void *h, void *y);
 FCONV_HIDDEN void fconv_fc_describe(const void *state, fconv_plan_info *info);
-/* Kernel-aware estimate: +INFINITY when accuracy asks for the direct path (fft_exec.c), else
- * the model's seconds. */
+/* Kernel-aware estimate: the model's seconds (the accuracy rule is dispatch's). */
 FCONV_HIDDEN double fconv_fc_refine(void *state, const void *h);
 /* Tools only: wall seconds (best of reps) of just the FFTW executes one execute makes. */
 FCONV_HIDDEN double fconv_fc_transform_seconds(void *state, int reps);
