@@ -1,9 +1,10 @@
-/* dispatch.c — choose a backend and a method. Each path models its own cost (estimate());
- * dispatch compares them, optionally times the candidates (FCONV_FLAG_MEASURE), and after
- * set_kernel lets kernel-aware refinements (separable kernels) and the accuracy rule
- * (core/kernel_info.h, fconv_fft_bound_holds) switch the plan. The policy (fconv.h, "how AUTO
+/* dispatch.c — choice policy for every backend: choose a backend and a method. Each path models
+ * its own cost (estimate()); dispatch compares them, optionally times the candidates
+ * (FCONV_FLAG_MEASURE), keeps the fallback candidate, and after set_kernel applies the
+ * kernel-aware refinement (the paths' kernel costs, e.g. separable kernels, and the accuracy
+ * rule of core/kernel_info.h) to CPU and CUDA plans alike. The policy (fconv.h, "how AUTO
  * chooses"): the fastest method whose error bound holds; FCONV_FLAG_ACCURATE keeps AUTO on
- * direct. */
+ * the direct method. FCONV_DEBUG logs every candidate, rule and choice. */
 #include "dispatch.h"
 
 #include <math.h>
@@ -30,8 +31,8 @@ static const fconv_path_vtbl *const fconv_paths[] = {
 
 /* Time one execute of a created candidate on deterministic data: the best of a few runs. */
 static double measure(const fconv_problem *p, const fconv_candidate *c, void *sig, void *ker,
-                      void *out) {
-  if (c->path->set_kernel && c->path->set_kernel(c->state, ker) != FCONV_OK) return -1.0;
+                      const fconv_kernel_info *kinfo, void *out) {
+  if (c->path->set_kernel && c->path->set_kernel(c->state, ker, kinfo) != FCONV_OK) return -1.0;
   const void *k = c->path->set_kernel ? NULL : ker;
   if (c->path->execute(c->state, sig, k, out) != FCONV_OK) return -1.0; /* warm-up */
   double best = INFINITY;
@@ -104,6 +105,7 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
     all[nall].path = path;
     all[nall].state = NULL;
     all[nall].seconds = all[nall].model = all[nall].current = s;
+    all[nall].why = NULL;
     FCONV_LOG("model: %s %.3g ms", path->name, s * 1e3);
     double *slot = &info->candidate_seconds[path->method];
     if (*slot < 0.0 || s < *slot) *slot = s;
@@ -125,12 +127,16 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
     void *sig = fconv_malloc(p->batch * p->sig_elems * p->esize);
     void *ker = fconv_malloc(p->kernel_batch * p->ker_elems * p->esize);
     void *out = fconv_malloc(p->count * p->out_elems * p->esize);
-    if (!sig || !ker || !out) {
-      fconv_free(sig); fconv_free(ker); fconv_free(out);
+    fconv_kernel_stats *kstats =
+        (fconv_kernel_stats *)fconv_malloc(p->kernel_batch * sizeof *kstats);
+    if (!sig || !ker || !out || !kstats) {
+      fconv_free(sig); fconv_free(ker); fconv_free(out); fconv_free(kstats);
       FCONV_RETURN_ERROR(FCONV_ERR_OUT_OF_MEMORY, "measurement buffers");
     }
     fill(sig, p->batch * p->sig_elems * scal, dbl);
     fill(ker, p->kernel_batch * p->ker_elems * scal, dbl);
+    fconv_kernel_info kinfo;
+    fconv_kernel_info_init(p, ker, kstats, &kinfo);
     double best_t = INFINITY;
     void *best_state = NULL;
     fconv_status first_err = FCONV_OK;
@@ -144,7 +150,7 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
       }
       fconv_candidate c = all[i];
       c.state = st;
-      double t = measure(p, &c, sig, ker, out);
+      double t = measure(p, &c, sig, ker, &kinfo, out);
       if (t >= 0.0) {
         info->candidate_seconds[all[i].path->method] = t;
         all[i].seconds = all[i].current = t;
@@ -160,7 +166,7 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
         all[i].path->destroy(st);
       }
     }
-    fconv_free(sig); fconv_free(ker); fconv_free(out);
+    fconv_free(sig); fconv_free(ker); fconv_free(out); fconv_free(kstats);
     FCONV_RETURN_IF(!best_state, first_err != FCONV_OK ? first_err : FCONV_ERR_INTERNAL,
                     "no candidate could be created and measured");
     all[best].state = best_state;
@@ -174,13 +180,14 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
   cand[0].why = method == FCONV_METHOD_AUTO ? why : "requested method";
   describe_choice(info, &cand[0], cand[0].why);
 
-  /* An AUTO CPU plan that chose a transform method keeps the direct path ready: once the
-   * kernel is known it may turn out separable (much cheaper direct), or the range rule may need
-   * it (fconv_dispatch_refine). */
-  if (method == FCONV_METHOD_AUTO && cand[0].path->backend == FCONV_BACKEND_CPU &&
-      cand[0].path->method != FCONV_METHOD_DIRECT) {
+  /* Fallback policy: an AUTO plan that chose a transform method keeps the direct path of the
+   * same backend ready: once the kernel is known it may turn out separable (much cheaper
+   * direct), or the accuracy rule may need it (fconv_dispatch_refine). */
+  if (method == FCONV_METHOD_AUTO && cand[0].path->method != FCONV_METHOD_DIRECT) {
     for (size_t i = 0; i < nall; i++) {
-      if (all[i].path != &fconv_cpu_direct_path) continue;
+      if (all[i].path->backend != cand[0].path->backend ||
+          all[i].path->method != FCONV_METHOD_DIRECT)
+        continue;
       void *st = NULL;
       if (all[i].path->create(p, &st) == FCONV_OK) {
         cand[1] = all[i];
@@ -193,9 +200,12 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
   return FCONV_OK;
 }
 
-/* The accuracy rule for one candidate: 1 when its error bound holds for every kernel. Only the
- * CPU transform paths scale the kernel by 1/points before transforming (core/kernel_info.h). */
-static int bound_holds(const fconv_problem *p, const fconv_candidate *c, const void *kernel) {
+/* The accuracy rule for one candidate (fconv.h, "Accuracy"; the rule itself is
+ * core/kernel_info.c's fconv_fft_bound_holds): 1 when its error bound holds for every kernel.
+ * Only the CPU transform paths scale the kernel by 1/points before transforming (cuFFT's paths
+ * scale the product), so only they can miss it this way. */
+static int bound_holds(const fconv_problem *p, const fconv_candidate *c,
+                       const fconv_kernel_info *kinfo) {
   if (c->path->method == FCONV_METHOD_DIRECT || c->path->backend != FCONV_BACKEND_CPU) return 1;
   fconv_plan_info d;
   memset(&d, 0, sizeof d);
@@ -203,30 +213,29 @@ static int bound_holds(const fconv_problem *p, const fconv_candidate *c, const v
   double points = 1.0;
   for (int a = 0; a < p->rank; a++)
     if (d.transform_shape[a] > 1) points *= (double)d.transform_shape[a];
-  for (size_t q = 0; q < p->kernel_batch; q++) {
-    fconv_kernel_stats st;
-    fconv_kernel_stats_of(p->dtype, (const unsigned char *)kernel + q * p->ker_elems * p->esize,
-                          p->ker_elems, &st);
-    if (!fconv_fft_bound_holds(p->dtype, &st, (double)p->ker_elems, points)) {
+  for (size_t q = 0; q < kinfo->kernel_batch; q++) {
+    const fconv_kernel_stats *st = &kinfo->stats[q];
+    if (!fconv_fft_bound_holds(p->dtype, st, (double)p->ker_elems, points)) {
       FCONV_LOG("rule 'range' fired for %s: kernel %zu (||h||_2 %.3g, max|h| %.3g) scaled by "
                 "1/%.3g rounds in the subnormal range: the FFT bound is not guaranteed",
-                c->path->name, q, st.l2, st.max_abs, points);
+                c->path->name, q, st->l2, st->max_abs, points);
       return 0;
     }
   }
   return 1;
 }
 
-void fconv_dispatch_refine(const fconv_problem *p, fconv_candidate cand[FCONV_MAX_CANDIDATES],
-                           int ncand, const void *kernel, fconv_plan_info *info) {
-  const int host_kernel = !(p->flags & FCONV_FLAG_DEVICE_POINTERS);
+void fconv_dispatch_refine(fconv_candidate cand[FCONV_MAX_CANDIDATES], int ncand,
+                           const fconv_problem *p, const fconv_kernel_info *kinfo,
+                           fconv_plan_info *info) {
+  if (ncand < 1) return;
   int ok[FCONV_MAX_CANDIDATES];
   int best = -1;
   for (int i = 0; i < ncand; i++) {
     fconv_candidate *c = &cand[i];
     c->current = c->seconds;
-    if (c->path->refine) {
-      const double r = c->path->refine(c->state, kernel);
+    if (c->path->kernel_cost) {
+      const double r = c->path->kernel_cost(c->state, kinfo);
       /* a measured time is kept and scaled by the model's kernel-aware factor */
       if (r >= 0.0) c->current = info->measured && c->model > 0.0 ? c->seconds * (r / c->model) : r;
     }
@@ -234,7 +243,7 @@ void fconv_dispatch_refine(const fconv_problem *p, fconv_candidate cand[FCONV_MA
       FCONV_LOG("kernel-aware: %s %.3g ms (was %.3g ms)", c->path->name, c->current * 1e3,
                 c->seconds * 1e3);
     info->candidate_seconds[c->path->method] = c->current;
-    ok[i] = !host_kernel || bound_holds(p, c, kernel);
+    ok[i] = bound_holds(p, c, kinfo);
     if (ok[i] && (best < 0 || c->current < cand[best].current)) best = i;
   }
   const char *why;
@@ -242,7 +251,7 @@ void fconv_dispatch_refine(const fconv_problem *p, fconv_candidate cand[FCONV_MA
     best = 0;
     why = "requested method, FFT bound not guaranteed (range rule)";
   } else if (ncand == 1) {
-    why = cand[0].why;
+    why = cand[0].why ? cand[0].why : "cost model";
   } else if (!ok[0] && best != 0) {
     why = "range rule kept the direct method";
   } else {

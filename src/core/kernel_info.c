@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dtype.h"
+#include "problem.h"
 
 static double complex load_c(fconv_dtype t, const void *a, size_t i) {
   double re, im;
@@ -76,4 +77,14 @@ int fconv_fft_bound_holds(fconv_dtype t, const fconv_kernel_stats *st, double ta
   const double half_sub_over_eps = fconv_dtype_is_double(t) ? DBL_TRUE_MIN / DBL_EPSILON / 2
                                                             : (double)FLT_TRUE_MIN / 2 / FLT_EPSILON;
   return sqrt(taps) * (points > 1.0 ? points : 1.0) * half_sub_over_eps <= st->l2;
+}
+
+void fconv_kernel_info_init(const fconv_problem *p, const void *host, fconv_kernel_stats *stats,
+                            fconv_kernel_info *info) {
+  for (size_t q = 0; q < p->kernel_batch; q++)
+    fconv_kernel_stats_of(p->dtype, (const unsigned char *)host + q * p->ker_elems * p->esize,
+                          p->ker_elems, &stats[q]);
+  info->host = host;
+  info->kernel_batch = p->kernel_batch;
+  info->stats = stats;
 }

@@ -1,6 +1,6 @@
 /* fft_exec.c — the FFTW engine's set_kernel, execute (chunks of blocks per worker, the filter
  * bank's shared forward transforms, zeros for blocks that read no sample), introspection and the
- * kernel-aware estimate. See fft_plan.h. */
+ * kernel-aware cost. See fft_plan.h. */
 #include "fft_plan.h"
 
 #include <math.h>
@@ -8,10 +8,12 @@
 
 #include "../core/boundary.h"
 #include "../core/geometry.h"
+#include "../core/kernel_info.h"
 #include "../core/memory.h"
 #include "../util.h"
 
-fconv_status fconv_fc_set_kernel(void *state, const void *h) {
+fconv_status fconv_fc_set_kernel(void *state, const void *h, const fconv_kernel_info *info) {
+  (void)info;
   fconv_fc *fc = (fconv_fc *)state;
   FCONV_RETURN_IF(!h, FCONV_ERR_INVALID_ARGUMENT, "kernel is NULL");
   if (fc->s.nact == 0) { fc->kset_valid = 1; return FCONV_OK; }
@@ -179,7 +181,7 @@ fconv_status fconv_fc_execute(void *state, const void *x, const void *h, void *y
   return FCONV_OK;
 }
 
-/* ---- introspection and refine ----------------------------------------------------- */
+/* ---- introspection and the kernel-aware cost ----------------------------------------------------- */
 
 void fconv_fc_describe(const void *state, fconv_plan_info *info) {
   const fconv_fc *fc = (const fconv_fc *)state;
@@ -192,11 +194,9 @@ void fconv_fc_describe(const void *state, fconv_plan_info *info) {
   info->workspace_bytes = fc->workspace;
 }
 
-/* Kernel-aware estimate (refine): the model's seconds; the kernel does not change the transform
- * work. The accuracy rule is dispatch's (core/kernel_info.c, fconv_fft_bound_holds). */
-double fconv_fc_refine(void *state, const void *h) {
-  (void)h;
-  fconv_fc *fc = (fconv_fc *)state;
+double fconv_fc_kernel_cost(const void *state, const fconv_kernel_info *info) {
+  (void)info;
+  const fconv_fc *fc = (const fconv_fc *)state;
   return fconv_fc_model(&fc->p, &fc->g);
 }
 

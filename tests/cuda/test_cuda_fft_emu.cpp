@@ -395,6 +395,79 @@ TEST(CudaFftEmu, Workspace) {
   }
 }
 
+/* The CUDA paths share one host skeleton (src/cuda/host.cu): the FFT paths reject what the
+ * direct path rejects, with the same status: host memory as a workspace, a device pointer given
+ * to a host-pointer plan, a host pointer given to a device-pointer plan. */
+TEST(CudaFftEmu, MisuseGetsTheDirectPathsStatuses) {
+  const size_t n[1] = {100}, k[1] = {9};
+  for (fconv_method m : kMethods) {
+    fconv_desc d = make_desc(1, n, k, FCONV_F32, m);
+    const Data in(d, 9);
+    Plan plan;
+    ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
+    size_t bytes = 0;
+    ASSERT_EQ(fconv_plan_workspace_size(plan.p, &bytes), FCONV_OK);
+    std::vector<char> host(bytes + 512);
+    char *aligned = host.data() + (256 - (uintptr_t)host.data() % 256) % 256;
+    EXPECT_EQ(fconv_plan_set_workspace(plan.p, aligned, bytes), FCONV_ERR_INVALID_ARGUMENT);
+    void *dev = nullptr;
+    ASSERT_EQ(fconv_dev_malloc(&dev, in.xs.size() + 4096), FCONV_OK);
+    std::vector<float> y(in.want.size());
+    EXPECT_EQ(fconv_execute(plan.p, dev, in.hs.data(), y.data()), FCONV_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(fconv_plan_set_kernel(plan.p, dev), FCONV_ERR_INVALID_ARGUMENT);
+    fconv_dev_free(dev);
+    /* and the plan still works */
+    ASSERT_EQ(fconv_execute(plan.p, in.xs.data(), in.hs.data(), y.data()), FCONV_OK);
+    EXPECT_LE(in.ratio(d, y.data(), 256), 1.0);
+
+    d.flags |= FCONV_FLAG_DEVICE_POINTERS;
+    Plan dplan;
+    ASSERT_EQ(fconv_plan_create(&dplan.p, &d), FCONV_OK);
+    EXPECT_EQ(fconv_plan_set_kernel(dplan.p, in.hs.data()), FCONV_ERR_INVALID_ARGUMENT);
+  }
+}
+
+/* The accuracy policy is dispatch's for every backend (fconv.h, "how AUTO chooses"): an
+ * integer kernel meets the FFT bound, so an AUTO CUDA plan keeps its transform method after
+ * set_kernel; FCONV_FLAG_ACCURATE asks for the direct method, which is then cuda-direct, and
+ * exact for integer data. */
+TEST(CudaFftEmu, AutoPlanAccuracyPolicyForIntegerKernels) {
+  const size_t n[1] = {100000}, k[1] = {2000}; /* 2e8 multiply-adds: the model picks FFT */
+  std::vector<float> x(n[0]), h(k[0]), y(n[0] + k[0] - 1);
+  for (size_t i = 0; i < x.size(); i++) x[i] = (float)((int)(i * 37 % 17) - 8);
+  for (size_t i = 0; i < h.size(); i++) h[i] = (float)((int)(i * 11 % 5) - 2);
+  for (unsigned flags : {0u, (unsigned)FCONV_FLAG_ACCURATE}) {
+    fconv_desc d = make_desc(1, n, k, FCONV_F32, FCONV_METHOD_AUTO);
+    d.flags = flags;
+    Plan plan;
+    ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
+    fconv_plan_info info;
+    ASSERT_EQ(fconv_plan_get_info(plan.p, &info), FCONV_OK);
+    ASSERT_EQ(info.backend, FCONV_BACKEND_CUDA);
+    EXPECT_EQ(info.method == FCONV_METHOD_DIRECT, flags != 0) << info.reason;
+    ASSERT_EQ(fconv_plan_set_kernel(plan.p, h.data()), FCONV_OK);
+    ASSERT_EQ(fconv_plan_get_info(plan.p, &info), FCONV_OK);
+    EXPECT_EQ(info.backend, FCONV_BACKEND_CUDA);
+    EXPECT_EQ(info.method == FCONV_METHOD_DIRECT, flags != 0) << info.reason;
+    ASSERT_EQ(fconv_execute(plan.p, x.data(), nullptr, y.data()), FCONV_OK);
+    double xn = 0, hn = 0;
+    for (float v : x) xn += (double)v * v;
+    for (float v : h) hn += (double)v * v;
+    const double bound = 8 * 1.1920928955078125e-7 * std::log2(2.0 * (double)y.size()) *
+                         std::sqrt(xn) * std::sqrt(hn);
+    for (size_t o = 0; o < y.size(); o += 997) {
+      double want = 0;
+      for (size_t j = 0; j < k[0]; j++)
+        if (o >= j && o - j < n[0]) want += (double)x[o - j] * h[j];
+      if (flags) {
+        EXPECT_EQ((double)y[o], want) << "output " << o; /* integer data: direct is exact */
+      } else {
+        EXPECT_LE(std::abs((double)y[o] - want), bound) << "output " << o;
+      }
+    }
+  }
+}
+
 /* Device pointers on a caller's stream: execute only queues (the emulated stream is lazy, as a
  * GPU would be busy), the result appears after the stream is synchronised. */
 TEST(CudaFftEmu, AsynchronousOnTheCallersStream) {
