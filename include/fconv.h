@@ -158,7 +158,9 @@ FCONV_API void fconv_desc_init(fconv_desc *d, int rank, const size_t *signal_sha
 
 typedef struct fconv_plan fconv_plan; /* opaque */
 
-/* fconv_plan_create: validate *d, choose backend and method, plan and allocate everything.
+/* fconv_plan_create: validate *d, choose backend and method, plan and allocate everything
+ * (FFTW plans with FFTW_ESTIMATE unless FCONV_FLAG_MEASURE or the wisdom cache asks for
+ * FFTW_MEASURE: see "FFTW wisdom").
  * On success *plan is a new plan (free it with fconv_plan_destroy). On failure *plan is set to
  * NULL (when plan != NULL) and nothing is leaked. *d is not retained.
  * Returns FCONV_OK, FCONV_ERR_INVALID_ARGUMENT (see the bad-input list in README.md),
@@ -266,6 +268,36 @@ FCONV_API fconv_status fconv_plan_get_info(const fconv_plan *plan, fconv_plan_in
 FCONV_API const char *fconv_method_name(fconv_method m);
 FCONV_API const char *fconv_backend_name(fconv_backend b);
 FCONV_API const char *fconv_dtype_name(fconv_dtype t);
+
+/* ---- FFTW wisdom (CPU backend) --------------------------------------------------------------
+ * The CPU transform paths plan with FFTW_ESTIMATE (milliseconds) unless a plan has
+ * FCONV_FLAG_MEASURE or the wisdom cache is on; FFTW_MEASURE plans (1.1-2x faster transforms,
+ * 0.1-5 s of planning per new shape) leave "wisdom" that later plans of the same shapes reuse,
+ * ESTIMATE ones included. These functions keep it across processes: the text holds FFTW's float
+ * and double wisdom together, and is only valid for the same FFTW version and build.
+ * Per-user cache (opt-in): the environment variable FCONV_WISDOM_CACHE=1 keeps wisdom in
+ * $XDG_CACHE_HOME/fconv/wisdom (else $HOME/.cache/fconv/wisdom), FCONV_WISDOM_CACHE=<path> in
+ * that file: it is imported before the process's first plan, every plan is then made with
+ * FFTW_MEASURE (so each shape is measured once per machine), and the file is rewritten
+ * atomically (temporary file + rename) when a plan added wisdom. Unset, empty or 0: off.
+ * All of these are thread-safe (serialised with fconv's planning).
+ *
+ * fconv_wisdom_export_string: *text = a new NUL-terminated string (free it with
+ *   fconv_wisdom_free). FCONV_ERR_INVALID_ARGUMENT for NULL text.
+ * fconv_wisdom_import_string: add the wisdom in text. FCONV_ERR_INVALID_ARGUMENT for NULL or
+ *   text that is not fconv wisdom; FCONV_ERR_FFT when FFTW rejects it (another FFTW version or
+ *   build, or corrupt). Nothing is imported on failure of the float part; the double part is
+ *   imported only after the float part succeeded.
+ * fconv_wisdom_export_file / fconv_wisdom_import_file: the same to or from a file (written
+ *   atomically); FCONV_ERR_INVALID_ARGUMENT for NULL or a file that cannot be written or read.
+ * fconv_wisdom_forget: drop all of FFTW's wisdom in this process (plans already made stay).
+ * fconv_wisdom_free: free a string from fconv_wisdom_export_string (NULL is a no-op). */
+FCONV_API fconv_status fconv_wisdom_export_string(char **text);
+FCONV_API fconv_status fconv_wisdom_import_string(const char *text);
+FCONV_API fconv_status fconv_wisdom_export_file(const char *path);
+FCONV_API fconv_status fconv_wisdom_import_file(const char *path);
+FCONV_API void fconv_wisdom_forget(void);
+FCONV_API void fconv_wisdom_free(char *text);
 
 /* ---- CUDA -------------------------------------------------------------------------------- */
 
