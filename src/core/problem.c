@@ -23,30 +23,42 @@ static int bytes_of(size_t e0, size_t e1, size_t e2, size_t count, size_t esize,
 /* Validate d and build the normalised problem (rank 3, user axes last, VALID swap applied). */
 fconv_status fconv_problem_init(const fconv_desc *d, fconv_problem *p) {
   FCONV_INVALID_IF(!d, "desc is NULL");
-  FCONV_INVALID_IF(d->rank < 1 || d->rank > FCONV_MAX_RANK, "rank must be 1, 2 or 3");
-  FCONV_INVALID_IF((unsigned)d->dtype > (unsigned)FCONV_C128, "dtype out of range");
-  FCONV_INVALID_IF((unsigned)d->mode > (unsigned)FCONV_MODE_PAD, "mode out of range");
-  FCONV_INVALID_IF((unsigned)d->op > (unsigned)FCONV_OP_CORRELATE, "op out of range");
-  FCONV_INVALID_IF((unsigned)d->boundary > (unsigned)FCONV_BOUNDARY_REPLICATE, "boundary out of range");
-  FCONV_INVALID_IF((unsigned)d->method > (unsigned)FCONV_METHOD_OVERLAP_SAVE, "method out of range");
-  FCONV_INVALID_IF((unsigned)d->backend > (unsigned)FCONV_BACKEND_CUDA, "backend out of range");
-  FCONV_INVALID_IF(d->flags & ~(unsigned)FCONV_FLAG_ALL, "unknown flag bits");
+  FCONV_INVALID_IF(d->rank < 1 || d->rank > FCONV_MAX_RANK, "desc->rank = %d: must be 1, 2 or 3",
+                   d->rank);
+  FCONV_INVALID_IF((unsigned)d->dtype > (unsigned)FCONV_C128, "desc->dtype = %d: out of range",
+                   (int)d->dtype);
+  FCONV_INVALID_IF((unsigned)d->mode > (unsigned)FCONV_MODE_PAD, "desc->mode = %d: out of range",
+                   (int)d->mode);
+  FCONV_INVALID_IF((unsigned)d->op > (unsigned)FCONV_OP_CORRELATE, "desc->op = %d: out of range",
+                   (int)d->op);
+  FCONV_INVALID_IF((unsigned)d->boundary > (unsigned)FCONV_BOUNDARY_REPLICATE,
+                   "desc->boundary = %d: out of range", (int)d->boundary);
+  FCONV_INVALID_IF((unsigned)d->method > (unsigned)FCONV_METHOD_OVERLAP_SAVE,
+                   "desc->method = %d: out of range", (int)d->method);
+  FCONV_INVALID_IF((unsigned)d->backend > (unsigned)FCONV_BACKEND_CUDA,
+                   "desc->backend = %d: out of range", (int)d->backend);
+  FCONV_INVALID_IF(d->flags & ~(unsigned)FCONV_FLAG_ALL, "desc->flags = 0x%x: unknown bits 0x%x",
+                   d->flags, d->flags & ~(unsigned)FCONV_FLAG_ALL);
   FCONV_INVALID_IF((d->flags & FCONV_FLAG_ACCURATE) && (d->method == FCONV_METHOD_FFT ||
                                                          d->method == FCONV_METHOD_OVERLAP_SAVE),
                    "FCONV_FLAG_ACCURATE asks for the direct method; FFT or overlap-save requested");
-  FCONV_INVALID_IF(d->threads < 0, "threads must be >= 0");
-  FCONV_INVALID_IF(d->batch == 0 || d->kernel_batch == 0, "batch and kernel_batch must be >= 1");
+  FCONV_INVALID_IF(d->threads < 0, "desc->threads = %d: must be >= 0", d->threads);
+  FCONV_INVALID_IF(d->batch == 0, "desc->batch = 0: must be >= 1");
+  FCONV_INVALID_IF(d->kernel_batch == 0, "desc->kernel_batch = 0: must be >= 1");
   FCONV_INVALID_IF(d->kernel_batch != 1 && d->kernel_batch != d->batch && d->batch != 1,
-          "kernel_batch must be 1, equal to batch, or any count when batch is 1");
+                   "desc->kernel_batch = %zu with desc->batch = %zu: must be 1, equal to batch, "
+                   "or any count when batch is 1", d->kernel_batch, d->batch);
   FCONV_INVALID_IF((d->flags & FCONV_FLAG_DEVICE_POINTERS) && d->backend == FCONV_BACKEND_CPU,
-          "FCONV_FLAG_DEVICE_POINTERS needs the CUDA backend");
+                   "desc->flags has FCONV_FLAG_DEVICE_POINTERS with desc->backend = CPU: device "
+                   "pointers need the CUDA backend");
 
   memset(p, 0, sizeof *p);
   const int r = d->rank, off = FCONV_MAX_RANK - r;
   int k_le_n = 1, k_ge_n = 1;
   for (int a = 0; a < r; a++) {
-    FCONV_INVALID_IF(d->signal_shape[a] == 0 || d->kernel_shape[a] == 0, "zero extent");
-    FCONV_INVALID_IF(d->stride[a] == 0, "stride 0");
+    FCONV_INVALID_IF(d->signal_shape[a] == 0, "desc->signal_shape[%d] = 0: extents must be >= 1", a);
+    FCONV_INVALID_IF(d->kernel_shape[a] == 0, "desc->kernel_shape[%d] = 0: extents must be >= 1", a);
+    FCONV_INVALID_IF(d->stride[a] == 0, "desc->stride[%d] = 0: must be >= 1", a);
     k_le_n &= d->kernel_shape[a] <= d->signal_shape[a];
     k_ge_n &= d->kernel_shape[a] >= d->signal_shape[a];
   }
@@ -54,16 +66,25 @@ fconv_status fconv_problem_init(const fconv_desc *d, fconv_problem *p) {
   /* element and byte counts of the user's arrays */
   size_t se = 1, ke = 1;
   for (int a = 0; a < r; a++) {
-    FCONV_INVALID_IF(fconv_mul_ovf(se, d->signal_shape[a], &se), "signal element count overflows");
-    FCONV_INVALID_IF(fconv_mul_ovf(ke, d->kernel_shape[a], &ke), "kernel element count overflows");
+    FCONV_INVALID_IF(fconv_mul_ovf(se, d->signal_shape[a], &se),
+                     "desc->signal_shape: the element count overflows size_t (at axis %d, %zu)", a,
+                     d->signal_shape[a]);
+    FCONV_INVALID_IF(fconv_mul_ovf(ke, d->kernel_shape[a], &ke),
+                     "desc->kernel_shape: the element count overflows size_t (at axis %d, %zu)", a,
+                     d->kernel_shape[a]);
   }
   const size_t es = fconv_dtype_size(d->dtype);
-  FCONV_INVALID_IF(bytes_of(se, 1, 1, d->batch, es, &elems, &bytes), "signal byte count overflows");
-  FCONV_INVALID_IF(bytes_of(ke, 1, 1, d->kernel_batch, es, &elems, &bytes), "kernel byte count overflows");
+  FCONV_INVALID_IF(bytes_of(se, 1, 1, d->batch, es, &elems, &bytes),
+                   "desc->signal_shape and desc->batch: %zu signals of %zu elements overflow "
+                   "the byte count", d->batch, se);
+  FCONV_INVALID_IF(bytes_of(ke, 1, 1, d->kernel_batch, es, &elems, &bytes),
+                   "desc->kernel_shape and desc->kernel_batch: %zu kernels of %zu elements "
+                   "overflow the byte count", d->kernel_batch, ke);
 
   const int swap = d->mode == FCONV_MODE_VALID && !k_le_n;
   FCONV_INVALID_IF(d->mode == FCONV_MODE_VALID && !k_le_n && !k_ge_n,
-          "VALID with neither operand containing the other");
+                   "desc->mode = VALID with desc->signal_shape and desc->kernel_shape crossed "
+                   "(neither contains the other on every axis)");
 
   p->rank = r;
   p->dtype = d->dtype;
@@ -97,20 +118,33 @@ fconv_status fconv_problem_init(const fconv_desc *d, fconv_problem *p) {
     }
     size_t w;
     FCONV_INVALID_IF(fconv_add_ovf(x->n, x->p0, &w) || fconv_add_ovf(w, x->p1, &w) ||
-                w > (size_t)PTRDIFF_MAX / 4,
-            "padded extent overflows");
-    FCONV_INVALID_IF(w < x->k, "PAD window shorter than the kernel (N + P0 + P1 < K)");
+                         w > (size_t)PTRDIFF_MAX / 4,
+                     "axis %d: the padded extent %zu + %zu + %zu overflows (desc->pad_before, "
+                     "desc->pad_after)", u, x->n, x->p0, x->p1);
+    FCONV_INVALID_IF(w < x->k,
+                     "axis %d: desc->pad_before + desc->pad_after = %zu + %zu leave a window of "
+                     "%zu, shorter than the kernel (%zu)", u, x->p0, x->p1, w, x->k);
     x->len = w - x->k + 1;
+    /* A stride beyond the window keeps y[0] only, as a stride of len does: the paths see at most
+     * len, so their index arithmetic (stride x phase, pos + m * stride) stays in range. */
+    if (x->stride > x->len) x->stride = x->len;
     x->out = (x->len - 1) / x->stride + 1;
   }
   p->sig_elems = p->ax[0].n * p->ax[1].n * p->ax[2].n;
   p->ker_elems = p->ax[0].k * p->ax[1].k * p->ax[2].k;
-  FCONV_INVALID_IF(bytes_of(p->ax[0].out, p->ax[1].out, p->ax[2].out, p->count, es, &p->out_elems, &bytes),
-          "output byte count overflows");
+  FCONV_INVALID_IF(bytes_of(p->ax[0].out, p->ax[1].out, p->ax[2].out, p->count, es, &p->out_elems,
+                            &bytes),
+                   "the output (%zu outputs of %zu x %zu x %zu) overflows size_t", p->count,
+                   p->ax[0].out, p->ax[1].out, p->ax[2].out);
   return FCONV_OK;
 }
 
 size_t fconv_problem_kernel_bytes(const fconv_problem *p) {
   return (p->swapped ? p->batch : p->kernel_batch) * p->esize *
          (p->swapped ? p->sig_elems : p->ker_elems);
+}
+
+size_t fconv_problem_signal_bytes(const fconv_problem *p) {
+  return (p->swapped ? p->kernel_batch : p->batch) * p->esize *
+         (p->swapped ? p->ker_elems : p->sig_elems);
 }

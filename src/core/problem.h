@@ -52,6 +52,8 @@ FCONV_HIDDEN fconv_status fconv_problem_init(const fconv_desc *d, fconv_problem 
 
 /* Bytes of the user's kernel array(s) as set_kernel reads them (the swapped problem's signals). */
 FCONV_HIDDEN size_t fconv_problem_kernel_bytes(const fconv_problem *p);
+/* Bytes of the user's signal array(s) as execute reads them (the swapped problem's kernels). */
+FCONV_HIDDEN size_t fconv_problem_signal_bytes(const fconv_problem *p);
 
 #ifdef __cplusplus
 }

@@ -54,6 +54,8 @@ FCONV_HIDDEN fconv_status fconv_dev_malloc_host(void **p, size_t bytes); /* pinn
 FCONV_HIDDEN void fconv_dev_free_host(void *p);
 /* What kind of memory p points into (FCONV_PTR_HOST for unknown/pageable pointers). */
 FCONV_HIDDEN fconv_status fconv_dev_pointer_kind(const void *p, fconv_dev_ptr_kind *kind);
+/* The device that device or managed memory at p belongs to; -1 for host memory. */
+FCONV_HIDDEN fconv_status fconv_dev_pointer_device(const void *p, int *device);
 
 /* ---- copies (asynchronous on stream s) ----------------------------------------------------- */
 FCONV_HIDDEN fconv_status fconv_dev_copy_h2d(void *dst, const void *src, size_t bytes,
@@ -71,7 +73,10 @@ FCONV_HIDDEN fconv_status fconv_dev_memset(void *dst, int value, size_t bytes,
                                            fconv_dev_stream s);
 
 /* ---- streams and events -------------------------------------------------------------------- */
-FCONV_HIDDEN fconv_status fconv_dev_stream_create(fconv_dev_stream *s); /* non-blocking */
+/* blocking != 0: an ordinary (blocking) stream, ordered with the legacy default stream (its
+ * work waits for work queued earlier on stream NULL, and stream NULL's later work waits for
+ * it); 0: cudaStreamNonBlocking, ordered with nothing. */
+FCONV_HIDDEN fconv_status fconv_dev_stream_create(fconv_dev_stream *s, int blocking);
 FCONV_HIDDEN void fconv_dev_stream_destroy(fconv_dev_stream s);         /* NULL: no-op */
 FCONV_HIDDEN fconv_status fconv_dev_stream_sync(fconv_dev_stream s);
 FCONV_HIDDEN fconv_status fconv_dev_event_create(fconv_dev_event *e);   /* timing disabled */
@@ -82,11 +87,10 @@ FCONV_HIDDEN fconv_status fconv_dev_event_sync(fconv_dev_event e);
 FCONV_HIDDEN fconv_status fconv_dev_stream_wait_event(fconv_dev_stream s, fconv_dev_event e);
 
 /* ---- launches ------------------------------------------------------------------------------ */
-/* Status of the launch just made (cudaGetLastError, mapped and cleared). */
-FCONV_HIDDEN fconv_status fconv_dev_launch_status(void);
-
 /* FCONV_LAUNCH(kernel, grid, block, shmem_bytes, stream, args...): launch and evaluate to the
- * launch's fconv_status (configuration errors; execution errors surface at synchronisation).
+ * launch's OWN fconv_status (cudaLaunchKernelEx's result: configuration errors; execution
+ * errors surface at synchronisation). The runtime's last-error state is left alone on success,
+ * so an error the caller's own earlier launch left there stays the caller's to read.
  * `kernel` must be one identifier: bind template instances to a named pointer first, e.g.
  *   void (*const tile_kernel)(Args) = direct_tile<float, 32, 8>;
  *   FCONV_FORWARD(FCONV_LAUNCH(tile_kernel, grid, block, 0, stream, args));
@@ -99,10 +103,19 @@ FCONV_HIDDEN fconv_status fconv_dev_symbol_address_emu(void **pp, void *sym, siz
 #define FCONV_SYMBOL_ADDRESS(pp, symbol) \
   fconv_dev_symbol_address_emu((void **)(pp), (void *)&(symbol), sizeof(symbol))
 #elif defined(__CUDACC__)
-#define FCONV_LAUNCH(kernel, grid, block, shmem, stream, ...)                                \
-  (kernel<<<(grid), (block), (shmem), (cudaStream_t)(stream)>>>(__VA_ARGS__),                 \
-   fconv_dev_launch_status())
 FCONV_HIDDEN fconv_status fconv_dev_status(cudaError_t e);
+template <class... P, class... A>
+static inline fconv_status fconv_dev_launch(void (*kernel)(P...), dim3 grid, dim3 block,
+                                            size_t shmem, void *stream, A... args) {
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = grid;
+  cfg.blockDim = block;
+  cfg.dynamicSmemBytes = shmem;
+  cfg.stream = (cudaStream_t)stream;
+  return fconv_dev_status(cudaLaunchKernelEx(&cfg, kernel, args...));
+}
+#define FCONV_LAUNCH(kernel, grid, block, shmem, stream, ...) \
+  fconv_dev_launch(kernel, (grid), (block), (shmem), (void *)(stream), ##__VA_ARGS__)
 #define FCONV_SYMBOL_ADDRESS(pp, symbol) fconv_dev_status(cudaGetSymbolAddress((void **)(pp), symbol))
 #endif
 

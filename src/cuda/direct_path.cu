@@ -533,7 +533,7 @@ fconv_status cuda_direct_create(const fconv_problem *p, void **state) {
   fconv_status st = fconv_cuda_host_init(&s->h, p);
   if (st == FCONV_OK && s->h.device >= kMaxDevices) {
     fconv_cuda_host_destroy(&s->h);
-    st = fconv_error(FCONV_ERR_NO_DEVICE, __FILE__, __LINE__, "device index beyond 64");
+    st = FCONV_ERROR(FCONV_ERR_NO_DEVICE, "device index beyond 64");
   }
   if (st != FCONV_OK) {
     fconv_free(s);
@@ -558,12 +558,9 @@ fconv_status cuda_direct_create(const fconv_problem *p, void **state) {
 }
 
 /* kernel: the caller's (device-pointer plans) or the api's copy; info->host: a host copy. */
-fconv_status cuda_direct_set_kernel(void *state, const void *kernel,
-                                    const fconv_kernel_info *info) {
-  direct_state *s = (direct_state *)state;
+fconv_status set_kernel_body(direct_state *s, const void *kernel,
+                             const fconv_kernel_info *info) {
   const fconv_problem *p = &s->p;
-  fconv_device_scope scope(s->h.device);
-  FCONV_FORWARD(scope.status);
   s->kernel_set = 0;
   s->separable = 0;
   const void *h = s->h.device_ptrs ? info->host : kernel;
@@ -578,6 +575,17 @@ fconv_status cuda_direct_set_kernel(void *state, const void *kernel,
   FCONV_FORWARD(fconv_dev_stream_sync(s->h.stream));
   s->kernel_set = 1;
   return FCONV_OK;
+}
+
+fconv_status cuda_direct_set_kernel(void *state, const void *kernel,
+                                    const fconv_kernel_info *info) {
+  direct_state *s = (direct_state *)state;
+  fconv_device_scope scope(s->h.device);
+  FCONV_FORWARD(scope.status);
+  fconv_status st = set_kernel_body(s, kernel, info);
+  if (st != FCONV_OK) /* leave no copy from h_taps / h_sep in flight: execute rewrites them */
+    (void)fconv_dev_stream_sync(s->h.stream);
+  return st;
 }
 
 void *buffer(direct_state *s, int role, const void *signal, void *out) {
@@ -654,8 +662,7 @@ fconv_status cuda_direct_execute(void *state, const void *signal, const void *ke
   fconv_device_scope scope(s->h.device);
   FCONV_FORWARD(scope.status);
   fconv_status st = execute_body(s, signal, kernel, out);
-  if (st != FCONV_OK && !s->h.device_ptrs)
-    (void)fconv_dev_stream_sync(s->h.stream); /* leave no copy from our pinned buffers in flight */
+  if (st != FCONV_OK) fconv_cuda_host_failed(&s->h);
   return st;
 }
 

@@ -338,10 +338,10 @@ static fconv_status path_create(const fconv_problem *p, void **state, int os) {
   if (fconv_mul_ovf(p->batch * p->sig_elems, p->esize, &s->sig_bytes) ||
       fconv_mul_ovf(p->kernel_batch * p->ker_elems, p->esize, &s->ker_bytes) ||
       fconv_mul_ovf(p->count * p->out_elems, p->esize, &s->out_bytes))
-    st = fconv_error(FCONV_ERR_UNSUPPORTED, __FILE__, __LINE__, "byte counts overflow size_t");
+    st = FCONV_ERROR(FCONV_ERR_UNSUPPORTED, "byte counts overflow size_t");
   size_t items; /* count >= batch: the largest transform batch */
   if (fconv_mul_ovf(p->count, (size_t)s->g.NB, &items) || items > (size_t)LLONG_MAX)
-    st = fconv_error(FCONV_ERR_UNSUPPORTED, __FILE__, __LINE__, "transform batch overflows");
+    st = FCONV_ERROR(FCONV_ERR_UNSUPPORTED, "transform batch overflows");
   const fconv_fft_kind fwd = p->is_complex ? FCONV_FFT_C2C : FCONV_FFT_R2C;
   const fconv_fft_kind inv = p->is_complex ? FCONV_FFT_C2C : FCONV_FFT_C2R;
   if (st == FCONV_OK) st = fconv_cuda_host_init(&s->h, p);
@@ -349,7 +349,7 @@ static fconv_status path_create(const fconv_problem *p, void **state, int os) {
   if (st == FCONV_OK) st = make_plan(s, fwd, (long long)p->kernel_batch, &s->fh);
   if (st == FCONV_OK) st = make_plan(s, inv, (long long)p->count * s->g.NB, &s->fy);
   if (st == FCONV_OK && ws_layout(s))
-    st = fconv_error(FCONV_ERR_UNSUPPORTED, __FILE__, __LINE__, "workspace overflows size_t");
+    st = FCONV_ERROR(FCONV_ERR_UNSUPPORTED, "workspace overflows size_t");
   if (st == FCONV_OK) st = fconv_dev_malloc(&s->hspec, p->kernel_batch * s->g.item_bytes);
   if (st == FCONV_OK) {
     size_t most = s->sig_bytes > s->ker_bytes ? s->sig_bytes : s->ker_bytes;
@@ -547,12 +547,7 @@ static fconv_status crop(const fft_state *s, void *out) {
  * returns with the work done. */
 static fconv_status finish(const fft_state *s) { return fconv_cuda_host_finish(&s->h); }
 
-static fconv_status path_set_kernel(void *state, const void *kernel,
-                                    const fconv_kernel_info *info) {
-  (void)info; /* the spectrum is made from the kernel where it lies */
-  fft_state *s = (fft_state *)state;
-  fconv_device_scope scope(s->h.device);
-  FCONV_FORWARD(scope.status);
+static fconv_status set_kernel_body(fft_state *s, const void *kernel) {
   s->have_kernel = 0;
   FCONV_FORWARD(fconv_cuda_host_check_pointer(&s->h, kernel));
   const void *h = kernel;
@@ -565,6 +560,17 @@ static fconv_status path_set_kernel(void *state, const void *kernel,
   FCONV_FORWARD(finish(s));
   s->have_kernel = 1;
   return FCONV_OK;
+}
+
+static fconv_status path_set_kernel(void *state, const void *kernel,
+                                    const fconv_kernel_info *info) {
+  (void)info; /* the spectrum is made from the kernel where it lies */
+  fft_state *s = (fft_state *)state;
+  fconv_device_scope scope(s->h.device);
+  FCONV_FORWARD(scope.status);
+  fconv_status st = set_kernel_body(s, kernel);
+  if (st != FCONV_OK) fconv_cuda_host_failed(&s->h);
+  return st;
 }
 
 static fconv_status execute_body(fft_state *s, const void *signal, const void *kernel,
@@ -608,8 +614,7 @@ static fconv_status path_execute(void *state, const void *signal, const void *ke
   fconv_device_scope scope(s->h.device);
   FCONV_FORWARD(scope.status);
   fconv_status st = execute_body(s, signal, kernel, out);
-  if (st != FCONV_OK && s->host)
-    (void)fconv_dev_stream_sync(s->h.stream); /* leave no copy from our pinned buffers in flight */
+  if (st != FCONV_OK) fconv_cuda_host_failed(&s->h);
   return st;
 }
 
