@@ -44,7 +44,7 @@ module fconv
     FCONV_BACKEND_CUDA = 2
   ! flags
   integer(c_int), parameter, public :: FCONV_FLAG_MEASURE = 1, FCONV_FLAG_DEVICE_POINTERS = 2, &
-    FCONV_FLAG_NO_SEPARABLE = 4
+    FCONV_FLAG_NO_SEPARABLE = 4, FCONV_FLAG_ACCURATE = 8
 
   ! struct fconv_desc, field for field
   type, bind(c), public :: fconv_desc

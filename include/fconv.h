@@ -105,8 +105,12 @@ typedef enum { FCONV_BACKEND_AUTO, FCONV_BACKEND_CPU, FCONV_BACKEND_CUDA } fconv
                                                 to their element size; 16 bytes for C128) */
 #define FCONV_FLAG_NO_SEPARABLE    (1u << 2) /* never run a rank-1 (outer product) kernel as 1-D
                                                 passes */
+#define FCONV_FLAG_ACCURATE        (1u << 3) /* AUTO method: only the direct method, whose error
+                                                bound holds per output (see "accuracy" below),
+                                                instead of the fastest method. With method FFT or
+                                                OVERLAP_SAVE it is FCONV_ERR_INVALID_ARGUMENT. */
 #define FCONV_FLAG_ALL \
-  (FCONV_FLAG_MEASURE | FCONV_FLAG_DEVICE_POINTERS | FCONV_FLAG_NO_SEPARABLE)
+  (FCONV_FLAG_MEASURE | FCONV_FLAG_DEVICE_POINTERS | FCONV_FLAG_NO_SEPARABLE | FCONV_FLAG_ACCURATE)
 
 /* ---- the problem description ------------------------------------------------------------- */
 
@@ -155,7 +159,9 @@ FCONV_API void fconv_desc_init(fconv_desc *d, int rank, const size_t *signal_sha
 
 typedef struct fconv_plan fconv_plan; /* opaque */
 
-/* fconv_plan_create: validate *d, choose backend and method, plan and allocate everything.
+/* fconv_plan_create: validate *d, choose backend and method, plan and allocate everything
+ * (FFTW plans with FFTW_ESTIMATE unless FCONV_FLAG_MEASURE or the wisdom cache asks for
+ * FFTW_MEASURE: see "FFTW wisdom").
  * On success *plan is a new plan (free it with fconv_plan_destroy). On failure *plan is set to
  * NULL (when plan != NULL) and nothing is leaked. *d is not retained.
  * Returns FCONV_OK, FCONV_ERR_INVALID_ARGUMENT (the list is in README.md, "Bad input"),
@@ -209,20 +215,39 @@ FCONV_API const char *fconv_last_error(void);
 
 /* ---- how AUTO chooses ------------------------------------------------------------------------
  * Backend AUTO: CUDA when a usable device exists and its modelled time, transfers of host arrays
- * included, beats the CPU's; otherwise CPU. Method AUTO: a cost model per path (direct ~ outputs
- * x taps; FFT ~ n log n over the padded transform sizes; overlap-save with the block length that
- * minimises the cost per output), with constants measured on the reference machine; with
- * FCONV_FLAG_MEASURE the candidates are timed at plan creation instead.
- * fconv_plan_set_kernel refines the choice once the kernel is known:
- *  - a rank-1 (outer product) kernel runs as 1-D passes on the direct path, which then often
- *    wins (unless FCONV_FLAG_NO_SEPARABLE);
- *  - accuracy: the FFT result carries an error of about eps * log2(n) * ||x|| * ||h|| spread
- *    over all outputs, the direct result only each output's own rounding. So AUTO keeps the
- *    direct method when, for any kernel of the batch, (a) max|h| / min nonzero|h| exceeds 1e6
- *    (F32, C64) or 1e12 (F64, C128), or (b) every tap is integer-valued and sum|h| <= 2^16
- *    (F32, C64) or 2^45 (F64, C128), where integer data can come out exact.
- * A kernel passed directly to fconv_execute does not change the choice. An explicitly requested
- * method is always honoured. fconv_plan_get_info reports what was chosen and why. */
+ * included, beats the CPU's; otherwise CPU. Method AUTO: the fastest method whose error bound
+ * (below) holds, by a cost model per path (direct ~ outputs x taps; FFT ~ n log n over the padded
+ * transform sizes; overlap-save with the block length that minimises the cost per output), with
+ * constants measured on the reference machine; with FCONV_FLAG_MEASURE the candidates are timed
+ * at plan creation instead (and set_kernel scales those times by the kernel-aware model, never
+ * discarding them). Creating a plan without FCONV_FLAG_MEASURE takes milliseconds for any size:
+ * planning never loops over the signal, and allocates no signal-sized buffer.
+ *
+ * Accuracy. For one output item, with xe the extended signal (rule 3), g the kernel operand
+ * (rule 1), eps the dtype's machine epsilon (FLT_EPSILON for F32/C64, DBL_EPSILON for F64/C128),
+ * K the taps per kernel and T the points of one transform (the product of transform_shape in
+ * fconv_plan_info; log2 T at least 1):
+ *  - DIRECT:        |y[n] - exact[n]| <= K * eps * (|xe| (*) |g|)[n]     for every output n
+ *                   (the sum of |products| that output reads: a per-output bound);
+ *  - FFT and OVERLAP_SAVE:
+ *                   max_n |y[n] - exact[n]| <= 8 * eps * log2(T) * ||xe||_2 * ||g||_2
+ *                   (a normwise bound: the error is spread over all outputs, so outputs much
+ *                   smaller than ||xe|| ||g|| can lose relative accuracy).
+ * Both hold for finite data whose products stay in the dtype's normal range. The CPU transform
+ * paths compute with g scaled by 1/T; for a kernel so small that the scaled taps round in the
+ * subnormal range, sqrt(K) * T * (smallest subnormal / 2) > eps * ||g||_2 (with FLT_TRUE_MIN,
+ * FLT_EPSILON for F32/C64; DBL_ for F64/C128), the FFT bound can be missed, so
+ * fconv_plan_set_kernel makes an AUTO plan keep the direct method for it (the "range" rule).
+ * That is the only accuracy rule: integer-valued, noise-like or widely ranging kernels all
+ * meet the FFT bound and run on the fastest method. A caller who needs the per-output (direct) bound asks for it with FCONV_FLAG_ACCURATE, or
+ * requests FCONV_METHOD_DIRECT.
+ *
+ * fconv_plan_set_kernel refines the choice once the kernel is known: a rank-1 (outer product)
+ * kernel runs as 1-D passes on the direct path, which then often wins (unless
+ * FCONV_FLAG_NO_SEPARABLE), and the range rule applies. A kernel passed directly to
+ * fconv_execute does not change the choice. An explicitly requested method is always honoured.
+ * fconv_plan_get_info reports what was chosen and why (the model of what runs, separable passes
+ * included); FCONV_DEBUG=1 logs every candidate and every rule that fired. */
 
 /* ---- introspection ----------------------------------------------------------------------- */
 
@@ -254,6 +279,36 @@ FCONV_API fconv_status fconv_plan_get_info(const fconv_plan *plan, fconv_plan_in
 FCONV_API const char *fconv_method_name(fconv_method m);
 FCONV_API const char *fconv_backend_name(fconv_backend b);
 FCONV_API const char *fconv_dtype_name(fconv_dtype t);
+
+/* ---- FFTW wisdom (CPU backend) --------------------------------------------------------------
+ * The CPU transform paths plan with FFTW_ESTIMATE (milliseconds) unless a plan has
+ * FCONV_FLAG_MEASURE or the wisdom cache is on; FFTW_MEASURE plans (1.1-2x faster transforms,
+ * 0.1-5 s of planning per new shape) leave "wisdom" that later plans of the same shapes reuse,
+ * ESTIMATE ones included. These functions keep it across processes: the text holds FFTW's float
+ * and double wisdom together, and is only valid for the same FFTW version and build.
+ * Per-user cache (opt-in): the environment variable FCONV_WISDOM_CACHE=1 keeps wisdom in
+ * $XDG_CACHE_HOME/fconv/wisdom (else $HOME/.cache/fconv/wisdom), FCONV_WISDOM_CACHE=<path> in
+ * that file: it is imported before the process's first plan, every plan is then made with
+ * FFTW_MEASURE (so each shape is measured once per machine), and the file is rewritten
+ * atomically (temporary file + rename) when a plan added wisdom. Unset, empty or 0: off.
+ * All of these are thread-safe (serialised with fconv's planning).
+ *
+ * fconv_wisdom_export_string: *text = a new NUL-terminated string (free it with
+ *   fconv_wisdom_free). FCONV_ERR_INVALID_ARGUMENT for NULL text.
+ * fconv_wisdom_import_string: add the wisdom in text. FCONV_ERR_INVALID_ARGUMENT for NULL or
+ *   text that is not fconv wisdom; FCONV_ERR_FFT when FFTW rejects it (another FFTW version or
+ *   build, or corrupt). Nothing is imported on failure of the float part; the double part is
+ *   imported only after the float part succeeded.
+ * fconv_wisdom_export_file / fconv_wisdom_import_file: the same to or from a file (written
+ *   atomically); FCONV_ERR_INVALID_ARGUMENT for NULL or a file that cannot be written or read.
+ * fconv_wisdom_forget: drop all of FFTW's wisdom in this process (plans already made stay).
+ * fconv_wisdom_free: free a string from fconv_wisdom_export_string (NULL is a no-op). */
+FCONV_API fconv_status fconv_wisdom_export_string(char **text);
+FCONV_API fconv_status fconv_wisdom_import_string(const char *text);
+FCONV_API fconv_status fconv_wisdom_export_file(const char *path);
+FCONV_API fconv_status fconv_wisdom_import_file(const char *path);
+FCONV_API void fconv_wisdom_forget(void);
+FCONV_API void fconv_wisdom_free(char *text);
 
 /* ---- CUDA -------------------------------------------------------------------------------- */
 

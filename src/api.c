@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FCONV_PLAN_MAGIC 0x464e4f43u    /* "CONF" */
@@ -327,3 +328,16 @@ fconv_status fconv_plan_set_workspace(fconv_plan *plan, void *workspace, size_t 
                   "CPU plans keep their own workspace");
   return FCONV_PASS(c->path->set_workspace(c->state, workspace, bytes));
 }
+
+/* ---- FFTW wisdom (the CPU backend's, cpu/fftw.c) ------------------------------------------- */
+
+fconv_status fconv_wisdom_export_string(char **text) { return fconv_fftw_wisdom_export(text); }
+fconv_status fconv_wisdom_import_string(const char *text) { return fconv_fftw_wisdom_import(text); }
+fconv_status fconv_wisdom_export_file(const char *path) {
+  return fconv_fftw_wisdom_export_file(path);
+}
+fconv_status fconv_wisdom_import_file(const char *path) {
+  return fconv_fftw_wisdom_import_file(path);
+}
+void fconv_wisdom_forget(void) { fconv_fftw_wisdom_forget(); }
+void fconv_wisdom_free(char *text) { free(text); }

@@ -2,7 +2,9 @@
  * its own cost (estimate()); dispatch compares them, optionally times the candidates
  * (FCONV_FLAG_MEASURE), keeps the fallback candidate, and after set_kernel applies the
  * kernel-aware refinement (the paths' kernel costs, e.g. separable kernels, and the accuracy
- * policy below) to CPU and CUDA plans alike. */
+ * rule of core/kernel_info.h) to CPU and CUDA plans alike. The policy (fconv.h, "how AUTO
+ * chooses"): the fastest method whose error bound holds; FCONV_FLAG_ACCURATE keeps AUTO on
+ * the direct method. FCONV_DEBUG logs every candidate, rule and choice. */
 #include "dispatch.h"
 
 #include <math.h>
@@ -54,12 +56,16 @@ static void fill(void *buf, size_t scalars, int dbl) {
   }
 }
 
+/* Fill info's choice from the active candidate; `why` starts the reason. */
 static void describe_choice(fconv_plan_info *info, const fconv_candidate *c, const char *why) {
+  fconv_plan_info d = *info;
+  if (c->path->describe) c->path->describe(c->state, &d);
   info->backend = c->path->backend;
   info->method = c->path->method;
-  info->estimated_seconds = c->seconds;
-  snprintf(info->reason, sizeof info->reason, "%s: %s (%.3g ms)", why, c->path->name,
-           c->seconds * 1e3);
+  info->estimated_seconds = c->current;
+  snprintf(info->reason, sizeof info->reason, "%s: %s%s (%.3g ms)", why, c->path->name,
+           d.separable ? " as separable passes" : "", c->current * 1e3);
+  FCONV_LOG("choice: %s", info->reason);
 }
 
 fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
@@ -88,6 +94,9 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
   for (size_t i = 0; i < NPATHS; i++) {
     const fconv_path_vtbl *path = fconv_paths[i];
     if (method != FCONV_METHOD_AUTO && path->method != method) continue;
+    if (method == FCONV_METHOD_AUTO && (p->flags & FCONV_FLAG_ACCURATE) &&
+        path->method != FCONV_METHOD_DIRECT)
+      continue; /* the caller asked for the per-output bound */
     if (path->backend == FCONV_BACKEND_CUDA && cuda_devices == 0) continue;
     if (path->backend == FCONV_BACKEND_CPU && (backend == FCONV_BACKEND_CUDA || device_ptrs))
       continue;
@@ -95,7 +104,9 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
     if (!(s >= 0.0)) continue;
     all[nall].path = path;
     all[nall].state = NULL;
-    all[nall].seconds = s;
+    all[nall].seconds = all[nall].model = all[nall].current = s;
+    all[nall].why = NULL;
+    FCONV_LOG("model: %s %.3g ms", path->name, s * 1e3);
     double *slot = &info->candidate_seconds[path->method];
     if (*slot < 0.0 || s < *slot) *slot = s;
     if (nall == 0 || s < all[best].seconds) best = nall;
@@ -105,6 +116,10 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
                   "no path of this build can run the requested method and backend");
 
   const char *why = nall == 1 ? "requested" : "cost model";
+  if (method == FCONV_METHOD_AUTO && (p->flags & FCONV_FLAG_ACCURATE)) {
+    why = "FCONV_FLAG_ACCURATE (direct only)";
+    FCONV_LOG("rule 'accurate flag': AUTO considers the direct method only");
+  }
   const fconv_path_vtbl *failed = NULL; /* the first CUDA path whose create failed */
   fconv_status failed_st = FCONV_OK;
   if ((p->flags & FCONV_FLAG_MEASURE) && nall > 1 && !device_ptrs) {
@@ -135,11 +150,14 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
         if (first_err == FCONV_OK) first_err = cst;
         continue;
       }
-      fconv_candidate c = {all[i].path, st, all[i].seconds};
+      fconv_candidate c = all[i];
+      c.state = st;
       double t = measure(p, &c, sig, ker, &kinfo, out);
       if (t >= 0.0) {
         info->candidate_seconds[all[i].path->method] = t;
-        all[i].seconds = t;
+        all[i].seconds = all[i].current = t;
+        FCONV_LOG("measured: %s %.3g ms (model %.3g ms)", all[i].path->name, t * 1e3,
+                  all[i].model * 1e3);
       }
       if (t >= 0.0 && t < best_t) {
         if (best_state) all[best].path->destroy(best_state);
@@ -179,7 +197,8 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
   }
   cand[0] = all[best];
   *ncand = 1;
-  describe_choice(info, &cand[0], method == FCONV_METHOD_AUTO ? why : "requested method");
+  cand[0].why = method == FCONV_METHOD_AUTO ? why : "requested method";
+  describe_choice(info, &cand[0], cand[0].why);
   if (failed) {
     const size_t used = strlen(info->reason);
     snprintf(info->reason + used, sizeof info->reason - used, "; %s could not be created: %s",
@@ -188,7 +207,7 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
 
   /* Fallback policy: an AUTO plan that chose a transform method keeps the direct path of the
    * same backend ready: once the kernel is known it may turn out separable (much cheaper
-   * direct) or demand direct accuracy. */
+   * direct), or the accuracy rule may need it (fconv_dispatch_refine). */
   if (method == FCONV_METHOD_AUTO && cand[0].path->method != FCONV_METHOD_DIRECT) {
     for (size_t i = 0; i < nall; i++) {
       if (all[i].path->backend != cand[0].path->backend ||
@@ -198,6 +217,7 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
       if (all[i].path->create(p, &st) == FCONV_OK) {
         cand[1] = all[i];
         cand[1].state = st;
+        cand[1].why = "cost model";
         *ncand = 2;
       }
     }
@@ -205,57 +225,67 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
   return FCONV_OK;
 }
 
-/* Accuracy policy. A transform method's result carries an error of about
- * eps * log2(T) * |x| * |g| spread over every output, while the direct sum is exact for exact
- * inputs. So a kernel asks for the direct method when, for any of the kernel_batch kernels:
- *   (a) the magnitudes span a huge range: max|h| / min nonzero |h| > 1e6 (F32, C64) or 1e12
- *       (F64, C128): the small taps would drown in the large taps' rounding error; or
- *   (b) every tap is integer-valued (real and imaginary parts) and sum|h| <= 2^16 (F32, C64) or
- *       2^45 (F64, C128): integer signals up to 2^8 in magnitude then convolve to exact
- *       integers directly, which a user with an integer kernel likely expects.
- * Kernels with non-finite taps are left to the models. */
-static int kernel_needs_direct(fconv_dtype dtype, const fconv_kernel_info *kinfo) {
-  const int dbl = fconv_dtype_is_double(dtype);
-  const double range_max = dbl ? 1e12 : 1e6, int_max = dbl ? 35184372088832.0 : 65536.0;
+/* The accuracy rule for one candidate (fconv.h, "Accuracy"; the rule itself is
+ * core/kernel_info.c's fconv_fft_bound_holds): 1 when its error bound holds for every kernel.
+ * Only the CPU transform paths scale the kernel by 1/points before transforming (cuFFT's paths
+ * scale the product), so only they can miss it this way. */
+static int bound_holds(const fconv_problem *p, const fconv_candidate *c,
+                       const fconv_kernel_info *kinfo) {
+  if (c->path->method == FCONV_METHOD_DIRECT || c->path->backend != FCONV_BACKEND_CPU) return 1;
+  fconv_plan_info d;
+  memset(&d, 0, sizeof d);
+  if (c->path->describe) c->path->describe(c->state, &d);
+  double points = 1.0;
+  for (int a = 0; a < p->rank; a++)
+    if (d.transform_shape[a] > 1) points *= (double)d.transform_shape[a];
   for (size_t q = 0; q < kinfo->kernel_batch; q++) {
     const fconv_kernel_stats *st = &kinfo->stats[q];
-    if (!st->finite) continue;
-    if (st->max_abs > 0.0 && st->max_abs / st->min_abs > range_max) return 1;
-    if (st->integer && st->sum_abs <= int_max) return 1;
+    if (!fconv_fft_bound_holds(p->dtype, st, (double)p->ker_elems, points)) {
+      FCONV_LOG("rule 'range' fired for %s: kernel %zu (||h||_2 %.3g, max|h| %.3g) scaled by "
+                "1/%.3g rounds in the subnormal range: the FFT bound is not guaranteed",
+                c->path->name, q, st->l2, st->max_abs, points);
+      return 0;
+    }
   }
-  return 0;
-}
-
-/* A candidate's modelled seconds once the kernel is known: +infinity for a transform method
- * when the accuracy policy asks for direct, else the path's kernel cost (its estimate when it
- * has none). */
-static double kernel_seconds(const fconv_candidate *c, int needs_direct,
-                             const fconv_kernel_info *kinfo) {
-  if (needs_direct && c->path->method != FCONV_METHOD_DIRECT) return INFINITY;
-  return c->path->kernel_cost ? c->path->kernel_cost(c->state, kinfo) : c->seconds;
+  return 1;
 }
 
 void fconv_dispatch_refine(fconv_candidate cand[FCONV_MAX_CANDIDATES], int ncand,
                            const fconv_problem *p, const fconv_kernel_info *kinfo,
                            fconv_plan_info *info) {
-  const int needs_direct = kernel_needs_direct(p->dtype, kinfo);
-  if (ncand < 2) {
-    if (ncand == 1) {
-      double s = kernel_seconds(&cand[0], needs_direct, kinfo);
-      if (s >= 0.0) cand[0].seconds = info->estimated_seconds = s;
-    }
-    return;
-  }
-  int best = 0;
+  if (ncand < 1) return;
+  int ok[FCONV_MAX_CANDIDATES];
+  int best = -1;
   for (int i = 0; i < ncand; i++) {
-    double s = kernel_seconds(&cand[i], needs_direct, kinfo);
-    if (s >= 0.0) cand[i].seconds = s;
-    if (cand[i].seconds < cand[best].seconds) best = i;
+    fconv_candidate *c = &cand[i];
+    c->current = c->seconds;
+    if (c->path->kernel_cost) {
+      const double r = c->path->kernel_cost(c->state, kinfo);
+      /* a measured time is kept and scaled by the model's kernel-aware factor */
+      if (r >= 0.0) c->current = info->measured && c->model > 0.0 ? c->seconds * (r / c->model) : r;
+    }
+    if (c->current != c->seconds)
+      FCONV_LOG("kernel-aware: %s %.3g ms (was %.3g ms)", c->path->name, c->current * 1e3,
+                c->seconds * 1e3);
+    info->candidate_seconds[c->path->method] = c->current;
+    ok[i] = bound_holds(p, c, kinfo);
+    if (ok[i] && (best < 0 || c->current < cand[best].current)) best = i;
+  }
+  const char *why;
+  if (best < 0) { /* no candidate meets the bound: only the requested (or only) method */
+    best = 0;
+    why = "requested method, FFT bound not guaranteed (range rule)";
+  } else if (ncand == 1) {
+    why = cand[0].why ? cand[0].why : "cost model";
+  } else if (!ok[0] && best != 0) {
+    why = "range rule kept the direct method";
+  } else {
+    why = info->measured ? "measured, kernel-aware" : "kernel-aware cost model";
   }
   if (best != 0) {
     fconv_candidate t = cand[0];
     cand[0] = cand[best];
     cand[best] = t;
-    describe_choice(info, &cand[0], "kernel-aware refinement");
   }
+  describe_choice(info, &cand[0], why);
 }

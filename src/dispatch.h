@@ -13,7 +13,10 @@ extern "C" {
 typedef struct fconv_candidate {
   const fconv_path_vtbl *path;
   void *state;
-  double seconds; /* modelled (or measured) */
+  double seconds; /* at creation: modelled, or measured (FCONV_FLAG_MEASURE) */
+  double model;   /* at creation: modelled */
+  double current; /* what the plan reports: seconds, or the kernel-aware figure after set_kernel */
+  const char *why; /* static text: why it was chosen at creation */
 } fconv_candidate;
 
 #define FCONV_MAX_CANDIDATES 2
@@ -28,8 +31,11 @@ FCONV_HIDDEN fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_me
                                                 int *ncand, fconv_plan_info *info);
 
 /* fconv_dispatch_refine: after set_kernel, re-estimate each candidate with the kernel known
- * (the path's kernel_cost, and the accuracy policy for transform methods), and make the
- * cheapest active (swap it into cand[0]); updates info. CPU and CUDA plans alike. */
+ * (the path's kernel_cost; a measured time is scaled by the model's kernel-aware factor, never
+ * replaced), apply the accuracy rule (core/kernel_info.h, fconv_fft_bound_holds), and make the
+ * cheapest candidate whose bound holds active (swap it into cand[0]); updates info (method,
+ * estimate, reason). CPU and CUDA plans alike. Every rule that fires is logged under
+ * FCONV_DEBUG. */
 FCONV_HIDDEN void fconv_dispatch_refine(fconv_candidate cand[FCONV_MAX_CANDIDATES], int ncand,
                                         const fconv_problem *p, const fconv_kernel_info *kinfo,
                                         fconv_plan_info *info);

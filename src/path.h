@@ -65,6 +65,16 @@ typedef struct fconv_path_vtbl {
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_direct_path;
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_fft_path;
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_overlap_save_path;
+/* The CPU backend's FFTW wisdom, both precisions as one text (cpu/fftw.c; fconv.h's
+ * fconv_wisdom_*): export (malloc'ed; free()), import, to and from files (written atomically),
+ * forget. FCONV_ERR_INVALID_ARGUMENT for NULL, text that is not fconv wisdom, and files that
+ * cannot be read or written; FCONV_ERR_FFT when FFTW rejects the wisdom. */
+FCONV_HIDDEN fconv_status fconv_fftw_wisdom_export(char **text);
+FCONV_HIDDEN fconv_status fconv_fftw_wisdom_import(const char *text);
+FCONV_HIDDEN fconv_status fconv_fftw_wisdom_export_file(const char *path);
+FCONV_HIDDEN fconv_status fconv_fftw_wisdom_import_file(const char *path);
+FCONV_HIDDEN void fconv_fftw_wisdom_forget(void);
+
 #ifdef FCONV_HAVE_CUDA
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_direct_path;
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_fft_path;

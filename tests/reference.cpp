@@ -161,7 +161,7 @@ double error_bound(fconv_dtype t, long double scale, double log2_len) {
 }
 
 bool convolve(const fconv_desc &d, const std::vector<cld> &x, const std::vector<cld> &h,
-              Result *out, std::string *why) {
+              Result *out, std::string *why, const std::vector<size_t> *only) {
   auto fail = [&](const char *w) {
     if (why) *why = w;
     return false;
@@ -254,20 +254,26 @@ bool convolve(const fconv_desc &d, const std::vector<cld> &x, const std::vector<
     for (int a = 0; a < r; a++) e3[3 - r + a] = ext[a];
     res.scale[i] = norm2(xe) * norm2(g);
     cld *y = res.y.data() + i * res.per_output;
-    for (size_t o0 = 0; o0 < o3[0]; o0++)
-      for (size_t o1 = 0; o1 < o3[1]; o1++)
-        for (size_t o2 = 0; o2 < o3[2]; o2++) {
-          const size_t q0 = o0 * s3[0], q1 = o1 * s3[1], q2 = o2 * s3[2];
-          cld acc = 0;
-          for (size_t m0 = 0; m0 < k3[0]; m0++)
-            for (size_t m1 = 0; m1 < k3[1]; m1++)
-              for (size_t m2 = 0; m2 < k3[2]; m2++) {
-                const size_t j0 = q0 + k3[0] - 1 - m0, j1 = q1 + k3[1] - 1 - m1,
-                             j2 = q2 + k3[2] - 1 - m2;
-                acc += xe[(j0 * e3[1] + j1) * e3[2] + j2] * g[(m0 * k3[1] + m1) * k3[2] + m2];
-              }
-          y[(o0 * o3[1] + o1) * o3[2] + o2] = acc;
-        }
+    auto one = [&](size_t o0, size_t o1, size_t o2) {
+      const size_t q0 = o0 * s3[0], q1 = o1 * s3[1], q2 = o2 * s3[2];
+      cld acc = 0;
+      for (size_t m0 = 0; m0 < k3[0]; m0++)
+        for (size_t m1 = 0; m1 < k3[1]; m1++)
+          for (size_t m2 = 0; m2 < k3[2]; m2++) {
+            const size_t j0 = q0 + k3[0] - 1 - m0, j1 = q1 + k3[1] - 1 - m1,
+                         j2 = q2 + k3[2] - 1 - m2;
+            acc += xe[(j0 * e3[1] + j1) * e3[2] + j2] * g[(m0 * k3[1] + m1) * k3[2] + m2];
+          }
+      y[(o0 * o3[1] + o1) * o3[2] + o2] = acc;
+    };
+    if (only) {
+      for (size_t f : *only)
+        if (f < res.per_output) one(f / (o3[1] * o3[2]), (f / o3[2]) % o3[1], f % o3[2]);
+    } else {
+      for (size_t o0 = 0; o0 < o3[0]; o0++)
+        for (size_t o1 = 0; o1 < o3[1]; o1++)
+          for (size_t o2 = 0; o2 < o3[2]; o2++) one(o0, o1, o2);
+    }
   }
   *out = std::move(res);
   return true;

@@ -52,8 +52,10 @@ struct Result {
 // Compute the oracle for d. x holds batch signals, h kernel_batch kernels (as complex; real
 // dtypes have zero imaginary parts). Returns false (with why) when d is not a valid problem
 // for the semantics (crossed VALID, PAD window shorter than the kernel, zero extents, ...).
+// only: when given, compute just these flat output indices of every item (the others are left
+// 0; the norms and log2_len are computed in full) -- for problems too large for the whole sum.
 bool convolve(const fconv_desc &d, const std::vector<cld> &x, const std::vector<cld> &h,
-              Result *out, std::string *why);
+              Result *out, std::string *why, const std::vector<size_t> *only = nullptr);
 
 // Per output element, sum over the taps of |xe| |g| (the l1 magnitude that bounds a direct
 // sum's rounding), in the layout of Result::y. Computed as convolve(d, |x|, |h|): padding,

@@ -184,6 +184,14 @@ Buf kernel_for(const fconv_desc &d, Rng &g) {
 
 const fconv_method kMethods[2] = {FCONV_METHOD_FFT, FCONV_METHOD_OVERLAP_SAVE};
 
+// The policy tests' problem: 1-D f32 2^17 samples, 8192 taps, SAME (a transform method wins).
+fconv_desc policy_desc(unsigned flags) {
+  fconv_desc d = make_desc(1, {1 << 17}, {8192}, FCONV_F32);
+  d.mode = FCONV_MODE_SAME;
+  d.flags = flags;
+  return d;
+}
+
 }  // namespace
 
 // Every rank x dtype x mode x op x boundary, with strides, batches, filter banks and paddings
@@ -455,21 +463,25 @@ TEST(FftPaths, OverlapSaveBlockShapeSensible) {
   }
 }
 
-// AUTO: an FFT-friendly problem picks a transform method; an integer-valued kernel (or one with
-// a huge magnitude range) makes set_kernel switch to direct; an ordinary kernel does not.
-TEST(FftPaths, AutoAccuracyRuleSwitchesToDirect) {
+// AUTO: an FFT-friendly problem picks a transform method, and set_kernel keeps it for ordinary,
+// integer-valued and widely ranging kernels (all meet the FFT bound); only the range rule (a
+// kernel so small that its taps scaled by 1/T round in the subnormal range) keeps direct, and
+// then the forced FFT result does miss the bound while AUTO's meets it.
+TEST(FftPaths, AutoAccuracyPolicy) {
   Rng g(9);
-  fconv_desc d = make_desc(1, {1 << 17}, {8192}, FCONV_F32);
-  d.mode = FCONV_MODE_SAME;
+  fconv_desc d = policy_desc(0);
   Buf x = signal_for(d, g);
   EstimatePlanner est;
-  Buf hr(d.dtype, d.kernel_shape[0]), hi(d.dtype, hr.size()), hw(d.dtype, hr.size());
+  Buf hr(d.dtype, d.kernel_shape[0]), hi(d.dtype, hr.size()), hw(d.dtype, hr.size()),
+      ht(d.dtype, hr.size());
   std::uniform_real_distribution<double> mag(0.1, 1.0);
   for (size_t i = 0; i < hr.size(); i++) hr.set(i, {g() % 2 ? mag(g) : -mag(g), 0});
   for (size_t i = 0; i < hi.size(); i++) hi.set(i, {(double)((int)(g() % 7) - 3), 0});
   for (size_t i = 0; i < hw.size(); i++) hw.set(i, hr.get(i) * (i % 2 ? 1e-8L : 1.0L));
+  for (size_t i = 0; i < ht.size(); i++) ht.set(i, hr.get(i) * 2e-38L); /* normal f32 taps */
   struct K { const Buf *h; bool direct; const char *what; };
-  const K ks[] = {{&hr, false, "random kernel"}, {&hi, true, "integer kernel"}, {&hw, true, "range 1e8"}};
+  const K ks[] = {{&hr, false, "random kernel"}, {&hi, false, "integer kernel"},
+                  {&hw, false, "range 1e8"}, {&ht, true, "taps near FLT_MIN"}};
   for (const K &k : ks) {
     fconv_plan *pl = nullptr;
     ASSERT_EQ(fconv_plan_create(&pl, &d), FCONV_OK);
@@ -479,19 +491,103 @@ TEST(FftPaths, AutoAccuracyRuleSwitchesToDirect) {
     ASSERT_EQ(fconv_plan_set_kernel(pl, k.h->data()), FCONV_OK);
     fconv_plan_get_info(pl, &info);
     EXPECT_EQ(info.method == FCONV_METHOD_DIRECT, k.direct) << k.what << ": " << info.reason;
+    if (k.direct) {
+      EXPECT_NE(std::strstr(info.reason, "range rule"), nullptr) << info.reason;
+    }
+    EXPECT_TRUE(std::isfinite(info.estimated_seconds)) << k.what;
     fconv_plan_destroy(pl);
   }
-  // the switched plan still computes the right thing (integer kernel, integer signal: exact)
+  // The rule is needed: forced FFT on the tiny kernel misses the bound, AUTO's direct meets it.
+  PathRun ref = run(d, FCONV_METHOD_DIRECT, x, ht, true);
+  PathRun f = run(d, FCONV_METHOD_FFT, x, ht, true);
+  PathRun a = run(d, FCONV_METHOD_AUTO, x, ht, true);
+  ASSERT_EQ(ref.st, FCONV_OK);
+  ASSERT_EQ(f.st, FCONV_OK);
+  ASSERT_EQ(a.st, FCONV_OK);
+  EXPECT_NE(std::strstr(f.info.reason, "range rule"), nullptr) << f.info.reason;
+  EXPECT_TRUE(std::isfinite(f.info.estimated_seconds));
+  double tl = (double)f.info.transform_shape[0];
+  double bound = kC * eps(d.dtype) * std::log2(tl) * window_norm(d, x, 0) * kernel_norm(d, ht, 0);
+  double ferr = 0;
+  for (size_t i = 0; i < f.y.size(); i++) ferr = std::max(ferr, (double)std::abs(f.y.get(i) - ref.y.get(i)));
+  EXPECT_GT(ferr, bound) << "the forced FFT result met the bound: the range rule is not needed";
+  EXPECT_EQ(a.info.method, FCONV_METHOD_DIRECT);
+  for (size_t i = 0; i < a.y.size(); i++) ASSERT_EQ(a.y.get(i), ref.y.get(i)) << i;
+  // The integer kernel on integer data through AUTO's transform method: within the bound of
+  // the exact (integer) result.
   Buf xi(d.dtype, x.size());
   for (size_t i = 0; i < xi.size(); i++) xi.set(i, {(double)((int)(g() % 5) - 2), 0});
-  d.signal_shape[0] = 4096; /* keep the naive reference fast */
-  Buf xs(d.dtype, 4096);
-  for (size_t i = 0; i < 4096; i++) xs.set(i, xi.get(i));
-  fconv_desc da = d;
-  PathRun a = run(da, FCONV_METHOD_AUTO, xs, hi, true);
-  PathRun r = run(d, FCONV_METHOD_DIRECT, xs, hi, false);
+  PathRun ai = run(d, FCONV_METHOD_AUTO, xi, hi, true);
+  PathRun ri = run(d, FCONV_METHOD_DIRECT, xi, hi, true);
+  ASSERT_EQ(ai.st, FCONV_OK);
+  EXPECT_NE(ai.info.method, FCONV_METHOD_DIRECT) << ai.info.reason;
+  check_bound(d, xi, hi, ai.y, ri.y, ai.info, "integer kernel, AUTO");
+}
+
+// FCONV_FLAG_ACCURATE: AUTO keeps the direct method (before and after set_kernel); with a
+// requested transform method the flag is a contradiction.
+TEST(FftPaths, AccurateFlag) {
+  EstimatePlanner est;
+  Rng g(10);
+  fconv_desc d = policy_desc(FCONV_FLAG_ACCURATE);
+  Buf x = signal_for(d, g), h = kernel_for(d, g);
+  PathRun a = run(d, FCONV_METHOD_AUTO, x, h, true);
   ASSERT_EQ(a.st, FCONV_OK);
-  for (size_t i = 0; i < a.y.size(); i++) ASSERT_EQ(at(a.y, i), at(r.y, i)) << i;
+  EXPECT_EQ(a.info.method, FCONV_METHOD_DIRECT) << a.info.reason;
+  EXPECT_NE(std::strstr(a.info.reason, "ACCURATE"), nullptr) << a.info.reason;
+  for (fconv_method m : kMethods) {
+    d.method = m;
+    fconv_plan *pl = nullptr;
+    EXPECT_EQ(fconv_plan_create(&pl, &d), FCONV_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(pl, nullptr);
+  }
+}
+
+// FCONV_FLAG_MEASURE: the measured choice survives set_kernel (an integer kernel no longer
+// sends it to direct), and the reason says it was measured.
+TEST(FftPaths, MeasuredChoiceKeptAfterSetKernel) {
+  EstimatePlanner est;
+  Rng g(11);
+  fconv_desc d = policy_desc(FCONV_FLAG_MEASURE);
+  d.threads = 1;
+  Buf x = signal_for(d, g), h(d.dtype, 8192);
+  for (size_t i = 0; i < h.size(); i++) h.set(i, {(double)((int)(g() % 7) - 3), 0});
+  fconv_plan *pl = nullptr;
+  ASSERT_EQ(fconv_plan_create(&pl, &d), FCONV_OK);
+  fconv_plan_info before, after;
+  fconv_plan_get_info(pl, &before);
+  ASSERT_EQ(before.measured, 1);
+  ASSERT_EQ(fconv_plan_set_kernel(pl, h.data()), FCONV_OK);
+  fconv_plan_get_info(pl, &after);
+  EXPECT_EQ(after.method, before.method) << before.reason << " -> " << after.reason;
+  EXPECT_NE(std::strstr(after.reason, "measured"), nullptr) << after.reason;
+  EXPECT_TRUE(std::isfinite(after.estimated_seconds));
+  fconv_plan_destroy(pl);
+}
+
+// get_info models what runs: a separable kernel on a forced direct plan reports the separable
+// passes, a finite estimate below the general one, and says so in the reason.
+TEST(FftPaths, InfoReportsSeparableModel) {
+  EstimatePlanner est;
+  fconv_desc d = make_desc(2, {512, 512}, {15, 15}, FCONV_F32);
+  d.mode = FCONV_MODE_SAME;
+  d.method = FCONV_METHOD_DIRECT;
+  Buf h(d.dtype, 15 * 15);
+  for (int i = 0; i < 15; i++)
+    for (int j = 0; j < 15; j++) h.set((size_t)(i * 15 + j), {std::exp(-0.1 * ((i - 7) * (i - 7) + (j - 7) * (j - 7))), 0});
+  fconv_plan *pl = nullptr;
+  ASSERT_EQ(fconv_plan_create(&pl, &d), FCONV_OK);
+  fconv_plan_info before, after;
+  fconv_plan_get_info(pl, &before);
+  ASSERT_EQ(fconv_plan_set_kernel(pl, h.data()), FCONV_OK);
+  fconv_plan_get_info(pl, &after);
+  EXPECT_EQ(after.method, FCONV_METHOD_DIRECT);
+  EXPECT_EQ(after.separable, 1);
+  EXPECT_TRUE(std::isfinite(after.estimated_seconds));
+  EXPECT_LT(after.estimated_seconds, before.estimated_seconds);
+  EXPECT_NE(std::strstr(after.reason, "separable"), nullptr) << after.reason;
+  EXPECT_EQ(after.candidate_seconds[FCONV_METHOD_DIRECT], after.estimated_seconds);
+  fconv_plan_destroy(pl);
 }
 
 // PAD with padding far larger than the signal: the FFT path transforms only the signal's

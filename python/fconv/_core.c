@@ -1266,6 +1266,7 @@ PyMODINIT_FUNC PyInit__core(void) {
   if (PyModule_AddIntConstant(m, "FLAG_MEASURE", FCONV_FLAG_MEASURE) < 0 ||
       PyModule_AddIntConstant(m, "FLAG_DEVICE_POINTERS", FCONV_FLAG_DEVICE_POINTERS) < 0 ||
       PyModule_AddIntConstant(m, "FLAG_NO_SEPARABLE", FCONV_FLAG_NO_SEPARABLE) < 0 ||
+      PyModule_AddIntConstant(m, "FLAG_ACCURATE", FCONV_FLAG_ACCURATE) < 0 ||
       PyModule_AddIntConstant(m, "MAX_RANK", FCONV_MAX_RANK) < 0 ||
       PyModule_AddIntConstant(m, "HEADER_VERSION_NUMBER", FCONV_VERSION_NUMBER) < 0)
     goto fail;

@@ -80,6 +80,16 @@ def _compute_dtype(dt, single):
                     "dtype %s are not supported (convert them first)" % dt)
 
 
+def accurate_flags(dt, method):
+    """fconv flags for a result of NumPy dtype dt: integer and bool results are rounded or
+    truncated back, so AUTO keeps fconv's direct method (FLAG_ACCURATE: the per-output error
+    bound, exact for integer data while every partial sum stays below 2**53) instead of a
+    transform method, whose normwise error could move a result across an integer."""
+    if method == METHODS["auto"] and np.dtype(dt).kind in "biu":
+        return _core.FLAG_ACCURATE
+    return 0
+
+
 def cast_result(y, dt, rounding="nearest"):
     """y (computed in a native dtype) as dtype dt.
 

@@ -118,8 +118,10 @@ def _filter(input, weights, axes, output, mode, cval, origins, threads, backend)
         pads = [(0, 0)] * len(axes)
     direct = (output.dtype == ct and output.flags.c_contiguous and output.flags.writeable
               and not np.may_share_memory(output, input))
-    y = _engine.run(x, h, axes, pads, _engine.CORRELATE, boundary, _engine.METHODS["auto"],
-                    backend_code(backend), _engine.threads_arg(threads), out=output if direct else None)
+    auto = _engine.METHODS["auto"]
+    y = _engine.run(x, h, axes, pads, _engine.CORRELATE, boundary, auto, backend_code(backend),
+                    _engine.threads_arg(threads), _engine.accurate_flags(output.dtype, auto),
+                    out=output if direct else None)
     if y is not output:
         output[...] = _engine.cast_result(y, output.dtype, rounding="trunc")
     return output

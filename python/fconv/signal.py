@@ -114,7 +114,7 @@ def _run(x, h, axes, pads, op, boundary, method, threads, backend, result_dtype,
         x = np.pad(x, width, mode="constant", constant_values=fill)
         pads = [(0, 0)] * len(axes)
     y = _engine.run(x, h, list(axes), pads, op, boundary, method, backend_code(backend),
-                    _engine.threads_arg(threads))
+                    _engine.threads_arg(threads), _engine.accurate_flags(result_dtype, method))
     return _engine.cast_result(y, result_dtype)
 
 
@@ -361,7 +361,10 @@ def choose_conv_method(in1, in2, mode="full", measure=False, *, threads=None, ba
     _check_mode(mode)
     if _inputs_swap_needed(mode, volume.shape, kernel.shape):
         volume, kernel = kernel, volume
-    ct = _engine.compute_dtype(np.result_type(volume, kernel))
+    rt = np.result_type(volume, kernel)
+    ct = _engine.compute_dtype(rt)
+    if _engine.accurate_flags(rt, _engine.METHODS["auto"]):
+        return "direct"  # integer results: convolve keeps fconv's direct method (FLAG_ACCURATE)
     with Plan(volume.shape, kernel.shape, ct, mode=mode, threads=_engine.threads_arg(threads),
               backend=backend) as plan:
         plan.set_kernel(np.asarray(kernel, dtype=ct))

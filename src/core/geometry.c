@@ -3,6 +3,7 @@
  * geometry.h). Output extents and padding windows come from problem.c. */
 #include "geometry.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "boundary.h"
@@ -95,25 +96,70 @@ void fconv_prepare_taps(const fconv_problem *p, const void *h, void *w) {
   }
 }
 
-static int is_7smooth(size_t m) {
-  static const size_t primes[4] = {2, 3, 5, 7};
-  for (int i = 0; i < 4; i++)
-    while (m % primes[i] == 0) m /= primes[i];
-  return m == 1;
+/* ---- FFT-friendly lengths ------------------------------------------------------------------
+ * Direct enumeration of 2^a 3^b 5^c 7^d: for every base 3^b 5^c 7^d (at most ~log^3 n of them)
+ * the powers of two that land in the range. No scan over the lengths themselves, so sizes near
+ * 2^40 and beyond cost the same microseconds as small ones. */
+
+/* Smallest power of two >= q (q >= 1), or 0 on overflow. */
+static size_t pow2_at_least(size_t q) {
+  size_t m = 1;
+  while (m < q) {
+    if (m > SIZE_MAX / 2) return 0;
+    m *= 2;
+  }
+  return m;
+}
+
+/* Insert v into the ascending list out[0..*n) of at most cap entries (dropping the largest).
+ * Every 7-smooth number has one factorisation, so no value is offered twice. */
+static void insert_sorted(size_t *out, size_t *n, size_t cap, size_t v) {
+  size_t i = *n;
+  if (i == cap) {
+    if (v >= out[cap - 1]) return;
+    i--;
+  } else {
+    (*n)++;
+  }
+  for (; i > 0 && out[i - 1] > v; i--) out[i] = out[i - 1];
+  out[i] = v;
+}
+
+size_t fconv_fft_sizes(size_t lo, size_t hi, int even, size_t *out, size_t cap) {
+  size_t n = 0;
+  if (cap == 0 || hi < lo) return 0;
+  if (lo < 1) lo = 1;
+  const size_t two = even ? 2 : 1;
+  /* lim: nothing above it can enter the list any more */
+#define LIM() (n == cap ? out[cap - 1] : hi)
+  for (size_t p7 = 1; p7 <= LIM() / two; p7 = p7 > SIZE_MAX / 7 ? SIZE_MAX : p7 * 7) {
+    for (size_t p5 = p7; p5 <= LIM() / two; p5 = p5 > SIZE_MAX / 5 ? SIZE_MAX : p5 * 5) {
+      for (size_t b = p5; b <= LIM() / two; b = b > SIZE_MAX / 3 ? SIZE_MAX : b * 3) {
+        size_t m = b * two; /* b * 2^j >= lo, j >= 1 when even */
+        if (m < lo) {
+          const size_t f = pow2_at_least((lo + m - 1) / m);
+          m = (f == 0 || m > SIZE_MAX / f) ? 0 : m * f;
+        }
+        for (; m != 0 && m <= LIM(); m = m > SIZE_MAX / 2 ? 0 : 2 * m)
+          insert_sorted(out, &n, cap, m);
+        if (b == SIZE_MAX) break;
+      }
+      if (p5 == SIZE_MAX) break;
+    }
+    if (p7 == SIZE_MAX) break;
+  }
+#undef LIM
+  return n;
 }
 
 size_t fconv_fft_size(size_t n) {
-  if (n <= 1) return 1;
-  for (size_t m = n; m >= n; m++)
-    if (is_7smooth(m)) return m;
-  return 0;
+  size_t m = 0;
+  return fconv_fft_sizes(n, SIZE_MAX, 0, &m, 1) ? m : 0;
 }
 
 size_t fconv_fft_size_even(size_t n) {
-  if (n <= 2) return 2;
-  for (size_t m = n + (n & 1); m >= n; m += 2)
-    if (is_7smooth(m)) return m;
-  return 0;
+  size_t m = 0;
+  return fconv_fft_sizes(n, SIZE_MAX, 1, &m, 1) ? m : 0;
 }
 
 /* ---- transform geometry (both FFT backends) ------------------------------------------------- */
@@ -144,6 +190,46 @@ void fconv_block_span(const fconv_problem *p, int a, size_t Bo, size_t b, fconv_
       if (o * (ptrdiff_t)s + base >= lim || (size_t)o >= o_hi) sp->c = 0;
     }
   }
+}
+
+/* Is block b entirely before (side 0) or after (side 1) the signal's support (ZERO only)? Both
+ * predicates are monotone in b. */
+static int outside(const fconv_problem *p, int a, size_t Bo, size_t b, int side) {
+  const fconv_axis *x = &p->ax[a];
+  if (p->boundary != FCONV_BOUNDARY_ZERO) return 0;
+  const size_t o_lo = b * Bo, o_hi = o_lo + Bo < x->out ? o_lo + Bo : x->out;
+  if (side == 0) return (o_hi - 1) * x->stride + x->k <= x->p0; /* box end <= support start */
+  return o_lo * x->stride >= x->p0 + x->n;                     /* box start >= support end */
+}
+
+void fconv_active_blocks(const fconv_problem *p, int a, size_t Bo, size_t *blo, size_t *bhi) {
+  const size_t nb = (p->ax[a].out + Bo - 1) / Bo;
+  /* lo: the first block not entirely before the support; hi: the first entirely after it */
+  size_t lo = 0, hi = nb, l, r;
+  for (l = 0, r = nb; l < r;) {
+    const size_t m = l + (r - l) / 2;
+    if (outside(p, a, Bo, m, 0)) l = m + 1; else r = m;
+  }
+  lo = l;
+  for (l = lo, r = nb; l < r;) {
+    const size_t m = l + (r - l) / 2;
+    if (outside(p, a, Bo, m, 1)) r = m; else l = m + 1;
+  }
+  hi = l;
+  /* Blocks at the ends of the support whose outputs all skip it (strides): a few at most; past
+   * the scan limit a block counts as active (it then computes zeros, still correct). */
+  fconv_span sp;
+  for (int i = 0; i < 64 && lo < hi; i++, lo++) {
+    fconv_block_span(p, a, Bo, lo, &sp);
+    if (sp.c) break;
+  }
+  for (int i = 0; i < 64 && hi > lo; i++, hi--) {
+    fconv_block_span(p, a, Bo, hi - 1, &sp);
+    if (sp.c) break;
+  }
+  if (hi <= lo) lo = hi = 0;
+  *blo = lo;
+  *bhi = hi;
 }
 
 size_t fconv_span_need(const fconv_problem *p, int a, const fconv_span *sp) {

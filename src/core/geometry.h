@@ -38,9 +38,13 @@ FCONV_HIDDEN void fconv_gather(const fconv_problem *p, const void *x, const ptrd
  * for CORRELATE. w and h must not overlap. */
 FCONV_HIDDEN void fconv_prepare_taps(const fconv_problem *p, const void *h, void *w);
 
-/* Fast FFT length >= n: smallest 2^a 3^b 5^c 7^d. Returns 0 on overflow. */
+/* FFT-friendly lengths, the one place they are found: 7-smooth numbers 2^a 3^b 5^c 7^d by direct
+ * enumeration (O(log^3) of the bounds, never a scan over the lengths).
+ * fconv_fft_sizes: the smallest `cap` such lengths in [lo, hi] (even ones only when even != 0:
+ * r2c likes even lengths), ascending, into out; returns how many (0 when none fits).
+ * fconv_fft_size / fconv_fft_size_even: the smallest (even) one >= n; 0 on overflow. */
+FCONV_HIDDEN size_t fconv_fft_sizes(size_t lo, size_t hi, int even, size_t *out, size_t cap);
 FCONV_HIDDEN size_t fconv_fft_size(size_t n);
-/* Fast even FFT length >= n (r2c likes even lengths). */
 FCONV_HIDDEN size_t fconv_fft_size_even(size_t n);
 
 /* One block along one axis (see the top of this file). */
@@ -53,6 +57,11 @@ typedef struct fconv_span {
 /* Block b of Bo outputs along axis a. */
 FCONV_HIDDEN void fconv_block_span(const fconv_problem *p, int a, size_t Bo, size_t b,
                                    fconv_span *sp);
+
+/* The active blocks of Bo outputs along axis a: [*blo, *bhi), those whose box reads a sample
+ * (both 0 when none does). O(log blocks): planning never loops over the blocks. */
+FCONV_HIDDEN void fconv_active_blocks(const fconv_problem *p, int a, size_t Bo, size_t *blo,
+                                      size_t *bhi);
 
 /* Wrap-free transform length needed by one block (at least k; 1 when the box is empty). */
 FCONV_HIDDEN size_t fconv_span_need(const fconv_problem *p, int a, const fconv_span *sp);

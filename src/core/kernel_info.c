@@ -1,7 +1,9 @@
-/* core/kernel_info.c — rank-1 factors and magnitude statistics of kernels (kernel_info.h). */
+/* core/kernel_info.c — rank-1 factors and magnitude statistics of kernels, and the transform
+ * methods' accuracy rule (kernel_info.h). */
 #include "kernel_info.h"
 
 #include <complex.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -48,20 +50,33 @@ int fconv_kernel_rank1(fconv_dtype t, const size_t k[3], const void *w, void *fa
 
 void fconv_kernel_stats_of(fconv_dtype t, const void *h, size_t elems, fconv_kernel_stats *st) {
   st->max_abs = 0.0;
-  st->min_abs = INFINITY;
-  st->sum_abs = 0.0;
-  st->integer = 1;
+  st->l2 = 0.0;
   st->finite = 1;
   const size_t scal = elems * (fconv_dtype_is_complex(t) ? 2 : 1);
   const int dbl = fconv_dtype_is_double(t);
+#define FCONV_PART(i) (dbl ? ((const double *)h)[i] : (double)((const float *)h)[i])
   for (size_t i = 0; i < scal; i++) {
-    const double v = dbl ? ((const double *)h)[i] : (double)((const float *)h)[i], a = fabs(v);
+    const double v = FCONV_PART(i), a = fabs(v);
     if (!isfinite(v)) { st->finite = 0; continue; }
     if (a > st->max_abs) st->max_abs = a;
-    if (a > 0.0 && a < st->min_abs) st->min_abs = a;
-    st->sum_abs += a;
-    if (v != nearbyint(v)) st->integer = 0;
   }
+  if (!(st->max_abs > 0.0)) return;
+  double sum = 0.0; /* of (|part| / max)^2: no underflow for tiny kernels */
+  for (size_t i = 0; i < scal; i++) {
+    const double v = FCONV_PART(i);
+    if (isfinite(v)) sum += (v / st->max_abs) * (v / st->max_abs);
+  }
+#undef FCONV_PART
+  st->l2 = st->max_abs * sqrt(sum);
+}
+
+int fconv_fft_bound_holds(fconv_dtype t, const fconv_kernel_stats *st, double taps,
+                          double points) {
+  if (!st->finite || !(st->l2 > 0.0)) return 1;
+  /* (smallest subnormal / 2) / eps, a normal double for both precisions */
+  const double half_sub_over_eps = fconv_dtype_is_double(t) ? DBL_TRUE_MIN / DBL_EPSILON / 2
+                                                            : (double)FLT_TRUE_MIN / 2 / FLT_EPSILON;
+  return sqrt(taps) * (points > 1.0 ? points : 1.0) * half_sub_over_eps <= st->l2;
 }
 
 void fconv_kernel_info_init(const fconv_problem *p, const void *host, fconv_kernel_stats *stats,

@@ -1,6 +1,6 @@
 /* core/kernel_info.h — what set_kernel learns about a kernel, computed here once for every path:
- * rank-1 (separable) factors with the one tolerance, and magnitude statistics (range, sum,
- * integer-valued taps) that the accuracy rule reads. */
+ * rank-1 (separable) factors with the one tolerance, magnitude statistics, and the accuracy rule
+ * of the transform methods that reads them. */
 #ifndef FCONV_CORE_KERNEL_INFO_H
 #define FCONV_CORE_KERNEL_INFO_H
 
@@ -28,15 +28,24 @@ FCONV_HIDDEN int fconv_kernel_rank1(fconv_dtype t, const size_t k[3], const void
 
 /* Magnitude statistics of one kernel (elements of dtype t; real and imaginary parts alike). */
 typedef struct fconv_kernel_stats {
-  double max_abs;     /* largest |part| */
-  double min_abs;     /* smallest non-zero |part| (+inf when none) */
-  double sum_abs;     /* sum of |part| */
-  int integer;        /* every part is integer-valued */
+  double max_abs;     /* largest |part| among the finite parts */
+  double l2;          /* ||h||_2 of the finite parts (computed scaled: no underflow) */
   int finite;         /* every part is finite */
 } fconv_kernel_stats;
 
 FCONV_HIDDEN void fconv_kernel_stats_of(fconv_dtype t, const void *h, size_t elems,
                                         fconv_kernel_stats *st);
+
+/* The accuracy rule of the transform methods (fconv.h, "Accuracy"), the one place it lives.
+ * A path that computes with the kernel g (K taps) scaled by 1/points keeps the FFT error bound
+ * while the scaled taps are represented to within eps relative in 2-norm, i.e. while the worst
+ * absolute rounding of subnormal scaled taps (half the smallest subnormal each) stays below
+ * eps * ||g||_2 / points:   sqrt(K) * points * (smallest subnormal / 2) <= eps * ||g||_2.
+ * Past that the FFT bound can be missed (the tap errors alone exceed it), and the "range" rule
+ * fires. Returns 1 when the bound holds (all-zero and non-finite kernels included: the rule is
+ * about rounding, not NaN), 0 when the rule fires. */
+FCONV_HIDDEN int fconv_fft_bound_holds(fconv_dtype t, const fconv_kernel_stats *st, double taps,
+                                       double points);
 
 /* What set_kernel learns about a plan's kernels, once, before any path sees them. */
 typedef struct fconv_kernel_info {

@@ -39,6 +39,9 @@ fconv_status fconv_problem_init(const fconv_desc *d, fconv_problem *p) {
                    "desc->backend = %d: out of range", (int)d->backend);
   FCONV_INVALID_IF(d->flags & ~(unsigned)FCONV_FLAG_ALL, "desc->flags = 0x%x: unknown bits 0x%x",
                    d->flags, d->flags & ~(unsigned)FCONV_FLAG_ALL);
+  FCONV_INVALID_IF((d->flags & FCONV_FLAG_ACCURATE) && (d->method == FCONV_METHOD_FFT ||
+                                                         d->method == FCONV_METHOD_OVERLAP_SAVE),
+                   "FCONV_FLAG_ACCURATE asks for the direct method; FFT or overlap-save requested");
   FCONV_INVALID_IF(d->threads < 0, "desc->threads = %d: must be >= 0", d->threads);
   FCONV_INVALID_IF(d->batch == 0, "desc->batch = 0: must be >= 1");
   FCONV_INVALID_IF(d->kernel_batch == 0, "desc->kernel_batch = 0: must be >= 1");

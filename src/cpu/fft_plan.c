@@ -45,13 +45,18 @@ static double size_penalty(size_t m, double points) {
 
 size_t fconv_fc_good_size(size_t need, int even, double other_points) {
   if (need <= 1) return even ? 2 : 1;
-  size_t m = even ? fconv_fft_size_even(need) : fconv_fft_size(need);
-  size_t best = m, lim = need + need / 3 + 8;
+  size_t cand[64];
+  const size_t lim = need + need / 3 + 8;
+  size_t n = fconv_fft_sizes(need, lim > need ? lim : need, even, cand, 64);
+  if (n == 0) { /* nothing within a third: the next one up (0 on overflow) */
+    return even ? fconv_fft_size_even(need) : fconv_fft_size(need);
+  }
+  size_t best = cand[0];
   double best_cost = INFINITY;
-  for (int it = 0; m != 0 && m <= lim && it < 64; it++) {
+  for (size_t i = 0; i < n; i++) {
+    const size_t m = cand[i];
     double c = (double)m * log2((double)m) * size_penalty(m, (double)m * other_points);
     if (c < best_cost) { best_cost = c; best = m; }
-    m = even ? fconv_fft_size_even(m + 1) : fconv_fft_size(m + 1);
   }
   return best;
 }
@@ -87,16 +92,7 @@ int fconv_fc_make_sched(const fconv_problem *p, const fconv_fc_geom *g, fc_sched
   for (int a = 0; a < 3; a++) {
     if (g->T[a] == 0 || g->Bo[a] == 0 || g->T[a] > (size_t)INT_MAX / 4) return 0;
     s->nb[a] = ceil_div(p->ax[a].out, g->Bo[a]);
-    s->blo[a] = s->nb[a];
-    s->bhi[a] = 0;
-    for (size_t b = 0; b < s->nb[a]; b++) {
-      fconv_span sp;
-      fconv_block_span(p, a, g->Bo[a], b, &sp);
-      if (!sp.c) continue;
-      if (b < s->blo[a]) s->blo[a] = b;
-      s->bhi[a] = b + 1;
-    }
-    if (s->bhi[a] <= s->blo[a]) s->blo[a] = s->bhi[a] = 0;
+    fconv_active_blocks(p, a, g->Bo[a], &s->blo[a], &s->bhi[a]);
     s->nact *= s->bhi[a] - s->blo[a];
     s->ext[a] = (!cx && a == s->L) ? 2 * (g->T[a] / 2 + 1) : g->T[a];
     s->points *= g->T[a];

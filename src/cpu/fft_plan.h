@@ -1,6 +1,6 @@
 /* fft_plan.h — the FFTW convolution engine shared by the CPU FFT and overlap-save paths
  * (fft_plan.c: lengths, schedule, model, create; fft_passes.c: pack / multiply / crop;
- * fft_exec.c: set_kernel, execute, accuracy rule; fft_path.c: the two vtables).
+ * fft_exec.c: set_kernel, execute, refine; fft_path.c: the two vtables).
  *
  * Both paths compute every output block of the normalised problem as the valid part of a
  * circular convolution of length T (per axis) of a box of the extended signal with g (g = h for
@@ -114,8 +114,8 @@ static inline size_t clampz(size_t v, size_t lo, size_t hi) { return v < lo ? lo
 
 /* ---- fft_plan.c ---- */
 
-/* Smallest-cost 7-smooth length >= need (even when even != 0): candidates from fconv_fft_size
- * (or fconv_fft_size_even) up to 1.3 * need, ranked by the calibrated per-radix cost in a
+/* Smallest-cost 7-smooth length >= need (even when even != 0): the candidates of
+ * fconv_fft_sizes up to 1.33 * need, ranked by the calibrated per-radix cost in a
  * transform whose other axes hold other_points points. */
 FCONV_HIDDEN size_t fconv_fc_good_size(size_t need, int even, double other_points);
 /* The FFT path's geometry: one block per axis, the core's wrap-free need, the CPU's sizes. */

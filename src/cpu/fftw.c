@@ -1,12 +1,17 @@
-/* fftw.c — FFTW planner serialisation, planner effort, float/double plan wrappers. */
+/* fftw.c — FFTW planner serialisation, planner effort, wisdom (export/import, the per-user
+ * cache), float/double plan wrappers. */
 #include "fftw.h"
 
 #include "../core/threads.h"
+#include "../path.h"
 
 #include <fftw3.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- the library-wide planner mutex ---------------------------------------------------------
  * FFTW's planner (and destroy_plan, and the global nthreads setting) is not thread-safe; only
@@ -51,23 +56,18 @@ static void threads_init_locked(void) {
 }
 
 /* ---- planner effort -------------------------------------------------------------------------
- * FFTW_MEASURE times candidate algorithms on the real sizes; it costs CPU seconds, and pays off
- * very differently by rank. Measured on the 2-core development machine (thread CPU time, in-place
- * r2c + c2r pair, MEASURE vs ESTIMATE execute time; planning CPU time):
- *   1-D, 4096x16 .. 262144x1 points:  1.1-1.5x faster,  1.3-5.7 s planning
- *   2-D, 64^2x16 .. 2048^2:           1.5-2.0x faster,  0.2-2.3 s planning
- *   3-D, 32^3x8 .. 128^3:             0.95-1.2x faster, 0.2-1.1 s planning
- * So by default only 2-D plans of 2^12 .. 2^22 points (howmany * prod(n)) use FFTW_MEASURE;
- * everything else uses FFTW_ESTIMATE (milliseconds). Below 2^12 points a whole execute takes
- * microseconds while MEASURE still costs a tenth of a second. A plan made with
- * FCONV_FLAG_MEASURE (the caller asked to spend plan time on speed) uses FFTW_MEASURE at every
- * size. Wisdom lasts for the life of the process, so a second plan of a shape plans in
- * milliseconds either way. The cost model's table (cost_fft.h) is measured through this
- * policy. The environment variable FCONV_FFTW_PLANNER=estimate|measure|patient forces one
- * effort for every plan. */
-#define FCONV_MEASURE_MIN ((size_t)1 << 12)
-#define FCONV_MEASURE_MAX ((size_t)1 << 22)
-
+ * FFTW_MEASURE times candidate algorithms on the real sizes; it costs CPU seconds (measured on
+ * the 2-core development machine: 0.2-2.3 s for 2-D plans of 64^2x16 .. 2048^2 points, 1.3-5.7 s
+ * for 1-D ones) for 1.1-2.0x faster transforms. So no plan pays it unless asked:
+ *  - FFTW_ESTIMATE (milliseconds) by default;
+ *  - FFTW_MEASURE when the plan has FCONV_FLAG_MEASURE (the caller asked to spend plan time on
+ *    speed), or when the per-user wisdom cache is on (FCONV_WISDOM_CACHE, below): measured once
+ *    per machine and shape, then planned from the cache's wisdom in milliseconds;
+ *  - FCONV_FFTW_PLANNER=estimate|measure|patient in the environment forces one effort for
+ *    every plan.
+ * FFTW uses wisdom made with at least the requested rigour, so ESTIMATE plans also profit from
+ * wisdom imported with fconv_wisdom_import_*. The cost model's table (cost_fft.h) is measured
+ * through this policy's default. */
 static int effort_override(void) { /* -1: none, else the flag */
   const char *e = getenv("FCONV_FFTW_PLANNER");
   if (!e || !*e) return -1;
@@ -77,12 +77,228 @@ static int effort_override(void) { /* -1: none, else the flag */
   return -1;
 }
 
-unsigned fconv_fftw_effort(size_t points, int rank, int measure) {
-  int o = effort_override();
+/* ---- wisdom: export/import (both precisions) and the per-user cache ---------------------------
+ * fconv's wisdom text is "fconv-wisdom 1\n", FFTW's float wisdom (one s-expression), a newline,
+ * FFTW's double wisdom. Every wisdom call runs under the planner mutex. */
+#define WISDOM_MAGIC "fconv-wisdom 1\n"
+
+/* Called with the mutex held: malloc'ed text of the current wisdom, or NULL. */
+static char *export_locked(void) {
+  char *f = fftwf_export_wisdom_to_string(), *d = fftw_export_wisdom_to_string();
+  char *out = NULL;
+  if (f && d) {
+    const size_t n = strlen(WISDOM_MAGIC) + strlen(f) + 1 + strlen(d) + 2;
+    out = (char *)malloc(n);
+    if (out) snprintf(out, n, "%s%s\n%s\n", WISDOM_MAGIC, f, d);
+  }
+  free(f); /* fftw(f)_export_wisdom_to_string memory is malloc'ed (FFTW manual 4.7) */
+  free(d);
+  return out;
+}
+
+/* The next balanced s-expression at or after *s: [*start, *end). 0 when there is none. */
+static int next_sexp(const char *s, const char **start, const char **end) {
+  const char *p = strchr(s, '(');
+  if (!p) return 0;
+  int depth = 0;
+  for (const char *q = p; *q; q++) {
+    if (*q == '(') depth++;
+    else if (*q == ')' && --depth == 0) {
+      *start = p;
+      *end = q + 1;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Called with the mutex held. */
+static fconv_status import_locked(const char *text) {
+  FCONV_RETURN_IF(strncmp(text, WISDOM_MAGIC, strlen(WISDOM_MAGIC)) != 0,
+                  FCONV_ERR_INVALID_ARGUMENT, "not fconv wisdom (no 'fconv-wisdom 1' header)");
+  const char *f0, *f1, *d0, *d1;
+  FCONV_RETURN_IF(!next_sexp(text + strlen(WISDOM_MAGIC), &f0, &f1) || !next_sexp(f1, &d0, &d1),
+                  FCONV_ERR_INVALID_ARGUMENT, "wisdom text is truncated or unbalanced");
+  FCONV_RETURN_IF(!strstr(f0, "fftwf_wisdom") || (size_t)(strstr(f0, "fftwf_wisdom") - f0) > 32,
+                  FCONV_ERR_INVALID_ARGUMENT, "the first part is not FFTW float wisdom");
+  char *fs = (char *)malloc((size_t)(f1 - f0) + 1), *ds = (char *)malloc((size_t)(d1 - d0) + 1);
+  if (!fs || !ds) {
+    free(fs);
+    free(ds);
+    FCONV_RETURN_ERROR(FCONV_ERR_OUT_OF_MEMORY, "wisdom text");
+  }
+  memcpy(fs, f0, (size_t)(f1 - f0));
+  fs[f1 - f0] = '\0';
+  memcpy(ds, d0, (size_t)(d1 - d0));
+  ds[d1 - d0] = '\0';
+  const int ok = fftwf_import_wisdom_from_string(fs) && fftw_import_wisdom_from_string(ds);
+  free(fs);
+  free(ds);
+  FCONV_RETURN_IF(!ok, FCONV_ERR_FFT,
+                  "FFTW rejected the wisdom (another FFTW version or build, or corrupt)");
+  return FCONV_OK;
+}
+
+static fconv_status read_file(const char *path, char **text) {
+  FILE *fp = fopen(path, "rb");
+  FCONV_RETURN_IF(!fp, FCONV_ERR_INVALID_ARGUMENT, "wisdom file cannot be opened for reading");
+  size_t cap = 1 << 16, n = 0;
+  char *buf = (char *)malloc(cap);
+  while (buf) {
+    n += fread(buf + n, 1, cap - 1 - n, fp);
+    if (n < cap - 1) break;
+    char *nb = (char *)realloc(buf, cap * 2);
+    if (!nb) { free(buf); buf = NULL; break; }
+    buf = nb;
+    cap *= 2;
+  }
+  const int err = ferror(fp);
+  fclose(fp);
+  if (!buf) FCONV_RETURN_ERROR(FCONV_ERR_OUT_OF_MEMORY, "wisdom file buffer");
+  if (err) {
+    free(buf);
+    FCONV_RETURN_ERROR(FCONV_ERR_INVALID_ARGUMENT, "wisdom file cannot be read");
+  }
+  buf[n] = '\0';
+  *text = buf;
+  return FCONV_OK;
+}
+
+/* Write text to path atomically: a temporary file beside it, then rename (readers see the old
+ * or the new file, never a partial one). */
+static fconv_status write_file_atomic(const char *path, const char *text) {
+  const size_t n = strlen(path) + 32;
+  char *tmp = (char *)malloc(n);
+  FCONV_RETURN_IF(!tmp, FCONV_ERR_OUT_OF_MEMORY, "wisdom file name");
+  snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+  FILE *fp = fopen(tmp, "wb");
+  int ok = fp != NULL;
+  if (fp) {
+    const size_t len = strlen(text);
+    ok = fwrite(text, 1, len, fp) == len;
+    ok = (fclose(fp) == 0) && ok;
+  }
+  if (ok) ok = rename(tmp, path) == 0;
+  if (!ok && fp) remove(tmp);
+  free(tmp);
+  FCONV_RETURN_IF(!ok, FCONV_ERR_INVALID_ARGUMENT, "wisdom file cannot be written");
+  return FCONV_OK;
+}
+
+fconv_status fconv_fftw_wisdom_export(char **text) {
+  FCONV_INVALID_IF(!text, "text is NULL");
+  *text = NULL;
+  fconv_fftw_lock();
+  char *t = export_locked();
+  fconv_fftw_unlock();
+  FCONV_RETURN_IF(!t, FCONV_ERR_OUT_OF_MEMORY, "wisdom text");
+  *text = t;
+  return FCONV_OK;
+}
+
+fconv_status fconv_fftw_wisdom_import(const char *text) {
+  FCONV_INVALID_IF(!text, "text is NULL");
+  fconv_fftw_lock();
+  const fconv_status st = import_locked(text);
+  fconv_fftw_unlock();
+  return st;
+}
+
+fconv_status fconv_fftw_wisdom_export_file(const char *path) {
+  FCONV_INVALID_IF(!path || !*path, "path is NULL or empty");
+  char *t = NULL;
+  FCONV_FORWARD(fconv_fftw_wisdom_export(&t));
+  const fconv_status st = write_file_atomic(path, t);
+  free(t);
+  return st;
+}
+
+fconv_status fconv_fftw_wisdom_import_file(const char *path) {
+  FCONV_INVALID_IF(!path || !*path, "path is NULL or empty");
+  char *t = NULL;
+  FCONV_FORWARD(read_file(path, &t));
+  const fconv_status st = fconv_fftw_wisdom_import(t);
+  free(t);
+  return st;
+}
+
+void fconv_fftw_wisdom_forget(void) {
+  fconv_fftw_lock();
+  fftwf_forget_wisdom();
+  fftw_forget_wisdom();
+  fconv_fftw_unlock();
+}
+
+/* The per-user cache: FCONV_WISDOM_CACHE unset, empty or "0": off; "1": $XDG_CACHE_HOME/fconv/
+ * wisdom, else $HOME/.cache/fconv/wisdom; anything else: that path. Read at every plan (the
+ * variable may change); a path is imported once per process, before its first plan. Guarded by
+ * the mutex. */
+static char cache_imported[4096];  /* the path imported last */
+static char *cache_written;         /* the text last imported or written (skip equal rewrites) */
+
+/* The cache path into buf, or 0 when the cache is off (or the path is unusable). */
+static int cache_path(char *buf, size_t n) {
+  const char *e = getenv("FCONV_WISDOM_CACHE");
+  if (!e || !*e || !strcmp(e, "0")) return 0;
+  if (strcmp(e, "1") != 0) return snprintf(buf, n, "%s", e) < (int)n;
+  const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+  if (x && *x) return snprintf(buf, n, "%s/fconv/wisdom", x) < (int)n;
+  if (h && *h) return snprintf(buf, n, "%s/.cache/fconv/wisdom", h) < (int)n;
+  return 0;
+}
+
+/* mkdir -p of path's directory (best effort; the write reports failure). */
+static void make_parent_dirs(const char *path) {
+  char d[4096];
+  if (snprintf(d, sizeof d, "%s", path) >= (int)sizeof d) return;
+  for (char *p = d + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      mkdir(d, 0755);
+      *p = '/';
+    }
+}
+
+/* Called with the mutex held, before planning: import the cache once per path. Returns 1 when
+ * the cache is on (plans then measure, and cache_store runs after them). */
+static int cache_load_locked(char *path, size_t n) {
+  if (!cache_path(path, n)) return 0;
+  if (strcmp(path, cache_imported) != 0) {
+    snprintf(cache_imported, sizeof cache_imported, "%s", path);
+    char *t = NULL;
+    if (read_file(path, &t) == FCONV_OK) {
+      const fconv_status st = import_locked(t);
+      FCONV_LOG("wisdom cache %s: import %s", path, fconv_status_text(st));
+      free(cache_written);
+      cache_written = st == FCONV_OK ? t : NULL;
+      if (st != FCONV_OK) free(t);
+    } else {
+      FCONV_LOG("wisdom cache %s: nothing to import yet", path);
+    }
+  }
+  return 1;
+}
+
+/* Called with the mutex held, after planning: write the cache when the wisdom changed. */
+static void cache_store_locked(const char *path) {
+  char *t = export_locked();
+  if (!t) return;
+  if (cache_written && !strcmp(t, cache_written)) {
+    free(t);
+    return;
+  }
+  make_parent_dirs(path);
+  const fconv_status st = write_file_atomic(path, t);
+  FCONV_LOG("wisdom cache %s: write %s", path, fconv_status_text(st));
+  free(cache_written);
+  cache_written = t;
+}
+
+unsigned fconv_fftw_effort(int measure) {
+  const int o = effort_override();
   if (o >= 0) return (unsigned)o;
-  if (measure) return FFTW_MEASURE;
-  return rank == 2 && points >= FCONV_MEASURE_MIN && points <= FCONV_MEASURE_MAX ? FFTW_MEASURE
-                                                                                  : FFTW_ESTIMATE;
+  char path[4096];
+  return measure || cache_path(path, sizeof path) ? FFTW_MEASURE : FFTW_ESTIMATE;
 }
 
 /* ---- plans ----------------------------------------------------------------------------------- */
@@ -90,9 +306,7 @@ unsigned fconv_fftw_effort(size_t points, int rank, int measure) {
 fconv_status fconv_fftw_make(fconv_fftw_plan *pl, const fconv_fftw_geom *g, fconv_fftw_dir dir,
                              int howmany, void *buf, int nthreads, int measure) {
   memset(pl, 0, sizeof *pl);
-  size_t points = (size_t)howmany;
-  for (int i = 0; i < g->rank; i++) points *= (size_t)g->n[i];
-  const unsigned flags = fconv_fftw_effort(points, g->rank, measure);
+  unsigned flags = fconv_fftw_effort(measure);
   /* Distances between slots: in scalars for the real side, in complex elements otherwise. */
   const int rdist = (int)g->slot, cdist = (int)(g->slot / 2);
   void *plan = NULL;
@@ -113,13 +327,17 @@ fconv_status fconv_fftw_make(fconv_fftw_plan *pl, const fconv_fftw_geom *g, fcon
       plan = PFX##_plan_many_dft_c2r(g->rank, g->n, howmany, c, g->cembed, 1, cdist, r,        \
                                      g->rembed, 1, rdist, flags);                              \
   } while (0)
+  char cache[4096];
   fconv_fftw_lock();
   threads_init_locked();
+  const int cached = cache_load_locked(cache, sizeof cache);
+  if (cached && effort_override() < 0) flags = FFTW_MEASURE;
   if (g->dbl)
     FCONV_FFTW_PLAN(fftw, double);
   else
     FCONV_FFTW_PLAN(fftwf, float);
 #undef FCONV_FFTW_PLAN
+  if (cached && plan) cache_store_locked(cache);
   fconv_fftw_unlock();
   FCONV_RETURN_IF(!plan, FCONV_ERR_FFT, "FFTW returned no plan");
   pl->plan = plan;

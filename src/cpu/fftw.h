@@ -54,14 +54,15 @@ FCONV_HIDDEN void fconv_fftw_parallel_loop(void *(*work)(char *), char *jobdata,
 FCONV_HIDDEN void fconv_fftw_lock(void);
 FCONV_HIDDEN void fconv_fftw_unlock(void);
 
-/* Planner effort policy (flags for the planner): FFTW_MEASURE for mid-sized 2-D plans, or for
- * every plan when measure != 0 (FCONV_FLAG_MEASURE); FFTW_ESTIMATE otherwise (see fftw.c). FCONV_FFTW_PLANNER=estimate|measure|patient in the environment overrides.
- * points = howmany * prod(n); rank = transformed axes. */
-FCONV_HIDDEN unsigned fconv_fftw_effort(size_t points, int rank, int measure);
+/* Planner effort policy (see fftw.c): FFTW_ESTIMATE, FFTW_MEASURE when measure != 0
+ * (FCONV_FLAG_MEASURE) or the wisdom cache is on (FCONV_WISDOM_CACHE);
+ * FCONV_FFTW_PLANNER=estimate|measure|patient in the environment overrides. */
+FCONV_HIDDEN unsigned fconv_fftw_effort(int measure);
 
 /* Plan howmany in-place transforms of geometry g, slot after slot, on buf (scratch: planning
  * may overwrite it; at least howmany * g->slot scalars, allocated with fconv_malloc), with
- * nthreads FFTW threads and the effort fconv_fftw_effort(.., measure) picks.
+ * nthreads FFTW threads and the effort fconv_fftw_effort(measure) picks (with the wisdom
+ * cache on, its wisdom is imported first and written back after).
  * FCONV_ERR_FFT when FFTW returns NULL. */
 FCONV_HIDDEN fconv_status fconv_fftw_make(fconv_fftw_plan *pl, const fconv_fftw_geom *g,
                                           fconv_fftw_dir dir, int howmany, void *buf,

@@ -30,3 +30,22 @@ static void none_destroy(void *s) { (void)s; }
 NONE(fconv_cpu_direct_path, "cpu-direct", FCONV_METHOD_DIRECT)
 NONE(fconv_cpu_fft_path, "cpu-fft", FCONV_METHOD_FFT)
 NONE(fconv_cpu_overlap_save_path, "cpu-overlap-save", FCONV_METHOD_OVERLAP_SAVE)
+
+/* No CPU backend, so no FFTW wisdom of its own (the api's fconv_wisdom_* still link). */
+fconv_status fconv_fftw_wisdom_export(char **text) {
+  if (text) *text = NULL;
+  return FCONV_ERR_UNSUPPORTED;
+}
+fconv_status fconv_fftw_wisdom_import(const char *text) {
+  (void)text;
+  return FCONV_ERR_UNSUPPORTED;
+}
+fconv_status fconv_fftw_wisdom_export_file(const char *path) {
+  (void)path;
+  return FCONV_ERR_UNSUPPORTED;
+}
+fconv_status fconv_fftw_wisdom_import_file(const char *path) {
+  (void)path;
+  return FCONV_ERR_UNSUPPORTED;
+}
+void fconv_fftw_wisdom_forget(void) {}
