@@ -36,4 +36,5 @@ program example
   print '(a, g0.3, 4a)', 'y(1, 1) = ', y(1, 1), ', method ', fconv_method_name(info%method), &
     ' on ', fconv_backend_name(info%backend)
   call fconv_plan_destroy(plan)
+  deallocate (x, y)
 end program example
