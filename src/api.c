@@ -1,5 +1,6 @@
 /* api.c — the public entry points: descriptor defaults, plan lifecycle, names and statuses.
  * Validation and the normalised problem are core/problem.c's; the choice is dispatch.c's. */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -24,8 +25,10 @@ struct fconv_plan {
   fconv_plan_info info;
   void *kernel;                          /* host-pointer plans: the api's copy of the kernel */
   void *swap_buf;                        /* swapped CORRELATE: flip(conj(kernel)), per execute */
+  void *dil_buf;                         /* dilated plans: an execute-time kernel, zero-stuffed */
   int kernel_set;
-  size_t kernel_bytes;                   /* kernel_batch * prod(kernel_shape) * esize (user's) */
+  size_t kernel_bytes;                   /* the user's kernel array (kernel_batch * filters * taps) */
+  size_t path_kernel_bytes;              /* the paths' kernels (dilated), in plan->kernel */
 };
 
 /* ---- names, statuses, version -------------------------------------------------------------- */
@@ -88,7 +91,8 @@ int fconv_cuda_device_count(void) {
 void fconv_desc_init(fconv_desc *d, int rank, const size_t *signal_shape,
                      const size_t *kernel_shape, fconv_dtype dtype) {
   if (!d) return;
-  memset(d, 0, sizeof *d);
+  /* only the 0.1 part: a caller built against 0.1 passes the shorter struct (fconv_desc_read) */
+  memset(d, 0, offsetof(fconv_desc, in_channels));
   d->rank = rank;
   for (int a = 0; a < FCONV_MAX_RANK; a++) {
     int inside = a < rank;
@@ -106,6 +110,22 @@ void fconv_desc_init(fconv_desc *d, int rank, const size_t *signal_shape,
   d->backend = FCONV_BACKEND_AUTO;
 }
 
+void fconv_desc_set_channels(fconv_desc *d, size_t in_channels, size_t out_channels,
+                             size_t groups) {
+  if (!d) return;
+  fconv_desc_extend(d);
+  d->in_channels = in_channels;
+  d->out_channels = out_channels;
+  d->groups = groups;
+}
+
+void fconv_desc_set_dilation(fconv_desc *d, const size_t *dilation) {
+  if (!d || !dilation) return;
+  fconv_desc_extend(d);
+  for (int a = 0; a < FCONV_MAX_RANK; a++)
+    d->dilation[a] = (a < d->rank) ? dilation[a] : 1;
+}
+
 /* ---- plan lifecycle ------------------------------------------------------------------------ */
 
 static int plan_ok(const fconv_plan *plan) { return plan && plan->magic == FCONV_PLAN_MAGIC; }
@@ -115,6 +135,7 @@ static void plan_free(fconv_plan *plan) {
     if (plan->cand[i].path && plan->cand[i].state) plan->cand[i].path->destroy(plan->cand[i].state);
   fconv_free(plan->kernel);
   fconv_free(plan->swap_buf);
+  fconv_free(plan->dil_buf);
   plan->magic = FCONV_PLAN_DEAD;
   fconv_free(plan);
 }
@@ -128,16 +149,24 @@ fconv_status fconv_plan_create(fconv_plan **out, const fconv_desc *d) {
 
   fconv_plan *plan = (fconv_plan *)fconv_calloc(sizeof *plan);
   FCONV_RETURN_IF(!plan, FCONV_ERR_OUT_OF_MEMORY, "plan");
-  plan->desc = *d;
+  fconv_desc_read(d, &plan->desc);
   plan->prob = p;
   plan->kernel_bytes = fconv_problem_kernel_bytes(&p);
+  plan->path_kernel_bytes = p.swapped ? plan->kernel_bytes : fconv_problem_path_kernel_bytes(&p);
   plan->magic = FCONV_PLAN_MAGIC;
 
   fconv_status st = FCONV_OK;
   const int device = (d->flags & FCONV_FLAG_DEVICE_POINTERS) != 0;
-  if (!device) {
-    plan->kernel = fconv_malloc(plan->kernel_bytes);
+  if (device && (p.dilated || p.multichannel))
+    st = fconv_error(FCONV_ERR_UNSUPPORTED, __FILE__, __LINE__,
+                     "multi-channel or dilated problems with FCONV_FLAG_DEVICE_POINTERS");
+  if (!device && st == FCONV_OK) {
+    plan->kernel = fconv_malloc(plan->path_kernel_bytes);
     if (!plan->kernel) st = FCONV_ERR_OUT_OF_MEMORY;
+    if (st == FCONV_OK && p.dilated) {
+      plan->dil_buf = fconv_malloc(plan->path_kernel_bytes);
+      if (!plan->dil_buf) st = FCONV_ERR_OUT_OF_MEMORY;
+    }
     if (st == FCONV_OK && p.swapped && d->op == FCONV_OP_CORRELATE) {
       plan->swap_buf = fconv_malloc(plan->kernel_bytes);
       if (!plan->swap_buf) st = FCONV_ERR_OUT_OF_MEMORY;
@@ -202,7 +231,10 @@ fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kernel) {
   }
   const void *k = kernel;
   if (!device) {
-    memcpy(plan->kernel, kernel, plan->kernel_bytes);
+    if (p->dilated)
+      fconv_dilate_kernels(p, kernel, plan->kernel);
+    else
+      memcpy(plan->kernel, kernel, plan->kernel_bytes);
     k = plan->kernel;
   }
   for (int i = 0; i < plan->ncand; i++) {
@@ -227,6 +259,10 @@ fconv_status fconv_execute(fconv_plan *plan, const void *signal, const void *ker
       big = plan->swap_buf;
     }
     return c->path->execute(c->state, big, signal, out);
+  }
+  if (kernel && plan->dil_buf) {
+    fconv_dilate_kernels(&plan->prob, kernel, plan->dil_buf);
+    kernel = plan->dil_buf;
   }
   if (!kernel && !c->path->set_kernel) kernel = plan->kernel;
   return c->path->execute(c->state, signal, kernel, out);

@@ -52,6 +52,10 @@ typedef struct fconv_path_vtbl {
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_direct_path;
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_fft_path;
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_overlap_save_path;
+/* multi-channel problems (p->multichannel) only; cpu/channels_direct.c, cpu/channels_fft.c */
+extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_channels_direct_path;
+extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_channels_fft_path;
+extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_channels_overlap_save_path;
 #ifdef FCONV_HAVE_CUDA
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_direct_path;
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_fft_path;

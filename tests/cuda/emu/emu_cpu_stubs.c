@@ -18,3 +18,6 @@ static void none_destroy(void *s) { (void)s; }
 NONE(fconv_cpu_direct_path, "cpu-direct", FCONV_METHOD_DIRECT)
 NONE(fconv_cpu_fft_path, "cpu-fft", FCONV_METHOD_FFT)
 NONE(fconv_cpu_overlap_save_path, "cpu-overlap-save", FCONV_METHOD_OVERLAP_SAVE)
+NONE(fconv_cpu_channels_direct_path, "cpu-channels-direct", FCONV_METHOD_DIRECT)
+NONE(fconv_cpu_channels_fft_path, "cpu-channels-fft", FCONV_METHOD_FFT)
+NONE(fconv_cpu_channels_overlap_save_path, "cpu-channels-overlap-save", FCONV_METHOD_OVERLAP_SAVE)
