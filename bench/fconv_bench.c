@@ -760,7 +760,7 @@ done:
   dev_free(dx); dev_free(dh); dev_free(dy);
 }
 
-/* ---- the machine (also in a child: no CUDA or OpenMP state in the parent) ---------------- */
+/* ---- the machine (also in a child: no CUDA or thread-pool state in the parent) ----------- */
 
 typedef struct machine {
   char cpu[128];

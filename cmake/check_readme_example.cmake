@@ -1,8 +1,11 @@
-# Fails unless README.md contains examples/example.c verbatim (so the README's example is the
-# one that CI compiles and runs).
+# Fails unless README.md contains examples/example.c (or -DEXAMPLE=<path relative to SRC>)
+# verbatim (so the README's example is the one that CI compiles and runs).
+if(NOT EXAMPLE)
+  set(EXAMPLE examples/example.c)
+endif()
 file(READ "${SRC}/README.md" readme)
-file(READ "${SRC}/examples/example.c" example)
+file(READ "${SRC}/${EXAMPLE}" example)
 string(FIND "${readme}" "${example}" pos)
 if(pos EQUAL -1)
-  message(FATAL_ERROR "README.md does not contain examples/example.c verbatim")
+  message(FATAL_ERROR "README.md does not contain ${EXAMPLE} verbatim")
 endif()

@@ -58,3 +58,11 @@ endif()
 #   cmake --build <build> --target fconv_direct_calibrate && <build>/fconv_direct_calibrate
 add_executable(fconv_direct_calibrate EXCLUDE_FROM_ALL src/cpu/direct_calibrate.c)
 target_link_libraries(fconv_direct_calibrate PRIVATE fconv m $<BUILD_INTERFACE:fconv_warnings>)
+
+# FFTW's threads on FFTW's pool vs on fconv's runtime (tools/fftw_threads_timing.c); on request.
+if(NOT BUILD_SHARED_LIBS)
+  add_executable(fconv_fftw_threads_timing EXCLUDE_FROM_ALL tools/fftw_threads_timing.c)
+  target_include_directories(fconv_fftw_threads_timing PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(fconv_fftw_threads_timing PRIVATE fconv PkgConfig::FFTW3F
+                        ${FFTW3F_THREADS_LIB} Threads::Threads m $<BUILD_INTERFACE:fconv_warnings>)
+endif()

@@ -3,6 +3,8 @@
 target_sources(fconv PRIVATE
   # device abstraction (dev.h) and the tiled direct path
   src/cuda/dev_cuda.cu
+  # the host skeleton shared by every CUDA path (stream, workspace, stager, pointer checks)
+  src/cuda/host.cu
   src/cuda/direct_path.cu
   # cuFFT and overlap-save paths (fft_dev.h on cuFFT)
   src/cuda/fft_path.cu

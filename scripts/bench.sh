@@ -9,6 +9,9 @@
 #   scripts/bench.sh --threads 8 --budget 1
 #   scripts/bench.sh 2d:f32:2048x2048:k7x7:same:*:*     just these cases
 #   scripts/bench.sh --repeat 3 --contended              3 quiet + 3 contended runs, one report
+#   scripts/bench.sh --mpi           the distributed section only (fconv_mpi under mpirun: strong
+#                                    and weak scaling at 1, 2, 4 ranks, halo traffic, cost model)
+#                                    into results/<date>-<host>/mpi.md; --mpi-quick: small sizes
 #
 # Options: --full | --matrix NAME, --threads N (fconv and OpenCV; default 2), --budget S
 # (seconds of timed repetitions per row; default 0.4), --timeout S (per row; default 30),
@@ -29,7 +32,7 @@ source "$ROOT/scripts/deps.sh"
 
 # ---- arguments -----------------------------------------------------------------------------
 matrix=default threads=2 budget=0.4 timeout=30 cuda=AUTO build="$ROOT/build" out="" peers=1 deps=1
-repeat=1 loads=quiet pass=() cases=0
+repeat=1 loads=quiet pass=() cases=0 mpi=
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) matrix=full ;;
@@ -45,7 +48,9 @@ while [ $# -gt 0 ]; do
     --contended) loads="quiet contended" ;;
     --contended-only) loads=contended ;;
     --skip-deps) deps=0 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --mpi) mpi=full ;;
+    --mpi-quick) mpi=quick ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --*) pass+=("$1")
          case "$1" in --min-reps|--verify-full-max|--calls|--transforms) pass+=("$2"); shift ;; esac ;;
     *) pass+=("$1"); cases=1 ;;
@@ -62,6 +67,14 @@ PY=${FCONV_PYTHON:-/usr/bin/python3}
 
 # ---- build ---------------------------------------------------------------------------------
 jobs=$(nproc 2>/dev/null || echo 2)
+if [ -n "$mpi" ]; then # the distributed section (mpi/bench/scaling.py)
+  cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFCONV_CUDA="$cuda" -DFCONV_MPI=ON >/dev/null
+  cmake --build "$build" --target fconv_mpi_bench -j "$jobs"
+  [ -n "$out" ] || out="$ROOT/results/$(date +%F)-$(hostname 2>/dev/null || echo host)"
+  extra=()
+  [ "$mpi" = quick ] && extra=(--quick)
+  exec "$PY" "$ROOT/mpi/bench/scaling.py" "$build" "$out" "${extra[@]}"
+fi
 cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFCONV_CUDA="$cuda" >/dev/null
 cmake --build "$build" --target fconv_bench -j "$jobs"
 # The "fconv (Python)" peer row needs the extension module (built when FCONV_PYTHON is on).

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/geometry.h"
+#include "core/kernel_info.h"
 #include "core/memory.h"
 #include "core/problem.h"
 #include "dispatch.h"
@@ -23,7 +24,9 @@ struct fconv_plan {
   fconv_candidate cand[FCONV_MAX_CANDIDATES];
   int ncand;
   fconv_plan_info info;
-  void *kernel;                          /* host-pointer plans: the api's copy of the kernel */
+  void *kernel;                          /* the api's host copy of the kernel (device-pointer
+                                            plans: copied back for the kernel analysis) */
+  fconv_kernel_stats *kstats;            /* kernel_batch entries (core/kernel_info.h) */
   void *swap_buf;                        /* swapped CORRELATE: flip(conj(kernel)), per execute */
   void *dil_buf;                         /* dilated plans: an execute-time kernel, zero-stuffed */
   int kernel_set;
@@ -134,6 +137,7 @@ static void plan_free(fconv_plan *plan) {
   for (int i = 0; i < plan->ncand; i++)
     if (plan->cand[i].path && plan->cand[i].state) plan->cand[i].path->destroy(plan->cand[i].state);
   fconv_free(plan->kernel);
+  fconv_free(plan->kstats);
   fconv_free(plan->swap_buf);
   fconv_free(plan->dil_buf);
   plan->magic = FCONV_PLAN_DEAD;
@@ -160,17 +164,19 @@ fconv_status fconv_plan_create(fconv_plan **out, const fconv_desc *d) {
   if (device && (p.dilated || p.multichannel))
     st = fconv_error(FCONV_ERR_UNSUPPORTED, __FILE__, __LINE__,
                      "multi-channel or dilated problems with FCONV_FLAG_DEVICE_POINTERS");
-  if (!device && st == FCONV_OK) {
-    plan->kernel = fconv_malloc(plan->path_kernel_bytes);
-    if (!plan->kernel) st = FCONV_ERR_OUT_OF_MEMORY;
-    if (st == FCONV_OK && p.dilated) {
-      plan->dil_buf = fconv_malloc(plan->path_kernel_bytes);
-      if (!plan->dil_buf) st = FCONV_ERR_OUT_OF_MEMORY;
-    }
-    if (st == FCONV_OK && p.swapped && d->op == FCONV_OP_CORRELATE) {
-      plan->swap_buf = fconv_malloc(plan->kernel_bytes);
-      if (!plan->swap_buf) st = FCONV_ERR_OUT_OF_MEMORY;
-    }
+  if (st == FCONV_OK) {
+    plan->kernel = fconv_malloc(plan->path_kernel_bytes); /* >= kernel_bytes */
+    plan->kstats =
+        (fconv_kernel_stats *)fconv_malloc(p.kernel_batch * p.filters * sizeof *plan->kstats);
+    if (!plan->kernel || !plan->kstats) st = FCONV_ERR_OUT_OF_MEMORY;
+  }
+  if (st == FCONV_OK && p.dilated) {
+    plan->dil_buf = fconv_malloc(plan->path_kernel_bytes);
+    if (!plan->dil_buf) st = FCONV_ERR_OUT_OF_MEMORY;
+  }
+  if (st == FCONV_OK && !device && p.swapped && d->op == FCONV_OP_CORRELATE) {
+    plan->swap_buf = fconv_malloc(plan->kernel_bytes);
+    if (!plan->swap_buf) st = FCONV_ERR_OUT_OF_MEMORY;
   }
   if (st == FCONV_OK)
     st = fconv_dispatch_create(&plan->prob, d->method, d->backend, plan->cand, &plan->ncand,
@@ -212,6 +218,15 @@ static void materialise_swap(const fconv_plan *plan, const void *kernel, void *d
                  (char *)dst + b * p->sig_elems * p->esize, pitch, 1);
 }
 
+/* The api's host copy of the caller's kernel, through the path when it checks pointer kinds or
+ * copies from the device. */
+static fconv_status copy_kernel(fconv_plan *plan, const void *kernel) {
+  const fconv_candidate *c = &plan->cand[0];
+  if (c->path->to_host) return c->path->to_host(c->state, plan->kernel, kernel, plan->kernel_bytes);
+  memcpy(plan->kernel, kernel, plan->kernel_bytes);
+  return FCONV_OK;
+}
+
 fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kernel) {
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
   FCONV_INVALID_IF(!kernel, "kernel is NULL");
@@ -222,26 +237,27 @@ fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kernel) {
     /* The user's kernel is the paths' signal: nothing to precompute, keep it (or its flip). */
     if (device) {
       FCONV_RETURN_ERROR(FCONV_ERR_UNSUPPORTED,
-                         "set_kernel on a swapped VALID plan with device pointers: pass the kernel "
-                      "to execute");
+                         "set_kernel on a swapped VALID plan with device pointers: pass the "
+                         "kernel to execute");
     }
-    memcpy(plan->kernel, kernel, plan->kernel_bytes);
+    FCONV_FORWARD(copy_kernel(plan, kernel));
     plan->kernel_set = 1;
     return FCONV_OK;
   }
-  const void *k = kernel;
-  if (!device) {
-    if (p->dilated)
-      fconv_dilate_kernels(p, kernel, plan->kernel);
-    else
-      memcpy(plan->kernel, kernel, plan->kernel_bytes);
-    k = plan->kernel;
-  }
+  if (p->dilated) /* host pointers only (create refuses device pointers) */
+    fconv_dilate_kernels(p, kernel, plan->kernel);
+  else
+    FCONV_FORWARD(copy_kernel(plan, kernel)); /* device-pointer plans: for the analysis only */
+  const void *k = device ? kernel : plan->kernel;
+  fconv_kernel_info kinfo;
+  fconv_problem all = *p; /* every filter of a multi-channel kernel (the paths' layout) */
+  all.kernel_batch *= p->filters;
+  fconv_kernel_info_init(&all, plan->kernel, plan->kstats, &kinfo);
   for (int i = 0; i < plan->ncand; i++) {
     const fconv_path_vtbl *path = plan->cand[i].path;
-    if (path->set_kernel) FCONV_FORWARD(path->set_kernel(plan->cand[i].state, k));
+    if (path->set_kernel) FCONV_FORWARD(path->set_kernel(plan->cand[i].state, k, &kinfo));
   }
-  fconv_dispatch_refine(plan->cand, plan->ncand, k, &plan->info);
+  fconv_dispatch_refine(plan->cand, plan->ncand, p, &kinfo, &plan->info);
   plan->kernel_set = 1;
   return FCONV_OK;
 }
@@ -291,9 +307,12 @@ fconv_status fconv_plan_get_info(const fconv_plan *plan, fconv_plan_info *info) 
 
 fconv_status fconv_plan_set_cuda_stream(fconv_plan *plan, void *stream) {
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
-  const fconv_candidate *c = &plan->cand[0];
-  FCONV_RETURN_IF(!c->path->set_stream, FCONV_ERR_UNSUPPORTED, "not a CUDA plan");
-  return c->path->set_stream(c->state, stream);
+  FCONV_RETURN_IF(!plan->cand[0].path->set_stream, FCONV_ERR_UNSUPPORTED, "not a CUDA plan");
+  for (int i = 0; i < plan->ncand; i++) { /* a later refinement may switch candidates */
+    const fconv_candidate *c = &plan->cand[i];
+    if (c->path->set_stream) FCONV_FORWARD(c->path->set_stream(c->state, stream));
+  }
+  return FCONV_OK;
 }
 
 fconv_status fconv_plan_workspace_size(const fconv_plan *plan, size_t *bytes) {

@@ -1,6 +1,8 @@
-/* dispatch.c — choose a backend and a method. Each path models its own cost (estimate());
- * dispatch compares them, optionally times the candidates (FCONV_FLAG_MEASURE), and after
- * set_kernel lets kernel-aware refinements (separable kernels, accuracy) switch the plan. */
+/* dispatch.c — choice policy for every backend: choose a backend and a method. Each path models
+ * its own cost (estimate()); dispatch compares them, optionally times the candidates
+ * (FCONV_FLAG_MEASURE), keeps the fallback candidate, and after set_kernel applies the
+ * kernel-aware refinement (the paths' kernel costs, e.g. separable kernels, and the accuracy
+ * policy below) to CPU and CUDA plans alike. */
 #include "dispatch.h"
 
 #include <math.h>
@@ -9,6 +11,7 @@
 #include <string.h>
 
 #include "core/dtype.h"
+#include "core/kernel_info.h"
 #include "core/memory.h"
 #include "util.h"
 
@@ -35,8 +38,8 @@ static int channel_path(const fconv_path_vtbl *path) {
 
 /* Time one execute of a created candidate on deterministic data: the best of a few runs. */
 static double measure(const fconv_problem *p, const fconv_candidate *c, void *sig, void *ker,
-                      void *out) {
-  if (c->path->set_kernel && c->path->set_kernel(c->state, ker) != FCONV_OK) return -1.0;
+                      const fconv_kernel_info *kinfo, void *out) {
+  if (c->path->set_kernel && c->path->set_kernel(c->state, ker, kinfo) != FCONV_OK) return -1.0;
   const void *k = c->path->set_kernel ? NULL : ker;
   if (c->path->execute(c->state, sig, k, out) != FCONV_OK) return -1.0; /* warm-up */
   double best = INFINITY;
@@ -122,12 +125,16 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
     void *sig = fconv_malloc(fconv_problem_signal_total(p) * p->esize);
     void *ker = fconv_malloc(kelems * p->esize);
     void *out = fconv_malloc(fconv_problem_output_total(p) * p->esize);
-    if (!sig || !ker || !out) {
-      fconv_free(sig); fconv_free(ker); fconv_free(out);
+    fconv_kernel_stats *kstats =
+        (fconv_kernel_stats *)fconv_malloc(p->kernel_batch * sizeof *kstats);
+    if (!sig || !ker || !out || !kstats) {
+      fconv_free(sig); fconv_free(ker); fconv_free(out); fconv_free(kstats);
       FCONV_RETURN_ERROR(FCONV_ERR_OUT_OF_MEMORY, "measurement buffers");
     }
     fill(sig, fconv_problem_signal_total(p) * scal, dbl);
     fill(ker, kelems * scal, dbl);
+    fconv_kernel_info kinfo;
+    fconv_kernel_info_init(p, ker, kstats, &kinfo);
     double best_t = INFINITY;
     void *best_state = NULL;
     fconv_status first_err = FCONV_OK;
@@ -140,7 +147,7 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
         continue;
       }
       fconv_candidate c = {all[i].path, st, all[i].seconds};
-      double t = measure(p, &c, sig, ker, out);
+      double t = measure(p, &c, sig, ker, &kinfo, out);
       if (t >= 0.0) {
         info->candidate_seconds[all[i].path->method] = t;
         all[i].seconds = t;
@@ -154,7 +161,7 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
         all[i].path->destroy(st);
       }
     }
-    fconv_free(sig); fconv_free(ker); fconv_free(out);
+    fconv_free(sig); fconv_free(ker); fconv_free(out); fconv_free(kstats);
     FCONV_RETURN_IF(!best_state, first_err != FCONV_OK ? first_err : FCONV_ERR_INTERNAL,
                     "no candidate could be created and measured");
     all[best].state = best_state;
@@ -167,13 +174,13 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
   *ncand = 1;
   describe_choice(info, &cand[0], method == FCONV_METHOD_AUTO ? why : "requested method");
 
-  /* An AUTO CPU plan that chose a transform method keeps the direct path ready: once the
-   * kernel is known it may turn out separable (much cheaper direct) or demand direct accuracy. */
-  if (method == FCONV_METHOD_AUTO && cand[0].path->backend == FCONV_BACKEND_CPU &&
-      cand[0].path->method != FCONV_METHOD_DIRECT) {
+  /* Fallback policy: an AUTO plan that chose a transform method keeps the direct path of the
+   * same backend ready: once the kernel is known it may turn out separable (much cheaper
+   * direct) or demand direct accuracy. */
+  if (method == FCONV_METHOD_AUTO && cand[0].path->method != FCONV_METHOD_DIRECT) {
     for (size_t i = 0; i < nall; i++) {
-      if (all[i].path != (p->multichannel ? &fconv_cpu_channels_direct_path
-                                          : &fconv_cpu_direct_path))
+      if (all[i].path->backend != cand[0].path->backend ||
+          all[i].path->method != FCONV_METHOD_DIRECT)
         continue;
       void *st = NULL;
       if (all[i].path->create(p, &st) == FCONV_OK) {
@@ -186,21 +193,51 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
   return FCONV_OK;
 }
 
+/* Accuracy policy. A transform method's result carries an error of about
+ * eps * log2(T) * |x| * |g| spread over every output, while the direct sum is exact for exact
+ * inputs. So a kernel asks for the direct method when, for any of the kernel_batch kernels:
+ *   (a) the magnitudes span a huge range: max|h| / min nonzero |h| > 1e6 (F32, C64) or 1e12
+ *       (F64, C128): the small taps would drown in the large taps' rounding error; or
+ *   (b) every tap is integer-valued (real and imaginary parts) and sum|h| <= 2^16 (F32, C64) or
+ *       2^45 (F64, C128): integer signals up to 2^8 in magnitude then convolve to exact
+ *       integers directly, which a user with an integer kernel likely expects.
+ * Kernels with non-finite taps are left to the models. */
+static int kernel_needs_direct(fconv_dtype dtype, const fconv_kernel_info *kinfo) {
+  const int dbl = fconv_dtype_is_double(dtype);
+  const double range_max = dbl ? 1e12 : 1e6, int_max = dbl ? 35184372088832.0 : 65536.0;
+  for (size_t q = 0; q < kinfo->kernel_batch; q++) {
+    const fconv_kernel_stats *st = &kinfo->stats[q];
+    if (!st->finite) continue;
+    if (st->max_abs > 0.0 && st->max_abs / st->min_abs > range_max) return 1;
+    if (st->integer && st->sum_abs <= int_max) return 1;
+  }
+  return 0;
+}
+
+/* A candidate's modelled seconds once the kernel is known: +infinity for a transform method
+ * when the accuracy policy asks for direct, else the path's kernel cost (its estimate when it
+ * has none). */
+static double kernel_seconds(const fconv_candidate *c, int needs_direct,
+                             const fconv_kernel_info *kinfo) {
+  if (needs_direct && c->path->method != FCONV_METHOD_DIRECT) return INFINITY;
+  return c->path->kernel_cost ? c->path->kernel_cost(c->state, kinfo) : c->seconds;
+}
+
 void fconv_dispatch_refine(fconv_candidate cand[FCONV_MAX_CANDIDATES], int ncand,
-                           const void *kernel, fconv_plan_info *info) {
+                           const fconv_problem *p, const fconv_kernel_info *kinfo,
+                           fconv_plan_info *info) {
+  const int needs_direct = kernel_needs_direct(p->dtype, kinfo);
   if (ncand < 2) {
-    if (ncand == 1 && cand[0].path->refine) {
-      double s = cand[0].path->refine(cand[0].state, kernel);
+    if (ncand == 1) {
+      double s = kernel_seconds(&cand[0], needs_direct, kinfo);
       if (s >= 0.0) cand[0].seconds = info->estimated_seconds = s;
     }
     return;
   }
   int best = 0;
   for (int i = 0; i < ncand; i++) {
-    if (cand[i].path->refine) {
-      double s = cand[i].path->refine(cand[i].state, kernel);
-      if (s >= 0.0) cand[i].seconds = s;
-    }
+    double s = kernel_seconds(&cand[i], needs_direct, kinfo);
+    if (s >= 0.0) cand[i].seconds = s;
     if (cand[i].seconds < cand[best].seconds) best = i;
   }
   if (best != 0) {

@@ -7,43 +7,56 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "core/kernel_info.h"
 #include "core/problem.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* One computation path. The api owns the plan; the path owns `state`.
+/* One computation path. The api owns the plan; the path owns `state`. Vtables are written with
+ * designated initialisers; optional entries left out are NULL.
  * Lifecycle: create (all planning and allocation) -> set_kernel* -> execute* -> destroy.
  * Contract for every path:
  *  - estimate(p): modelled seconds for one execute of p (all count outputs), or a negative
  *    value when this path cannot run p in this build. Cheap, no allocation.
  *  - create(p, &state): plan and allocate. p is copied by the path if it needs it later. On
  *    failure nothing is leaked and *state is untouched.
- *  - set_kernel(state, kernel): kernel_batch kernels in user layout (the user's h, not taps).
- *    For host-pointer plans it is the api's own copy, valid until the next set_kernel or
- *    destroy, so the path may keep the pointer. For device-pointer CUDA plans it is the
- *    caller's device pointer: the path copies what it needs. May be NULL in the vtable when the
- *    path needs no precomputation (execute then receives the api's copy explicitly).
- *  - execute(state, signal, kernel, out): kernel NULL means "the one given to set_kernel".
- *    Writes all count outputs. Never allocates (all scratch is made in create).
- *  - refine(state, kernel): optional (may be NULL): modelled seconds once the kernel is known
- *    (e.g. the direct path's separable cost; FFT's +infinity when accuracy needs direct).
- *    Called by dispatch from set_kernel to re-choose between the plan's candidate states.
+ *  - set_kernel(state, kernel, info): kernel_batch kernels in user layout (the user's h, not
+ *    taps). For host-pointer plans `kernel` is the api's own copy, valid until the next
+ *    set_kernel or destroy, so the path may keep the pointer. For device-pointer CUDA plans it
+ *    is the caller's device pointer: the path copies what it needs. `info` is what the api
+ *    learnt about the kernels once (core/kernel_info.h), with a host copy of them. May be NULL
+ *    in the vtable when the path needs no precomputation (execute then receives the api's copy
+ *    explicitly).
+ *  - execute(state, signal, kernel, out): kernel NULL means "the one given to set_kernel"
+ *    (FCONV_ERR_INVALID_ARGUMENT when none was). Writes all count outputs. Never allocates (all
+ *    scratch is made in create).
+ *  - kernel_cost(state, info): optional: modelled seconds once the kernel is known (e.g. the
+ *    direct paths' separable cost); NULL: the estimate stands. Accuracy policy (which kernels
+ *    need the direct method) is dispatch's, not the path's.
  *  - describe(state, info): optional: fill transform_shape, block_shape, separable, isa,
  *    workspace_bytes.
- *  - set_stream, set_workspace, workspace_size: CUDA paths only (NULL elsewhere). */
+ *  - to_host(state, dst, src, bytes): optional: copy the caller's array (device memory for
+ *    device-pointer plans) into host memory at dst, after checking its kind for this plan (the
+ *    api's kernel copy); NULL: a plain memcpy (host-only paths).
+ *  - set_stream, set_workspace, workspace_size: CUDA paths only (NULL elsewhere).
+ * The same misuse gets the same status on every path: a kernel missing at execute and bad
+ * workspace or pointer kinds are FCONV_ERR_INVALID_ARGUMENT; sizes a path cannot address
+ * (overflowing size_t, or beyond its library's int interface) FCONV_ERR_UNSUPPORTED; failed
+ * allocations FCONV_ERR_OUT_OF_MEMORY. */
 typedef struct fconv_path_vtbl {
   const char *name; /* "cpu-direct", "cpu-fft", "cpu-overlap-save", "cuda-direct", ... */
   fconv_backend backend;
   fconv_method method;
   double (*estimate)(const fconv_problem *p);
   fconv_status (*create)(const fconv_problem *p, void **state);
-  fconv_status (*set_kernel)(void *state, const void *kernel);
+  fconv_status (*set_kernel)(void *state, const void *kernel, const fconv_kernel_info *info);
   fconv_status (*execute)(void *state, const void *signal, const void *kernel, void *out);
   void (*destroy)(void *state);
-  double (*refine)(void *state, const void *kernel);
+  double (*kernel_cost)(const void *state, const fconv_kernel_info *info);
   void (*describe)(const void *state, fconv_plan_info *info);
+  fconv_status (*to_host)(void *state, void *dst, const void *src, size_t bytes);
   fconv_status (*set_stream)(void *state, void *stream);
   fconv_status (*set_workspace)(void *state, void *ws, size_t bytes);
   size_t (*workspace_size)(const void *state);

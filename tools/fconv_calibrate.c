@@ -1,10 +1,14 @@
-/* fconv_calibrate.c — measures the constants of the FFT / overlap-save cost model on this
- * machine and writes them as src/cpu/calibration.h.
+/* fconv_calibrate.c — the one calibration program: measures the constants of the CPU paths'
+ * cost models on this machine and writes them as generated headers (run on a quiet machine):
  *
- *   cmake --build build-fft --target fconv_calibrate
- *   build-fft/fconv_calibrate > src/cpu/calibration.h      (a few minutes; run on a quiet machine)
+ *   cmake --build build --target fconv_calibrate
+ *   build/fconv_calibrate fft > src/cpu/cost_fft.h         (a few minutes)
+ *   build/fconv_calibrate direct > src/cpu/cost_direct.h   (a minute)
  *
- * What it measures (best of several repetitions each, so other load inflates little):
+ * The CUDA paths' constants have their place in src/cuda/cost.h (H100-class defaults, not
+ * measured: a GPU calibration would write that header the same way).
+ *
+ * fft: what it measures (best of several repetitions each, so other load inflates little):
  *  - fconv_cal_fft[rank][lg]: seconds per point per log2 of one forward+inverse pair of in-place
  *    f32 r2c/c2r transforms of 2^lg points (rank 1: 2^lg; rank 2, 3: near-square/cube power-of-two
  *    shapes), planned through fconv_fftw_make, i.e. with the library's planner effort policy
@@ -17,7 +21,7 @@
  *  - FFTW_SPEEDUP2: speedup of one FFTW plan made with 2 threads (2-D 1024^2).
  *  - PAR_SPEEDUP2: speedup of 2 threads each running their own batches of small transforms.
  *  - PASS_CACHED / PASS_MEMORY: seconds per scalar of the pack + multiply + crop passes, from
- *    full engine executes minus their own transforms (fconv_fc_transform_seconds), for
+ *    full engine executes minus their own transforms (transform_seconds below), for
  *    cache-sized overlap-save chunks and for one large FFT-path transform.
  *  - EXEC_UNIT: cost per block beyond the per-scalar passes (1-D 2^20, 16 taps, 256-point
  *    blocks forced through the engine).
@@ -25,10 +29,21 @@
  *    problem's execute.
  * Single-thread figures are thread CPU time; the 2-thread speedups are wall time on both
  * sides, best of 20, and need an otherwise idle machine to mean anything.
+ *
+ * direct: seconds = a[dtype] * outputs * taps / threads + b[dtype] * outputs + c, through the
+ * public API (method DIRECT, one thread, random non-separable kernels): a and b by relative
+ * least squares over 1-D, 2-D and 3-D problems and kernel sizes, each time the best of several
+ * runs; c a tiny problem's time.
+ *
+ * A program, not part of the library: it links the static library for the engine's internals.
  */
+#include "../src/core/kernel_info.h"
+#include "../src/core/problem.h"
 #include "../src/cpu/fft_plan.h"
 #include "../src/cpu/fftw.h"
-#include "tool_problem.h"
+#include "../src/path.h"
+#include "../src/util.h"
+#include "fconv.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -37,6 +52,8 @@
 #include <time.h>
 
 #define REPS 5
+
+static void print_made_by(const char *what, const char *file);
 #define CHUNK_BYTES ((size_t)256 << 10)
 
 /* Single-thread measurements use this thread's CPU time, which other processes' load does not
@@ -119,7 +136,49 @@ static double per_nlogn(int rank, const int *n, int dbl, int cplx) {
   return pair_time(rank, n, dbl, cplx, 1, 0, NULL) / (pts * lg);
 }
 
+/* The normalised problem of a simple case (ZERO boundary, CONVOLVE, stride 1, one signal and
+ * one kernel), from the library's own rule. */
+static void tool_problem(fconv_problem *p, int rank, const size_t *n, const size_t *k,
+                         fconv_mode mode, fconv_dtype dt, int threads) {
+  fconv_desc d;
+  fconv_desc_init(&d, rank, n, k, dt);
+  d.mode = mode;
+  d.threads = threads;
+  if (fconv_problem_init(&d, p) != FCONV_OK) {
+    fprintf(stderr, "bad calibration problem\n");
+    exit(1);
+  }
+}
+
 /* ---- the engine: passes ----------------------------------------------------------------------- */
+
+/* Only the FFTW executes one execute makes (the same plans, chunks, workers and buffers, from
+ * the engine's schedule): execute minus this is the engine's passes. */
+static void tonly_items(void *vctx, size_t begin, size_t end, int tid) {
+  fconv_fc *fc = (fconv_fc *)vctx;
+  const fc_sched *s = &fc->s;
+  for (size_t it = begin; it < end; it++) {
+    if (!s->fb) {
+      const size_t u0 = it * s->h, m = u0 + s->h <= s->nunits ? s->h : s->nunits - u0;
+      fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_FORWARD, m), fc->wbuf[tid]);
+      fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_BACKWARD, m), fc->wbuf[tid]);
+    } else {
+      const size_t kb = fc->p.kernel_batch, bc = it / s->ksplit, r = it % s->ksplit;
+      const size_t a0 = bc * s->h, cs = a0 + s->h <= s->nact ? s->h : s->nact - a0;
+      fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_FORWARD, cs), fc->wbuf[tid]);
+      const size_t q_lo = r * kb / s->ksplit, q_hi = (r + 1) * kb / s->ksplit;
+      for (size_t q0 = q_lo; q0 < q_hi; q0 += s->kq) {
+        const size_t qn = q0 + s->kq <= q_hi ? s->kq : q_hi - q0;
+        fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_BACKWARD, cs * qn), fc->pbuf[tid]);
+      }
+    }
+  }
+}
+
+static void transform_seconds(void *state) {
+  fconv_fc *fc = (fconv_fc *)state;
+  if (fc->s.nact > 0) fconv_parallel_for(fc->s.nitems, 1, fc->s.nw, tonly_items, fc);
+}
 
 /* Best execute seconds and best transform-only seconds of an engine state (reps each). */
 static void time_state(void *st, const float *x, float *y, int wall, int reps, double *exec_s,
@@ -132,7 +191,7 @@ static void time_state(void *st, const float *x, float *y, int wall, int reps, d
     double t = clk() - t0;
     if (t < best) best = t;
     t0 = clk();
-    fconv_fc_transform_seconds(st, 1);
+    transform_seconds(st);
     t = clk() - t0;
     if (t < tbest) tbest = t;
   }
@@ -148,7 +207,10 @@ static void engine_times(const fconv_path_vtbl *path, const fconv_problem *p, in
   for (size_t i = 0; i < p->ker_elems; i++) h[i] = (float)((i * 104729) % 1000) / 1000.0f - 0.5f;
   void *st = NULL;
   if (path->create(p, &st) != FCONV_OK) { fprintf(stderr, "engine create failed\n"); exit(1); }
-  path->set_kernel(st, h);
+  fconv_kernel_stats ks;
+  fconv_kernel_info ki;
+  fconv_kernel_info_init(p, h, &ks, &ki);
+  path->set_kernel(st, h, &ki);
   path->execute(st, x, NULL, y);
   time_state(st, x, y, wall, wall ? 4 * REPS : 2 * REPS, exec_s, fftw_s);
   fconv_plan_info info;
@@ -172,7 +234,7 @@ static void engine_times(const fconv_path_vtbl *path, const fconv_problem *p, in
   free(y);
 }
 
-int main(void) {
+static int calibrate_fft(void) {
   double tab[3][28];
   for (int r = 0; r < 3; r++)
     for (int l = 0; l < 28; l++) tab[r][l] = -1.0;
@@ -330,12 +392,10 @@ int main(void) {
   const double par_speedup = e1 / e2;
   fprintf(stderr, "per-thread chunks 2 threads: %.3f x\n", par_speedup);
 
-  printf("/* calibration.h — GENERATED by tools/fconv_calibrate.c; do not edit by hand.\n");
-  printf(" * Regenerate on the target machine (quiet, nothing else running):\n");
-  printf(" *   cmake --build build-fft --target fconv_calibrate\n");
-  printf(" *   build-fft/fconv_calibrate > src/cpu/calibration.h\n");
+  printf("/* cost_fft.h — GENERATED by tools/fconv_calibrate.c; do not edit by hand.\n");
+  print_made_by("fft", "src/cpu/cost_fft.h");
   printf(" * The constants of the FFT / overlap-save cost model (cpu/fft_plan.c, model_sched). */\n");
-  printf("#ifndef FCONV_CALIBRATION_H\n#define FCONV_CALIBRATION_H\n\n");
+  printf("#ifndef FCONV_CPU_COST_FFT_H\n#define FCONV_CPU_COST_FFT_H\n\n");
   printf("/* Seconds per point per log2(length) of one forward+inverse pair of in-place f32\n"
          " * r2c/c2r transforms, 1 thread, with the planner effort of fftw.c, by transform\n"
          " * rank (1..3) and log2(points) (0..27; the ends repeat the nearest measured size). */\n");
@@ -351,8 +411,8 @@ int main(void) {
   printf("#define FCONV_CAL_PEN7 %.4g\n#define FCONV_CAL_PENODD %.4g\n", pen[2], pen[3]);
   printf("/* c2c (complex data) and double precision, relative to f32 r2c/c2r at equal points. */\n");
   printf("#define FCONV_CAL_C2C %.4g\n#define FCONV_CAL_F64 %.4g\n", c2c, f64);
-  /* A loaded machine makes 2-thread wall times meaningless (OpenMP threads wait on each other
-   * while descheduled); say so in the output and keep the speedups in [1, 2]. */
+  /* A loaded machine makes 2-thread wall times meaningless (the second thread may not run at
+   * all); say so in the output and keep the speedups in [1, 2]. */
   const int loaded = fftw_speedup < 1.0 || par_speedup < 1.0;
   double fs = fftw_speedup < 1.0 ? 1.0 : fftw_speedup > 2.0 ? 2.0 : fftw_speedup;
   double ps = par_speedup < 1.0 ? 1.0 : par_speedup > 2.0 ? 2.0 : par_speedup;
@@ -367,4 +427,138 @@ int main(void) {
   printf("#define FCONV_CAL_EXEC_UNIT %.4g\n", exec_unit);
   printf("#define FCONV_CAL_EXEC_CALL %.4g\n\n#endif\n", exec_call);
   return 0;
+}
+
+/* ---- the direct path ------------------------------------------------------------------------ */
+
+static double wall_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Best-of-reps seconds of one execute; also returns outputs and taps. */
+static double direct_time_one(int rank, const size_t *n, const size_t *k, fconv_dtype dt, double *outputs,
+                       double *taps) {
+  fconv_desc d;
+  fconv_desc_init(&d, rank, n, k, dt);
+  d.mode = FCONV_MODE_SAME;
+  d.method = FCONV_METHOD_DIRECT;
+  d.backend = FCONV_BACKEND_CPU;
+  d.threads = 1;
+  d.flags = FCONV_FLAG_NO_SEPARABLE;
+  fconv_plan *p = NULL;
+  if (fconv_plan_create(&p, &d) != FCONV_OK) return -1.0;
+  size_t se = 1, ke = 1, oe = 1, os[3];
+  fconv_plan_output_shape(p, os);
+  for (int a = 0; a < rank; a++) {
+    se *= n[a];
+    ke *= k[a];
+    oe *= os[a];
+  }
+  const size_t scal = dt == FCONV_F32 || dt == FCONV_F64 ? 1 : 2;
+  const int dbl = dt == FCONV_F64 || dt == FCONV_C128;
+  const size_t es = (dbl ? 8 : 4);
+  unsigned char *x = malloc(se * scal * es), *h = malloc(ke * scal * es), *y = malloc(oe * scal * es);
+  double best = INFINITY;
+  if (x && h && y) {
+    for (size_t i = 0; i < se * scal; i++) {
+      double v = (double)rand() / RAND_MAX - 0.5;
+      if (dbl) ((double *)(void *)x)[i] = v; else ((float *)(void *)x)[i] = (float)v;
+    }
+    for (size_t i = 0; i < ke * scal; i++) {
+      double v = (double)rand() / RAND_MAX - 0.5;
+      if (dbl) ((double *)(void *)h)[i] = v; else ((float *)(void *)h)[i] = (float)v;
+    }
+    fconv_plan_set_kernel(p, h);
+    fconv_execute(p, x, NULL, y);
+    double total = 0.0;
+    for (int r = 0; r < 15 && (r < 5 || total < 0.3); r++) {
+      double t0 = wall_now();
+      fconv_execute(p, x, NULL, y);
+      double t = wall_now() - t0;
+      total += t;
+      if (t < best) best = t;
+    }
+  }
+  free(x);
+  free(h);
+  free(y);
+  fconv_plan_destroy(p);
+  *outputs = (double)oe;
+  *taps = (double)ke;
+  return best;
+}
+
+static int calibrate_direct(void) {
+  static const char *names[4] = {"F32", "F64", "C64", "C128"};
+  struct { int rank; size_t n[3], k[3]; } probs[] = {
+      {1, {1 << 18}, {1}},        {1, {1 << 18}, {3}},        {1, {1 << 18}, {16}},
+      {1, {1 << 18}, {64}},       {1, {1 << 16}, {255}},      {2, {512, 512}, {1, 1}},
+      {2, {512, 512}, {3, 3}},    {2, {512, 512}, {5, 5}},    {2, {512, 512}, {9, 9}},
+      {2, {256, 256}, {15, 15}},  {3, {64, 64, 64}, {1, 1, 1}}, {3, {64, 64, 64}, {3, 3, 3}},
+      {3, {48, 48, 48}, {5, 5, 5}},
+  };
+  const int np = (int)(sizeof probs / sizeof probs[0]);
+  double A[4], B[4];
+  for (int dt = 0; dt < 4; dt++) {
+    /* relative least squares: minimise sum ((a X + b Y - t) / t)^2 */
+    double sxx = 0, sxy = 0, syy = 0, sxt = 0, syt = 0;
+    for (int i = 0; i < np; i++) {
+      double outputs, taps;
+      double t = direct_time_one(probs[i].rank, probs[i].n, probs[i].k, (fconv_dtype)dt, &outputs, &taps);
+      if (!(t > 0)) continue;
+      double X = outputs * taps / t, Y = outputs / t;
+      sxx += X * X; sxy += X * Y; syy += Y * Y; sxt += X; syt += Y;
+      fprintf(stderr, "%s rank %d k %zu: %.3f ms (%.3f ns/output, %.4f ns/output-tap)\n",
+              names[dt], probs[i].rank, probs[i].k[0], t * 1e3, t / outputs * 1e9,
+              t / (outputs * taps) * 1e9);
+    }
+    double det = sxx * syy - sxy * sxy;
+    A[dt] = (sxt * syy - syt * sxy) / det;
+    B[dt] = (sxx * syt - sxy * sxt) / det;
+    if (B[dt] < 0) { B[dt] = 0; A[dt] = sxt / sxx; }
+  }
+  double outputs, taps;
+  size_t n1 = 64, k1 = 3;
+  double c = direct_time_one(1, &n1, &k1, FCONV_F32, &outputs, &taps);
+  printf("/* cost_direct.h — GENERATED by tools/fconv_calibrate.c; do not edit by hand.\n");
+  print_made_by("direct", "src/cpu/cost_direct.h");
+  printf(" * The constants of the CPU direct path's cost model (cpu/direct_path.c, model_seconds):\n"
+         " * seconds = a[dtype] * outputs * taps / threads + b[dtype] * outputs + c, measured with\n"
+         " * the micro-kernels this machine selects; other vector widths scale a by 32 / vector\n"
+         " * bytes. */\n");
+  printf("#ifndef FCONV_CPU_COST_DIRECT_H\n#define FCONV_CPU_COST_DIRECT_H\n\n");
+  for (int dt = 0; dt < 4; dt++) printf("#define DIRECT_A_%s %.3g\n", names[dt], A[dt]);
+  for (int dt = 0; dt < 4; dt++) printf("#define DIRECT_B_%s %.3g\n", names[dt], B[dt]);
+  printf("#define DIRECT_C %.3g\n\n#endif\n", c);
+  return 0;
+}
+
+/* The header's provenance: the command and the machine (CPU model, cores). */
+static void print_made_by(const char *what, const char *file) {
+  char model[256] = "unknown CPU";
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  if (f) {
+    char line[512];
+    while (fgets(line, sizeof line, f))
+      if (strncmp(line, "model name", 10) == 0) {
+        const char *c = strchr(line, ':');
+        if (c) {
+          snprintf(model, sizeof model, "%s", c + 2);
+          model[strcspn(model, "\n")] = '\0';
+        }
+        break;
+      }
+    fclose(f);
+  }
+  printf(" * Made by: fconv_calibrate %s > %s\n", what, file);
+  printf(" * on: %s, %d cores.\n", model, fconv_cpu_count());
+}
+
+int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "fft") == 0) return calibrate_fft();
+  if (argc == 2 && strcmp(argv[1], "direct") == 0) return calibrate_direct();
+  fprintf(stderr, "usage: fconv_calibrate fft|direct > header (see the top of the source)\n");
+  return 2;
 }

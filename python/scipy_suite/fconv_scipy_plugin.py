@@ -69,8 +69,8 @@ def pytest_configure(config):
     import fconv.ndimage
     import fconv.signal
     ours = {"scipy.signal": fconv.signal, "scipy.ndimage": fconv.ndimage}
-    # One thread: ctest runs several suites side by side on few cores, where OpenMP teams
-    # oversubscribe and stall (results do not depend on the thread count; tests/ checks that).
+    # One thread: ctest runs several suites side by side on few cores; more threads only add
+    # scheduling work there (results do not depend on the thread count; tests/ checks that).
     fconv.set_default_threads(1)
     for modname, names in SUBSTITUTED.items():
         mod = importlib.import_module(modname)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dtype.h"
+#include "problem.h"
 
 static double complex load_c(fconv_dtype t, const void *a, size_t i) {
   double re, im;
@@ -61,4 +62,14 @@ void fconv_kernel_stats_of(fconv_dtype t, const void *h, size_t elems, fconv_ker
     st->sum_abs += a;
     if (v != nearbyint(v)) st->integer = 0;
   }
+}
+
+void fconv_kernel_info_init(const fconv_problem *p, const void *host, fconv_kernel_stats *stats,
+                            fconv_kernel_info *info) {
+  for (size_t q = 0; q < p->kernel_batch; q++)
+    fconv_kernel_stats_of(p->dtype, (const unsigned char *)host + q * p->ker_elems * p->esize,
+                          p->ker_elems, &stats[q]);
+  info->host = host;
+  info->kernel_batch = p->kernel_batch;
+  info->stats = stats;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "problem.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,6 +37,17 @@ typedef struct fconv_kernel_stats {
 
 FCONV_HIDDEN void fconv_kernel_stats_of(fconv_dtype t, const void *h, size_t elems,
                                         fconv_kernel_stats *st);
+
+/* What set_kernel learns about a plan's kernels, once, before any path sees them. */
+typedef struct fconv_kernel_info {
+  const void *host;                /* the kernel_batch kernels, user layout, host memory */
+  size_t kernel_batch;
+  const fconv_kernel_stats *stats; /* kernel_batch entries */
+} fconv_kernel_info;
+
+/* Fill info for the kernels of p at host (stats: room for p->kernel_batch entries). */
+FCONV_HIDDEN void fconv_kernel_info_init(const fconv_problem *p, const void *host,
+                                         fconv_kernel_stats *stats, fconv_kernel_info *info);
 
 #ifdef __cplusplus
 }

@@ -140,7 +140,8 @@ static void pack_weights(chd_state *s, const void *h, unsigned char *dst) {
   }
 }
 
-static fconv_status chd_set_kernel(void *state, const void *h) {
+static fconv_status chd_set_kernel(void *state, const void *h, const fconv_kernel_info *info) {
+  (void)info;
   chd_state *s = (chd_state *)state;
   const fconv_problem *p = &s->p;
   if (!s->kset) {
@@ -269,6 +270,13 @@ static void chd_describe(const void *state, fconv_plan_info *info) {
 }
 
 const fconv_path_vtbl fconv_cpu_channels_direct_path = {
-    "cpu-channels-direct", FCONV_BACKEND_CPU, FCONV_METHOD_DIRECT, chd_estimate, chd_create,
-    chd_set_kernel,        chd_execute,       chd_destroy,         NULL,         chd_describe,
-    NULL,                  NULL,              NULL};
+    .name = "cpu-channels-direct",
+    .backend = FCONV_BACKEND_CPU,
+    .method = FCONV_METHOD_DIRECT,
+    .estimate = chd_estimate,
+    .create = chd_create,
+    .set_kernel = chd_set_kernel,
+    .execute = chd_execute,
+    .destroy = chd_destroy,
+    .describe = chd_describe,
+};

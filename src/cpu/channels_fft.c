@@ -195,7 +195,8 @@ static fconv_status spectra_into(chf_state *s, const void *h, unsigned char **bu
   return FCONV_OK;
 }
 
-static fconv_status chf_set_kernel(void *state, const void *h) {
+static fconv_status chf_set_kernel(void *state, const void *h, const fconv_kernel_info *info) {
+  (void)info;
   chf_state *s = (chf_state *)state;
   FCONV_FORWARD(spectra_into(s, h, &s->H));
   s->H_valid = 1;
@@ -318,12 +319,25 @@ static void chf_describe(const void *state, fconv_plan_info *info) {
 }
 
 const fconv_path_vtbl fconv_cpu_channels_fft_path = {
-    "cpu-channels-fft", FCONV_BACKEND_CPU, FCONV_METHOD_FFT, chf_estimate, chf_create,
-    chf_set_kernel,     chf_execute,       chf_destroy,      NULL,         chf_describe,
-    NULL,               NULL,              NULL};
+    .name = "cpu-channels-fft",
+    .backend = FCONV_BACKEND_CPU,
+    .method = FCONV_METHOD_FFT,
+    .estimate = chf_estimate,
+    .create = chf_create,
+    .set_kernel = chf_set_kernel,
+    .execute = chf_execute,
+    .destroy = chf_destroy,
+    .describe = chf_describe,
+};
 
 const fconv_path_vtbl fconv_cpu_channels_overlap_save_path = {
-    "cpu-channels-overlap-save", FCONV_BACKEND_CPU, FCONV_METHOD_OVERLAP_SAVE, chos_estimate,
-    chos_create,                 chf_set_kernel,    chf_execute,               chf_destroy,
-    NULL,                        chf_describe,      NULL,                      NULL,
-    NULL};
+    .name = "cpu-channels-overlap-save",
+    .backend = FCONV_BACKEND_CPU,
+    .method = FCONV_METHOD_OVERLAP_SAVE,
+    .estimate = chos_estimate,
+    .create = chos_create,
+    .set_kernel = chf_set_kernel,
+    .execute = chf_execute,
+    .destroy = chf_destroy,
+    .describe = chf_describe,
+};

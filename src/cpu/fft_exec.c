@@ -1,6 +1,6 @@
 /* fft_exec.c — the FFTW engine's set_kernel, execute (chunks of blocks per worker, the filter
  * bank's shared forward transforms, zeros for blocks that read no sample), introspection and the
- * accuracy rule. See fft_plan.h. */
+ * kernel-aware cost. See fft_plan.h. */
 #include "fft_plan.h"
 
 #include <math.h>
@@ -12,7 +12,8 @@
 #include "../core/memory.h"
 #include "../util.h"
 
-fconv_status fconv_fc_set_kernel(void *state, const void *h) {
+fconv_status fconv_fc_set_kernel(void *state, const void *h, const fconv_kernel_info *info) {
+  (void)info;
   fconv_fc *fc = (fconv_fc *)state;
   FCONV_RETURN_IF(!h, FCONV_ERR_INVALID_ARGUMENT, "kernel is NULL");
   if (fc->s.nact == 0) { fc->kset_valid = 1; return FCONV_OK; }
@@ -180,7 +181,7 @@ fconv_status fconv_fc_execute(void *state, const void *x, const void *h, void *y
   return FCONV_OK;
 }
 
-/* ---- introspection and the accuracy rule ----------------------------------------------------- */
+/* ---- introspection and the kernel-aware cost ----------------------------------------------------- */
 
 void fconv_fc_describe(const void *state, fconv_plan_info *info) {
   const fconv_fc *fc = (const fconv_fc *)state;
@@ -193,30 +194,10 @@ void fconv_fc_describe(const void *state, fconv_plan_info *info) {
   info->workspace_bytes = fc->workspace;
 }
 
-/* Accuracy rule (refine). The FFT result carries an error of about
- * eps * log2(T) * |x| * |g| spread over every output, while the direct sum is exact for exact
- * inputs. So the FFT and overlap-save paths return +INFINITY (dispatch then keeps the direct
- * path) when, for any of the kernel_batch kernels:
- *   (a) the magnitudes span a huge range: max|h| / min nonzero |h| > 1e6 (F32, C64) or 1e12
- *       (F64, C128): the small taps would drown in the large taps' rounding error; or
- *   (b) every tap is integer-valued (real and imaginary parts) and sum|h| <= 2^16 (F32, C64) or
- *       2^45 (F64, C128): integer signals up to 2^8 in magnitude then convolve to exact
- *       integers directly, which a user with an integer kernel likely expects.
- * Otherwise it returns the model's seconds. Non-finite taps are left to the model. */
-double fconv_fc_refine(void *state, const void *h) {
-  fconv_fc *fc = (fconv_fc *)state;
-  const fconv_problem *p = &fc->p;
-  const int dbl = fconv_dtype_is_double(p->dtype);
-  const double range_max = dbl ? 1e12 : 1e6, int_max = dbl ? 35184372088832.0 : 65536.0;
-  for (size_t q = 0; q < p->kernel_batch; q++) {
-    fconv_kernel_stats st;
-    fconv_kernel_stats_of(p->dtype, (const unsigned char *)h + q * p->ker_elems * p->esize,
-                          p->ker_elems, &st);
-    if (!st.finite) continue;
-    if (st.max_abs > 0.0 && st.max_abs / st.min_abs > range_max) return INFINITY;
-    if (st.integer && st.sum_abs <= int_max) return INFINITY;
-  }
-  return fconv_fc_model(p, &fc->g);
+double fconv_fc_kernel_cost(const void *state, const fconv_kernel_info *info) {
+  (void)info;
+  const fconv_fc *fc = (const fconv_fc *)state;
+  return fconv_fc_model(&fc->p, &fc->g);
 }
 
 /* ---- measurement hook (tools only) ----------------------------------------------------------- */

@@ -50,9 +50,16 @@ static fconv_status fft_create(const fconv_problem *p, void **state) {
 }
 
 const fconv_path_vtbl fconv_cpu_fft_path = {
-    "cpu-fft",          FCONV_BACKEND_CPU,  FCONV_METHOD_FFT, fft_estimate,    fft_create,
-    fconv_fc_set_kernel, fconv_fc_execute,  fconv_fc_destroy, fconv_fc_refine, fconv_fc_describe,
-    NULL,               NULL,               NULL};
+    .name = "cpu-fft",
+    .backend = FCONV_BACKEND_CPU,
+    .method = FCONV_METHOD_FFT,
+    .estimate = fft_estimate,
+    .create = fft_create,
+    .set_kernel = fconv_fc_set_kernel,
+    .execute = fconv_fc_execute,
+    .destroy = fconv_fc_destroy,
+    .kernel_cost = fconv_fc_kernel_cost,
+    .describe = fconv_fc_describe};
 
 #define OS_MAX_CAND 24
 #define OS_MARGIN 0.9
@@ -136,7 +143,13 @@ static fconv_status os_create(const fconv_problem *p, void **state) {
 }
 
 const fconv_path_vtbl fconv_cpu_overlap_save_path = {
-    "cpu-overlap-save", FCONV_BACKEND_CPU,  FCONV_METHOD_OVERLAP_SAVE, os_estimate,
-    os_create,          fconv_fc_set_kernel, fconv_fc_execute,         fconv_fc_destroy,
-    fconv_fc_refine,    fconv_fc_describe,  NULL,                      NULL,
-    NULL};
+    .name = "cpu-overlap-save",
+    .backend = FCONV_BACKEND_CPU,
+    .method = FCONV_METHOD_OVERLAP_SAVE,
+    .estimate = os_estimate,
+    .create = os_create,
+    .set_kernel = fconv_fc_set_kernel,
+    .execute = fconv_fc_execute,
+    .destroy = fconv_fc_destroy,
+    .kernel_cost = fconv_fc_kernel_cost,
+    .describe = fconv_fc_describe};

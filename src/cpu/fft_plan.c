@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../core/memory.h"
-#include "calibration.h"
+#include "cost_fft.h"
 
 /* ---- geometry -------------------------------------------------------------------------------- */
 

@@ -32,6 +32,7 @@
 
 #include "../core/dtype.h"
 #include "../core/geometry.h"
+#include "../core/kernel_info.h"
 #include "../core/problem.h"
 #include "fftw.h"
 
@@ -144,12 +145,12 @@ FCONV_HIDDEN void fconv_fc_multiply(const fconv_fc *fc, void *d, const void *a, 
 FCONV_HIDDEN void fconv_fc_kernel_spectra(fconv_fc *fc, const void *h, void *dst);
 
 /* ---- fft_exec.c (the paths' set_kernel / execute / describe / refine) ---- */
-FCONV_HIDDEN fconv_status fconv_fc_set_kernel(void *state, const void *h);
+FCONV_HIDDEN fconv_status fconv_fc_set_kernel(void *state, const void *h,
+                                              const fconv_kernel_info *info);
 FCONV_HIDDEN fconv_status fconv_fc_execute(void *state, const void *x, const void *h, void *y);
 FCONV_HIDDEN void fconv_fc_describe(const void *state, fconv_plan_info *info);
-/* Kernel-aware estimate: +INFINITY when accuracy asks for the direct path (fft_exec.c), else
- * the model's seconds. */
-FCONV_HIDDEN double fconv_fc_refine(void *state, const void *h);
+/* Kernel-aware estimate: the model's seconds (the accuracy policy is dispatch's). */
+FCONV_HIDDEN double fconv_fc_kernel_cost(const void *state, const fconv_kernel_info *info);
 /* Tools only: wall seconds (best of reps) of just the FFTW executes one execute makes. */
 FCONV_HIDDEN double fconv_fc_transform_seconds(void *state, int reps);
 

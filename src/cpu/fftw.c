@@ -1,6 +1,8 @@
 /* fftw.c — FFTW planner serialisation, planner effort, float/double plan wrappers. */
 #include "fftw.h"
 
+#include "../core/threads.h"
+
 #include <fftw3.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,11 +17,36 @@ static int fconv_fftw_threads_ready; /* guarded by the mutex */
 void fconv_fftw_lock(void) { pthread_mutex_lock(&fconv_fftw_mutex); }
 void fconv_fftw_unlock(void) { pthread_mutex_unlock(&fconv_fftw_mutex); }
 
+/* FFTW's threads run on fconv's runtime (core/threads.h) instead of FFTW's own pool: a plan
+ * made with nthreads splits its loops into at most nthreads jobs and calls this to run them,
+ * so a descheduled thread never holds up an execute and FFTW's threads share the pool (and
+ * the seats) of the paths. Installed process-wide, for every FFTW threads user. */
+typedef struct {
+  void *(*work)(char *);
+  char *jobdata;
+  size_t elsize;
+} fftw_loop_ctx;
+
+static void fftw_loop_range(void *vctx, size_t begin, size_t end, int tid) {
+  const fftw_loop_ctx *c = (const fftw_loop_ctx *)vctx;
+  (void)tid;
+  for (size_t i = begin; i < end; i++) c->work(c->jobdata + i * c->elsize);
+}
+
+void fconv_fftw_parallel_loop(void *(*work)(char *), char *jobdata, size_t elsize, int njobs,
+                              void *data) {
+  (void)data;
+  fftw_loop_ctx c = {work, jobdata, elsize};
+  fconv_parallel_for(njobs > 0 ? (size_t)njobs : 0, 1, njobs, fftw_loop_range, &c);
+}
+
 /* Called with the mutex held. */
 static void threads_init_locked(void) {
   if (fconv_fftw_threads_ready) return;
   fftwf_init_threads();
   fftw_init_threads();
+  fftwf_threads_set_callback(fconv_fftw_parallel_loop, NULL);
+  fftw_threads_set_callback(fconv_fftw_parallel_loop, NULL);
   fconv_fftw_threads_ready = 1;
 }
 

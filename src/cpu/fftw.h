@@ -2,7 +2,8 @@
  *
  * - Every fftw(f)_plan_* and fftw(f)_destroy_plan call of the library runs under ONE
  *   library-wide mutex (fconv_fftw_lock), together with the global planner state it needs
- *   (fftw_plan_with_nthreads). fftw(f)_init_threads runs once, under the same mutex.
+ *   (fftw_plan_with_nthreads). fftw(f)_init_threads runs once, under the same mutex, and
+ *   routes FFTW's threads into fconv's runtime (fftw(f)_threads_set_callback, FFTW >= 3.3.9).
  *   Code outside these functions that plans with FFTW in the same process (tests, the CUDA
  *   path's FFTW stand-in) must take fconv_fftw_lock()/fconv_fftw_unlock() around its own
  *   planner calls.
@@ -44,6 +45,11 @@ typedef struct fconv_fftw_geom {
   size_t slot;       /* scalars per slot (real-domain embedding product; x2 for c2c) */
   int dbl, cplx;
 } fconv_fftw_geom;
+
+/* FFTW's parallel-loop callback (fftw(f)_threads_set_callback): runs work(jobdata + i * elsize)
+ * for i < njobs on fconv_parallel_for. Installed for both precisions at the first plan. */
+FCONV_HIDDEN void fconv_fftw_parallel_loop(void *(*work)(char *), char *jobdata, size_t elsize,
+                                           int njobs, void *data);
 
 FCONV_HIDDEN void fconv_fftw_lock(void);
 FCONV_HIDDEN void fconv_fftw_unlock(void);

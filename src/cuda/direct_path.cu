@@ -40,6 +40,7 @@
 #include "compat.cuh"
 #include "dev.h"
 #include "direct_kernels.cuh"
+#include "host.h"
 
 #include "../core/geometry.h"
 #include "../core/kernel_info.h"
@@ -56,7 +57,6 @@ namespace {
 const size_t kConstDefault = 16384;      /* taps bytes per kernel in __constant__ */
 const size_t kSmemDefault = 40960;       /* shared window budget per block */
 const size_t kSmemMax = 48 * 1024;       /* without cudaFuncSetAttribute */
-const size_t kAlign = 256;               /* workspace sub-buffer alignment */
 const long long kMaxTap = 1ll << 30;     /* k and stride per axis (int window math) */
 const int kMaxDevices = 64;
 
@@ -168,11 +168,9 @@ double volume(const long long e[3]) { return (double)e[0] * (double)e[1] * (doub
 
 struct direct_state {
   fconv_problem p;
-  int device;
-  int device_ptrs;
+  fconv_cuda_host h; /* device, stream, workspace, stager (host.h) */
   size_t const_bytes, smem_budget;
   int force_separable; /* FCONV_CUDA_DIRECT_SEPARABLE=force (tests) */
-  fconv_dev_stream own_stream, stream;
   /* launch plans */
   pass full;
   int nsep;   /* separable passes prepared (0: not a candidate) */
@@ -182,12 +180,10 @@ struct direct_state {
   int kernel_set;
   /* device memory */
   void *d_taps, *d_taps_exec, *d_sep;
-  void *ws_own, *ws;
-  size_t ws_bytes, off[4]; /* BUF_SIGNAL, BUF_A, BUF_B, BUF_OUT offsets in ws */
+  size_t off[4]; /* BUF_SIGNAL, BUF_A, BUF_B, BUF_OUT offsets in the workspace */
+  size_t ws_need;
   /* host memory */
-  fconv_dev_stager stage; /* host-pointer plans */
   void *h_taps, *h_sep; /* pinned */
-  void *h_ker;          /* device-pointer set_kernel: host copy of the kernel */
   void *h_fac;          /* one kernel's rank-1 factors (k0 + k1 + k2 elements) */
   size_t tap_bytes, sep_elems;
 };
@@ -321,22 +317,22 @@ void plan_separable(direct_state *s) {
   }
 }
 
-size_t round_up(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+size_t round_up(size_t v) { return (v + FCONV_CUDA_WS_ALIGN - 1) / FCONV_CUDA_WS_ALIGN * FCONV_CUDA_WS_ALIGN; }
 
 /* Workspace layout: device copies of signal and output (host-pointer plans), intermediates. */
 void plan_workspace(direct_state *s) {
   const fconv_problem *p = &s->p;
   size_t at = 0;
   const size_t sizes[4] = {
-      s->device_ptrs ? 0 : p->batch * p->sig_elems * p->esize,
+      s->h.device_ptrs ? 0 : p->batch * p->sig_elems * p->esize,
       s->nsep >= 2 ? p->count * (size_t)s->sep[0].y_item * p->esize : 0,
       s->nsep >= 3 ? p->count * (size_t)s->sep[1].y_item * p->esize : 0,
-      s->device_ptrs ? 0 : p->count * p->out_elems * p->esize};
+      s->h.device_ptrs ? 0 : p->count * p->out_elems * p->esize};
   for (int b = 0; b < 4; b++) {
     s->off[b] = at;
     at += round_up(sizes[b]);
   }
-  s->ws_bytes = at;
+  s->ws_need = at;
 }
 
 size_t env_size(const char *name, size_t dflt) {
@@ -346,25 +342,6 @@ size_t env_size(const char *name, size_t dflt) {
   unsigned long long v = strtoull(e, &end, 10);
   return end && *end == '\0' ? (size_t)v : dflt;
 }
-
-/* ---- device selection ------------------------------------------------------------------------ */
-
-/* Makes the plan's device current for the scope of a call and restores the caller's. */
-struct device_scope {
-  int prev = -1;
-  fconv_status status = FCONV_OK;
-  explicit device_scope(int dev) {
-    int cur = 0;
-    status = fconv_dev_get_device(&cur);
-    if (status == FCONV_OK && cur != dev) {
-      status = fconv_dev_set_device(dev);
-      if (status == FCONV_OK) prev = cur;
-    }
-  }
-  ~device_scope() {
-    if (prev >= 0) (void)fconv_dev_set_device(prev);
-  }
-};
 
 /* ---- the __constant__ bank ------------------------------------------------------------------- */
 
@@ -405,7 +382,7 @@ fconv_status launch_items(const direct_state *s, const pass &q, fconv_direct_arg
   for (uint64_t b0 = 0; b0 < blocks; b0 += FCONV_DEV_MAX_GRID_X) {
     a.block0 = (long long)b0;
     const unsigned nb = fconv_dev_blocks(blocks - b0, 1, FCONV_DEV_MAX_GRID_X);
-    FCONV_FORWARD(FCONV_LAUNCH(direct_tile_kernel, dim3(nb), dim3(t.bx, t.by), q.smem, s->stream, a));
+    FCONV_FORWARD(FCONV_LAUNCH(direct_tile_kernel, dim3(nb), dim3(t.bx, t.by), q.smem, s->h.stream, a));
   }
   return FCONV_OK;
 }
@@ -446,37 +423,21 @@ fconv_status run_pass(const direct_state *s, const pass &q, const void *x, void 
   const size_t ker_bytes = (size_t)q.ker_elems * p->esize;
   const long long per = p->kernel_batch == 1 ? 1 : (long long)(s->const_bytes / ker_bytes);
   std::lock_guard<std::mutex> lock(ctaps_mutex());
-  fconv_dev_event *ev = &ctaps_event[s->device];
+  fconv_dev_event *ev = &ctaps_event[s->h.device];
   if (!*ev) FCONV_FORWARD(fconv_dev_event_create(ev));
   void *bank = NULL;
   FCONV_FORWARD(FCONV_SYMBOL_ADDRESS(&bank, fconv_direct_ctaps));
   for (long long k0 = 0; k0 < (long long)p->kernel_batch; k0 += per) {
     const long long kn = per < (long long)p->kernel_batch - k0 ? per : (long long)p->kernel_batch - k0;
-    FCONV_FORWARD(fconv_dev_stream_wait_event(s->stream, *ev));
+    FCONV_FORWARD(fconv_dev_stream_wait_event(s->h.stream, *ev));
     FCONV_FORWARD(fconv_dev_copy_d2d(bank, (const char *)taps + (size_t)k0 * ker_bytes,
-                                     (size_t)kn * ker_bytes, s->stream));
+                                     (size_t)kn * ker_bytes, s->h.stream));
     a.kbase = k0;
     /* kernel_batch == 1: every item uses kernel 0; else item i uses kernel i */
     FCONV_FORWARD(p->kernel_batch == 1 ? launch_items(s, q, a, 0, count)
                                        : launch_items(s, q, a, k0, kn));
-    FCONV_FORWARD(fconv_dev_event_record(*ev, s->stream));
+    FCONV_FORWARD(fconv_dev_event_record(*ev, s->h.stream));
   }
-  return FCONV_OK;
-}
-
-/* ---- pointer checks -------------------------------------------------------------------------- */
-
-/* Device-pointer plans need device-accessible pointers; host-pointer plans host-accessible ones
- * (a device pointer would crash the host copy). */
-fconv_status check_pointer(const direct_state *s, const void *ptr) {
-  fconv_dev_ptr_kind k;
-  FCONV_FORWARD(fconv_dev_pointer_kind(ptr, &k));
-  if (s->device_ptrs)
-    FCONV_RETURN_IF(k == FCONV_PTR_HOST, FCONV_ERR_INVALID_ARGUMENT,
-                    "FCONV_FLAG_DEVICE_POINTERS plan given a host pointer");
-  else
-    FCONV_RETURN_IF(k == FCONV_PTR_DEVICE, FCONV_ERR_INVALID_ARGUMENT,
-                    "device pointer given to a plan without FCONV_FLAG_DEVICE_POINTERS");
   return FCONV_OK;
 }
 
@@ -525,17 +486,13 @@ int factor_taps(direct_state *s) {
 
 void destroy_state(direct_state *s) {
   if (!s) return;
-  if (s->stream) (void)fconv_dev_stream_sync(s->stream); /* nothing in flight uses our memory */
+  fconv_cuda_host_destroy(&s->h); /* first: nothing in flight uses our memory */
   fconv_dev_free(s->d_taps);
   fconv_dev_free(s->d_taps_exec);
   fconv_dev_free(s->d_sep);
-  fconv_dev_free(s->ws_own);
-  fconv_dev_stager_destroy(&s->stage);
   fconv_dev_free_host(s->h_taps);
   fconv_dev_free_host(s->h_sep);
-  fconv_free(s->h_ker);
   fconv_free(s->h_fac);
-  fconv_dev_stream_destroy(s->own_stream);
   fconv_free(s);
 }
 
@@ -552,8 +509,6 @@ double cuda_direct_estimate(const fconv_problem *p) {
 
 fconv_status create_buffers(direct_state *s) {
   const fconv_problem *p = &s->p;
-  FCONV_FORWARD(fconv_dev_stream_create(&s->own_stream));
-  s->stream = s->own_stream;
   s->tap_bytes = p->kernel_batch * p->ker_elems * p->esize;
   FCONV_FORWARD(fconv_dev_malloc(&s->d_taps, s->tap_bytes));
   FCONV_FORWARD(fconv_dev_malloc(&s->d_taps_exec, s->tap_bytes));
@@ -564,31 +519,26 @@ fconv_status create_buffers(direct_state *s) {
     s->h_fac = fconv_malloc((p->ax[0].k + p->ax[1].k + p->ax[2].k) * p->esize);
     FCONV_RETURN_IF(!s->h_fac, FCONV_ERR_OUT_OF_MEMORY, "rank-1 factors");
   }
-  if (s->device_ptrs) {
-    s->h_ker = fconv_malloc(s->tap_bytes);
-    FCONV_RETURN_IF(!s->h_ker, FCONV_ERR_OUT_OF_MEMORY, "host kernel copy");
-  } else {
-    const size_t most = p->batch * p->sig_elems > p->count * p->out_elems
-                            ? p->batch * p->sig_elems * p->esize
-                            : p->count * p->out_elems * p->esize;
-    FCONV_FORWARD(fconv_dev_stager_create(&s->stage, most));
-  }
-  FCONV_FORWARD(fconv_dev_malloc(&s->ws_own, s->ws_bytes));
-  s->ws = s->ws_own;
-  return FCONV_OK;
+  const size_t most = p->batch * p->sig_elems > p->count * p->out_elems
+                          ? p->batch * p->sig_elems * p->esize
+                          : p->count * p->out_elems * p->esize;
+  return fconv_cuda_host_alloc(&s->h, s->ws_need, most);
 }
 
 fconv_status cuda_direct_create(const fconv_problem *p, void **state) {
   FCONV_RETURN_IF(!fits_int(p), FCONV_ERR_UNSUPPORTED, "taps or stride beyond 2^30 on an axis");
-  int dev = 0;
-  FCONV_FORWARD(fconv_dev_get_device(&dev));
-  FCONV_RETURN_IF(!fconv_dev_usable(dev) || dev >= kMaxDevices, FCONV_ERR_NO_DEVICE,
-                  "the current CUDA device cannot run this build's kernels");
   direct_state *s = (direct_state *)fconv_calloc(sizeof *s);
   FCONV_RETURN_IF(!s, FCONV_ERR_OUT_OF_MEMORY, "state");
   s->p = *p;
-  s->device = dev;
-  s->device_ptrs = (p->flags & FCONV_FLAG_DEVICE_POINTERS) != 0;
+  fconv_status st = fconv_cuda_host_init(&s->h, p);
+  if (st == FCONV_OK && s->h.device >= kMaxDevices) {
+    fconv_cuda_host_destroy(&s->h);
+    st = fconv_error(FCONV_ERR_NO_DEVICE, __FILE__, __LINE__, "device index beyond 64");
+  }
+  if (st != FCONV_OK) {
+    fconv_free(s);
+    return st;
+  }
   s->const_bytes = env_size("FCONV_CUDA_DIRECT_CONST_BYTES", kConstDefault);
   if (s->const_bytes > FCONV_DIRECT_CTAPS_BYTES) s->const_bytes = FCONV_DIRECT_CTAPS_BYTES;
   s->smem_budget = env_size("FCONV_CUDA_DIRECT_SMEM_BYTES", kSmemDefault);
@@ -598,7 +548,7 @@ fconv_status cuda_direct_create(const fconv_problem *p, void **state) {
   plan_full(s);
   plan_separable(s);
   plan_workspace(s);
-  fconv_status st = create_buffers(s);
+  st = create_buffers(s);
   if (st != FCONV_OK) {
     destroy_state(s);
     return st;
@@ -607,37 +557,33 @@ fconv_status cuda_direct_create(const fconv_problem *p, void **state) {
   return FCONV_OK;
 }
 
-fconv_status cuda_direct_set_kernel(void *state, const void *kernel) {
+/* kernel: the caller's (device-pointer plans) or the api's copy; info->host: a host copy. */
+fconv_status cuda_direct_set_kernel(void *state, const void *kernel,
+                                    const fconv_kernel_info *info) {
   direct_state *s = (direct_state *)state;
   const fconv_problem *p = &s->p;
-  device_scope scope(s->device);
+  fconv_device_scope scope(s->h.device);
   FCONV_FORWARD(scope.status);
   s->kernel_set = 0;
   s->separable = 0;
-  const void *h = kernel;
-  if (s->device_ptrs) {
-    FCONV_FORWARD(check_pointer(s, kernel));
-    FCONV_FORWARD(fconv_dev_copy_d2h(s->h_ker, kernel, s->tap_bytes, s->stream));
-    FCONV_FORWARD(fconv_dev_stream_sync(s->stream));
-    h = s->h_ker;
-  }
+  const void *h = s->h.device_ptrs ? info->host : kernel;
   /* earlier work on the stream may still read d_taps: the copies below are ordered after it */
-  FCONV_FORWARD(fconv_dev_stream_sync(s->stream)); /* h_taps / h_sep are free to overwrite */
+  FCONV_FORWARD(fconv_dev_stream_sync(s->h.stream)); /* h_taps / h_sep are free to overwrite */
   fconv_prepare_taps(p, h, s->h_taps);
-  FCONV_FORWARD(fconv_dev_copy_h2d(s->d_taps, s->h_taps, s->tap_bytes, s->stream));
+  FCONV_FORWARD(fconv_dev_copy_h2d(s->d_taps, s->h_taps, s->tap_bytes, s->h.stream));
   if (s->nsep && factor_taps(s) && (s->force_separable || sep_seconds(s) < full_seconds(s))) {
-    FCONV_FORWARD(fconv_dev_copy_h2d(s->d_sep, s->h_sep, s->sep_elems * p->esize, s->stream));
+    FCONV_FORWARD(fconv_dev_copy_h2d(s->d_sep, s->h_sep, s->sep_elems * p->esize, s->h.stream));
     s->separable = 1;
   }
-  FCONV_FORWARD(fconv_dev_stream_sync(s->stream));
+  FCONV_FORWARD(fconv_dev_stream_sync(s->h.stream));
   s->kernel_set = 1;
   return FCONV_OK;
 }
 
 void *buffer(direct_state *s, int role, const void *signal, void *out) {
-  if (role == BUF_SIGNAL && s->device_ptrs) return (void *)signal;
-  if (role == BUF_OUT && s->device_ptrs) return out;
-  return (char *)s->ws + s->off[role];
+  if (role == BUF_SIGNAL && s->h.device_ptrs) return (void *)signal;
+  if (role == BUF_OUT && s->h.device_ptrs) return out;
+  return (char *)s->h.ws + s->off[role];
 }
 
 /* Prepared taps of device-resident kernels into d_taps_exec, on the device. */
@@ -648,7 +594,7 @@ fconv_status prepare_device_taps_t(const direct_state *s, const void *kernel) {
   const dim3 grid(fconv_dev_blocks((uint64_t)total, 256, 4096)), block(256);
   void (*const prepare_taps_kernel)(const T *, T *, long long, long long, long long, long long,
                                     int) = fconv_direct_prepare_taps<T>;
-  return FCONV_LAUNCH(prepare_taps_kernel, grid, block, 0, s->stream, (const T *)kernel,
+  return FCONV_LAUNCH(prepare_taps_kernel, grid, block, 0, s->h.stream, (const T *)kernel,
                       (T *)s->d_taps_exec, (long long)p->ax[0].k, (long long)p->ax[1].k,
                       (long long)p->ax[2].k, (long long)p->kernel_batch,
                       p->op == FCONV_OP_CORRELATE);
@@ -662,24 +608,24 @@ fconv_status prepare_device_taps(const direct_state *s, const void *kernel) {
 
 fconv_status execute_body(direct_state *s, const void *signal, const void *kernel, void *out) {
   const fconv_problem *p = &s->p;
-  FCONV_FORWARD(check_pointer(s, signal));
-  FCONV_FORWARD(check_pointer(s, out));
-  if (kernel) FCONV_FORWARD(check_pointer(s, kernel));
-  FCONV_RETURN_IF(!kernel && !s->kernel_set, FCONV_ERR_INTERNAL, "no kernel");
-  FCONV_RETURN_IF(s->ws_bytes && !s->ws, FCONV_ERR_INVALID_ARGUMENT, "no workspace");
+  FCONV_FORWARD(fconv_cuda_host_check_pointer(&s->h, signal));
+  FCONV_FORWARD(fconv_cuda_host_check_pointer(&s->h, out));
+  if (kernel) FCONV_FORWARD(fconv_cuda_host_check_pointer(&s->h, kernel));
+  FCONV_INVALID_IF(!kernel && !s->kernel_set, "no kernel set");
+  FCONV_RETURN_IF(s->h.ws_bytes && !s->h.ws, FCONV_ERR_INVALID_ARGUMENT, "no workspace");
 
-  if (!s->device_ptrs)
-    FCONV_FORWARD(fconv_dev_stage_h2d(&s->stage, buffer(s, BUF_SIGNAL, signal, out), signal,
-                                      p->batch * p->sig_elems * p->esize, s->stream));
+  if (!s->h.device_ptrs)
+    FCONV_FORWARD(fconv_dev_stage_h2d(&s->h.stage, buffer(s, BUF_SIGNAL, signal, out), signal,
+                                      p->batch * p->sig_elems * p->esize, s->h.stream));
   const void *taps = s->d_taps;
   if (kernel) {
     taps = s->d_taps_exec;
-    if (s->device_ptrs) {
+    if (s->h.device_ptrs) {
       FCONV_FORWARD(prepare_device_taps(s, kernel));
     } else {
       /* h_taps is free: every host-pointer call ends synchronised */
       fconv_prepare_taps(p, kernel, s->h_taps);
-      FCONV_FORWARD(fconv_dev_copy_h2d(s->d_taps_exec, s->h_taps, s->tap_bytes, s->stream));
+      FCONV_FORWARD(fconv_dev_copy_h2d(s->d_taps_exec, s->h_taps, s->tap_bytes, s->h.stream));
     }
   }
 
@@ -694,33 +640,33 @@ fconv_status execute_body(direct_state *s, const void *signal, const void *kerne
                            buffer(s, BUF_OUT, signal, out), taps));
   }
 
-  if (!s->device_ptrs)
-    FCONV_FORWARD(fconv_dev_stage_d2h(&s->stage, out, buffer(s, BUF_OUT, signal, out),
-                                      p->count * p->out_elems * p->esize, s->stream));
-  else if (s->stream == s->own_stream) /* asynchronous only on a caller's stream */
-    FCONV_FORWARD(fconv_dev_stream_sync(s->stream));
+  if (!s->h.device_ptrs)
+    FCONV_FORWARD(fconv_dev_stage_d2h(&s->h.stage, out, buffer(s, BUF_OUT, signal, out),
+                                      p->count * p->out_elems * p->esize, s->h.stream));
+  else
+    FCONV_FORWARD(fconv_cuda_host_finish(&s->h)); /* asynchronous only on a caller's stream */
   return FCONV_OK;
 }
 
 fconv_status cuda_direct_execute(void *state, const void *signal, const void *kernel, void *out) {
   direct_state *s = (direct_state *)state;
   if (s->p.count == 0 || s->p.out_elems == 0) return FCONV_OK;
-  device_scope scope(s->device);
+  fconv_device_scope scope(s->h.device);
   FCONV_FORWARD(scope.status);
   fconv_status st = execute_body(s, signal, kernel, out);
-  if (st != FCONV_OK && !s->device_ptrs)
-    (void)fconv_dev_stream_sync(s->stream); /* leave no copy from our pinned buffers in flight */
+  if (st != FCONV_OK && !s->h.device_ptrs)
+    (void)fconv_dev_stream_sync(s->h.stream); /* leave no copy from our pinned buffers in flight */
   return st;
 }
 
 void cuda_direct_destroy(void *state) {
   direct_state *s = (direct_state *)state;
-  device_scope scope(s->device);
+  fconv_device_scope scope(s->h.device);
   destroy_state(s);
 }
 
-double cuda_direct_refine(void *state, const void *kernel) {
-  (void)kernel; /* set_kernel has analysed it */
+double cuda_direct_kernel_cost(const void *state, const fconv_kernel_info *info) {
+  (void)info; /* set_kernel has analysed it */
   const direct_state *s = (const direct_state *)state;
   return s->separable ? sep_seconds(s) : full_seconds(s);
 }
@@ -728,55 +674,49 @@ double cuda_direct_refine(void *state, const void *kernel) {
 void cuda_direct_describe(const void *state, fconv_plan_info *info) {
   const direct_state *s = (const direct_state *)state;
   info->separable = s->kernel_set && s->separable;
-  info->workspace_bytes = s->ws_bytes;
+  info->workspace_bytes = s->h.ws_bytes;
   for (int a = 0; a < FCONV_MAX_RANK; a++) info->transform_shape[a] = info->block_shape[a] = 0;
 }
 
 fconv_status cuda_direct_set_stream(void *state, void *stream) {
   direct_state *s = (direct_state *)state;
-  device_scope scope(s->device);
+  fconv_device_scope scope(s->h.device);
   FCONV_FORWARD(scope.status);
-  /* work queued on the previous stream uses the plan's buffers: finish it first */
-  FCONV_FORWARD(fconv_dev_stream_sync(s->stream));
-  s->stream = stream ? (fconv_dev_stream)stream : s->own_stream;
-  return FCONV_OK;
+  return fconv_cuda_host_set_stream(&s->h, stream);
 }
 
 fconv_status cuda_direct_set_workspace(void *state, void *ws, size_t bytes) {
   direct_state *s = (direct_state *)state;
-  device_scope scope(s->device);
+  fconv_device_scope scope(s->h.device);
   FCONV_FORWARD(scope.status);
-  if (ws) {
-    FCONV_RETURN_IF(bytes < s->ws_bytes, FCONV_ERR_INVALID_ARGUMENT, "workspace too small");
-    FCONV_RETURN_IF((uintptr_t)ws % kAlign != 0, FCONV_ERR_INVALID_ARGUMENT,
-                    "workspace not 256-byte aligned");
-    fconv_dev_ptr_kind k;
-    FCONV_FORWARD(fconv_dev_pointer_kind(ws, &k));
-    FCONV_RETURN_IF(k != FCONV_PTR_DEVICE && k != FCONV_PTR_MANAGED, FCONV_ERR_INVALID_ARGUMENT,
-                    "workspace is not device memory");
-  }
-  FCONV_FORWARD(fconv_dev_stream_sync(s->stream)); /* the old workspace is no longer in use */
-  if (ws) {
-    fconv_dev_free(s->ws_own);
-    s->ws_own = NULL;
-    s->ws = ws;
-  } else if (!s->ws_own) {
-    s->ws = NULL;
-    FCONV_FORWARD(fconv_dev_malloc(&s->ws_own, s->ws_bytes));
-    s->ws = s->ws_own;
-  }
-  return FCONV_OK;
+  return fconv_cuda_host_set_workspace(&s->h, ws, bytes);
+}
+
+fconv_status cuda_direct_to_host(void *state, void *dst, const void *src, size_t bytes) {
+  direct_state *s = (direct_state *)state;
+  fconv_device_scope scope(s->h.device);
+  FCONV_FORWARD(scope.status);
+  return fconv_cuda_host_to_host(&s->h, dst, src, bytes);
 }
 
 size_t cuda_direct_workspace_size(const void *state) {
-  return ((const direct_state *)state)->ws_bytes;
+  return ((const direct_state *)state)->h.ws_bytes;
 }
 
 }  // namespace
 
 extern "C" const fconv_path_vtbl fconv_cuda_direct_path = {
-    "cuda-direct",          FCONV_BACKEND_CUDA,        FCONV_METHOD_DIRECT,
-    cuda_direct_estimate,   cuda_direct_create,        cuda_direct_set_kernel,
-    cuda_direct_execute,    cuda_direct_destroy,       cuda_direct_refine,
-    cuda_direct_describe,   cuda_direct_set_stream,    cuda_direct_set_workspace,
-    cuda_direct_workspace_size};
+    .name = "cuda-direct",
+    .backend = FCONV_BACKEND_CUDA,
+    .method = FCONV_METHOD_DIRECT,
+    .estimate = cuda_direct_estimate,
+    .create = cuda_direct_create,
+    .set_kernel = cuda_direct_set_kernel,
+    .execute = cuda_direct_execute,
+    .destroy = cuda_direct_destroy,
+    .kernel_cost = cuda_direct_kernel_cost,
+    .describe = cuda_direct_describe,
+    .to_host = cuda_direct_to_host,
+    .set_stream = cuda_direct_set_stream,
+    .set_workspace = cuda_direct_set_workspace,
+    .workspace_size = cuda_direct_workspace_size};

@@ -35,6 +35,7 @@
 #include "dev.h"
 #include "fft_dev.h"
 #include "fft_kernels.cuh"
+#include "host.h"
 
 #include "../core/geometry.h"
 
@@ -215,25 +216,20 @@ typedef struct fft_state {
   fconv_problem p;
   int os;
   fft_geom g;
+  fconv_cuda_host h;      /* device, stream, workspace, stager (host.h) */
   int host;               /* host pointers (staged through pinned buffers) */
   fconv_fft *fx, *fh, *fy;/* forward signals (batch*NB), forward kernels (kernel_batch),
                              inverse products (count*NB); all in place */
   size_t fft_work;        /* largest work area of the three */
   void *hspec;            /* cached kernel spectra (kernel_batch items), plan-owned */
   int have_kernel;
-  /* workspace: one device buffer, plan-owned or the caller's (set_workspace) */
-  void *ws_own;
-  unsigned char *ws;
-  size_t ws_bytes;
+  /* workspace (h.ws): one device buffer, plan-owned or the caller's (set_workspace) */
+  size_t ws_need;
   size_t off_x, off_y, off_k, off_sig, off_ker, off_out, off_work;
-  fconv_dev_stager stage;  /* pinned staging (host pointers only) */
   size_t sig_bytes, ker_bytes, out_bytes;
-  fconv_dev_stream own_stream;
-  void *stream;           /* the stream in use: own_stream's, or the caller's */
-  int user_stream;
 } fft_state;
 
-#define WS_ALIGN 256
+#define WS_ALIGN FCONV_CUDA_WS_ALIGN
 
 static size_t align_up(size_t v) { return (v + WS_ALIGN - 1) & ~(size_t)(WS_ALIGN - 1); }
 
@@ -262,7 +258,7 @@ static int ws_layout(fft_state *s) {
   WS_REGION(off_out, s->host ? s->out_bytes : 0, 1);
   WS_REGION(off_work, s->fft_work, 1);
 #undef WS_REGION
-  s->ws_bytes = off;
+  s->ws_need = off;
   return 0;
 }
 
@@ -298,22 +294,20 @@ static void fft_layout(const fconv_problem *p, const fft_geom *g, long long howm
 }
 
 static void state_free(fft_state *s) {
+  fconv_cuda_host_destroy(&s->h); /* first: nothing in flight uses our memory */
   fconv_fft_destroy(s->fx);
   fconv_fft_destroy(s->fh);
   fconv_fft_destroy(s->fy);
   fconv_dev_free(s->hspec);
-  fconv_dev_free(s->ws_own);
-  fconv_dev_stager_destroy(&s->stage);
-  fconv_dev_stream_destroy(s->own_stream);
   fconv_free(s);
 }
 
 /* Point the transforms at the current stream and work area. */
 static fconv_status bind_plans(fft_state *s) {
-  void *work = s->fft_work ? s->ws + s->off_work : NULL;
+  void *work = s->fft_work ? s->h.ws + s->off_work : NULL;
   fconv_fft *plans[3] = {s->fx, s->fh, s->fy};
   for (int i = 0; i < 3; i++) {
-    FCONV_FORWARD(fconv_fft_set_stream(plans[i], s->stream));
+    FCONV_FORWARD(fconv_fft_set_stream(plans[i], s->h.stream));
     FCONV_FORWARD(fconv_fft_set_work_area(plans[i], work));
   }
   return FCONV_OK;
@@ -338,34 +332,30 @@ static fconv_status path_create(const fconv_problem *p, void **state, int os) {
   double cost;
   if (os ? geom_os(p, &s->g, &cost) : geom_single(p, &s->g)) {
     fconv_free(s);
-    FCONV_RETURN_ERROR(FCONV_ERR_OUT_OF_MEMORY, "transform sizes overflow size_t");
+    FCONV_RETURN_ERROR(FCONV_ERR_UNSUPPORTED, "transform sizes overflow size_t");
   }
   fconv_status st = FCONV_OK;
   if (fconv_mul_ovf(p->batch * p->sig_elems, p->esize, &s->sig_bytes) ||
       fconv_mul_ovf(p->kernel_batch * p->ker_elems, p->esize, &s->ker_bytes) ||
       fconv_mul_ovf(p->count * p->out_elems, p->esize, &s->out_bytes))
-    st = FCONV_ERR_OUT_OF_MEMORY;
+    st = fconv_error(FCONV_ERR_UNSUPPORTED, __FILE__, __LINE__, "byte counts overflow size_t");
   size_t items; /* count >= batch: the largest transform batch */
   if (fconv_mul_ovf(p->count, (size_t)s->g.NB, &items) || items > (size_t)LLONG_MAX)
-    st = FCONV_ERR_OUT_OF_MEMORY;
+    st = fconv_error(FCONV_ERR_UNSUPPORTED, __FILE__, __LINE__, "transform batch overflows");
   const fconv_fft_kind fwd = p->is_complex ? FCONV_FFT_C2C : FCONV_FFT_R2C;
   const fconv_fft_kind inv = p->is_complex ? FCONV_FFT_C2C : FCONV_FFT_C2R;
-  if (st == FCONV_OK) st = fconv_dev_stream_create(&s->own_stream);
+  if (st == FCONV_OK) st = fconv_cuda_host_init(&s->h, p);
   if (st == FCONV_OK) st = make_plan(s, fwd, (long long)p->batch * s->g.NB, &s->fx);
   if (st == FCONV_OK) st = make_plan(s, fwd, (long long)p->kernel_batch, &s->fh);
   if (st == FCONV_OK) st = make_plan(s, inv, (long long)p->count * s->g.NB, &s->fy);
-  if (st == FCONV_OK && ws_layout(s)) st = FCONV_ERR_OUT_OF_MEMORY; /* overflows size_t */
-  if (st == FCONV_OK) st = fconv_dev_malloc(&s->ws_own, s->ws_bytes);
+  if (st == FCONV_OK && ws_layout(s))
+    st = fconv_error(FCONV_ERR_UNSUPPORTED, __FILE__, __LINE__, "workspace overflows size_t");
   if (st == FCONV_OK) st = fconv_dev_malloc(&s->hspec, p->kernel_batch * s->g.item_bytes);
-  if (st == FCONV_OK && s->host) {
-    size_t most = s->sig_bytes > s->ker_bytes ? s->sig_bytes : s->ker_bytes;
-    st = fconv_dev_stager_create(&s->stage, most > s->out_bytes ? most : s->out_bytes);
-  }
   if (st == FCONV_OK) {
-    s->ws = (unsigned char *)s->ws_own;
-    s->stream = s->own_stream;
-    st = bind_plans(s);
+    size_t most = s->sig_bytes > s->ker_bytes ? s->sig_bytes : s->ker_bytes;
+    st = fconv_cuda_host_alloc(&s->h, s->ws_need, most > s->out_bytes ? most : s->out_bytes);
   }
+  if (st == FCONV_OK) st = bind_plans(s);
   if (st != FCONV_OK) {
     state_free(s);
     return st;
@@ -374,7 +364,7 @@ static fconv_status path_create(const fconv_problem *p, void **state, int os) {
             "%lldx%lldx%lld of %lldx%lldx%lld outputs, workspace %zu bytes",
             os ? "cuda-overlap-save" : "cuda-fft", s->g.M[0], s->g.M[1], s->g.M[2],
             s->g.kind[0], s->g.kind[1], s->g.kind[2], s->g.nb[0], s->g.nb[1], s->g.nb[2],
-            s->g.bo[0], s->g.bo[1], s->g.bo[2], s->ws_bytes);
+            s->g.bo[0], s->g.bo[1], s->g.bo[2], s->h.ws_bytes);
   *state = s;
   return FCONV_OK;
 }
@@ -387,7 +377,9 @@ static fconv_status os_create(const fconv_problem *p, void **state) {
 }
 
 static void path_destroy(void *state) {
-  if (state) state_free((fft_state *)state);
+  if (!state) return;
+  fconv_device_scope scope(((fft_state *)state)->h.device);
+  state_free((fft_state *)state);
 }
 
 /* ---- launches -------------------------------------------------------------------------------- */
@@ -415,7 +407,7 @@ static fconv_status launch_pad_t(const fconv_pad_args &a, long long rows, void *
   return FCONV_LAUNCH(pad_kernel, grid, block, 0, stream, a);
 }
 
-#define LAUNCH_PAD_(E, S, C) return launch_pad_t<fconv_elem<S, C>::type>(a, rows, s->stream);
+#define LAUNCH_PAD_(E, S, C) return launch_pad_t<fconv_elem<S, C>::type>(a, rows, s->h.stream);
 static fconv_status launch_pad(const fft_state *s, const fconv_pad_args &a) {
   const long long rows = a.items * a.ax[0].nb * a.ax[1].nb * a.ax[2].nb * a.ax[0].M * a.ax[1].M;
   FCONV_DTYPE_DISPATCH(s->p.dtype, LAUNCH_PAD_)
@@ -441,7 +433,7 @@ static fconv_status pad_signal(const fft_state *s, const void *x) {
   const fconv_problem *p = &s->p;
   const fft_geom *g = &s->g;
   fconv_pad_args a;
-  pad_args_init(s, &a, x, p->sig_elems, p->batch, s->ws + s->off_x);
+  pad_args_init(s, &a, x, p->sig_elems, p->batch, s->h.ws + s->off_x);
   a.boundary = (int)p->boundary;
   a.flip_conj = p->signal_flip;
   for (int d = 0; d < 3; d++) {
@@ -486,8 +478,8 @@ template <class R, class C>
 static fconv_status launch_mul_t(const fft_state *s, const void *H) {
   const fconv_problem *p = &s->p;
   fconv_mul_args<R, C> a;
-  a.X = (const C *)(s->ws + s->off_x);
-  a.Y = (C *)(s->ws + s->off_y);
+  a.X = (const C *)(s->h.ws + s->off_x);
+  a.Y = (C *)(s->h.ws + s->off_y);
   a.H = (const C *)H;
   a.spec = s->g.spec;
   a.nb = s->g.NB;
@@ -500,7 +492,7 @@ static fconv_status launch_mul_t(const fft_state *s, const void *H) {
   dim3 grid, block;
   rows_config(a.nb * ((a.count + a.group - 1) / a.group), a.spec, &grid, &block);
   void (*const mul_kernel)(fconv_mul_args<R, C>) = fconv_fft_mul_kernel<R, C>;
-  return FCONV_LAUNCH(mul_kernel, grid, block, 0, s->stream, a);
+  return FCONV_LAUNCH(mul_kernel, grid, block, 0, s->h.stream, a);
 }
 
 static fconv_status launch_mul(const fft_state *s, const void *H) {
@@ -516,13 +508,13 @@ static fconv_status launch_crop_t(const fconv_crop_args &a, void *stream) {
   return FCONV_LAUNCH(crop_kernel, grid, block, 0, stream, a);
 }
 
-#define LAUNCH_CROP_(E, S, C) return launch_crop_t<fconv_elem<S, C>::type>(a, s->stream);
+#define LAUNCH_CROP_(E, S, C) return launch_crop_t<fconv_elem<S, C>::type>(a, s->h.stream);
 static fconv_status crop(const fft_state *s, void *out) {
   const fconv_problem *p = &s->p;
   const fft_geom *g = &s->g;
   fconv_crop_args a;
   memset(&a, 0, sizeof a);
-  a.src = s->ws + s->off_y;
+  a.src = s->h.ws + s->off_y;
   a.src_dist = 2 * g->spec / (p->is_complex ? 2 : 1);
   a.pitch = g->pitch;
   a.dst = out;
@@ -553,18 +545,21 @@ static fconv_status crop(const fft_state *s, void *out) {
 
 /* Work queued on a caller's stream with device pointers stays asynchronous; everything else
  * returns with the work done. */
-static fconv_status finish(const fft_state *s) {
-  if (!s->host && s->user_stream) return FCONV_OK;
-  return fconv_dev_stream_sync(s->stream);
-}
+static fconv_status finish(const fft_state *s) { return fconv_cuda_host_finish(&s->h); }
 
-static fconv_status path_set_kernel(void *state, const void *kernel) {
+static fconv_status path_set_kernel(void *state, const void *kernel,
+                                    const fconv_kernel_info *info) {
+  (void)info; /* the spectrum is made from the kernel where it lies */
   fft_state *s = (fft_state *)state;
+  fconv_device_scope scope(s->h.device);
+  FCONV_FORWARD(scope.status);
   s->have_kernel = 0;
+  FCONV_FORWARD(fconv_cuda_host_check_pointer(&s->h, kernel));
   const void *h = kernel;
   if (s->host) {
-    FCONV_FORWARD(fconv_dev_stage_h2d(&s->stage, s->ws + s->off_ker, kernel, s->ker_bytes, s->stream));
-    h = s->ws + s->off_ker;
+    FCONV_FORWARD(fconv_dev_stage_h2d(&s->h.stage, s->h.ws + s->off_ker, kernel, s->ker_bytes,
+                                      s->h.stream));
+    h = s->h.ws + s->off_ker;
   }
   FCONV_FORWARD(kernel_spectra(s, h, s->hspec));
   FCONV_FORWARD(finish(s));
@@ -572,34 +567,50 @@ static fconv_status path_set_kernel(void *state, const void *kernel) {
   return FCONV_OK;
 }
 
-static fconv_status path_execute(void *state, const void *signal, const void *kernel, void *out) {
-  fft_state *s = (fft_state *)state;
-  FCONV_RETURN_IF(!kernel && !s->have_kernel, FCONV_ERR_INVALID_ARGUMENT, "no kernel set");
+static fconv_status execute_body(fft_state *s, const void *signal, const void *kernel,
+                                 void *out) {
+  FCONV_INVALID_IF(!kernel && !s->have_kernel, "no kernel set");
+  FCONV_FORWARD(fconv_cuda_host_check_pointer(&s->h, signal));
+  FCONV_FORWARD(fconv_cuda_host_check_pointer(&s->h, out));
+  if (kernel) FCONV_FORWARD(fconv_cuda_host_check_pointer(&s->h, kernel));
+  FCONV_INVALID_IF(s->h.ws_bytes && !s->h.ws, "no workspace");
   const void *H = s->hspec;
   if (kernel) { /* explicit kernel: its spectrum in the scratch region, the cached one kept */
     const void *h = kernel;
     if (s->host) {
-      FCONV_FORWARD(fconv_dev_stage_h2d(&s->stage, s->ws + s->off_ker, kernel, s->ker_bytes, s->stream));
-      h = s->ws + s->off_ker;
+      FCONV_FORWARD(fconv_dev_stage_h2d(&s->h.stage, s->h.ws + s->off_ker, kernel, s->ker_bytes,
+                                        s->h.stream));
+      h = s->h.ws + s->off_ker;
     }
-    FCONV_FORWARD(kernel_spectra(s, h, s->ws + s->off_k));
-    H = s->ws + s->off_k;
+    FCONV_FORWARD(kernel_spectra(s, h, s->h.ws + s->off_k));
+    H = s->h.ws + s->off_k;
   }
   const void *x = signal;
   if (s->host) {
-    FCONV_FORWARD(fconv_dev_stage_h2d(&s->stage, s->ws + s->off_sig, signal, s->sig_bytes, s->stream));
-    x = s->ws + s->off_sig;
+    FCONV_FORWARD(fconv_dev_stage_h2d(&s->h.stage, s->h.ws + s->off_sig, signal, s->sig_bytes,
+                                      s->h.stream));
+    x = s->h.ws + s->off_sig;
   }
   FCONV_FORWARD(pad_signal(s, x));
-  FCONV_FORWARD(fconv_fft_exec(s->fx, s->ws + s->off_x, s->ws + s->off_x, 0));
+  FCONV_FORWARD(fconv_fft_exec(s->fx, s->h.ws + s->off_x, s->h.ws + s->off_x, 0));
   FCONV_FORWARD(launch_mul(s, H));
-  FCONV_FORWARD(fconv_fft_exec(s->fy, s->ws + s->off_y, s->ws + s->off_y, 1));
+  FCONV_FORWARD(fconv_fft_exec(s->fy, s->h.ws + s->off_y, s->h.ws + s->off_y, 1));
   if (!s->host) {
     FCONV_FORWARD(crop(s, out));
     return finish(s);
   }
-  FCONV_FORWARD(crop(s, s->ws + s->off_out));
-  return fconv_dev_stage_d2h(&s->stage, out, s->ws + s->off_out, s->out_bytes, s->stream);
+  FCONV_FORWARD(crop(s, s->h.ws + s->off_out));
+  return fconv_dev_stage_d2h(&s->h.stage, out, s->h.ws + s->off_out, s->out_bytes, s->h.stream);
+}
+
+static fconv_status path_execute(void *state, const void *signal, const void *kernel, void *out) {
+  fft_state *s = (fft_state *)state;
+  fconv_device_scope scope(s->h.device);
+  FCONV_FORWARD(scope.status);
+  fconv_status st = execute_body(s, signal, kernel, out);
+  if (st != FCONV_OK && s->host)
+    (void)fconv_dev_stream_sync(s->h.stream); /* leave no copy from our pinned buffers in flight */
+  return st;
 }
 
 /* ---- introspection, streams, workspace ------------------------------------------------------- */
@@ -611,38 +622,34 @@ static void path_describe(const void *state, fconv_plan_info *info) {
     info->transform_shape[a] = a < s->p.rank ? (size_t)s->g.M[off + a] : 0;
     info->block_shape[a] = s->os && a < s->p.rank ? (size_t)s->g.bo[off + a] : 0;
   }
-  info->workspace_bytes = s->ws_bytes + s->p.kernel_batch * s->g.item_bytes;
+  info->workspace_bytes = s->h.ws_bytes + s->p.kernel_batch * s->g.item_bytes;
 }
 
 static fconv_status path_set_stream(void *state, void *stream) {
   fft_state *s = (fft_state *)state;
-  /* Work still queued on the old stream must not overlap work on the new one. */
-  FCONV_FORWARD(fconv_dev_stream_sync(s->stream));
-  s->user_stream = stream != NULL;
-  s->stream = stream ? stream : s->own_stream;
+  fconv_device_scope scope(s->h.device);
+  FCONV_FORWARD(scope.status);
+  FCONV_FORWARD(fconv_cuda_host_set_stream(&s->h, stream));
   return bind_plans(s);
 }
 
 static size_t path_workspace_size(const void *state) {
-  return ((const fft_state *)state)->ws_bytes;
+  return ((const fft_state *)state)->h.ws_bytes;
 }
 
 static fconv_status path_set_workspace(void *state, void *ws, size_t bytes) {
   fft_state *s = (fft_state *)state;
-  if (ws) {
-    FCONV_RETURN_IF(bytes < s->ws_bytes, FCONV_ERR_INVALID_ARGUMENT, "workspace too small");
-    FCONV_RETURN_IF((uintptr_t)ws % WS_ALIGN, FCONV_ERR_INVALID_ARGUMENT,
-                    "workspace not 256-byte aligned");
-    FCONV_FORWARD(fconv_dev_stream_sync(s->stream)); /* the old buffer may still be in use */
-    fconv_dev_free(s->ws_own);
-    s->ws_own = NULL;
-    s->ws = (unsigned char *)ws;
-  } else if (!s->ws_own) {
-    FCONV_FORWARD(fconv_dev_stream_sync(s->stream));
-    FCONV_FORWARD(fconv_dev_malloc(&s->ws_own, s->ws_bytes));
-    s->ws = (unsigned char *)s->ws_own;
-  }
+  fconv_device_scope scope(s->h.device);
+  FCONV_FORWARD(scope.status);
+  FCONV_FORWARD(fconv_cuda_host_set_workspace(&s->h, ws, bytes));
   return bind_plans(s);
+}
+
+static fconv_status path_to_host(void *state, void *dst, const void *src, size_t bytes) {
+  fft_state *s = (fft_state *)state;
+  fconv_device_scope scope(s->h.device);
+  FCONV_FORWARD(scope.status);
+  return fconv_cuda_host_to_host(&s->h, dst, src, bytes);
 }
 
 /* `extern` so the definitions have external linkage in C++ whatever was declared before. */
@@ -650,11 +657,33 @@ extern "C" {
 extern const fconv_path_vtbl fconv_cuda_fft_path;
 extern const fconv_path_vtbl fconv_cuda_overlap_save_path;
 const fconv_path_vtbl fconv_cuda_fft_path = {
-    "cuda-fft", FCONV_BACKEND_CUDA, FCONV_METHOD_FFT, fft_estimate, fft_create,
-    path_set_kernel, path_execute, path_destroy, NULL, path_describe, path_set_stream,
-    path_set_workspace, path_workspace_size};
+    .name = "cuda-fft",
+    .backend = FCONV_BACKEND_CUDA,
+    .method = FCONV_METHOD_FFT,
+    .estimate = fft_estimate,
+    .create = fft_create,
+    .set_kernel = path_set_kernel,
+    .execute = path_execute,
+    .destroy = path_destroy,
+    .kernel_cost = NULL, /* the estimate stands; dispatch applies the accuracy policy */
+    .describe = path_describe,
+    .to_host = path_to_host,
+    .set_stream = path_set_stream,
+    .set_workspace = path_set_workspace,
+    .workspace_size = path_workspace_size};
 const fconv_path_vtbl fconv_cuda_overlap_save_path = {
-    "cuda-overlap-save", FCONV_BACKEND_CUDA, FCONV_METHOD_OVERLAP_SAVE, os_estimate, os_create,
-    path_set_kernel, path_execute, path_destroy, NULL, path_describe, path_set_stream,
-    path_set_workspace, path_workspace_size};
+    .name = "cuda-overlap-save",
+    .backend = FCONV_BACKEND_CUDA,
+    .method = FCONV_METHOD_OVERLAP_SAVE,
+    .estimate = os_estimate,
+    .create = os_create,
+    .set_kernel = path_set_kernel,
+    .execute = path_execute,
+    .destroy = path_destroy,
+    .kernel_cost = NULL, /* the estimate stands; dispatch applies the accuracy policy */
+    .describe = path_describe,
+    .to_host = path_to_host,
+    .set_stream = path_set_stream,
+    .set_workspace = path_set_workspace,
+    .workspace_size = path_workspace_size};
 }

@@ -395,6 +395,67 @@ TEST(CudaFftEmu, Workspace) {
   }
 }
 
+/* The CUDA paths share one host skeleton (src/cuda/host.cu): the FFT paths reject what the
+ * direct path rejects, with the same status: host memory as a workspace, a device pointer given
+ * to a host-pointer plan, a host pointer given to a device-pointer plan. */
+TEST(CudaFftEmu, MisuseGetsTheDirectPathsStatuses) {
+  const size_t n[1] = {100}, k[1] = {9};
+  for (fconv_method m : kMethods) {
+    fconv_desc d = make_desc(1, n, k, FCONV_F32, m);
+    const Data in(d, 9);
+    Plan plan;
+    ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
+    size_t bytes = 0;
+    ASSERT_EQ(fconv_plan_workspace_size(plan.p, &bytes), FCONV_OK);
+    std::vector<char> host(bytes + 512);
+    char *aligned = host.data() + (256 - (uintptr_t)host.data() % 256) % 256;
+    EXPECT_EQ(fconv_plan_set_workspace(plan.p, aligned, bytes), FCONV_ERR_INVALID_ARGUMENT);
+    void *dev = nullptr;
+    ASSERT_EQ(fconv_dev_malloc(&dev, in.xs.size() + 4096), FCONV_OK);
+    std::vector<float> y(in.want.size());
+    EXPECT_EQ(fconv_execute(plan.p, dev, in.hs.data(), y.data()), FCONV_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(fconv_plan_set_kernel(plan.p, dev), FCONV_ERR_INVALID_ARGUMENT);
+    fconv_dev_free(dev);
+    /* and the plan still works */
+    ASSERT_EQ(fconv_execute(plan.p, in.xs.data(), in.hs.data(), y.data()), FCONV_OK);
+    EXPECT_LE(in.ratio(d, y.data(), 256), 1.0);
+
+    d.flags |= FCONV_FLAG_DEVICE_POINTERS;
+    Plan dplan;
+    ASSERT_EQ(fconv_plan_create(&dplan.p, &d), FCONV_OK);
+    EXPECT_EQ(fconv_plan_set_kernel(dplan.p, in.hs.data()), FCONV_ERR_INVALID_ARGUMENT);
+  }
+}
+
+/* Kernel-aware refinement is dispatch's policy for every backend: an AUTO CUDA plan that chose
+ * a transform method keeps cuda-direct ready, and an integer kernel (the accuracy policy) makes
+ * it switch, as CPU plans do. */
+TEST(CudaFftEmu, AutoPlanRefinesToCudaDirectForIntegerKernels) {
+  const size_t n[1] = {100000}, k[1] = {2000}; /* 2e8 multiply-adds: the model picks FFT */
+  fconv_desc d = make_desc(1, n, k, FCONV_F32, FCONV_METHOD_AUTO);
+  Plan plan;
+  ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
+  fconv_plan_info info;
+  ASSERT_EQ(fconv_plan_get_info(plan.p, &info), FCONV_OK);
+  ASSERT_EQ(info.backend, FCONV_BACKEND_CUDA);
+  ASSERT_NE(info.method, FCONV_METHOD_DIRECT) << "the model should pick a transform here";
+  std::vector<float> x(n[0]), h(k[0]), y(n[0] + k[0] - 1);
+  for (size_t i = 0; i < x.size(); i++) x[i] = (float)((int)(i * 37 % 17) - 8);
+  for (size_t i = 0; i < h.size(); i++) h[i] = (float)((int)(i * 11 % 5) - 2);
+  ASSERT_EQ(fconv_plan_set_kernel(plan.p, h.data()), FCONV_OK);
+  ASSERT_EQ(fconv_plan_get_info(plan.p, &info), FCONV_OK);
+  EXPECT_EQ(info.backend, FCONV_BACKEND_CUDA);
+  EXPECT_EQ(info.method, FCONV_METHOD_DIRECT) << info.reason;
+  EXPECT_NE(std::string(info.reason).find("kernel-aware refinement"), std::string::npos);
+  ASSERT_EQ(fconv_execute(plan.p, x.data(), nullptr, y.data()), FCONV_OK);
+  for (size_t o = 0; o < y.size(); o += 997) { /* integer inputs: the direct sum is exact */
+    double want = 0;
+    for (size_t j = 0; j < k[0]; j++)
+      if (o >= j && o - j < n[0]) want += (double)x[o - j] * h[j];
+    EXPECT_EQ((double)y[o], want) << "output " << o;
+  }
+}
+
 /* Device pointers on a caller's stream: execute only queues (the emulated stream is lazy, as a
  * GPU would be busy), the result appears after the stream is synchronised. */
 TEST(CudaFftEmu, AsynchronousOnTheCallersStream) {

@@ -12,9 +12,10 @@ static fconv_status none_execute(void *s, const void *x, const void *h, void *y)
   return FCONV_ERR_UNSUPPORTED;
 }
 static void none_destroy(void *s) { (void)s; }
-#define NONE(name, str, M)                                                                  \
-  const fconv_path_vtbl name = {str, FCONV_BACKEND_CPU, M, none_estimate, none_create, NULL, \
-                                none_execute, none_destroy, NULL, NULL, NULL, NULL, NULL};
+#define NONE(var, str, M)                                                                  \
+  const fconv_path_vtbl var = {.name = str, .backend = FCONV_BACKEND_CPU, .method = M,      \
+                                .estimate = none_estimate, .create = none_create,           \
+                                .execute = none_execute, .destroy = none_destroy};
 NONE(fconv_cpu_direct_path, "cpu-direct", FCONV_METHOD_DIRECT)
 NONE(fconv_cpu_fft_path, "cpu-fft", FCONV_METHOD_FFT)
 NONE(fconv_cpu_overlap_save_path, "cpu-overlap-save", FCONV_METHOD_OVERLAP_SAVE)

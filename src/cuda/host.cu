@@ -1,0 +1,91 @@
+/* host.cu — the CUDA paths' shared host skeleton (host.h). Device access through dev.h only, so
+ * this file also compiles with g++ under the block emulator (tests/cuda/host_emu.cpp). */
+#include "compat.cuh"
+#include "dev.h"
+#include "host.h"
+
+fconv_status fconv_cuda_host_init(fconv_cuda_host *h, const fconv_problem *p) {
+  memset(h, 0, sizeof *h);
+  h->device_ptrs = (p->flags & FCONV_FLAG_DEVICE_POINTERS) != 0;
+  FCONV_FORWARD(fconv_dev_get_device(&h->device));
+  FCONV_RETURN_IF(!fconv_dev_usable(h->device), FCONV_ERR_NO_DEVICE,
+                  "the current CUDA device cannot run this build's kernels");
+  FCONV_FORWARD(fconv_dev_stream_create(&h->own_stream));
+  h->stream = h->own_stream;
+  return FCONV_OK;
+}
+
+fconv_status fconv_cuda_host_alloc(fconv_cuda_host *h, size_t ws_bytes, size_t stage_bytes) {
+  h->ws_bytes = ws_bytes;
+  FCONV_FORWARD(fconv_dev_malloc(&h->ws_own, ws_bytes));
+  h->ws = (unsigned char *)h->ws_own;
+  if (!h->device_ptrs) FCONV_FORWARD(fconv_dev_stager_create(&h->stage, stage_bytes));
+  return FCONV_OK;
+}
+
+void fconv_cuda_host_destroy(fconv_cuda_host *h) {
+  if (h->stream) (void)fconv_dev_stream_sync(h->stream); /* nothing in flight uses our memory */
+  fconv_dev_free(h->ws_own);
+  fconv_dev_stager_destroy(&h->stage);
+  fconv_dev_stream_destroy(h->own_stream);
+  h->ws_own = NULL;
+  h->ws = NULL;
+  h->own_stream = h->stream = NULL;
+}
+
+fconv_status fconv_cuda_host_check_pointer(const fconv_cuda_host *h, const void *ptr) {
+  fconv_dev_ptr_kind k;
+  FCONV_FORWARD(fconv_dev_pointer_kind(ptr, &k));
+  if (h->device_ptrs)
+    FCONV_INVALID_IF(k == FCONV_PTR_HOST, "FCONV_FLAG_DEVICE_POINTERS plan given a host pointer");
+  else
+    FCONV_INVALID_IF(k == FCONV_PTR_DEVICE,
+                     "device pointer given to a plan without FCONV_FLAG_DEVICE_POINTERS");
+  return FCONV_OK;
+}
+
+fconv_status fconv_cuda_host_set_stream(fconv_cuda_host *h, void *stream) {
+  /* work queued on the previous stream uses the plan's buffers: finish it first */
+  FCONV_FORWARD(fconv_dev_stream_sync(h->stream));
+  h->user_stream = stream != NULL;
+  h->stream = stream ? (fconv_dev_stream)stream : h->own_stream;
+  return FCONV_OK;
+}
+
+fconv_status fconv_cuda_host_set_workspace(fconv_cuda_host *h, void *ws, size_t bytes) {
+  if (ws) {
+    FCONV_INVALID_IF(bytes < h->ws_bytes, "workspace too small");
+    FCONV_INVALID_IF((uintptr_t)ws % FCONV_CUDA_WS_ALIGN != 0, "workspace not 256-byte aligned");
+    fconv_dev_ptr_kind k;
+    FCONV_FORWARD(fconv_dev_pointer_kind(ws, &k));
+    FCONV_INVALID_IF(k != FCONV_PTR_DEVICE && k != FCONV_PTR_MANAGED,
+                     "workspace is not device memory");
+  }
+  FCONV_FORWARD(fconv_dev_stream_sync(h->stream)); /* the old workspace is no longer in use */
+  if (ws) {
+    fconv_dev_free(h->ws_own);
+    h->ws_own = NULL;
+    h->ws = (unsigned char *)ws;
+  } else if (!h->ws_own) {
+    h->ws = NULL;
+    FCONV_FORWARD(fconv_dev_malloc(&h->ws_own, h->ws_bytes));
+    h->ws = (unsigned char *)h->ws_own;
+  }
+  return FCONV_OK;
+}
+
+fconv_status fconv_cuda_host_finish(const fconv_cuda_host *h) {
+  if (h->device_ptrs && h->user_stream) return FCONV_OK;
+  return fconv_dev_stream_sync(h->stream);
+}
+
+fconv_status fconv_cuda_host_to_host(fconv_cuda_host *h, void *dst, const void *src,
+                                     size_t bytes) {
+  FCONV_FORWARD(fconv_cuda_host_check_pointer(h, src));
+  if (!h->device_ptrs) {
+    memcpy(dst, src, bytes);
+    return FCONV_OK;
+  }
+  FCONV_FORWARD(fconv_dev_copy_d2h(dst, src, bytes, h->stream));
+  return fconv_dev_stream_sync(h->stream);
+}

@@ -1,0 +1,72 @@
+/* host.h — the host skeleton every CUDA path shares (host.cu): the plan's device and stream, its
+ * workspace (the plan's own or the caller's), the pinned stager of host-pointer plans, pointer
+ * kind checks, and a scope that makes the plan's device current. The direct and FFT paths keep
+ * one fconv_cuda_host each and route stream, workspace and pointer handling through it, so the
+ * same misuse gets the same status on both.
+ * Include "compat.cuh" and "dev.h" before this header. */
+#ifndef FCONV_CUDA_HOST_H
+#define FCONV_CUDA_HOST_H
+
+#include "dev.h"
+
+#define FCONV_CUDA_WS_ALIGN 256 /* workspace (and sub-buffer) alignment, bytes */
+
+typedef struct fconv_cuda_host {
+  int device;              /* the plan's device (current at create) */
+  int device_ptrs;         /* FCONV_FLAG_DEVICE_POINTERS */
+  fconv_dev_stream own_stream;
+  fconv_dev_stream stream; /* own_stream, or the caller's (set_stream) */
+  int user_stream;         /* stream is the caller's */
+  void *ws_own;            /* the plan's own workspace (NULL while the caller's is used) */
+  unsigned char *ws;       /* the workspace in use */
+  size_t ws_bytes;
+  fconv_dev_stager stage;  /* host-pointer plans: pinned staging */
+} fconv_cuda_host;
+
+/* The plan's device (the current one; FCONV_ERR_NO_DEVICE when this build cannot run on it) and
+ * its own stream. On failure h holds nothing to free. */
+FCONV_HIDDEN fconv_status fconv_cuda_host_init(fconv_cuda_host *h, const fconv_problem *p);
+/* The plan's own workspace of ws_bytes and, for host-pointer plans, a stager for transfers of
+ * up to stage_bytes. */
+FCONV_HIDDEN fconv_status fconv_cuda_host_alloc(fconv_cuda_host *h, size_t ws_bytes,
+                                                size_t stage_bytes);
+/* Waits for the plan's work, frees what h owns. */
+FCONV_HIDDEN void fconv_cuda_host_destroy(fconv_cuda_host *h);
+/* Device-pointer plans need device-accessible pointers, host-pointer plans host-accessible ones
+ * (a device pointer would crash the host copy): FCONV_ERR_INVALID_ARGUMENT otherwise. */
+FCONV_HIDDEN fconv_status fconv_cuda_host_check_pointer(const fconv_cuda_host *h,
+                                                        const void *ptr);
+/* Finish the work queued on the old stream, then use `stream` (NULL: the plan's own). */
+FCONV_HIDDEN fconv_status fconv_cuda_host_set_stream(fconv_cuda_host *h, void *stream);
+/* The caller's workspace (at least ws_bytes, 256-byte aligned device memory), or NULL: the
+ * plan's own again. */
+FCONV_HIDDEN fconv_status fconv_cuda_host_set_workspace(fconv_cuda_host *h, void *ws,
+                                                        size_t bytes);
+/* End of a call: work queued on a caller's stream with device pointers stays asynchronous;
+ * everything else returns with the work done. */
+FCONV_HIDDEN fconv_status fconv_cuda_host_finish(const fconv_cuda_host *h);
+/* The caller's array at src (device memory for device-pointer plans, host memory otherwise;
+ * checked) copied to host dst, synchronously. */
+FCONV_HIDDEN fconv_status fconv_cuda_host_to_host(fconv_cuda_host *h, void *dst, const void *src,
+                                                  size_t bytes);
+
+#ifdef __cplusplus
+/* Makes the plan's device current for the scope of a call and restores the caller's. */
+struct fconv_device_scope {
+  int prev = -1;
+  fconv_status status = FCONV_OK;
+  explicit fconv_device_scope(int dev) {
+    int cur = 0;
+    status = fconv_dev_get_device(&cur);
+    if (status == FCONV_OK && cur != dev) {
+      status = fconv_dev_set_device(dev);
+      if (status == FCONV_OK) prev = cur;
+    }
+  }
+  ~fconv_device_scope() {
+    if (prev >= 0) (void)fconv_dev_set_device(prev);
+  }
+};
+#endif
+
+#endif /* FCONV_CUDA_HOST_H */
