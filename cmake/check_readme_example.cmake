@@ -1,11 +1,16 @@
-# Fails unless README.md contains examples/example.c (or -DEXAMPLE=<path relative to SRC>)
-# verbatim (so the README's example is the one that CI compiles and runs).
-if(NOT EXAMPLE)
-  set(EXAMPLE examples/example.c)
+# Fails unless README.md contains the examples verbatim (so the README's examples are the ones
+# that CI compiles and runs): examples/example.c and examples/example.f90, or
+# -DEXAMPLE=<path relative to SRC>.
+if(EXAMPLE)
+  set(examples ${EXAMPLE})
+else()
+  set(examples examples/example.c examples/example.f90)
 endif()
 file(READ "${SRC}/README.md" readme)
-file(READ "${SRC}/${EXAMPLE}" example)
-string(FIND "${readme}" "${example}" pos)
-if(pos EQUAL -1)
-  message(FATAL_ERROR "README.md does not contain ${EXAMPLE} verbatim")
-endif()
+foreach(f IN LISTS examples)
+  file(READ "${SRC}/${f}" example)
+  string(FIND "${readme}" "${example}" pos)
+  if(pos EQUAL -1)
+    message(FATAL_ERROR "README.md does not contain ${f} verbatim")
+  endif()
+endforeach()

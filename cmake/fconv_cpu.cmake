@@ -64,5 +64,5 @@ if(NOT BUILD_SHARED_LIBS)
   add_executable(fconv_fftw_threads_timing EXCLUDE_FROM_ALL tools/fftw_threads_timing.c)
   target_include_directories(fconv_fftw_threads_timing PRIVATE ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(fconv_fftw_threads_timing PRIVATE fconv PkgConfig::FFTW3F
-                        ${FFTW3F_THREADS_LIB} Threads::Threads m $<BUILD_INTERFACE:fconv_warnings>)
+                        ${FCONV_DEP_LIBS} Threads::Threads m $<BUILD_INTERFACE:fconv_warnings>)
 endif()

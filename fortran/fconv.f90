@@ -1,9 +1,21 @@
-! fconv.f90 — Fortran 2003 bindings (ISO_C_BINDING) for the fconv C API (include/fconv.h).
+! fconv.f90 — the Fortran binding (ISO_C_BINDING, plus Fortran 2018's assumed-type/assumed-rank
+! dummies) of the fconv C API (include/fconv.h). Installed compiled, as module `fconv` in the
+! library libfconv_fortran (CMake: fconv::fconv_fortran; pkg-config: fconv-fortran).
 !
 ! Shapes are given in C order (last axis fastest), exactly as in C. A Fortran array A(n1, n2)
 ! (column-major, first index fastest) is the C array of shape [n2, n1]: pass
-! signal_shape = [n2, n1]. Arrays are passed by address (c_loc or a contiguous array actual
-! argument to a TYPE(*) dummy), enum values are the C enum values below.
+! signal_shape = [n2, n1]. Enum values are the C enum values below.
+!
+! Arrays, two ways:
+!  - fconv_execute_arrays, fconv_plan_set_kernel_array, fconv_convolve_arrays take the arrays
+!    themselves (any type, any rank, also scalars: TYPE(*), DIMENSION(..)). A non-contiguous
+!    actual argument (an array section with a step) is copied in, and out copied back, by the
+!    compiler. The kernel of fconv_execute_arrays is optional: leave it out (out=y) to use the
+!    one set with fconv_plan_set_kernel_array.
+!  - fconv_execute, fconv_plan_set_kernel, fconv_convolve are the C functions as they are:
+!    TYPE(C_PTR) addresses (c_loc(x), c_null_ptr, or CUDA device pointers with
+!    FCONV_FLAG_DEVICE_POINTERS).
+! Strings (status, names, version, the plan's reason and isa) come back as Fortran strings.
 module fconv
   use, intrinsic :: iso_c_binding
   implicit none
@@ -54,9 +66,33 @@ module fconv
     integer(c_int) :: flags
   end type fconv_desc
 
+  ! struct fconv_plan_info, field for field: what a plan chose and why
+  type, bind(c), public :: fconv_plan_info
+    integer(c_int) :: backend
+    integer(c_int) :: method
+    integer(c_int) :: rank
+    integer(c_size_t) :: output_shape(FCONV_MAX_RANK)
+    integer(c_size_t) :: output_count
+    integer(c_size_t) :: transform_shape(FCONV_MAX_RANK)
+    integer(c_size_t) :: block_shape(FCONV_MAX_RANK)
+    integer(c_int) :: separable
+    integer(c_int) :: swapped
+    integer(c_int) :: measured
+    integer(c_int) :: threads
+    real(c_double) :: estimated_seconds
+    real(c_double) :: candidate_seconds(0:3)  ! indexed by method, as in C
+    integer(c_size_t) :: workspace_bytes
+    character(kind=c_char) :: isa(16)         ! NUL-terminated: use fconv_string(info%isa)
+    character(kind=c_char) :: reason(160)     ! NUL-terminated: use fconv_string(info%reason)
+  end type fconv_plan_info
+
   public :: fconv_desc_init, fconv_plan_create, fconv_plan_output_shape, fconv_plan_set_kernel
   public :: fconv_execute, fconv_plan_destroy, fconv_convolve, fconv_status_message
-  public :: fconv_version_number, fconv_cuda_device_count
+  public :: fconv_version_number, fconv_version_string, fconv_cuda_device_count
+  public :: fconv_plan_get_info, fconv_method_name, fconv_backend_name, fconv_dtype_name
+  public :: fconv_plan_set_cuda_stream, fconv_plan_workspace_size, fconv_plan_set_workspace
+  public :: fconv_execute_arrays, fconv_plan_set_kernel_array, fconv_convolve_arrays
+  public :: fconv_string, fconv_last_error
 
   interface
     subroutine fconv_desc_init(d, rank, signal_shape, kernel_shape, dtype) &
@@ -114,30 +150,160 @@ module fconv
       integer(c_int), value :: s
       type(c_ptr) :: p
     end function
+    function fconv_plan_get_info(plan, info) result(st) bind(c, name="fconv_plan_get_info")
+      import :: c_int, c_ptr, fconv_plan_info
+      type(c_ptr), value :: plan
+      type(fconv_plan_info), intent(out) :: info
+      integer(c_int) :: st
+    end function
+    function c_fconv_method_name(m) result(p) bind(c, name="fconv_method_name")
+      import :: c_int, c_ptr
+      integer(c_int), value :: m
+      type(c_ptr) :: p
+    end function
+    function c_fconv_backend_name(b) result(p) bind(c, name="fconv_backend_name")
+      import :: c_int, c_ptr
+      integer(c_int), value :: b
+      type(c_ptr) :: p
+    end function
+    function c_fconv_dtype_name(t) result(p) bind(c, name="fconv_dtype_name")
+      import :: c_int, c_ptr
+      integer(c_int), value :: t
+      type(c_ptr) :: p
+    end function
+    function c_fconv_version_string() result(p) bind(c, name="fconv_version_string")
+      import :: c_ptr
+      type(c_ptr) :: p
+    end function
+    function fconv_plan_set_cuda_stream(plan, stream) result(st) &
+        bind(c, name="fconv_plan_set_cuda_stream")
+      import :: c_int, c_ptr
+      type(c_ptr), value :: plan, stream   ! stream: a cudaStream_t (c_null_ptr: the plan's own)
+      integer(c_int) :: st
+    end function
+    function fconv_plan_workspace_size(plan, bytes) result(st) &
+        bind(c, name="fconv_plan_workspace_size")
+      import :: c_int, c_ptr, c_size_t
+      type(c_ptr), value :: plan
+      integer(c_size_t), intent(out) :: bytes
+      integer(c_int) :: st
+    end function
+    function fconv_plan_set_workspace(plan, workspace, bytes) result(st) &
+        bind(c, name="fconv_plan_set_workspace")
+      import :: c_int, c_ptr, c_size_t
+      type(c_ptr), value :: plan, workspace   ! workspace: device memory (c_null_ptr: plan-owned)
+      integer(c_size_t), value :: bytes
+      integer(c_int) :: st
+    end function
+    function c_fconv_last_error() result(p) bind(c, name="fconv_last_error")
+      import :: c_ptr
+      type(c_ptr) :: p
+    end function
+    function c_strlen(p) result(n) bind(c, name="strlen")
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: p
+      integer(c_size_t) :: n
+    end function
   end interface
 
 contains
+
+  ! A NUL-terminated C string (static storage) as a Fortran string.
+  function c_to_string(p) result(str)
+    type(c_ptr), intent(in) :: p
+    character(len=:), allocatable :: str
+    character(kind=c_char), pointer :: chars(:)
+    integer :: n
+    n = int(c_strlen(p))
+    call c_f_pointer(p, chars, [n])
+    str = fconv_string(chars)
+  end function
+
+  ! fconv_string: a NUL-terminated character array (e.g. info%reason, info%isa) as a string.
+  function fconv_string(chars) result(str)
+    character(kind=c_char), intent(in) :: chars(:)
+    character(len=:), allocatable :: str
+    integer :: i, n
+    n = size(chars)
+    do i = 1, size(chars)
+      if (chars(i) == c_null_char) then
+        n = i - 1
+        exit
+      end if
+    end do
+    allocate (character(len=n) :: str)
+    do i = 1, n
+      str(i:i) = chars(i)
+    end do
+  end function
 
   ! fconv_status_message: fconv_status_string as a Fortran string.
   function fconv_status_message(s) result(msg)
     integer(c_int), intent(in) :: s
     character(len=:), allocatable :: msg
-    character(kind=c_char), pointer :: chars(:)
-    interface
-      function c_strlen(p) result(n) bind(c, name="strlen")
-        import :: c_ptr, c_size_t
-        type(c_ptr), value :: p
-        integer(c_size_t) :: n
-      end function
-    end interface
-    type(c_ptr) :: p
-    integer :: i, n
-    p = c_fconv_status_string(s)
-    n = int(c_strlen(p))
-    call c_f_pointer(p, chars, [n])
-    allocate (character(len=n) :: msg)
-    do i = 1, n
-      msg(i:i) = chars(i)
-    end do
+    msg = c_to_string(c_fconv_status_string(s))
+  end function
+
+  ! fconv_last_error: why this thread's most recent failed call failed ("function: field =
+  ! value: reason"); read it right after the call that returned a status other than FCONV_OK.
+  function fconv_last_error() result(str)
+    character(len=:), allocatable :: str
+    str = c_to_string(c_fconv_last_error())
+  end function
+
+  ! fconv_method_name, fconv_backend_name, fconv_dtype_name: the C functions' names
+  ! as Fortran strings ("fft", "cpu", "f32", "?").
+  function fconv_method_name(m) result(str)
+    integer(c_int), intent(in) :: m
+    character(len=:), allocatable :: str
+    str = c_to_string(c_fconv_method_name(m))
+  end function
+  function fconv_backend_name(b) result(str)
+    integer(c_int), intent(in) :: b
+    character(len=:), allocatable :: str
+    str = c_to_string(c_fconv_backend_name(b))
+  end function
+  function fconv_dtype_name(t) result(str)
+    integer(c_int), intent(in) :: t
+    character(len=:), allocatable :: str
+    str = c_to_string(c_fconv_dtype_name(t))
+  end function
+
+  ! fconv_version_string: the C function's string as a Fortran string, e.g. "0.1.0 (cpu only)".
+  function fconv_version_string() result(str)
+    character(len=:), allocatable :: str
+    str = c_to_string(c_fconv_version_string())
+  end function
+
+  ! fconv_execute_arrays(plan, signal, kernel, out): fconv_execute on arrays (any type and rank,
+  ! element counts as in C). kernel optional: fconv_execute_arrays(plan, x, out=y) uses the
+  ! kernel set with fconv_plan_set_kernel_array.
+  function fconv_execute_arrays(plan, signal, kernel, out) result(st)
+    type(c_ptr), intent(in) :: plan
+    type(*), dimension(..), intent(in), contiguous, target :: signal
+    type(*), dimension(..), intent(in), contiguous, target, optional :: kernel
+    type(*), dimension(..), intent(inout), contiguous, target :: out
+    integer(c_int) :: st
+    type(c_ptr) :: k
+    k = c_null_ptr
+    if (present(kernel)) k = c_loc(kernel)
+    st = fconv_execute(plan, c_loc(signal), k, c_loc(out))
+  end function
+
+  ! fconv_plan_set_kernel_array(plan, kernel): fconv_plan_set_kernel on an array.
+  function fconv_plan_set_kernel_array(plan, kernel) result(st)
+    type(c_ptr), intent(in) :: plan
+    type(*), dimension(..), intent(in), contiguous, target :: kernel
+    integer(c_int) :: st
+    st = fconv_plan_set_kernel(plan, c_loc(kernel))
+  end function
+
+  ! fconv_convolve_arrays(d, signal, kernel, out): fconv_convolve on arrays.
+  function fconv_convolve_arrays(d, signal, kernel, out) result(st)
+    type(fconv_desc), intent(in) :: d
+    type(*), dimension(..), intent(in), contiguous, target :: signal, kernel
+    type(*), dimension(..), intent(inout), contiguous, target :: out
+    integer(c_int) :: st
+    st = fconv_convolve(d, c_loc(signal), c_loc(kernel), c_loc(out))
   end function
 end module fconv

@@ -56,8 +56,9 @@ extern "C" {
  * header's when the shared library is replaced). Thread-safe. */
 FCONV_API unsigned fconv_version_number(void);
 
-/* fconv_version_string: "MAJOR.MINOR.PATCH" plus the build's features, e.g.
- * "0.1.0 (fftw3 3.3.10, cuda 13.0)". Static storage, never NULL. Thread-safe. */
+/* fconv_version_string: "MAJOR.MINOR.PATCH" plus the build's features: "0.1.0 (cpu only)", or
+ * "0.1.0 (cuda backend built)" for a build with the CUDA backend. Static storage, never NULL.
+ * Thread-safe. */
 FCONV_API const char *fconv_version_string(void);
 
 /* ---- enumerations (values pinned forever; append only) ----------------------------------- */
@@ -191,7 +192,7 @@ typedef struct fconv_plan fconv_plan; /* opaque */
 /* fconv_plan_create: validate *d, choose backend and method, plan and allocate everything.
  * On success *plan is a new plan (free it with fconv_plan_destroy). On failure *plan is set to
  * NULL (when plan != NULL) and nothing is leaked. *d is not retained.
- * Returns FCONV_OK, FCONV_ERR_INVALID_ARGUMENT (see the bad-input list in README.md),
+ * Returns FCONV_OK, FCONV_ERR_INVALID_ARGUMENT (the list is in README.md, "Bad input"),
  * FCONV_ERR_UNSUPPORTED (e.g. BACKEND_CUDA in a build without CUDA), FCONV_ERR_NO_DEVICE,
  * FCONV_ERR_OUT_OF_MEMORY, FCONV_ERR_FFT, FCONV_ERR_CUDA. Thread-safe. */
 FCONV_API fconv_status fconv_plan_create(fconv_plan **plan, const fconv_desc *d);
@@ -211,8 +212,9 @@ FCONV_API fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kerne
 /* fconv_execute: out = signal (*) kernel for every pair of the batch.
  * signal: batch * prod(signal_shape) elements; kernel: kernel_batch * prod(kernel_shape)
  * elements, or NULL to use the kernel set with fconv_plan_set_kernel (FCONV_ERR_INVALID_ARGUMENT
- * when none was set); out: max(batch, kernel_batch) * prod(output shape) elements. Arrays must
- * not overlap out. Nothing is retained. On failure out is either untouched or fully written.
+ * when none was set); out: max(batch, kernel_batch) * prod(output shape) elements. out must not
+ * overlap signal or kernel: FCONV_ERR_INVALID_ARGUMENT (in-place is not supported). Nothing is
+ * retained. On failure out is either untouched or fully written.
  * Returns when out holds the result, except with FCONV_FLAG_DEVICE_POINTERS and a stream set by
  * fconv_plan_set_cuda_stream, where the work is queued on that stream. */
 FCONV_API fconv_status fconv_execute(fconv_plan *plan, const void *signal, const void *kernel,
@@ -229,6 +231,15 @@ FCONV_API fconv_status fconv_convolve(const fconv_desc *d, const void *signal,
 /* fconv_status_string: a sentence explaining s; unknown values get a generic sentence.
  * Static storage, never NULL. Thread-safe. */
 FCONV_API const char *fconv_status_string(fconv_status s);
+
+/* fconv_last_error: why the calling thread's most recent failed call failed, as
+ * "function: field = value: reason", e.g. "fconv_plan_create: desc->rank = 7: must be 1, 2 or 3"
+ * or "fconv_execute: out overlaps signal (in-place is not supported)". Every public function
+ * that returns a status other than FCONV_OK sets it; read it right after that call, on the same
+ * thread (later calls, successful ones included, may replace it). "" before any failure. Never
+ * printed by the library. Thread-local static storage, valid until the thread's next fconv
+ * call; never NULL. */
+FCONV_API const char *fconv_last_error(void);
 
 /* ---- how AUTO chooses ------------------------------------------------------------------------
  * Backend AUTO: CUDA when a usable device exists and its modelled time, transfers of host arrays
@@ -283,6 +294,24 @@ FCONV_API const char *fconv_dtype_name(fconv_dtype t);
 /* fconv_cuda_device_count: usable CUDA devices; 0 without CUDA support in this build, without a
  * driver, or without a device. Never fails. Thread-safe. */
 FCONV_API int fconv_cuda_device_count(void);
+
+/* CUDA streams and errors.
+ *  - Without fconv_plan_set_cuda_stream a plan works on its own BLOCKING stream (created
+ *    without cudaStreamNonBlocking): its work starts after everything queued earlier on the
+ *    legacy default stream (stream 0) and, since execute returns with that work done, before
+ *    anything the caller queues there later. Work on the caller's other non-blocking streams,
+ *    or on the per-thread default stream (--default-stream per-thread), is not waited for: give
+ *    the plan that stream, or synchronise it first.
+ *  - With a stream of the caller's and FCONV_FLAG_DEVICE_POINTERS, execute only queues work on
+ *    that stream, in its order; with host pointers it returns when out is in place.
+ *  - The plan's device is the one current at create; every call selects it and restores the
+ *    caller's current device before returning. Device-pointer arrays must be device memory of
+ *    that device (or managed memory) aligned to the element size: FCONV_ERR_INVALID_ARGUMENT
+ *    otherwise, checked before any device work.
+ *  - A CUDA error a call of fconv causes is returned as FCONV_ERR_CUDA (or OUT_OF_MEMORY /
+ *    NO_DEVICE) and cleared; sticky errors (an illegal address, a kernel fault) poison the
+ *    whole CUDA context: every later call of the process, fconv's included, fails and the
+ *    context cannot be recovered. */
 
 /* fconv_plan_set_cuda_stream: run the plan's device work on `stream` (a cudaStream_t; NULL =
  * the plan's own stream). With FCONV_FLAG_DEVICE_POINTERS execute is then asynchronous on that

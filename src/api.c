@@ -32,6 +32,8 @@ struct fconv_plan {
   int kernel_set;
   size_t kernel_bytes;                   /* the user's kernel array (kernel_batch * filters * taps) */
   size_t path_kernel_bytes;              /* the paths' kernels (dilated), in plan->kernel */
+  size_t signal_bytes;                   /* the user's signal array (batch * C_in * signal) */
+  size_t out_bytes;                      /* count * C_out * prod(output shape) * esize */
 };
 
 /* ---- names, statuses, version -------------------------------------------------------------- */
@@ -145,6 +147,7 @@ static void plan_free(fconv_plan *plan) {
 }
 
 fconv_status fconv_plan_create(fconv_plan **out, const fconv_desc *d) {
+  fconv_error_clear();
   FCONV_INVALID_IF(!out, "plan is NULL");
   *out = NULL;
   fconv_problem p;
@@ -152,38 +155,47 @@ fconv_status fconv_plan_create(fconv_plan **out, const fconv_desc *d) {
   if (p.threads == 0) p.threads = fconv_cpu_count();
 
   fconv_plan *plan = (fconv_plan *)fconv_calloc(sizeof *plan);
-  FCONV_RETURN_IF(!plan, FCONV_ERR_OUT_OF_MEMORY, "plan");
+  FCONV_RETURN_IF(!plan, FCONV_ERR_OUT_OF_MEMORY, "allocating the plan (%zu bytes)", sizeof *plan);
   fconv_desc_read(d, &plan->desc);
   plan->prob = p;
   plan->kernel_bytes = fconv_problem_kernel_bytes(&p);
   plan->path_kernel_bytes = p.swapped ? plan->kernel_bytes : fconv_problem_path_kernel_bytes(&p);
+  plan->signal_bytes = fconv_problem_signal_bytes(&p);
+  plan->out_bytes = fconv_problem_output_total(&p) * p.esize;
   plan->magic = FCONV_PLAN_MAGIC;
 
   fconv_status st = FCONV_OK;
   const int device = (d->flags & FCONV_FLAG_DEVICE_POINTERS) != 0;
   if (device && (p.dilated || p.multichannel))
-    st = fconv_error(FCONV_ERR_UNSUPPORTED, __FILE__, __LINE__,
+    st = FCONV_ERROR(FCONV_ERR_UNSUPPORTED,
                      "multi-channel or dilated problems with FCONV_FLAG_DEVICE_POINTERS");
   if (st == FCONV_OK) {
     plan->kernel = fconv_malloc(plan->path_kernel_bytes); /* >= kernel_bytes */
     plan->kstats =
         (fconv_kernel_stats *)fconv_malloc(p.kernel_batch * p.filters * sizeof *plan->kstats);
-    if (!plan->kernel || !plan->kstats) st = FCONV_ERR_OUT_OF_MEMORY;
+    if (!plan->kernel || !plan->kstats)
+      st = FCONV_ERROR(FCONV_ERR_OUT_OF_MEMORY,
+                       "allocating the kernel copy and statistics (%zu bytes)",
+                       plan->path_kernel_bytes);
   }
   if (st == FCONV_OK && p.dilated) {
     plan->dil_buf = fconv_malloc(plan->path_kernel_bytes);
-    if (!plan->dil_buf) st = FCONV_ERR_OUT_OF_MEMORY;
+    if (!plan->dil_buf)
+      st = FCONV_ERROR(FCONV_ERR_OUT_OF_MEMORY, "allocating the dilated kernel (%zu bytes)",
+                       plan->path_kernel_bytes);
   }
   if (st == FCONV_OK && !device && p.swapped && d->op == FCONV_OP_CORRELATE) {
     plan->swap_buf = fconv_malloc(plan->kernel_bytes);
-    if (!plan->swap_buf) st = FCONV_ERR_OUT_OF_MEMORY;
+    if (!plan->swap_buf)
+      st = FCONV_ERROR(FCONV_ERR_OUT_OF_MEMORY, "allocating the swapped kernel (%zu bytes)",
+                       plan->kernel_bytes);
   }
   if (st == FCONV_OK)
     st = fconv_dispatch_create(&plan->prob, d->method, d->backend, plan->cand, &plan->ncand,
                                &plan->info);
   if (st != FCONV_OK) {
     plan_free(plan);
-    return st;
+    return FCONV_PASS(st);
   }
   plan->info.rank = p.rank;
   plan->info.swapped = p.swapped;
@@ -201,6 +213,7 @@ void fconv_plan_destroy(fconv_plan *plan) {
 }
 
 fconv_status fconv_plan_output_shape(const fconv_plan *plan, size_t shape[FCONV_MAX_RANK]) {
+  fconv_error_clear();
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
   FCONV_INVALID_IF(!shape, "shape is NULL");
   memcpy(shape, plan->info.output_shape, sizeof plan->info.output_shape);
@@ -228,6 +241,7 @@ static fconv_status copy_kernel(fconv_plan *plan, const void *kernel) {
 }
 
 fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kernel) {
+  fconv_error_clear();
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
   FCONV_INVALID_IF(!kernel, "kernel is NULL");
   const fconv_problem *p = &plan->prob;
@@ -262,10 +276,22 @@ fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kernel) {
   return FCONV_OK;
 }
 
+/* Do the byte ranges [a, a + na) and [b, b + nb) share a byte? */
+static int overlaps(const void *a, size_t na, const void *b, size_t nb) {
+  const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+  return x < y + nb && y < x + na;
+}
+
 fconv_status fconv_execute(fconv_plan *plan, const void *signal, const void *kernel, void *out) {
+  fconv_error_clear();
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
-  FCONV_INVALID_IF(!signal || !out, "signal or out is NULL");
+  FCONV_INVALID_IF(!signal, "signal is NULL");
+  FCONV_INVALID_IF(!out, "out is NULL");
   FCONV_INVALID_IF(!kernel && !plan->kernel_set, "kernel is NULL and none was set with set_kernel");
+  FCONV_INVALID_IF(overlaps(out, plan->out_bytes, signal, plan->signal_bytes),
+                   "out overlaps signal (in-place is not supported)");
+  FCONV_INVALID_IF(kernel && overlaps(out, plan->out_bytes, kernel, plan->kernel_bytes),
+                   "out overlaps kernel");
   const fconv_candidate *c = &plan->cand[0];
   if (plan->prob.swapped) {
     /* Rule 6: the user's kernel is the larger operand and becomes the paths' signal. */
@@ -274,29 +300,35 @@ fconv_status fconv_execute(fconv_plan *plan, const void *signal, const void *ker
       materialise_swap(plan, big, plan->swap_buf);
       big = plan->swap_buf;
     }
-    return c->path->execute(c->state, big, signal, out);
+    return FCONV_PASS(c->path->execute(c->state, big, signal, out));
   }
   if (kernel && plan->dil_buf) {
     fconv_dilate_kernels(&plan->prob, kernel, plan->dil_buf);
     kernel = plan->dil_buf;
   }
   if (!kernel && !c->path->set_kernel) kernel = plan->kernel;
-  return c->path->execute(c->state, signal, kernel, out);
+  return FCONV_PASS(c->path->execute(c->state, signal, kernel, out));
 }
 
 fconv_status fconv_convolve(const fconv_desc *d, const void *signal, const void *kernel,
                             void *out) {
-  FCONV_INVALID_IF(!signal || !kernel || !out, "signal, kernel or out is NULL");
+  fconv_error_clear();
+  FCONV_INVALID_IF(!signal, "signal is NULL");
+  FCONV_INVALID_IF(!kernel, "kernel is NULL");
+  FCONV_INVALID_IF(!out, "out is NULL");
   fconv_plan *plan = NULL;
   FCONV_FORWARD(fconv_plan_create(&plan, d));
   fconv_status st = fconv_execute(plan, signal, kernel, out);
   fconv_plan_destroy(plan);
-  return st;
+  return FCONV_PASS(st);
 }
+
+const char *fconv_last_error(void) { return fconv_error_detail(); }
 
 /* ---- introspection and CUDA controls ------------------------------------------------------- */
 
 fconv_status fconv_plan_get_info(const fconv_plan *plan, fconv_plan_info *info) {
+  fconv_error_clear();
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
   FCONV_INVALID_IF(!info, "info is NULL");
   *info = plan->info;
@@ -306,6 +338,7 @@ fconv_status fconv_plan_get_info(const fconv_plan *plan, fconv_plan_info *info) 
 }
 
 fconv_status fconv_plan_set_cuda_stream(fconv_plan *plan, void *stream) {
+  fconv_error_clear();
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
   FCONV_RETURN_IF(!plan->cand[0].path->set_stream, FCONV_ERR_UNSUPPORTED, "not a CUDA plan");
   for (int i = 0; i < plan->ncand; i++) { /* a later refinement may switch candidates */
@@ -316,6 +349,7 @@ fconv_status fconv_plan_set_cuda_stream(fconv_plan *plan, void *stream) {
 }
 
 fconv_status fconv_plan_workspace_size(const fconv_plan *plan, size_t *bytes) {
+  fconv_error_clear();
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
   FCONV_INVALID_IF(!bytes, "bytes is NULL");
   const fconv_candidate *c = &plan->cand[0];
@@ -330,9 +364,10 @@ fconv_status fconv_plan_workspace_size(const fconv_plan *plan, size_t *bytes) {
 }
 
 fconv_status fconv_plan_set_workspace(fconv_plan *plan, void *workspace, size_t bytes) {
+  fconv_error_clear();
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
   const fconv_candidate *c = &plan->cand[0];
   FCONV_RETURN_IF(!c->path->set_workspace, FCONV_ERR_UNSUPPORTED,
                   "CPU plans keep their own workspace");
-  return c->path->set_workspace(c->state, workspace, bytes);
+  return FCONV_PASS(c->path->set_workspace(c->state, workspace, bytes));
 }

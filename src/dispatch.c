@@ -117,6 +117,8 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
                   "no path of this build can run the requested method and backend");
 
   const char *why = nall == 1 ? "requested" : "cost model";
+  const fconv_path_vtbl *failed = NULL; /* the first CUDA path whose create failed */
+  fconv_status failed_st = FCONV_OK;
   if ((p->flags & FCONV_FLAG_MEASURE) && nall > 1 && !device_ptrs) {
     /* Time every candidate the model does not rule out by a wide margin. */
     const int dbl = fconv_dtype_is_double(p->dtype), cplx = p->is_complex;
@@ -168,11 +170,34 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
     info->measured = 1;
     why = "measured";
   } else {
-    FCONV_FORWARD(all[best].path->create(p, &all[best].state));
+    /* Create the cheapest; a CUDA path that cannot be created (a device busy in
+     * exclusive-process mode or out of memory, a cuFFT planning failure, a current device this
+     * build cannot run on) gives way to the next cheapest candidate, and the reason says so. */
+    for (;;) {
+      fconv_status cst = all[best].path->create(p, &all[best].state);
+      if (cst == FCONV_OK) break;
+      if (all[best].path->backend != FCONV_BACKEND_CUDA) return cst;
+      if (!failed) {
+        failed = all[best].path;
+        failed_st = cst;
+      }
+      all[best].seconds = -1.0; /* out of the running */
+      int next = -1;
+      for (size_t i = 0; i < nall; i++)
+        if (all[i].seconds >= 0.0 && (next < 0 || all[i].seconds < all[next].seconds))
+          next = (int)i;
+      if (next < 0) return failed_st;
+      best = (size_t)next;
+    }
   }
   cand[0] = all[best];
   *ncand = 1;
   describe_choice(info, &cand[0], method == FCONV_METHOD_AUTO ? why : "requested method");
+  if (failed) {
+    const size_t used = strlen(info->reason);
+    snprintf(info->reason + used, sizeof info->reason - used, "; %s could not be created: %s",
+             failed->name, fconv_status_text(failed_st));
+  }
 
   /* Fallback policy: an AUTO plan that chose a transform method keeps the direct path of the
    * same backend ready: once the kernel is known it may turn out separable (much cheaper

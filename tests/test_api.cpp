@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstring>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "c_probes.h"
 #include "test_common.h"
@@ -98,7 +100,9 @@ TEST(Version, NumberAndStringMatchTheHeader) {
                            std::to_string(FCONV_VERSION_MINOR) + "." +
                            std::to_string(FCONV_VERSION_PATCH);
   EXPECT_EQ(std::string(s).substr(0, want.size()), want) << s;
-  EXPECT_TRUE(std::strlen(s) == want.size() || s[want.size()] == ' ') << s;
+  // fconv.h documents exactly these two forms.
+  EXPECT_TRUE(std::string(s) == want + " (cpu only)" || std::string(s) == want + " (cuda backend built)")
+      << s;
 }
 
 TEST(Cuda, DeviceCountIsNeverNegative) { EXPECT_GE(fconv_cuda_device_count(), 0); }
@@ -297,3 +301,49 @@ INSTANTIATE_TEST_SUITE_P(Api, PlanInfo, ::testing::ValuesIn(ft::all_method_backe
                          });
 
 } // namespace
+
+// fconv_last_error is per thread: a failure on another thread does not replace this thread's.
+TEST(LastError, IsThreadLocal) {
+  fconv_desc d;
+  const size_t n = 8, k = 3;
+  fconv_desc_init(&d, 1, &n, &k, FCONV_F32);
+  d.rank = 9;
+  fconv_plan *p = nullptr;
+  ASSERT_EQ(fconv_plan_create(&p, &d), FCONV_ERR_INVALID_ARGUMENT);
+  const std::string mine = fconv_last_error();
+  EXPECT_EQ(mine.rfind("fconv_plan_create: desc->rank = 9", 0), 0u) << mine;
+  std::string theirs;
+  std::thread([&] {
+    EXPECT_STREQ(fconv_last_error(), "") << "a new thread starts with no failure";
+    fconv_desc e = d;
+    e.rank = 1;
+    e.threads = -3;
+    fconv_plan *q = nullptr;
+    EXPECT_EQ(fconv_plan_create(&q, &e), FCONV_ERR_INVALID_ARGUMENT);
+    theirs = fconv_last_error();
+  }).join();
+  EXPECT_EQ(theirs.rfind("fconv_plan_create: desc->threads = -3", 0), 0u) << theirs;
+  EXPECT_EQ(fconv_last_error(), mine);
+}
+
+// A stride longer than the window keeps y[0] only, like a stride equal to it, on every method
+// (found by the fuzzer: a stride near 2^63 overflowed the direct path's phase arithmetic).
+TEST(Stride, BeyondTheWindowKeepsTheFirstOutput) {
+  const size_t n = 8, k = 3;
+  const double x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, h[3] = {1, -2, 4};
+  for (fconv_method m : {FCONV_METHOD_DIRECT, FCONV_METHOD_FFT, FCONV_METHOD_OVERLAP_SAVE}) {
+    for (size_t s : {size_t(10), size_t(PTRDIFF_MAX), size_t(SIZE_MAX)}) {
+      SCOPED_TRACE(std::string(fconv_method_name(m)) + " stride " + std::to_string(s));
+      fconv_desc d;
+      fconv_desc_init(&d, 1, &n, &k, FCONV_F64);
+      d.method = m;
+      d.backend = FCONV_BACKEND_CPU;
+      d.boundary = FCONV_BOUNDARY_WRAP;
+      d.stride[0] = s;
+      double y[2] = {0, -7};
+      ASSERT_EQ(fconv_convolve(&d, x, h, y), FCONV_OK) << fconv_last_error();
+      EXPECT_NEAR(y[0], 4 * 7 - 2 * 8 + 1 * 1, 1e-12); // xe[0..2] = x7, x8, x1 (wrap)
+      EXPECT_EQ(y[1], -7) << "one output only";
+    }
+  }
+}

@@ -31,7 +31,7 @@ def mpirun(build, np_, args):
     cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(np_),
            os.path.join(build, "mpi", "fconv_mpi_bench")] + args
     r = subprocess.run(cmd, capture_output=True, text=True)
-    return r.returncode, r.stdout + r.stderr, " ".join(cmd[:6] + ["build/mpi/fconv_mpi_bench"] + args)
+    return r.returncode, r.stdout + r.stderr, " ".join(cmd[:5] + ["build/mpi/fconv_mpi_bench"] + args)
 
 
 def parse(line):

@@ -5,8 +5,11 @@
 #include "mpi_internal.h"
 
 /* Point-to-point terms of the cost model: one-way latency (s) and bandwidth (bytes/s) between
- * two ranks, measured with `mpirun -np 2 build/mpi/fconv_mpi_bench --pingpong` (Open MPI 4.1,
- * shared memory, the 2-core development machine). */
+ * two ranks. Nominal figures for one node's shared memory (Open MPI 4.1's vader transport:
+ * about a microsecond, several GB/s); `mpirun -np 2 build/mpi/fconv_mpi_bench --pingpong`
+ * measures them. On the 2-core development machine, busy with other jobs when it ran, it gave
+ * 0.4 us and 0.4 GB/s (the bandwidth dominated by descheduled ranks), so these were not
+ * replaced by that run. */
 #define FM_ALPHA 1.0e-6
 #define FM_BETA 4.0e9
 

@@ -46,12 +46,11 @@ static inline PyObject *Py_NewRef(PyObject *o) {
 static PyObject *Error;          /* fconv.Error(RuntimeError): base of all below */
 static PyObject *StatusErrors[8]; /* indexed by fconv_status; [0] unused */
 
-/* The library's explanation of a failed call. Today: fconv_status_string. When the library
- * gains a thread-local detail message for the last failure, return it from here (this is called
- * on the thread that made the failed call, right after it returned). */
+/* The library's detail of the failed call (fconv_last_error: function, field, value, reason):
+ * called on the thread that made the failed call, right after it returned. */
 static const char *status_detail(fconv_status st) {
   (void)st;
-  return NULL;
+  return fconv_last_error();
 }
 
 /* Raise the exception for st. `what` names the call ("fconv_plan_create", ...). Returns NULL. */

@@ -40,13 +40,17 @@ def test_a_library_failure_carries_status_and_message():
     msg = str(err)
     assert msg.startswith("fconv_plan_create: ")
     assert fconv.status_string(1) in msg
+    # the library's detail (fconv_last_error): the public function and the fields that failed
+    assert "(fconv_plan_create: desc->mode = VALID with desc->signal_shape and desc->kernel_shape" \
+        " crossed" in msg, msg
     with pytest.raises(ValueError):  # callers catching ValueError (SciPy style) see it too
         fconv.Plan((5, 3), (3, 5), "float32", mode="valid")
 
 
 def test_execute_failure_is_an_exception_and_out_stays_usable():
     # a PAD window shorter than the kernel is refused at creation, never at execute
-    with pytest.raises(fconv.InvalidArgumentError):
+    with pytest.raises(fconv.InvalidArgumentError, match=r"desc->pad_before \+ desc->pad_after"
+                       r" = 1 \+ 1 leave a window of 6, shorter than the kernel \(9\)"):
         fconv.Plan((4,), (9,), "float64", mode="pad", pad=(1, 1))
     plan = fconv.Plan((4,), (2,), "float64")
     y = plan(np.ones(4), np.ones(2))

@@ -2,8 +2,8 @@
  * layer uses. Every failure the library reports goes through fconv_error() (log.c), so what
  * happens on a failure (today: a log line under FCONV_DEBUG) is decided in one function.
  *
- *   FCONV_RETURN_ERROR(st, "why")        leave with st (unconditional)
- *   FCONV_RETURN_IF(cond, st, "why")     leave with st when cond holds
+ *   FCONV_RETURN_ERROR(st, "why", ...)   leave with st (unconditional); why is printf-style
+ *   FCONV_RETURN_IF(cond, st, "why", ...) leave with st when cond holds
  *   FCONV_FORWARD(expr)                  evaluate an fconv_status call; leave with it unless OK
  *                                        (logged under FCONV_DEBUG with the expression)
  */
@@ -36,23 +36,41 @@ FCONV_HIDDEN void fconv_log(const char *file, int line, const char *fmt, ...)
 /* The one string table of statuses (fconv_status_string returns it; never NULL). */
 FCONV_HIDDEN const char *fconv_status_text(fconv_status s);
 
-/* Every failure passes through here: records (logs under FCONV_DEBUG) why, returns st. */
+/* Every failure passes through here: records the detail that fconv_last_error() returns on this
+ * thread (fmt and its arguments, printf-style: name the field and its value, e.g.
+ * "desc->rank = %d: must be 1, 2 or 3"), logs it under FCONV_DEBUG, never prints otherwise, and
+ * returns st. func is the failing function (__func__). */
 FCONV_HIDDEN fconv_status fconv_error(fconv_status st, const char *file, int line,
-                                      const char *why);
+                                      const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* A failure st leaving function func (FCONV_FORWARD, FCONV_PASS): the detail keeps the reason
+ * recorded by fconv_error and names the outermost function the failure left, i.e. the public
+ * one. A failure that no fconv_error recorded gets the status sentence as its reason. */
+FCONV_HIDDEN fconv_status fconv_error_pass(fconv_status st, const char *func);
+/* Public entry points call this first: no failure recorded yet in this call. */
+FCONV_HIDDEN void fconv_error_clear(void);
+/* The calling thread's last failure as "function: reason"; "" when none was recorded. */
+FCONV_HIDDEN const char *fconv_error_detail(void);
 
-#define FCONV_RETURN_ERROR(st, why) return fconv_error((st), __FILE__, __LINE__, (why))
-#define FCONV_RETURN_IF(cond, st, why)                                      \
+/* ERROR(st, "why", ...): record a failure and evaluate to st (for cleanup before returning). */
+#define FCONV_ERROR(st, ...) fconv_error((st), __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define FCONV_RETURN_ERROR(st, ...) return FCONV_ERROR(st, __VA_ARGS__)
+#define FCONV_RETURN_IF(cond, st, ...)                                      \
   do {                                                                      \
-    if (cond) FCONV_RETURN_ERROR(st, why);                                  \
+    if (cond) FCONV_RETURN_ERROR(st, __VA_ARGS__);                          \
   } while (0)
 /* The caller's mistake: FCONV_ERR_INVALID_ARGUMENT when cond holds. */
-#define FCONV_INVALID_IF(cond, why) FCONV_RETURN_IF(cond, FCONV_ERR_INVALID_ARGUMENT, why)
+#define FCONV_INVALID_IF(cond, ...) \
+  FCONV_RETURN_IF(cond, FCONV_ERR_INVALID_ARGUMENT, __VA_ARGS__)
+/* PASS(st): st, with a failure recorded as leaving this function (use on a status returned
+ * after cleanup: `return FCONV_PASS(st);`). */
+#define FCONV_PASS(st) fconv_error_pass((st), __func__)
 #define FCONV_FORWARD(expr)                                                 \
   do {                                                                      \
     fconv_status fconv_fw_st_ = (expr);                                     \
     if (fconv_fw_st_ != FCONV_OK) {                                         \
       FCONV_LOG("forwarding %s from %s", fconv_status_text(fconv_fw_st_), #expr); \
-      return fconv_fw_st_;                                                  \
+      return fconv_error_pass(fconv_fw_st_, __func__);                      \
     }                                                                       \
   } while (0)
 

@@ -46,7 +46,47 @@ const char *fconv_status_text(fconv_status s) {
   return "unknown fconv status value";
 }
 
-fconv_status fconv_error(fconv_status st, const char *file, int line, const char *why) {
-  if (fconv_debug_enabled()) fconv_log(file, line, "%s: %s", fconv_status_text(st), why);
+/* The calling thread's last failure (fconv_last_error). Never printed. */
+typedef struct fconv_failure {
+  fconv_status st;  /* FCONV_OK: none recorded */
+  const char *func; /* the outermost function it left (a __func__ string) */
+  char why[224];
+} fconv_failure;
+static _Thread_local fconv_failure last_failure;
+static _Thread_local char last_text[288];
+
+void fconv_error_clear(void) {
+  last_failure.st = FCONV_OK;
+  last_failure.func = NULL;
+  last_failure.why[0] = '\0';
+}
+
+fconv_status fconv_error(fconv_status st, const char *file, int line, const char *func,
+                         const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(last_failure.why, sizeof last_failure.why, fmt, ap);
+  va_end(ap);
+  last_failure.st = st;
+  last_failure.func = func;
+  if (fconv_debug_enabled())
+    fconv_log(file, line, "%s: %s: %s", fconv_status_text(st), func, last_failure.why);
   return st;
+}
+
+fconv_status fconv_error_pass(fconv_status st, const char *func) {
+  if (st == FCONV_OK) return st;
+  if (last_failure.st != st) { /* not recorded by fconv_error: the status says what failed */
+    last_failure.st = st;
+    snprintf(last_failure.why, sizeof last_failure.why, "%s", fconv_status_text(st));
+  }
+  last_failure.func = func;
+  return st;
+}
+
+const char *fconv_error_detail(void) {
+  if (last_failure.st == FCONV_OK) return "";
+  snprintf(last_text, sizeof last_text, "%s: %s", last_failure.func ? last_failure.func : "fconv",
+           last_failure.why);
+  return last_text;
 }

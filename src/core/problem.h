@@ -75,6 +75,8 @@ FCONV_HIDDEN size_t fconv_problem_output_total(const fconv_problem *p);
 FCONV_HIDDEN void fconv_desc_read(const fconv_desc *d, fconv_desc *dst);
 /* Fill d's extension fields with their defaults and set FCONV_FLAG_EXTENDED (the setters). */
 FCONV_HIDDEN void fconv_desc_extend(fconv_desc *d);
+/* Bytes of the user's signal array(s) as execute reads them (the swapped problem's kernels). */
+FCONV_HIDDEN size_t fconv_problem_signal_bytes(const fconv_problem *p);
 
 #ifdef __cplusplus
 }

@@ -54,6 +54,8 @@ FCONV_HIDDEN fconv_status fconv_dev_malloc_host(void **p, size_t bytes); /* pinn
 FCONV_HIDDEN void fconv_dev_free_host(void *p);
 /* What kind of memory p points into (FCONV_PTR_HOST for unknown/pageable pointers). */
 FCONV_HIDDEN fconv_status fconv_dev_pointer_kind(const void *p, fconv_dev_ptr_kind *kind);
+/* The device that device or managed memory at p belongs to; -1 for host memory. */
+FCONV_HIDDEN fconv_status fconv_dev_pointer_device(const void *p, int *device);
 
 /* ---- copies (asynchronous on stream s) ----------------------------------------------------- */
 FCONV_HIDDEN fconv_status fconv_dev_copy_h2d(void *dst, const void *src, size_t bytes,
@@ -71,7 +73,10 @@ FCONV_HIDDEN fconv_status fconv_dev_memset(void *dst, int value, size_t bytes,
                                            fconv_dev_stream s);
 
 /* ---- streams and events -------------------------------------------------------------------- */
-FCONV_HIDDEN fconv_status fconv_dev_stream_create(fconv_dev_stream *s); /* non-blocking */
+/* blocking != 0: an ordinary (blocking) stream, ordered with the legacy default stream (its
+ * work waits for work queued earlier on stream NULL, and stream NULL's later work waits for
+ * it); 0: cudaStreamNonBlocking, ordered with nothing. */
+FCONV_HIDDEN fconv_status fconv_dev_stream_create(fconv_dev_stream *s, int blocking);
 FCONV_HIDDEN void fconv_dev_stream_destroy(fconv_dev_stream s);         /* NULL: no-op */
 FCONV_HIDDEN fconv_status fconv_dev_stream_sync(fconv_dev_stream s);
 FCONV_HIDDEN fconv_status fconv_dev_event_create(fconv_dev_event *e);   /* timing disabled */

@@ -122,6 +122,18 @@ fconv_status fconv_dev_pointer_kind(const void *p, fconv_dev_ptr_kind *kind) {
   return FCONV_OK;
 }
 
+fconv_status fconv_dev_pointer_device(const void *p, int *device) {
+  cudaPointerAttributes a;
+  *device = -1;
+  cudaError_t e = cudaPointerGetAttributes(&a, p);
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError();
+    return e == cudaErrorInvalidValue ? FCONV_OK : fconv_dev_status(e);
+  }
+  if (a.type == cudaMemoryTypeDevice || a.type == cudaMemoryTypeManaged) *device = a.device;
+  return FCONV_OK;
+}
+
 /* ---- copies ---------------------------------------------------------------------------------- */
 
 fconv_status fconv_dev_copy_h2d(void *dst, const void *src, size_t bytes, fconv_dev_stream s) {
@@ -154,9 +166,10 @@ fconv_status fconv_dev_memset(void *dst, int value, size_t bytes, fconv_dev_stre
 
 /* ---- streams and events ---------------------------------------------------------------------- */
 
-fconv_status fconv_dev_stream_create(fconv_dev_stream *s) {
+fconv_status fconv_dev_stream_create(fconv_dev_stream *s, int blocking) {
   cudaStream_t t = NULL;
-  fconv_status r = fconv_dev_status(cudaStreamCreateWithFlags(&t, cudaStreamNonBlocking));
+  fconv_status r = fconv_dev_status(
+      cudaStreamCreateWithFlags(&t, blocking ? cudaStreamDefault : cudaStreamNonBlocking));
   *s = r == FCONV_OK ? (fconv_dev_stream)t : NULL;
   return r;
 }

@@ -533,7 +533,7 @@ fconv_status cuda_direct_create(const fconv_problem *p, void **state) {
   fconv_status st = fconv_cuda_host_init(&s->h, p);
   if (st == FCONV_OK && s->h.device >= kMaxDevices) {
     fconv_cuda_host_destroy(&s->h);
-    st = fconv_error(FCONV_ERR_NO_DEVICE, __FILE__, __LINE__, "device index beyond 64");
+    st = FCONV_ERROR(FCONV_ERR_NO_DEVICE, "device index beyond 64");
   }
   if (st != FCONV_OK) {
     fconv_free(s);

@@ -338,10 +338,10 @@ static fconv_status path_create(const fconv_problem *p, void **state, int os) {
   if (fconv_mul_ovf(p->batch * p->sig_elems, p->esize, &s->sig_bytes) ||
       fconv_mul_ovf(p->kernel_batch * p->ker_elems, p->esize, &s->ker_bytes) ||
       fconv_mul_ovf(p->count * p->out_elems, p->esize, &s->out_bytes))
-    st = fconv_error(FCONV_ERR_UNSUPPORTED, __FILE__, __LINE__, "byte counts overflow size_t");
+    st = FCONV_ERROR(FCONV_ERR_UNSUPPORTED, "byte counts overflow size_t");
   size_t items; /* count >= batch: the largest transform batch */
   if (fconv_mul_ovf(p->count, (size_t)s->g.NB, &items) || items > (size_t)LLONG_MAX)
-    st = fconv_error(FCONV_ERR_UNSUPPORTED, __FILE__, __LINE__, "transform batch overflows");
+    st = FCONV_ERROR(FCONV_ERR_UNSUPPORTED, "transform batch overflows");
   const fconv_fft_kind fwd = p->is_complex ? FCONV_FFT_C2C : FCONV_FFT_R2C;
   const fconv_fft_kind inv = p->is_complex ? FCONV_FFT_C2C : FCONV_FFT_C2R;
   if (st == FCONV_OK) st = fconv_cuda_host_init(&s->h, p);
@@ -349,7 +349,7 @@ static fconv_status path_create(const fconv_problem *p, void **state, int os) {
   if (st == FCONV_OK) st = make_plan(s, fwd, (long long)p->kernel_batch, &s->fh);
   if (st == FCONV_OK) st = make_plan(s, inv, (long long)p->count * s->g.NB, &s->fy);
   if (st == FCONV_OK && ws_layout(s))
-    st = fconv_error(FCONV_ERR_UNSUPPORTED, __FILE__, __LINE__, "workspace overflows size_t");
+    st = FCONV_ERROR(FCONV_ERR_UNSUPPORTED, "workspace overflows size_t");
   if (st == FCONV_OK) st = fconv_dev_malloc(&s->hspec, p->kernel_batch * s->g.item_bytes);
   if (st == FCONV_OK) {
     size_t most = s->sig_bytes > s->ker_bytes ? s->sig_bytes : s->ker_bytes;

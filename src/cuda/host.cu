@@ -7,10 +7,11 @@
 fconv_status fconv_cuda_host_init(fconv_cuda_host *h, const fconv_problem *p) {
   memset(h, 0, sizeof *h);
   h->device_ptrs = (p->flags & FCONV_FLAG_DEVICE_POINTERS) != 0;
+  h->align = h->device_ptrs ? p->esize : 1;
   FCONV_FORWARD(fconv_dev_get_device(&h->device));
   FCONV_RETURN_IF(!fconv_dev_usable(h->device), FCONV_ERR_NO_DEVICE,
                   "the current CUDA device cannot run this build's kernels");
-  FCONV_FORWARD(fconv_dev_stream_create(&h->own_stream));
+  FCONV_FORWARD(fconv_dev_stream_create(&h->own_stream, 1));
   h->stream = h->own_stream;
   return FCONV_OK;
 }
@@ -36,9 +37,16 @@ void fconv_cuda_host_destroy(fconv_cuda_host *h) {
 fconv_status fconv_cuda_host_check_pointer(const fconv_cuda_host *h, const void *ptr) {
   fconv_dev_ptr_kind k;
   FCONV_FORWARD(fconv_dev_pointer_kind(ptr, &k));
-  if (h->device_ptrs)
+  if (h->device_ptrs) {
     FCONV_INVALID_IF(k == FCONV_PTR_HOST, "FCONV_FLAG_DEVICE_POINTERS plan given a host pointer");
-  else
+    FCONV_INVALID_IF((uintptr_t)ptr % h->align != 0,
+                     "device pointer not aligned to the element size");
+    if (k == FCONV_PTR_DEVICE) {
+      int dev = -1;
+      FCONV_FORWARD(fconv_dev_pointer_device(ptr, &dev));
+      FCONV_INVALID_IF(dev != h->device, "device pointer on another device than the plan's");
+    }
+  } else
     FCONV_INVALID_IF(k == FCONV_PTR_DEVICE,
                      "device pointer given to a plan without FCONV_FLAG_DEVICE_POINTERS");
   return FCONV_OK;

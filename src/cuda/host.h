@@ -14,6 +14,7 @@
 typedef struct fconv_cuda_host {
   int device;              /* the plan's device (current at create) */
   int device_ptrs;         /* FCONV_FLAG_DEVICE_POINTERS */
+  size_t align;            /* device-pointer plans: the element size, their arrays' alignment */
   fconv_dev_stream own_stream;
   fconv_dev_stream stream; /* own_stream, or the caller's (set_stream) */
   int user_stream;         /* stream is the caller's */
@@ -24,7 +25,9 @@ typedef struct fconv_cuda_host {
 } fconv_cuda_host;
 
 /* The plan's device (the current one; FCONV_ERR_NO_DEVICE when this build cannot run on it) and
- * its own stream. On failure h holds nothing to free. */
+ * its own stream: a BLOCKING stream, so a plan without a stream of the caller's (set_stream) is
+ * ordered after the caller's work on the legacy default stream and before the caller's later
+ * work there (include/fconv.h, "CUDA streams"). On failure h holds nothing to free. */
 FCONV_HIDDEN fconv_status fconv_cuda_host_init(fconv_cuda_host *h, const fconv_problem *p);
 /* The plan's own workspace of ws_bytes and, for host-pointer plans, a stager for transfers of
  * up to stage_bytes. */
@@ -32,8 +35,10 @@ FCONV_HIDDEN fconv_status fconv_cuda_host_alloc(fconv_cuda_host *h, size_t ws_by
                                                 size_t stage_bytes);
 /* Waits for the plan's work, frees what h owns. */
 FCONV_HIDDEN void fconv_cuda_host_destroy(fconv_cuda_host *h);
-/* Device-pointer plans need device-accessible pointers, host-pointer plans host-accessible ones
- * (a device pointer would crash the host copy): FCONV_ERR_INVALID_ARGUMENT otherwise. */
+/* Device-pointer plans need device-accessible pointers of the plan's device (managed memory
+ * from any), aligned to the element size; host-pointer plans host-accessible ones (a device
+ * pointer would crash the host copy): FCONV_ERR_INVALID_ARGUMENT otherwise, with no CUDA error
+ * left behind. Every path entry that takes the caller's arrays calls it. */
 FCONV_HIDDEN fconv_status fconv_cuda_host_check_pointer(const fconv_cuda_host *h,
                                                         const void *ptr);
 /* Finish the work queued on the old stream, then use `stream` (NULL: the plan's own). */

@@ -381,7 +381,7 @@ TEST(CudaDirectEmu, DevicePointersOnACallerStream) {
   Plan plan;
   ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
   fconv_dev_stream s = nullptr;
-  ASSERT_EQ(fconv_dev_stream_create(&s), FCONV_OK);
+  ASSERT_EQ(fconv_dev_stream_create(&s, 0), FCONV_OK);
   ASSERT_EQ(fconv_plan_set_cuda_stream(plan.p, s), FCONV_OK);
   std::vector<float> x(n), h(k), y(n);
   for (size_t i = 0; i < n; i++) x[i] = (float)(i % 7);

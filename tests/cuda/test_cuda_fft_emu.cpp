@@ -473,7 +473,7 @@ TEST(CudaFftEmu, AsynchronousOnTheCallersStream) {
   ASSERT_EQ(fconv_dev_copy_h2d(dh, hs.data(), hs.size(), nullptr), FCONV_OK);
   ASSERT_EQ(fconv_dev_copy_h2d(dy, sentinel.data(), y.size() * 4, nullptr), FCONV_OK);
   fconv_dev_stream s;
-  ASSERT_EQ(fconv_dev_stream_create(&s), FCONV_OK);
+  ASSERT_EQ(fconv_dev_stream_create(&s, 0), FCONV_OK);
   {
     Plan plan;
     ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);

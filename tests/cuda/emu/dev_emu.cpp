@@ -10,6 +10,10 @@
  * a pageable copy, which synchronise like the CUDA runtime does). A host read of a pinned
  * buffer before the synchronisation that makes it valid therefore sees stale data, as it may
  * on a GPU. Execution is serialised under one process-wide mutex.
+ *
+ * Legacy default-stream semantics are modelled: work queued on stream NULL waits for the work
+ * queued before it on every BLOCKING stream, and work queued on a blocking stream waits for
+ * the work queued before it on stream NULL; non-blocking streams are ordered with nothing.
  */
 #include "../../../src/cuda/compat.cuh"
 #include "../../../src/cuda/dev.h"
@@ -30,6 +34,7 @@ struct Alloc {
   size_t bytes;
   fconv_dev_ptr_kind kind;
   bool symbol; /* a __constant__/__device__ symbol, not freeable */
+  int device;  /* current device at allocation */
 };
 
 struct EStream {
@@ -37,6 +42,7 @@ struct EStream {
   std::deque<std::function<fconv_status()>> q;
   uint64_t enq = 0, done = 0;
   fconv_status err = FCONV_OK;
+  bool blocking = false; /* created without cudaStreamNonBlocking: ordered with stream NULL */
 };
 
 struct EEvent {
@@ -53,6 +59,8 @@ struct DevState {
   DevState() { legacy.id = 1; }
   long fail_after = -1, count = 0;
   int current = 0;
+  int devices = 1; /* emulated devices (set_device_count) */
+  bool fail_streams = false; /* dev_fail_stream_create */
 };
 
 DevState &st() {
@@ -112,10 +120,30 @@ void drain_all() {
   for (auto &s : d.streams) drain(s.second, s.second->enq);
 }
 
-void enqueue(fconv_dev_stream s, std::function<fconv_status()> op) {
-  EStream *e = stream_of(s);
+void push(EStream *e, std::function<fconv_status()> op) {
   e->q.push_back(std::move(op));
   e->enq++;
+}
+
+/* Queue on `e` a wait for the work queued so far on the stream with id `id`. */
+void push_wait(EStream *e, uint64_t id, uint64_t seq) {
+  push(e, [id, seq]() {
+    if (EStream *o = by_id(id)) drain(o, seq);
+    return FCONV_OK;
+  });
+}
+
+void enqueue(fconv_dev_stream s, std::function<fconv_status()> op) {
+  DevState &d = st();
+  EStream *e = stream_of(s);
+  if (e == &d.legacy) { /* the legacy stream waits for every blocking stream */
+    for (auto &o : d.streams)
+      if (o.second->blocking && o.second->done < o.second->enq)
+        push_wait(e, o.first, o.second->enq);
+  } else if (e->blocking && d.legacy.done < d.legacy.enq) { /* and they wait for it */
+    push_wait(e, d.legacy.id, d.legacy.enq);
+  }
+  push(e, std::move(op));
 }
 
 fconv_status bad(const std::string &msg) {
@@ -133,7 +161,7 @@ fconv_status alloc(void **p, size_t bytes, fconv_dev_ptr_kind kind) {
   void *m = nullptr;
   if (posix_memalign(&m, kind == FCONV_PTR_DEVICE ? 256 : 64, bytes) != 0)
     return FCONV_ERR_OUT_OF_MEMORY;
-  d.allocs[(uintptr_t)m] = Alloc{bytes, kind, false};
+  d.allocs[(uintptr_t)m] = Alloc{bytes, kind, false, d.current};
   *p = m;
   return FCONV_OK;
 }
@@ -156,7 +184,10 @@ void release(void *p, fconv_dev_ptr_kind kind, const char *fn) {
 
 /* ---- devices --------------------------------------------------------------------------------- */
 
-int fconv_cuda_devices(void) { return 1; }
+int fconv_cuda_devices(void) {
+  std::lock_guard<std::recursive_mutex> lock(st().m);
+  return st().devices;
+}
 
 fconv_status fconv_dev_get_device(int *device) {
   std::lock_guard<std::recursive_mutex> lock(st().m);
@@ -165,14 +196,17 @@ fconv_status fconv_dev_get_device(int *device) {
 }
 
 fconv_status fconv_dev_set_device(int device) {
-  if (device != 0) return FCONV_ERR_CUDA; /* cudaErrorInvalidDevice */
   std::lock_guard<std::recursive_mutex> lock(st().m);
+  if (device < 0 || device >= st().devices) return FCONV_ERR_CUDA; /* cudaErrorInvalidDevice */
   st().current = device;
   return FCONV_OK;
 }
 
-int fconv_dev_usable(int device) { return device == 0; }
-int fconv_dev_sm_count(int device) { return device == 0 ? 132 : 0; }
+int fconv_dev_usable(int device) {
+  std::lock_guard<std::recursive_mutex> lock(st().m);
+  return device >= 0 && device < st().devices;
+}
+int fconv_dev_sm_count(int device) { return fconv_dev_usable(device) ? 132 : 0; }
 
 /* ---- memory ---------------------------------------------------------------------------------- */
 
@@ -190,10 +224,18 @@ fconv_status fconv_dev_pointer_kind(const void *p, fconv_dev_ptr_kind *kind) {
   return FCONV_OK;
 }
 
+fconv_status fconv_dev_pointer_device(const void *p, int *device) {
+  std::lock_guard<std::recursive_mutex> lock(st().m);
+  const Alloc *a = find(p, 1);
+  *device = a && (a->kind == FCONV_PTR_DEVICE || a->kind == FCONV_PTR_MANAGED) ? a->device : -1;
+  return FCONV_OK;
+}
+
 fconv_status fconv_dev_symbol_address_emu(void **pp, void *sym, size_t bytes) {
   DevState &d = st();
   std::lock_guard<std::recursive_mutex> lock(d.m);
-  if (!d.allocs.count((uintptr_t)sym)) d.allocs[(uintptr_t)sym] = Alloc{bytes, FCONV_PTR_DEVICE, true};
+  if (!d.allocs.count((uintptr_t)sym))
+    d.allocs[(uintptr_t)sym] = Alloc{bytes, FCONV_PTR_DEVICE, true, d.current};
   *pp = sym;
   return FCONV_OK;
 }
@@ -262,9 +304,12 @@ fconv_status fconv_dev_memset(void *dst, int value, size_t bytes, fconv_dev_stre
 
 /* ---- streams and events ---------------------------------------------------------------------- */
 
-fconv_status fconv_dev_stream_create(fconv_dev_stream *s) {
+fconv_status fconv_dev_stream_create(fconv_dev_stream *s, int blocking) {
   std::lock_guard<std::recursive_mutex> lock(st().m);
+  *s = nullptr;
+  if (st().fail_streams) return FCONV_ERR_NO_DEVICE; /* cudaErrorDevicesUnavailable */
   EStream *e = new EStream();
+  e->blocking = blocking != 0;
   e->id = st().next_id++;
   st().streams[e->id] = e;
   *s = e;
@@ -346,6 +391,17 @@ void dev_fail_after(long n) {
   std::lock_guard<std::recursive_mutex> lock(st().m);
   st().fail_after = n;
   st().count = 0;
+}
+
+void dev_fail_stream_create(bool on) {
+  std::lock_guard<std::recursive_mutex> lock(st().m);
+  st().fail_streams = on;
+}
+
+void set_device_count(int n) {
+  std::lock_guard<std::recursive_mutex> lock(st().m);
+  st().devices = n;
+  if (st().current >= n) st().current = 0;
 }
 
 long live_device_allocations() {

@@ -1,11 +1,22 @@
 /* emu_cpu_stubs.c — the emulated CUDA library (fconv_cuda_emu_lib) has no CPU paths: its tests
- * ask for BACKEND_CUDA. These vtables only satisfy dispatch.c's references. */
+ * ask for BACKEND_CUDA. These vtables satisfy dispatch.c's references; they are no candidates
+ * unless a test enables them (fconv_emu_cpu_stub_enable: then they model 1 s and create an
+ * empty state, so dispatch's fallback from CUDA to CPU can be seen; they never execute). */
 #include "path.h"
 
-static double none_estimate(const fconv_problem *p) { (void)p; return -1.0; }
+static int stub_enabled;
+void fconv_emu_cpu_stub_enable(int on);
+void fconv_emu_cpu_stub_enable(int on) { stub_enabled = on; }
+
+static double none_estimate(const fconv_problem *p) {
+  (void)p;
+  return stub_enabled ? 1.0 : -1.0;
+}
 static fconv_status none_create(const fconv_problem *p, void **s) {
-  (void)p; (void)s;
-  return FCONV_ERR_UNSUPPORTED;
+  (void)p;
+  if (!stub_enabled) return FCONV_ERR_UNSUPPORTED;
+  *s = (void *)&stub_enabled;
+  return FCONV_OK;
 }
 static fconv_status none_execute(void *s, const void *x, const void *h, void *y) {
   (void)s; (void)x; (void)h; (void)y;

@@ -52,6 +52,8 @@
  *   dev_fail_after(n)         (dev_emu.cpp) the n+1-th emulated device/pinned allocation
  *                              fails (OUT_OF_MEMORY); -1 disables. live_device_allocations()
  *                              counts emulated device+pinned buffers not yet freed.
+ *   set_device_count(n)       (dev_emu.cpp) n emulated devices; memory remembers its device.
+ *   dev_fail_stream_create(b) (dev_emu.cpp) stream creation fails (a busy device).
  * Limitations: no warp-level semantics (shuffles, votes, implicit warp synchrony are not
  * emulated: fconv kernels must not rely on them); no races are detected between threads of
  * a block (fibers run one at a time between barriers).
@@ -223,6 +225,12 @@ Stats stats();
 /* Emulated device memory controls (dev_emu.cpp). */
 void dev_fail_after(long n);
 long live_device_allocations();
+/* Emulated devices 0..n-1 (default 1): fconv_cuda_devices(), set_device and usable follow;
+ * device memory remembers the device current at its allocation. */
+void set_device_count(int n);
+/* Stream creation fails with FCONV_ERR_NO_DEVICE (an exclusive-process device taken by another
+ * process: every CUDA plan create fails). */
+void dev_fail_stream_create(bool on);
 
 }  // namespace fconv_emu
 

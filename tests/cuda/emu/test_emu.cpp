@@ -244,7 +244,7 @@ TEST(CudaEmu, Atomics) {
 
 TEST(CudaEmuDev, StreamsAreLazyUntilSynchronised) {
   fconv_dev_stream s = nullptr;
-  ASSERT_EQ(fconv_dev_stream_create(&s), FCONV_OK);
+  ASSERT_EQ(fconv_dev_stream_create(&s, 0), FCONV_OK);
   DevBuf<int> d(4);
   int *pin = nullptr;
   ASSERT_EQ(fconv_dev_malloc_host((void **)&pin, 4 * sizeof(int)), FCONV_OK);
@@ -264,8 +264,8 @@ TEST(CudaEmuDev, StreamsAreLazyUntilSynchronised) {
 TEST(CudaEmuDev, EventsOrderStreams) {
   fconv_dev_stream a = nullptr, b = nullptr;
   fconv_dev_event e = nullptr;
-  ASSERT_EQ(fconv_dev_stream_create(&a), FCONV_OK);
-  ASSERT_EQ(fconv_dev_stream_create(&b), FCONV_OK);
+  ASSERT_EQ(fconv_dev_stream_create(&a, 0), FCONV_OK);
+  ASSERT_EQ(fconv_dev_stream_create(&b, 0), FCONV_OK);
   ASSERT_EQ(fconv_dev_event_create(&e), FCONV_OK);
   DevBuf<int> d(2);
   int *pin = nullptr;
