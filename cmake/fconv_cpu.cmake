@@ -11,15 +11,18 @@ target_sources(fconv PRIVATE
   src/cpu/fft_passes.c
   src/cpu/fft_exec.c
   src/cpu/fftw.c)
-# Tools (not built by default): the cost-model calibration and the FFT-path timing program.
-# They use the engine's hidden symbols, so they need the static library.
+# ---- streaming convolution (fconv_stream_*): layout and the engine ---------------------------
+target_sources(fconv PRIVATE
+  src/cpu/stream_layout.c
+  src/cpu/stream.c)
+# The calibration program (not built by default; tools/fconv_calibrate.c writes the generated
+# cost headers src/cpu/cost_fft.h and src/cpu/cost_direct.h). It uses the engine's hidden
+# symbols, so it needs the static library.
 if(NOT BUILD_SHARED_LIBS)
-  add_executable(fconv_fft_timing EXCLUDE_FROM_ALL tools/fconv_fft_timing.c)
-  target_include_directories(fconv_fft_timing PRIVATE ${PROJECT_SOURCE_DIR}/src)
-  target_link_libraries(fconv_fft_timing PRIVATE fconv m)
   add_executable(fconv_calibrate EXCLUDE_FROM_ALL tools/fconv_calibrate.c)
+  set_target_properties(fconv_calibrate PROPERTIES C_STANDARD 11 C_EXTENSIONS ON)
   target_include_directories(fconv_calibrate PRIVATE ${PROJECT_SOURCE_DIR}/src)
-  target_link_libraries(fconv_calibrate PRIVATE fconv m)
+  target_link_libraries(fconv_calibrate PRIVATE fconv m $<BUILD_INTERFACE:fconv_warnings>)
 endif()
 
 # ---- direct path: micro-kernels compiled once per instruction set ---------------------------
@@ -53,11 +56,6 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86)$")
     target_compile_definitions(fconv PRIVATE FCONV_DK_HAVE_AVX512)
   endif()
 endif()
-
-# Calibration of the direct path's cost model (prints the constants for direct_path.c); on request:
-#   cmake --build <build> --target fconv_direct_calibrate && <build>/fconv_direct_calibrate
-add_executable(fconv_direct_calibrate EXCLUDE_FROM_ALL src/cpu/direct_calibrate.c)
-target_link_libraries(fconv_direct_calibrate PRIVATE fconv m $<BUILD_INTERFACE:fconv_warnings>)
 
 # FFTW's threads on FFTW's pool vs on fconv's runtime (tools/fftw_threads_timing.c); on request.
 if(NOT BUILD_SHARED_LIBS)

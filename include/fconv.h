@@ -330,6 +330,115 @@ FCONV_API fconv_status fconv_plan_workspace_size(const fconv_plan *plan, size_t 
  * (their scratch is always plan-owned). */
 FCONV_API fconv_status fconv_plan_set_workspace(fconv_plan *plan, void *workspace, size_t bytes);
 
+/* ---- streaming convolution ------------------------------------------------------------------
+ * A stream filters endless multi-channel signals block by block, as real-time audio and
+ * acquisition systems do (convolution reverb, long FIR filters): each call of
+ * fconv_stream_process takes B new samples per input channel and returns B samples per output
+ * channel. Output channel o is sum over input channels i of (response[o][i] convolved with input
+ * i), and output block n depends only on input blocks 0..n: no latency beyond the block itself.
+ * The concatenated outputs equal the leading samples of the FULL convolution of the concatenated
+ * inputs (fconv_convolve with FCONV_MODE_FULL), within the FFT accuracy bound.
+ *
+ * Engine (CPU): a direct (time-domain) head for blocks shorter than 32 samples, then
+ * frequency-domain delay lines (uniformly partitioned overlap-save) whose partitions grow
+ * (non-uniform partitioning: B, then 2, 4 or 8 times larger, ... up to a maximum) for long
+ * responses; the work of a large partition (its transforms, and its products in chunks) is
+ * spread over the blocks it spans, in the calling thread (FCONV_STREAM_FLAG_EVEN_LOAD also
+ * splits its transforms).
+ *
+ * Real-time guarantees of fconv_stream_process: no memory allocation, no locks, no system calls,
+ * no thread hand-off; its work per call is bounded (fconv_stream_info reports the estimate).
+ * A stream is not thread-safe: one thread at a time may use it; different streams are
+ * independent. */
+
+typedef struct fconv_stream fconv_stream; /* opaque */
+
+/* How the response is partitioned. */
+typedef enum {
+  FCONV_STREAM_PARTITION_AUTO,       /* non-uniform when it is cheaper (the default) */
+  FCONV_STREAM_PARTITION_UNIFORM,    /* one frequency-domain delay line of block-sized parts */
+  FCONV_STREAM_PARTITION_NONUNIFORM  /* growing partitions up to max_partition */
+} fconv_stream_partitioning;
+
+typedef struct fconv_stream_desc {
+  size_t block;                 /* B >= 1: samples per channel per fconv_stream_process call */
+  size_t inputs, outputs;       /* channel counts >= 1 */
+  fconv_dtype dtype;            /* samples and responses (F32, F64, C64, C128) */
+  const void *const *responses; /* outputs x inputs pointers, row-major ([o * inputs + i]), each
+                                   to response_lengths[o * inputs + i] elements of dtype; copied
+                                   at create, not retained; never NULL */
+  const size_t *response_lengths; /* same layout; each >= 1 (a silent path is one zero sample) */
+  size_t max_response_length;   /* capacity for fconv_stream_set_responses; 0 = the longest
+                                   response given here */
+  fconv_stream_partitioning partitioning; /* default AUTO */
+  size_t max_partition;         /* largest partition in samples (0 = chosen by the cost model);
+                                   rounded down to the engine's partition grid. With NONUNIFORM
+                                   the largest partition is within a factor 2 of it when the
+                                   response is long enough; with AUTO it is an upper bound */
+  fconv_backend backend;        /* AUTO or CPU run on the CPU; CUDA: FCONV_ERR_UNSUPPORTED */
+  unsigned flags;               /* FCONV_FLAG_MEASURE: FFTW_MEASURE plans (slower create);
+                                   FCONV_STREAM_FLAG_EVEN_LOAD (below) */
+} fconv_stream_desc;
+
+/* Even load: split the transforms of large partitions (real data) into sub-transforms spread
+ * over the blocks, so that no block's work spikes (by default a large partition's whole
+ * transform runs in one block: the lowest mean cost, with a peak of one transform of twice the
+ * largest partition). It costs some mean CPU time (see the README's streaming figures). */
+#define FCONV_STREAM_FLAG_EVEN_LOAD (1u << 16)
+
+/* fconv_stream_desc_init: fill *d with the defaults for block B and the channel counts; the
+ * caller then sets responses and response_lengths. NULL d is a no-op. */
+FCONV_API void fconv_stream_desc_init(fconv_stream_desc *d, size_t block, size_t inputs,
+                                      size_t outputs, fconv_dtype dtype);
+
+/* fconv_stream_create: validate d, choose the partitioning, plan the FFTs, allocate everything
+ * fconv_stream_process will use, and copy the responses (and their spectra). *stream is NULL on
+ * failure. FCONV_ERR_INVALID_ARGUMENT for NULL pointers, B, channel counts or a length of 0,
+ * enum values out of range, sizes that overflow; FCONV_ERR_UNSUPPORTED for the CUDA backend. */
+FCONV_API fconv_status fconv_stream_create(fconv_stream **stream, const fconv_stream_desc *d);
+
+/* fconv_stream_process: filter one block. in: inputs x B elements of dtype, channel after
+ * channel; out: outputs x B elements, channel after channel (must not overlap in). Returns
+ * FCONV_ERR_INVALID_ARGUMENT for NULL pointers; then neither the stream nor out changes. */
+FCONV_API fconv_status fconv_stream_process(fconv_stream *stream, const void *in, void *out);
+
+/* fconv_stream_reset: forget all input (as if just created); the responses stay. */
+FCONV_API fconv_status fconv_stream_reset(fconv_stream *stream);
+
+/* fconv_stream_set_responses: replace the responses between two blocks (same layout as the
+ * description; each length between 1 and the stream's max_response_length). With crossfade = 0
+ * the next block's output is computed as if the new responses had always been in place; with
+ * crossfade = F > 0 the output moves linearly from the old responses' output to the new ones'
+ * over the next F samples (sample k of the fade weighs the new output (k + 1) / (F + 1)), both
+ * computed on the whole input history. Not real-time safe (it transforms the responses, and
+ * recomputes the work in flight); no allocation. On failure nothing changes. */
+FCONV_API fconv_status fconv_stream_set_responses(fconv_stream *stream,
+                                                  const void *const *responses,
+                                                  const size_t *response_lengths,
+                                                  size_t crossfade);
+
+/* What a stream chose. Filled by fconv_stream_get_info. */
+typedef struct fconv_stream_info {
+  size_t block;                 /* B */
+  size_t latency;               /* samples of delay beyond the block itself: always 0 */
+  size_t head_length;           /* taps computed in the time domain (0 when B >= 32) */
+  int levels;                   /* partition sizes in use */
+  size_t partition_size[16];    /* per level: samples per partition */
+  size_t partition_count[16];   /* per level: partitions */
+  size_t partitions;            /* total */
+  size_t transform_max;         /* largest FFT length */
+  int split_levels;             /* levels whose transforms are split (EVEN_LOAD) */
+  size_t memory_bytes;          /* everything the stream holds */
+  double cost_per_block;        /* the cost model's estimate, in nanoseconds on the reference
+                                   machine (relative figure) */
+} fconv_stream_info;
+
+/* fconv_stream_get_info: fill *info. FCONV_ERR_INVALID_ARGUMENT for NULL. */
+FCONV_API fconv_status fconv_stream_get_info(const fconv_stream *stream, fconv_stream_info *info);
+
+/* fconv_stream_destroy: free everything; NULL is a no-op. */
+FCONV_API void fconv_stream_destroy(fconv_stream *stream);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

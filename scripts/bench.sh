@@ -12,12 +12,16 @@
 #   scripts/bench.sh --mpi           the distributed section only (fconv_mpi under mpirun: strong
 #                                    and weak scaling at 1, 2, 4 ranks, halo traffic, cost model)
 #                                    into results/<date>-<host>/mpi.md; --mpi-quick: small sizes
+#   scripts/bench.sh --stream        only the streaming section: fconv_stream vs zita-convolver
+#                                    (results/<date>-<host>/stream.md and stream.csv)
+#   scripts/bench.sh --stream --stream-args "--seconds 20 --blocks 128"
 #
 # Options: --full | --matrix NAME, --threads N (fconv and OpenCV; default 2), --budget S
 # (seconds of timed repetitions per row; default 0.4), --timeout S (per row; default 30),
 # --repeat N (the whole run N times; the report quotes the spread), --contended (each run also
 # with one busy process beside every row), --contended-only, --cuda AUTO|ON|OFF (default AUTO),
-# --build DIR (default build), --out DIR, --no-peers, --skip-deps. Anything else (cases,
+# --build DIR (default build), --out DIR, --no-peers, --skip-deps, --stream [--stream-args
+# "fconv_stream_bench options"]. Anything else (cases,
 # fconv_bench options such as --calls exec,reuse or --transforms estimate) goes to fconv_bench.
 # Files: fconv.csv + peers.csv (quiet), fconv-contended.csv + peers-contended.csv; with --repeat
 # N > 1 each gets -runI (fconv-run1.csv, fconv-contended-run2.csv, ...).
@@ -32,7 +36,7 @@ source "$ROOT/scripts/deps.sh"
 
 # ---- arguments -----------------------------------------------------------------------------
 matrix=default threads=2 budget=0.4 timeout=30 cuda=AUTO build="$ROOT/build" out="" peers=1 deps=1
-repeat=1 loads=quiet pass=() cases=0 mpi=
+repeat=1 loads=quiet pass=() cases=0 mpi= stream=0 stream_args=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) matrix=full ;;
@@ -50,7 +54,9 @@ while [ $# -gt 0 ]; do
     --skip-deps) deps=0 ;;
     --mpi) mpi=full ;;
     --mpi-quick) mpi=quick ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --stream) stream=1 ;;
+    --stream-args) stream_args=$2; shift ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --*) pass+=("$1")
          case "$1" in --min-reps|--verify-full-max|--calls|--transforms) pass+=("$2"); shift ;; esac ;;
     *) pass+=("$1"); cases=1 ;;
@@ -76,7 +82,11 @@ if [ -n "$mpi" ]; then # the distributed section (mpi/bench/scaling.py)
   exec "$PY" "$ROOT/mpi/bench/scaling.py" "$build" "$out" "${extra[@]}"
 fi
 cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFCONV_CUDA="$cuda" >/dev/null
-cmake --build "$build" --target fconv_bench -j "$jobs"
+if [ "$stream" = 1 ]; then
+  # The streaming section alone: fconv_stream against zita-convolver, side by side in one run.
+  cmake --build "$build" --target fconv_stream_bench -j "$jobs"
+fi
+[ "$stream" = 1 ] || cmake --build "$build" --target fconv_bench -j "$jobs"
 # The "fconv (Python)" peer row needs the extension module (built when FCONV_PYTHON is on).
 if cmake --build "$build" --target help 2>/dev/null | grep -qw fconv_python; then
   cmake --build "$build" --target fconv_python -j "$jobs"
@@ -93,6 +103,14 @@ if [ -z "$out" ]; then
   out="$ROOT/results/$(date +%F)-$host"
 fi
 mkdir -p "$out"
+
+if [ "$stream" = 1 ]; then
+  echo "bench.sh: machine load before the run: $(uptime)" | tee "$out/uptime.txt" >&2
+  # shellcheck disable=SC2086 # stream_args is a list of options
+  "$build/bench/fconv_stream_bench" --csv "$out/stream.csv" $stream_args | tee "$out/stream.md"
+  echo "bench.sh: streaming section: $out/stream.md"
+  exit 0
+fi
 
 # ---- fconv, then the peers on the same problems (per run and load), then the report -------
 echo "bench.sh: machine load before the runs: $(uptime)" | tee "$out/uptime.txt" >&2

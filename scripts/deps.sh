@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # deps.sh — install the Debian packages fconv needs, only those missing. Safe to run repeatedly.
-#   FCONV_DEPS=build   compiler, CMake, pkg-config, FFTW3, GoogleTest (default)
+#   FCONV_DEPS=build   compiler, CMake, pkg-config, FFTW3, GoogleTest, libsndfile (fconv-reverb)
+#                      (default)
 #   FCONV_DEPS=bench   the above plus the peers: NumPy, SciPy, OpenCV, Matplotlib, and what the
 #                      Python package needs to build and test (python3-dev, pytest), and MPI
 #                      with FFTW-MPI for fconv_mpi and its mpirun tests (libopenmpi-dev,
-#                      openmpi-bin, libfftw3-mpi-dev)
+#                      openmpi-bin, libfftw3-mpi-dev), zita-convolver for the streaming bench
 set -euo pipefail
 
 fconv_install_deps() {
-  local want=(cmake g++ make pkg-config libfftw3-dev libgtest-dev)
+  local want=(cmake g++ make pkg-config libfftw3-dev libgtest-dev libsndfile1-dev)
   if [ "${1:-build}" = bench ]; then
     want+=(python3 python3-numpy python3-scipy python3-opencv python3-matplotlib
-           python3-dev python3-pytest libopenmpi-dev openmpi-bin libfftw3-mpi-dev)
+           python3-dev python3-pytest libopenmpi-dev openmpi-bin libfftw3-mpi-dev
+           libzita-convolver-dev)
   fi
   if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
     echo "fconv: not a Debian-like system (no dpkg/apt-get): install by hand: ${want[*]}" >&2

@@ -11,54 +11,36 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "fconv.h"
 #include "reference.h"
+#include "test_common.h"
 
 namespace {
 
 using lc = std::complex<long double>;
 
+// The test kit's RNG (test_common.h), with the draws this suite uses.
 struct Rng {
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed * 2654435761u + 1) {}
-  double u() {  // [0, 1)
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    return (double)(s >> 11) / 9007199254740992.0;
-  }
-  size_t i(size_t lo, size_t hi) { return lo + (size_t)(u() * (double)(hi - lo + 1)); }
+  std::mt19937_64 g;
+  explicit Rng(uint64_t seed) : g(seed) {}
+  double u() { return std::uniform_real_distribution<double>(0.0, 1.0)(g); }  // [0, 1)
+  size_t i(size_t lo, size_t hi) { return ft::uniform(g, lo, hi); }          // inclusive
 };
 
-bool is_cplx(fconv_dtype t) { return t == FCONV_C64 || t == FCONV_C128; }
+bool is_cplx(fconv_dtype t) { return ft::is_complex(t); }
 bool is_dbl(fconv_dtype t) { return t == FCONV_F64 || t == FCONV_C128; }
-size_t esize(fconv_dtype t) { return t == FCONV_F32 ? 4 : t == FCONV_C128 ? 16 : 8; }
 
-// Typed storage of one array of the plan's dtype.
-struct Arr {
+// The test kit's typed array (test_common.h), set from (re, im).
+struct Arr : ft::Array {
   fconv_dtype t;
-  std::vector<unsigned char> b;
-  Arr(fconv_dtype t_, size_t n) : t(t_), b(n * esize(t_)) {}
-  void* data() { return b.data(); }
-  lc get(size_t i) const {
-    const void* p = b.data();
-    switch (t) {
-      case FCONV_F32: return lc(((const float*)p)[i], 0);
-      case FCONV_F64: return lc(((const double*)p)[i], 0);
-      case FCONV_C64: return lc(((const float*)p)[2 * i], ((const float*)p)[2 * i + 1]);
-      default: return lc(((const double*)p)[2 * i], ((const double*)p)[2 * i + 1]);
-    }
-  }
-  void set(size_t i, double re, double im) {
-    void* p = b.data();
-    switch (t) {
-      case FCONV_F32: ((float*)p)[i] = (float)re; break;
-      case FCONV_F64: ((double*)p)[i] = re; break;
-      case FCONV_C64: ((float*)p)[2 * i] = (float)re; ((float*)p)[2 * i + 1] = (float)im; break;
-      default: ((double*)p)[2 * i] = re; ((double*)p)[2 * i + 1] = im; break;
-    }
-  }
+  Arr(fconv_dtype t_, size_t n) : ft::Array(t_, n), t(t_) {}
+  using ft::Array::set;
+  void set(size_t i, double re, double im) { ft::Array::set(i, lc(re, im)); }
+  size_t bytes() const { return size() * ft::esize(t); }
 };
 
 // Kernel kinds: random, exact outer product (separable), outer product with one tap perturbed.
@@ -231,7 +213,7 @@ void run_random(uint64_t seed, int iterations, int big) {
     // set_kernel + execute(NULL); an explicit other kernel; the set one again (intact).
     ASSERT_EQ(fconv_plan_set_kernel(plan, h.data()), FCONV_OK);
     for (int run = 0; run < 3; run++) {
-      memset(y.data(), 0x5a, y.b.size());
+      memset(y.data(), 0x5a, y.bytes());
       ASSERT_EQ(fconv_execute(plan, x.data(), run == 1 ? h2.data() : nullptr, y.data()),
                 FCONV_OK);
       const std::string err = compare(d, x, run == 1 ? h2 : h, y, osh);

@@ -38,6 +38,7 @@
  * A program, not part of the library: it links the static library for the engine's internals.
  */
 #include "../src/core/kernel_info.h"
+#include "../src/core/memory.h"
 #include "../src/core/problem.h"
 #include "../src/cpu/fft_plan.h"
 #include "../src/cpu/fftw.h"
@@ -368,7 +369,7 @@ static int calibrate_fft(void) {
     for (size_t i = 0; i < p.ker_elems; i++) h[i] = (float)(i % 5) - 2.0f;
     void *st = NULL;
     if (fconv_fc_create(&p, &g, 1, &st) != FCONV_OK) { fprintf(stderr, "engine create failed\n"); exit(1); }
-    fconv_fc_set_kernel(st, h);
+    fconv_fc_set_kernel(st, h, NULL); /* the engine reads no kernel info */
     fconv_fc_execute(st, x, NULL, y);
     double eb, fb;
     time_state(st, x, y, 0, 2 * REPS, &eb, &fb);

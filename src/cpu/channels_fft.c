@@ -179,6 +179,10 @@ static fconv_status chos_create(const fconv_problem *p, void **state) { return c
 /* Spectra of every filter (user layout, C_out x cig x k) into dst (filters slots). */
 static void filter_spectra(chf_state *s, const void *h, unsigned char *dst) {
   const size_t kb = s->p.ker_elems * s->p.esize;
+  if (!s->fc->kplan) { /* no block reads a signal sample (the engine made no kernel plan): */
+    memset(dst, 0, s->p.filters * s->sb); /* every output is 0 */
+    return;
+  }
   for (size_t q = 0; q < s->p.filters; q++)
     fconv_fc_kernel_spectra(s->fc, (const unsigned char *)h + q * kb, dst + q * s->sb);
 }

@@ -30,6 +30,7 @@
 #include "../core/memory.h"
 #include "../path.h"
 #include "../util.h"
+#include "cost_direct.h"
 #include "direct_kernels.h"
 
 #include <math.h>
@@ -40,23 +41,9 @@
 
 /* ---- cost model ---------------------------------------------------------------------------
  * seconds = a[dtype] * outputs * taps / threads + b[dtype] * outputs + c
- * (taps: k0*k1*k2, or the separable passes' equivalent once the kernel is known). Measured on
- * the development machine (2-core AMD EPYC, AVX2+FMA, shared with other jobs) with the AVX2
- * micro-kernels by
- *     cmake --build build --target fconv_direct_calibrate && build/fconv_direct_calibrate
- * (src/cpu/direct_calibrate.c: 1-D/2-D/3-D problems, kernels 1..255 taps, one thread, best of
- * several runs, relative least squares; each value is the median of three runs). The baseline
- * (SSE2) variant scales a by 32 / vector bytes, AVX-512 by the same rule (not measured: no
- * AVX-512 machine). */
-#define DIRECT_A_F32 3.86e-11
-#define DIRECT_A_F64 8.48e-11
-#define DIRECT_A_C64 1.46e-10
-#define DIRECT_A_C128 2.53e-10
-#define DIRECT_B_F32 1.09e-10
-#define DIRECT_B_F64 2.18e-10
-#define DIRECT_B_C64 2.36e-10
-#define DIRECT_B_C128 3.93e-10
-#define DIRECT_C 1.7e-07
+ * (taps: k0*k1*k2, or the separable passes' equivalent once the kernel is known), with the
+ * constants of cost_direct.h (tools/fconv_calibrate.c direct). The baseline (SSE2) variant
+ * scales a by 32 / vector bytes, AVX-512 by the same rule (not measured: no AVX-512 machine). */
 #define DIRECT_SERIAL_SECONDS 5e-5 /* modelled work below which execute runs on one thread */
 
 /* Tiling targets. */

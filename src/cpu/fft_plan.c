@@ -152,7 +152,7 @@ int fconv_fc_make_sched(const fconv_problem *p, const fconv_fc_geom *g, fc_sched
 }
 
 /* ---- cost model -----------------------------------------------------------------------------
- * seconds = (transforms + passes) / parallel speedup, with the constants of calibration.h:
+ * seconds = (transforms + passes) / parallel speedup, with the constants of cost_fft.h:
  *   one forward+inverse pair of dims T: points * sum_a log2(T_a) * pen(T_a) * c[rank][log2 points]
  *     (x C2C for complex data, x F64 for doubles; c already includes the planner effort);
  *   passes (pack + multiply + crop): PASS * (2 * slot scalars + output scalars) per unit, PASS

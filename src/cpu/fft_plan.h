@@ -151,8 +151,6 @@ FCONV_HIDDEN fconv_status fconv_fc_execute(void *state, const void *x, const voi
 FCONV_HIDDEN void fconv_fc_describe(const void *state, fconv_plan_info *info);
 /* Kernel-aware estimate: the model's seconds (the accuracy policy is dispatch's). */
 FCONV_HIDDEN double fconv_fc_kernel_cost(const void *state, const fconv_kernel_info *info);
-/* Tools only: wall seconds (best of reps) of just the FFTW executes one execute makes. */
-FCONV_HIDDEN double fconv_fc_transform_seconds(void *state, int reps);
 
 #ifdef __cplusplus
 }

@@ -62,7 +62,7 @@ static void threads_init_locked(void) {
  * microseconds while MEASURE still costs a tenth of a second. A plan made with
  * FCONV_FLAG_MEASURE (the caller asked to spend plan time on speed) uses FFTW_MEASURE at every
  * size. Wisdom lasts for the life of the process, so a second plan of a shape plans in
- * milliseconds either way. The cost model's table (calibration.h) is measured through this
+ * milliseconds either way. The cost model's table (cost_fft.h) is measured through this
  * policy. The environment variable FCONV_FFTW_PLANNER=estimate|measure|patient forces one
  * effort for every plan. */
 #define FCONV_MEASURE_MIN ((size_t)1 << 12)

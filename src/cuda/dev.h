@@ -24,6 +24,7 @@
 #include "../core/error.h"
 #include "../core/problem.h"
 #include "../path.h"
+#include "cost.h"
 
 typedef void *fconv_dev_stream;
 typedef void *fconv_dev_event;
@@ -87,11 +88,10 @@ FCONV_HIDDEN fconv_status fconv_dev_event_sync(fconv_dev_event e);
 FCONV_HIDDEN fconv_status fconv_dev_stream_wait_event(fconv_dev_stream s, fconv_dev_event e);
 
 /* ---- launches ------------------------------------------------------------------------------ */
-/* Status of the launch just made (cudaGetLastError, mapped and cleared). */
-FCONV_HIDDEN fconv_status fconv_dev_launch_status(void);
-
 /* FCONV_LAUNCH(kernel, grid, block, shmem_bytes, stream, args...): launch and evaluate to the
- * launch's fconv_status (configuration errors; execution errors surface at synchronisation).
+ * launch's OWN fconv_status (cudaLaunchKernelEx's result: configuration errors; execution
+ * errors surface at synchronisation). The runtime's last-error state is left alone on success,
+ * so an error the caller's own earlier launch left there stays the caller's to read.
  * `kernel` must be one identifier: bind template instances to a named pointer first, e.g.
  *   void (*const tile_kernel)(Args) = direct_tile<float, 32, 8>;
  *   FCONV_FORWARD(FCONV_LAUNCH(tile_kernel, grid, block, 0, stream, args));
@@ -104,10 +104,19 @@ FCONV_HIDDEN fconv_status fconv_dev_symbol_address_emu(void **pp, void *sym, siz
 #define FCONV_SYMBOL_ADDRESS(pp, symbol) \
   fconv_dev_symbol_address_emu((void **)(pp), (void *)&(symbol), sizeof(symbol))
 #elif defined(__CUDACC__)
-#define FCONV_LAUNCH(kernel, grid, block, shmem, stream, ...)                                \
-  (kernel<<<(grid), (block), (shmem), (cudaStream_t)(stream)>>>(__VA_ARGS__),                 \
-   fconv_dev_launch_status())
 FCONV_HIDDEN fconv_status fconv_dev_status(cudaError_t e);
+template <class... P, class... A>
+static inline fconv_status fconv_dev_launch(void (*kernel)(P...), dim3 grid, dim3 block,
+                                            size_t shmem, void *stream, A... args) {
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = grid;
+  cfg.blockDim = block;
+  cfg.dynamicSmemBytes = shmem;
+  cfg.stream = (cudaStream_t)stream;
+  return fconv_dev_status(cudaLaunchKernelEx(&cfg, kernel, args...));
+}
+#define FCONV_LAUNCH(kernel, grid, block, shmem, stream, ...) \
+  fconv_dev_launch(kernel, (grid), (block), (shmem), (void *)(stream), ##__VA_ARGS__)
 #define FCONV_SYMBOL_ADDRESS(pp, symbol) fconv_dev_status(cudaGetSymbolAddress((void **)(pp), symbol))
 #endif
 
@@ -198,15 +207,6 @@ static inline fconv_status fconv_dev_stage_d2h(fconv_dev_stager *st, void *host,
   if (prev_b >= 0) memcpy((char *)host + prev_off, st->pin[prev_b], prev_n);
   return FCONV_OK;
 }
-
-/* Cost-model constants shared by the CUDA paths: H100-class defaults (SXM5 / PCIe 5 host),
- * NOT measured by fconv (written without a GPU); the cuda-device benchmark should replace them. */
-#define FCONV_DEV_MEM_BW 2.0e12   /* bytes/s streamed through device memory (peak 3.35e12) */
-#define FCONV_DEV_STAGE_BW 8.0e9  /* bytes/s host <-> device through the stager: one core's
-                                     memcpy into pinned chunks, overlapped with the ~2.5e10
-                                     bytes/s PCIe DMA, is the bottleneck */
-#define FCONV_DEV_LAUNCH_S 5.0e-6 /* one kernel launch or library call on the stream */
-#define FCONV_DEV_SYNC_S 1.0e-5   /* one host synchronisation */
 
 /* Modelled seconds of staging `bytes` in and out for a host-pointer plan (0 for device ones). */
 static inline double fconv_dev_transfer_seconds(const fconv_problem *p, double bytes) {

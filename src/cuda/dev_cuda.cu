@@ -205,4 +205,3 @@ fconv_status fconv_dev_stream_wait_event(fconv_dev_stream s, fconv_dev_event e) 
   return fconv_dev_status(cudaStreamWaitEvent((cudaStream_t)s, (cudaEvent_t)e, 0));
 }
 
-fconv_status fconv_dev_launch_status(void) { return fconv_dev_status(cudaGetLastError()); }

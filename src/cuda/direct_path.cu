@@ -23,13 +23,11 @@
  * plans and the separable intermediates; dev.h's pinned stager (2 x <= 4 MiB chunks,
  * double-buffered with events) for host-pointer plans, and pinned taps.
  *
- * Cost model (estimate): an H100-class device (132 SMs, scaled by the SM count when a device
- * can be queried): f32 8e12, f64 4e12, c64 2e12, c128 1e12 multiply-adds per second (direct
- * convolution is bound by shared-memory bandwidth at roughly a quarter of FMA peak), 10 us per
- * execute, plus dev.h's shared constants: device memory bandwidth, launch cost, and for host
- * pointers the staged transfers (fconv_dev_transfer_seconds: 8 GB/s, one core's memcpy into
- * pinned chunks overlapped with the PCIe DMA) and a synchronisation. These are assumptions (no
- * GPU was available to measure them); the cuda-device benchmark should replace them.
+ * Cost model (estimate): multiply-adds at the dtype's rate, device memory traffic, a fixed cost
+ * per execute and per launch, and for host pointers the staged transfers
+ * (fconv_dev_transfer_seconds) and a synchronisation; rates scaled by the SM count when a device
+ * can be queried. The constants are cost.h's: H100-class assumptions (no GPU was available to
+ * measure them), which a GPU calibration should replace.
  *
  * Testing knobs (environment, read at create): FCONV_CUDA_DIRECT_CONST_BYTES (largest taps per
  * kernel kept in __constant__ memory; 0 = always shared-tiled; default 16384),
@@ -60,10 +58,9 @@ const size_t kSmemMax = 48 * 1024;       /* without cudaFuncSetAttribute */
 const long long kMaxTap = 1ll << 30;     /* k and stride per axis (int window math) */
 const int kMaxDevices = 64;
 
-/* Cost model (see the header comment; transfer and launch constants are dev.h's). */
-const double kMacRate[4] = {8e12, 4e12, 2e12, 1e12}; /* by fconv_dtype */
-const double kExecuteSeconds = 10e-6;
-const int kReferenceSms = 132;
+/* Cost model (see the header comment; the constants are cost.h's). */
+const double kMacRate[4] = {FCONV_CUDA_MAC_F32, FCONV_CUDA_MAC_F64, FCONV_CUDA_MAC_C64,
+                           FCONV_CUDA_MAC_C128}; /* by fconv_dtype (cost.h) */
 
 enum { BUF_SIGNAL, BUF_A, BUF_B, BUF_OUT };
 
@@ -194,7 +191,7 @@ double device_scale() {
   int dev = 0;
   if (fconv_dev_get_device(&dev) != FCONV_OK) return 1.0;
   int sms = fconv_dev_sm_count(dev);
-  return sms > 0 ? (double)sms / kReferenceSms : 1.0;
+  return sms > 0 ? (double)sms / FCONV_CUDA_REFERENCE_SMS : 1.0;
 }
 
 /* Seconds for `macs` multiply-adds over `launches` launches moving `dev_bytes` on the device,
@@ -205,7 +202,7 @@ double model(const fconv_problem *p, double macs, double dev_bytes, int launches
   const double memory = dev_bytes / (FCONV_DEV_MEM_BW * scale);
   const double host = (double)p->esize * ((double)p->batch * p->sig_elems +
                                           (double)p->count * p->out_elems);
-  return kExecuteSeconds + launches * FCONV_DEV_LAUNCH_S + (compute > memory ? compute : memory) +
+  return FCONV_CUDA_EXECUTE_S + launches * FCONV_DEV_LAUNCH_S + (compute > memory ? compute : memory) +
          fconv_dev_transfer_seconds(p, host);
 }
 
@@ -558,12 +555,9 @@ fconv_status cuda_direct_create(const fconv_problem *p, void **state) {
 }
 
 /* kernel: the caller's (device-pointer plans) or the api's copy; info->host: a host copy. */
-fconv_status cuda_direct_set_kernel(void *state, const void *kernel,
-                                    const fconv_kernel_info *info) {
-  direct_state *s = (direct_state *)state;
+fconv_status set_kernel_body(direct_state *s, const void *kernel,
+                             const fconv_kernel_info *info) {
   const fconv_problem *p = &s->p;
-  fconv_device_scope scope(s->h.device);
-  FCONV_FORWARD(scope.status);
   s->kernel_set = 0;
   s->separable = 0;
   const void *h = s->h.device_ptrs ? info->host : kernel;
@@ -578,6 +572,17 @@ fconv_status cuda_direct_set_kernel(void *state, const void *kernel,
   FCONV_FORWARD(fconv_dev_stream_sync(s->h.stream));
   s->kernel_set = 1;
   return FCONV_OK;
+}
+
+fconv_status cuda_direct_set_kernel(void *state, const void *kernel,
+                                    const fconv_kernel_info *info) {
+  direct_state *s = (direct_state *)state;
+  fconv_device_scope scope(s->h.device);
+  FCONV_FORWARD(scope.status);
+  fconv_status st = set_kernel_body(s, kernel, info);
+  if (st != FCONV_OK) /* leave no copy from h_taps / h_sep in flight: execute rewrites them */
+    (void)fconv_dev_stream_sync(s->h.stream);
+  return st;
 }
 
 void *buffer(direct_state *s, int role, const void *signal, void *out) {
@@ -654,8 +659,7 @@ fconv_status cuda_direct_execute(void *state, const void *signal, const void *ke
   fconv_device_scope scope(s->h.device);
   FCONV_FORWARD(scope.status);
   fconv_status st = execute_body(s, signal, kernel, out);
-  if (st != FCONV_OK && !s->h.device_ptrs)
-    (void)fconv_dev_stream_sync(s->h.stream); /* leave no copy from our pinned buffers in flight */
+  if (st != FCONV_OK) fconv_cuda_host_failed(&s->h);
   return st;
 }
 

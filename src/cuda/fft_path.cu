@@ -39,14 +39,7 @@
 
 #include "../core/geometry.h"
 
-/* ---- cost model ------------------------------------------------------------------------------
- * Device bandwidth, launch, synchronisation and staging costs are the CUDA paths' shared
- * H100-class constants (dev.h, FCONV_DEV_*). FFT-specific, also H100-class defaults NOT
- * measured by fconv (no GPU here): */
-#define CUDA_FLOPS_F32 4.0e13 /* FP32 butterflies per second (peak ~6.7e13 non-tensor) */
-#define CUDA_FLOPS_F64 2.0e13 /* FP64 (peak ~3.4e13) */
-#define CUFFT_PASS_LOG2 12    /* cuFFT does up to ~2^12 points of an axis per pass through device
-                                 memory (shared-memory kernels); longer axes take more passes */
+/* ---- cost model: the constants are cost.h's (H100-class defaults, not measured) ------------- */
 
 /* Test hook (emulator tests only): when > 0, overlap-save blocks are at most this long on
  * every axis, so small problems get many blocks. */
@@ -116,9 +109,9 @@ static double model(const fconv_problem *p, const fft_geom *g) {
   const double vol = (double)g->M[0] * (double)g->M[1] * (double)g->M[2];
   int passes = 0;
   for (int a = 0; a < 3; a++)
-    if (g->M[a] > 1) passes += (int)ceil(log2((double)g->M[a]) / CUFFT_PASS_LOG2);
+    if (g->M[a] > 1) passes += (int)ceil(log2((double)g->M[a]) / FCONV_CUFFT_PASS_LOG2);
   const double flops_item = (p->is_complex ? 5.0 : 2.5) * vol * log2(vol > 2 ? vol : 2);
-  const double flops = dbl ? CUDA_FLOPS_F64 : CUDA_FLOPS_F32;
+  const double flops = dbl ? FCONV_CUDA_FLOPS_F64 : FCONV_CUDA_FLOPS_F32;
   const double items_x = (double)p->batch * NB, items_y = (double)p->count * NB;
   double t = 0;
   /* pad: write the windows, read the signals; forward and inverse transforms */
@@ -547,12 +540,7 @@ static fconv_status crop(const fft_state *s, void *out) {
  * returns with the work done. */
 static fconv_status finish(const fft_state *s) { return fconv_cuda_host_finish(&s->h); }
 
-static fconv_status path_set_kernel(void *state, const void *kernel,
-                                    const fconv_kernel_info *info) {
-  (void)info; /* the spectrum is made from the kernel where it lies */
-  fft_state *s = (fft_state *)state;
-  fconv_device_scope scope(s->h.device);
-  FCONV_FORWARD(scope.status);
+static fconv_status set_kernel_body(fft_state *s, const void *kernel) {
   s->have_kernel = 0;
   FCONV_FORWARD(fconv_cuda_host_check_pointer(&s->h, kernel));
   const void *h = kernel;
@@ -565,6 +553,17 @@ static fconv_status path_set_kernel(void *state, const void *kernel,
   FCONV_FORWARD(finish(s));
   s->have_kernel = 1;
   return FCONV_OK;
+}
+
+static fconv_status path_set_kernel(void *state, const void *kernel,
+                                    const fconv_kernel_info *info) {
+  (void)info; /* the spectrum is made from the kernel where it lies */
+  fft_state *s = (fft_state *)state;
+  fconv_device_scope scope(s->h.device);
+  FCONV_FORWARD(scope.status);
+  fconv_status st = set_kernel_body(s, kernel);
+  if (st != FCONV_OK) fconv_cuda_host_failed(&s->h);
+  return st;
 }
 
 static fconv_status execute_body(fft_state *s, const void *signal, const void *kernel,
@@ -608,8 +607,7 @@ static fconv_status path_execute(void *state, const void *signal, const void *ke
   fconv_device_scope scope(s->h.device);
   FCONV_FORWARD(scope.status);
   fconv_status st = execute_body(s, signal, kernel, out);
-  if (st != FCONV_OK && s->host)
-    (void)fconv_dev_stream_sync(s->h.stream); /* leave no copy from our pinned buffers in flight */
+  if (st != FCONV_OK) fconv_cuda_host_failed(&s->h);
   return st;
 }
 

@@ -13,7 +13,19 @@ fconv_status fconv_cuda_host_init(fconv_cuda_host *h, const fconv_problem *p) {
                   "the current CUDA device cannot run this build's kernels");
   FCONV_FORWARD(fconv_dev_stream_create(&h->own_stream, 1));
   h->stream = h->own_stream;
-  return FCONV_OK;
+  fconv_status st = fconv_dev_event_create(&h->done);
+  if (st != FCONV_OK) {
+    fconv_dev_stream_destroy(h->own_stream);
+    h->own_stream = h->stream = NULL;
+  }
+  return st;
+}
+
+/* Wait for everything the plan queued: its own stream, or up to the `done` event on a caller's
+ * stream (never the caller's stream itself). */
+static fconv_status quiesce(const fconv_cuda_host *h) {
+  if (h->user_stream) return fconv_dev_event_sync(h->done);
+  return h->stream ? fconv_dev_stream_sync(h->stream) : FCONV_OK;
 }
 
 fconv_status fconv_cuda_host_alloc(fconv_cuda_host *h, size_t ws_bytes, size_t stage_bytes) {
@@ -25,7 +37,9 @@ fconv_status fconv_cuda_host_alloc(fconv_cuda_host *h, size_t ws_bytes, size_t s
 }
 
 void fconv_cuda_host_destroy(fconv_cuda_host *h) {
-  if (h->stream) (void)fconv_dev_stream_sync(h->stream); /* nothing in flight uses our memory */
+  (void)quiesce(h); /* nothing in flight uses our memory */
+  fconv_dev_event_destroy(h->done);
+  h->done = NULL;
   fconv_dev_free(h->ws_own);
   fconv_dev_stager_destroy(&h->stage);
   fconv_dev_stream_destroy(h->own_stream);
@@ -54,7 +68,7 @@ fconv_status fconv_cuda_host_check_pointer(const fconv_cuda_host *h, const void 
 
 fconv_status fconv_cuda_host_set_stream(fconv_cuda_host *h, void *stream) {
   /* work queued on the previous stream uses the plan's buffers: finish it first */
-  FCONV_FORWARD(fconv_dev_stream_sync(h->stream));
+  FCONV_FORWARD(quiesce(h));
   h->user_stream = stream != NULL;
   h->stream = stream ? (fconv_dev_stream)stream : h->own_stream;
   return FCONV_OK;
@@ -69,7 +83,7 @@ fconv_status fconv_cuda_host_set_workspace(fconv_cuda_host *h, void *ws, size_t 
     FCONV_INVALID_IF(k != FCONV_PTR_DEVICE && k != FCONV_PTR_MANAGED,
                      "workspace is not device memory");
   }
-  FCONV_FORWARD(fconv_dev_stream_sync(h->stream)); /* the old workspace is no longer in use */
+  FCONV_FORWARD(quiesce(h)); /* the old workspace is no longer in use */
   if (ws) {
     fconv_dev_free(h->ws_own);
     h->ws_own = NULL;
@@ -83,8 +97,14 @@ fconv_status fconv_cuda_host_set_workspace(fconv_cuda_host *h, void *ws, size_t 
 }
 
 fconv_status fconv_cuda_host_finish(const fconv_cuda_host *h) {
-  if (h->device_ptrs && h->user_stream) return FCONV_OK;
+  if (h->device_ptrs && h->user_stream) return fconv_dev_event_record(h->done, h->stream);
   return fconv_dev_stream_sync(h->stream);
+}
+
+void fconv_cuda_host_failed(const fconv_cuda_host *h) {
+  if (h->user_stream) (void)fconv_dev_event_record(h->done, h->stream);
+  if (!h->device_ptrs) (void)fconv_dev_stream_sync(h->stream); /* no copy from our pinned
+                                                                  buffers left in flight */
 }
 
 fconv_status fconv_cuda_host_to_host(fconv_cuda_host *h, void *dst, const void *src,

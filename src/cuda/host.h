@@ -22,6 +22,9 @@ typedef struct fconv_cuda_host {
   unsigned char *ws;       /* the workspace in use */
   size_t ws_bytes;
   fconv_dev_stager stage;  /* host-pointer plans: pinned staging */
+  fconv_dev_event done;    /* recorded after the work a call leaves queued on a caller's
+                              stream: waiting for it never touches that stream, which the
+                              caller may have destroyed since */
 } fconv_cuda_host;
 
 /* The plan's device (the current one; FCONV_ERR_NO_DEVICE when this build cannot run on it) and
@@ -33,7 +36,8 @@ FCONV_HIDDEN fconv_status fconv_cuda_host_init(fconv_cuda_host *h, const fconv_p
  * up to stage_bytes. */
 FCONV_HIDDEN fconv_status fconv_cuda_host_alloc(fconv_cuda_host *h, size_t ws_bytes,
                                                 size_t stage_bytes);
-/* Waits for the plan's work, frees what h owns. */
+/* Waits for the plan's work (the `done` event on a caller's stream: that stream may be gone),
+ * frees what h owns. */
 FCONV_HIDDEN void fconv_cuda_host_destroy(fconv_cuda_host *h);
 /* Device-pointer plans need device-accessible pointers of the plan's device (managed memory
  * from any), aligned to the element size; host-pointer plans host-accessible ones (a device
@@ -47,9 +51,11 @@ FCONV_HIDDEN fconv_status fconv_cuda_host_set_stream(fconv_cuda_host *h, void *s
  * plan's own again. */
 FCONV_HIDDEN fconv_status fconv_cuda_host_set_workspace(fconv_cuda_host *h, void *ws,
                                                         size_t bytes);
-/* End of a call: work queued on a caller's stream with device pointers stays asynchronous;
- * everything else returns with the work done. */
+/* End of a call: work queued on a caller's stream with device pointers stays asynchronous
+ * (the `done` event marks its end); everything else returns with the work done. */
 FCONV_HIDDEN fconv_status fconv_cuda_host_finish(const fconv_cuda_host *h);
+/* End of a call that failed: marks the end of what it queued on a caller's stream. */
+FCONV_HIDDEN void fconv_cuda_host_failed(const fconv_cuda_host *h);
 /* The caller's array at src (device memory for device-pointer plans, host memory otherwise;
  * checked) copied to host dst, synchronously. */
 FCONV_HIDDEN fconv_status fconv_cuda_host_to_host(fconv_cuda_host *h, void *dst, const void *src,

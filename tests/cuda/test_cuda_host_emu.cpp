@@ -162,6 +162,31 @@ TEST(CudaHostEmu, EveryEntrySelectsThePlansDeviceAndRestoresTheCallers) {
   fconv_emu::set_device_count(1);
 }
 
+/* Fix 5: after the caller destroys its stream (its work done), set_stream(NULL), set_workspace
+ * and destroy never touch that stream again (the emulator reports any use of a dead stream). */
+TEST(CudaHostEmu, CallersStreamMayBeGoneAtSetStreamAndDestroy) {
+  for (fconv_method m : kMethods)
+    for (int reset : {0, 1}) {
+      Case c(m);
+      DevBuf dx(c.x.size() * 4), dy(c.out_elems * 4);
+      ASSERT_EQ(fconv_dev_copy_h2d(dx.p, c.x.data(), c.x.size() * 4, nullptr), FCONV_OK);
+      fconv_dev_stream s;
+      ASSERT_EQ(fconv_dev_stream_create(&s, 0), FCONV_OK);
+      ASSERT_EQ(fconv_plan_set_cuda_stream(c.plan, s), FCONV_OK);
+      ASSERT_EQ(fconv_execute(c.plan, dx.p, nullptr, dy.p), FCONV_OK);
+      ASSERT_EQ(fconv_dev_stream_sync(s), FCONV_OK);
+      fconv_dev_stream_destroy(s);
+      std::vector<float> y(c.out_elems);
+      ASSERT_EQ(fconv_dev_copy_d2h(y.data(), dy.p, c.out_elems * 4, nullptr), FCONV_OK);
+      EXPECT_EQ(std::memcmp(y.data(), c.ref.data(), c.out_elems * 4), 0) << fconv_method_name(m);
+      if (reset) { /* back to the plan's own stream, then run again */
+        EXPECT_EQ(fconv_plan_set_cuda_stream(c.plan, nullptr), FCONV_OK);
+        EXPECT_EQ(fconv_execute(c.plan, dx.p, nullptr, dy.p), FCONV_OK);
+      }
+      /* ~Case destroys the plan */
+    }
+}
+
 /* Fix 3: AUTO falls back to the next candidate when every CUDA create fails (a busy
  * exclusive-process device), and get_info says why; an explicit CUDA backend reports the
  * failure; nothing leaks either way. */

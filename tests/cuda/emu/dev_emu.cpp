@@ -329,8 +329,17 @@ void fconv_dev_stream_destroy(fconv_dev_stream s) {
   delete e;
 }
 
+/* Whether s is NULL or a stream not yet destroyed (without reading *s). */
+bool live(fconv_dev_stream s) {
+  if (!s) return true;
+  for (const auto &o : st().streams)
+    if (o.second == (EStream *)s) return true;
+  return false;
+}
+
 fconv_status fconv_dev_stream_sync(fconv_dev_stream s) {
   std::lock_guard<std::recursive_mutex> lock(st().m);
+  if (!live(s)) return bad("stream_sync: a destroyed stream");
   EStream *e = stream_of(s);
   drain(e, e->enq);
   fconv_status r = e->err;
@@ -375,7 +384,6 @@ fconv_status fconv_dev_stream_wait_event(fconv_dev_stream s, fconv_dev_event e) 
 
 /* ---- launches -------------------------------------------------------------------------------- */
 
-fconv_status fconv_dev_launch_status(void) { return FCONV_OK; }
 
 namespace fconv_emu {
 

@@ -1,0 +1,208 @@
+/* stream_layout.c — partitioning of a stream's responses and the spreading of each level's work
+ * over blocks (see stream.h). Arithmetic only: no FFTW, no allocation. */
+#include "stream.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- the cost model -------------------------------------------------------------------------
+ * Nanoseconds on the development machine (FFTW 3.3, one AVX-512 core, f32, real data); only the
+ * ratios matter for the choice. Double precision costs ~2x, complex data ~2x per transform. */
+#define COST_FFT 0.12   /* per N log2 N of one transform of length N */
+#define COST_MAC 0.30   /* per spectrum bin of one complex multiply-add */
+#define COST_ADD 0.30   /* per sample added into the output ring */
+#define COST_TAP 0.15   /* per head tap and output sample */
+#define COST_CALL 250.0 /* per level and chunk: calls, loop set-up, cache refills */
+
+static double fft_cost(size_t N, int cplx, int dbl) {
+  return COST_FFT * (double)N * log2((double)N) * (cplx ? 2.0 : 1.0) * (dbl ? 1.7 : 1.0);
+}
+
+static void level_geometry(fconv_stream_level *lv, size_t P, size_t B, int cplx) {
+  lv->P = P;
+  lv->N = 2 * P;
+  lv->bins = cplx ? 2 * P : P + 1;
+  lv->bs = (lv->bins + 15) / 16 * 16;
+  lv->M = P / B;
+}
+
+/* Cost per block of one level (inputs forward transforms, outputs inverse ones, pairs products). */
+static double level_cost(const fconv_stream_level *lv, size_t in, size_t out, int cplx, int dbl) {
+  const double chunk = (double)(in + out) * fft_cost(lv->N, cplx, dbl) +
+                       (double)(in * out) * (double)lv->n * (double)lv->bins * COST_MAC *
+                           (dbl ? 2.0 : 1.0) +
+                       (double)out * (double)lv->P * COST_ADD * (cplx ? 2.0 : 1.0) + COST_CALL;
+  return chunk / (double)lv->M;
+}
+
+static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+
+/* The unit structure of a level (stream.h): with `even`, lag-2 levels of real data whose
+ * transform is at least twice the sub-transform length are split, r a power of two dividing
+ * N / 2. The
+ * sub-transform length grows with the block (the work one block can absorb): the smallest power
+ * of two >= FCONV_STREAM_SPLIT_PER_BLOCK B, at least FCONV_STREAM_SPLIT_SUB. */
+static void level_units(fconv_stream_level *lv, int cplx, int even) {
+  size_t r = 1, sub = FCONV_STREAM_SPLIT_SUB;
+  while (sub < FCONV_STREAM_SPLIT_PER_BLOCK * (lv->P / lv->M)) sub *= 2;
+  if (even && lv->lag == 2 && !cplx)
+    while ((lv->N / 2) % (2 * r) == 0 && lv->N / (2 * r) >= sub) r *= 2;
+  lv->r = r;
+  lv->m = lv->N / r;
+  lv->nt = r == 1 ? 0 : r;
+  if (r == 1) {
+    lv->q = 0;
+    lv->nf = lv->nv = 1;
+    lv->nc = lv->ni = 0;
+  } else {
+    lv->q = (lv->m + r - 1) / r;
+    lv->nf = lv->nv = r;
+    lv->nc = (lv->m + lv->q - 1) / lv->q;
+    lv->ni = (lv->m / 2 + 1 + lv->q - 1) / lv->q;
+  }
+  lv->mc = lv->lag == 2 ? (lv->bins + FCONV_STREAM_MAC_CHUNK - 1) / FCONV_STREAM_MAC_CHUNK : 1;
+  lv->mq = (lv->bins + lv->mc - 1) / lv->mc;
+  lv->units = 2 * lv->nt + lv->nf + lv->nc + lv->n * lv->mc + lv->ni + lv->nv;
+}
+
+/* Build one candidate: growth g (0 = uniform), at least `minparts` partitions per level below the
+ * largest, partitions up to `cap` samples. Returns 0 when the sizes would overflow. */
+static int build(fconv_stream_layout *L, size_t cap, size_t g, size_t minparts, size_t in,
+                 size_t out, int cplx, int dbl) {
+  const size_t len = L->capacity;
+  L->levels = 0;
+  double cost = (double)(in * out) * (double)L->D * (double)L->B * COST_TAP * (cplx ? 4 : 1);
+  if (len > L->D) {
+    size_t o = L->D, P = L->Q;
+    int lag = L->D ? 1 : 0;
+    for (;;) {
+      if (L->levels == FCONV_STREAM_MAX_LEVELS) return 0;
+      fconv_stream_level *lv = &L->lv[L->levels];
+      memset(lv, 0, sizeof *lv);
+      level_geometry(lv, P, L->B, cplx);
+      lv->lag = lag;
+      lv->offset = o;
+      lv->d = o / P - (size_t)lag;
+      const size_t rest = (len - o + P - 1) / P; /* partitions to cover the rest here */
+      size_t next = 0;
+      if (g && P <= cap / g && P * g <= ((size_t)1 << 40)) {
+        const size_t P2 = P * g;
+        next = round_up(o + minparts * P, P2);
+        if (next < 2 * P2) next = 2 * P2;
+      }
+      if (!next || o + rest * P <= next) { /* the last level */
+        lv->n = rest;
+        lv->K = lv->n + lv->d + 1;
+        level_units(lv, cplx, L->even);
+        cost += level_cost(lv, in, out, cplx, dbl);
+        L->levels++;
+        break;
+      }
+      lv->n = (next - o) / P;
+      lv->K = lv->n + lv->d + 1;
+      level_units(lv, cplx, L->even);
+      cost += level_cost(lv, in, out, cplx, dbl);
+      L->levels++;
+      o = next;
+      P *= g;
+      lag = 2;
+    }
+  }
+  L->cost_ns = cost;
+  return 1;
+}
+
+fconv_status fconv_stream_choose_layout(fconv_stream_layout *L, size_t block, size_t capacity,
+                                        size_t inputs, size_t outputs, int cplx, int dbl,
+                                        fconv_stream_partitioning policy, size_t max_partition,
+                                        int even_load) {
+  memset(L, 0, sizeof *L);
+  FCONV_RETURN_IF(block > ((size_t)1 << 30) || capacity > ((size_t)1 << 40),
+                  FCONV_ERR_INVALID_ARGUMENT, "stream block or response too long");
+  L->B = block;
+  L->capacity = capacity;
+  L->even = even_load;
+  if (block < FCONV_STREAM_HEAD_BELOW) {
+    L->Q = round_up(FCONV_STREAM_HEAD_BELOW, block);
+    L->D = L->Q;
+  } else {
+    L->Q = block;
+    L->D = 0;
+  }
+  fconv_stream_layout best, cand = *L;
+  int have = 0;
+  if (policy != FCONV_STREAM_PARTITION_NONUNIFORM || capacity <= L->D + L->Q) {
+    if (build(&cand, 0, 0, 0, inputs, outputs, cplx, dbl)) {
+      best = cand;
+      have = 1;
+    }
+  }
+  if (policy != FCONV_STREAM_PARTITION_UNIFORM) {
+    static const size_t growth[] = {2, 4, 8};
+    static const size_t extra[] = {1, 2, 3, 4, 6, 8, 12, 16, 24};
+    const size_t cap_max = max_partition ? max_partition : ((size_t)1 << 16);
+    for (size_t gi = 0; gi < sizeof growth / sizeof growth[0]; gi++)
+      for (size_t cap = L->Q * growth[gi]; cap <= cap_max && cap <= ((size_t)1 << 40);
+           cap *= growth[gi])
+        for (size_t ei = 0; ei < sizeof extra / sizeof extra[0]; ei++) {
+          cand = *L;
+          if (!build(&cand, cap, growth[gi], extra[ei], inputs, outputs, cplx, dbl)) continue;
+          /* NONUNIFORM with a max_partition: grow to within a factor 2 of it. */
+          if (policy == FCONV_STREAM_PARTITION_NONUNIFORM && max_partition &&
+              cand.lv[cand.levels - 1].P * 2 <= max_partition)
+            continue;
+          if (!have || cand.cost_ns < best.cost_ns) {
+            best = cand;
+            have = 1;
+          }
+        }
+  }
+  if (!have) { /* max_partition too small to grow: uniform */
+    cand = *L;
+    have = build(&cand, 0, 0, 0, inputs, outputs, cplx, dbl);
+    best = cand;
+  }
+  FCONV_RETURN_IF(!have, FCONV_ERR_INVALID_ARGUMENT, "no stream partitioning fits");
+  *L = best;
+  return FCONV_OK;
+}
+
+void fconv_stream_schedule(const fconv_stream_level *lv, size_t inputs, size_t outputs, int cplx,
+                           size_t *sched) {
+  const size_t M = lv->M;
+  const double in = (double)inputs, out = (double)outputs;
+  double w_sub, w_chunk;
+  if (lv->r == 1) {
+    w_sub = fft_cost(lv->N, cplx, 0);
+    w_chunk = 0;
+  } else {
+    const double r = (double)lv->r;
+    w_sub = fft_cost(lv->m, 0, 0) + COST_ADD * (double)lv->m;
+    w_chunk = (double)lv->q * r * (COST_FFT * 2.0 * log2(r) + 3.0 * COST_MAC);
+  }
+  const double w_mac = in * out * (double)lv->mq * COST_MAC;
+  const size_t u_f = lv->nt, u_c = u_f + lv->nf, u_m = u_c + lv->nc, u_i = u_m + lv->n * lv->mc,
+               u_v = u_i + lv->ni, u_t = u_v + lv->nv;
+  const double w_t = 2.0 * COST_ADD * (double)lv->m;
+  double total = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    /* Unit u goes to the stage its cost midpoint falls in (pass 1; pass 0 sums). */
+    size_t s = 0;
+    double before = 0;
+    sched[0] = 0;
+    for (size_t u = 0; u < lv->units; u++) {
+      const double w = u < u_f ? in * w_t : u < u_c ? in * w_sub : u < u_m ? in * w_chunk
+                     : u < u_i ? w_mac : u < u_v ? out * w_chunk : u < u_t ? out * w_sub
+                     : out * w_t;
+      if (pass) {
+        size_t stage = (size_t)((before + 0.5 * w) / total * (double)M);
+        if (stage >= M) stage = M - 1;
+        while (s < stage) sched[++s] = u;
+      }
+      before += w;
+    }
+    if (pass)
+      while (s < M) sched[++s] = lv->units;
+    total = before;
+  }
+}

@@ -1,0 +1,131 @@
+/* stream_api.c — public entry points of the streaming convolution (fconv_stream_* in fconv.h):
+ * validation, the handle and its magic value; the engine is src/cpu/stream.c. */
+#include "core/dtype.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "stream_path.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define FCONV_STREAM_MAGIC 0x4d525453u /* "STRM" */
+#define FCONV_STREAM_DEAD 0xdeadbeefu
+
+struct fconv_stream {
+  uint32_t magic;
+  fconv_dtype dtype;
+  size_t inputs, outputs, capacity;
+  fconv_cpu_stream *cpu;
+};
+
+void fconv_stream_desc_init(fconv_stream_desc *d, size_t block, size_t inputs, size_t outputs,
+                            fconv_dtype dtype) {
+  if (!d) return;
+  memset(d, 0, sizeof *d);
+  d->block = block;
+  d->inputs = inputs;
+  d->outputs = outputs;
+  d->dtype = dtype;
+  d->partitioning = FCONV_STREAM_PARTITION_AUTO;
+  d->backend = FCONV_BACKEND_AUTO;
+}
+
+static int stream_ok(const fconv_stream *s) { return s && s->magic == FCONV_STREAM_MAGIC; }
+
+/* The responses of a stream with these channel counts: pointers and lengths present, every
+ * length >= 1 and its bytes representable; *longest receives the longest. */
+static fconv_status check_responses(const void *const *h, const size_t *len, size_t pairs,
+                                    fconv_dtype t, size_t *longest) {
+  FCONV_RETURN_IF(!h || !len, FCONV_ERR_INVALID_ARGUMENT, "stream responses or lengths NULL");
+  size_t m = 0, bytes;
+  for (size_t p = 0; p < pairs; p++) {
+    FCONV_RETURN_IF(!h[p], FCONV_ERR_INVALID_ARGUMENT, "a stream response is NULL");
+    FCONV_RETURN_IF(len[p] == 0, FCONV_ERR_INVALID_ARGUMENT, "a stream response has length 0");
+    FCONV_RETURN_IF(fconv_mul_ovf(len[p], fconv_dtype_size(t), &bytes),
+                    FCONV_ERR_INVALID_ARGUMENT, "a stream response's size overflows");
+    if (len[p] > m) m = len[p];
+  }
+  *longest = m;
+  return FCONV_OK;
+}
+
+fconv_status fconv_stream_create(fconv_stream **stream, const fconv_stream_desc *d) {
+  FCONV_RETURN_IF(!stream, FCONV_ERR_INVALID_ARGUMENT, "stream pointer NULL");
+  *stream = NULL;
+  FCONV_RETURN_IF(!d, FCONV_ERR_INVALID_ARGUMENT, "stream description NULL");
+  FCONV_RETURN_IF(d->block == 0, FCONV_ERR_INVALID_ARGUMENT, "stream block length 0");
+  FCONV_RETURN_IF(d->inputs == 0 || d->outputs == 0, FCONV_ERR_INVALID_ARGUMENT,
+                  "stream channel count 0");
+  FCONV_RETURN_IF((unsigned)d->dtype > (unsigned)FCONV_C128, FCONV_ERR_INVALID_ARGUMENT,
+                  "stream dtype out of range");
+  FCONV_RETURN_IF((unsigned)d->partitioning > (unsigned)FCONV_STREAM_PARTITION_NONUNIFORM,
+                  FCONV_ERR_INVALID_ARGUMENT, "stream partitioning out of range");
+  FCONV_RETURN_IF((unsigned)d->backend > (unsigned)FCONV_BACKEND_CUDA,
+                  FCONV_ERR_INVALID_ARGUMENT, "stream backend out of range");
+  FCONV_RETURN_IF(d->flags & ~(FCONV_FLAG_MEASURE | FCONV_STREAM_FLAG_EVEN_LOAD),
+                  FCONV_ERR_INVALID_ARGUMENT,
+                  "stream flags: only FCONV_FLAG_MEASURE and FCONV_STREAM_FLAG_EVEN_LOAD apply");
+  size_t pairs, bytes;
+  FCONV_RETURN_IF(fconv_mul_ovf(d->inputs, d->outputs, &pairs) ||
+                      fconv_mul_ovf(d->block, d->inputs > d->outputs ? d->inputs : d->outputs,
+                                    &bytes) ||
+                      fconv_mul_ovf(bytes, fconv_dtype_size(d->dtype), &bytes),
+                  FCONV_ERR_INVALID_ARGUMENT, "stream sizes overflow");
+  size_t longest;
+  FCONV_FORWARD(check_responses(d->responses, d->response_lengths, pairs, d->dtype, &longest));
+  FCONV_RETURN_IF(d->max_response_length && d->max_response_length < longest,
+                  FCONV_ERR_INVALID_ARGUMENT, "stream max_response_length below a response");
+  FCONV_RETURN_IF(d->backend == FCONV_BACKEND_CUDA, FCONV_ERR_UNSUPPORTED,
+                  "the stream runs on the CPU backend only");
+  fconv_stream *s = fconv_calloc(sizeof *s);
+  FCONV_RETURN_IF(!s, FCONV_ERR_OUT_OF_MEMORY, "stream allocation failed");
+  s->dtype = d->dtype;
+  s->inputs = d->inputs;
+  s->outputs = d->outputs;
+  s->capacity = d->max_response_length ? d->max_response_length : longest;
+  const fconv_status st = fconv_cpu_stream_create(&s->cpu, d, s->capacity);
+  if (st != FCONV_OK) {
+    fconv_free(s);
+    return st;
+  }
+  s->magic = FCONV_STREAM_MAGIC;
+  *stream = s;
+  return FCONV_OK;
+}
+
+fconv_status fconv_stream_process(fconv_stream *s, const void *in, void *out) {
+  FCONV_RETURN_IF(!stream_ok(s), FCONV_ERR_INVALID_ARGUMENT, "not a stream");
+  FCONV_RETURN_IF(!in || !out, FCONV_ERR_INVALID_ARGUMENT, "stream block pointer NULL");
+  fconv_cpu_stream_process(s->cpu, in, out);
+  return FCONV_OK;
+}
+
+fconv_status fconv_stream_reset(fconv_stream *s) {
+  FCONV_RETURN_IF(!stream_ok(s), FCONV_ERR_INVALID_ARGUMENT, "not a stream");
+  fconv_cpu_stream_reset(s->cpu);
+  return FCONV_OK;
+}
+
+fconv_status fconv_stream_set_responses(fconv_stream *s, const void *const *responses,
+                                        const size_t *lengths, size_t crossfade) {
+  FCONV_RETURN_IF(!stream_ok(s), FCONV_ERR_INVALID_ARGUMENT, "not a stream");
+  size_t longest;
+  FCONV_FORWARD(check_responses(responses, lengths, s->inputs * s->outputs, s->dtype, &longest));
+  FCONV_RETURN_IF(longest > s->capacity, FCONV_ERR_INVALID_ARGUMENT,
+                  "a response is longer than the stream's max_response_length");
+  fconv_cpu_stream_set_responses(s->cpu, responses, lengths, crossfade);
+  return FCONV_OK;
+}
+
+fconv_status fconv_stream_get_info(const fconv_stream *s, fconv_stream_info *info) {
+  FCONV_RETURN_IF(!stream_ok(s) || !info, FCONV_ERR_INVALID_ARGUMENT, "stream or info NULL");
+  fconv_cpu_stream_info(s->cpu, info);
+  return FCONV_OK;
+}
+
+void fconv_stream_destroy(fconv_stream *s) {
+  if (!stream_ok(s)) return;
+  s->magic = FCONV_STREAM_DEAD;
+  fconv_cpu_stream_destroy(s->cpu);
+  fconv_free(s);
+}
