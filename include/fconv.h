@@ -308,8 +308,12 @@ FCONV_API int fconv_cuda_device_count(void);
  *    caller's current device before returning. Device-pointer arrays must be device memory of
  *    that device (or managed memory) aligned to the element size: FCONV_ERR_INVALID_ARGUMENT
  *    otherwise, checked before any device work.
+ *  - On a stream capturing a CUDA graph, execute of a device-pointer plan is captured (it only
+ *    queues work); calls that must synchronise that stream (set_kernel, execute with host
+ *    pointers) return FCONV_ERR_UNSUPPORTED.
  *  - A CUDA error a call of fconv causes is returned as FCONV_ERR_CUDA (or OUT_OF_MEMORY /
- *    NO_DEVICE) and cleared; sticky errors (an illegal address, a kernel fault) poison the
+ *    NO_DEVICE) and cleared; an error the caller's earlier call left pending is neither
+ *    reported nor cleared; sticky errors (an illegal address, a kernel fault) poison the
  *    whole CUDA context: every later call of the process, fconv's included, fails and the
  *    context cannot be recovered. */
 

@@ -86,6 +86,9 @@ FCONV_HIDDEN fconv_status fconv_dev_event_record(fconv_dev_event e, fconv_dev_st
 FCONV_HIDDEN fconv_status fconv_dev_event_sync(fconv_dev_event e);
 /* Work queued on s after this call waits for e's last record. */
 FCONV_HIDDEN fconv_status fconv_dev_stream_wait_event(fconv_dev_stream s, fconv_dev_event e);
+/* *capturing = 1 while s is capturing work into a CUDA graph (cudaStreamIsCapturing): then
+ * nothing may synchronise it. */
+FCONV_HIDDEN fconv_status fconv_dev_stream_capturing(fconv_dev_stream s, int *capturing);
 
 /* ---- launches ------------------------------------------------------------------------------ */
 /* FCONV_LAUNCH(kernel, grid, block, shmem_bytes, stream, args...): launch and evaluate to the

@@ -201,6 +201,13 @@ fconv_status fconv_dev_event_sync(fconv_dev_event e) {
   return fconv_dev_status(cudaEventSynchronize((cudaEvent_t)e));
 }
 
+fconv_status fconv_dev_stream_capturing(fconv_dev_stream s, int *capturing) {
+  cudaStreamCaptureStatus c = cudaStreamCaptureStatusNone;
+  fconv_status r = fconv_dev_status(cudaStreamIsCapturing((cudaStream_t)s, &c));
+  *capturing = r == FCONV_OK && c != cudaStreamCaptureStatusNone;
+  return r;
+}
+
 fconv_status fconv_dev_stream_wait_event(fconv_dev_stream s, fconv_dev_event e) {
   return fconv_dev_status(cudaStreamWaitEvent((cudaStream_t)s, (cudaEvent_t)e, 0));
 }

@@ -21,8 +21,10 @@
  * (output o reads its own kc-long slot o*kc + j), so large strides never load unused input.
  * Shared rows have an odd pitch (bank conflicts across rows); a warp spans one row (BX = 32 or
  * 128) and reads consecutive columns (for stride 1).
- * Taps live in __constant__ memory (fconv_direct_ctaps, filled by the host before the launch)
- * when they fit, else they are tiled through shared memory from global memory.
+ * Taps are the plan's own (a.taps, device memory: no process-wide bank, nothing shared between
+ * plans or streams). RTAPS variant (one kernel's taps <= FCONV_DIRECT_RTAPS_BYTES): every thread
+ * of the block reads the same tap at once, through the read-only cache (__ldg, a broadcast);
+ * otherwise the taps are tiled through shared memory with the window.
  */
 #ifndef FCONV_CUDA_DIRECT_KERNELS_CUH
 #define FCONV_CUDA_DIRECT_KERNELS_CUH
@@ -32,32 +34,14 @@ struct fconv_tile_1d { enum { BX = 128, BY = 1, RX = 4, RY = 1, RZ = 1 }; };
 struct fconv_tile_2d { enum { BX = 32, BY = 8, RX = 2, RY = 4, RZ = 1 }; };
 struct fconv_tile_3d { enum { BX = 32, BY = 4, RX = 2, RY = 4, RZ = 2 }; };
 
-/* ---- __constant__ taps: one 16 KiB bank viewed as each element type ---------------------------- */
-#define FCONV_DIRECT_CTAPS_BYTES 16384
-union fconv_direct_ctaps_t {
-  float f32[FCONV_DIRECT_CTAPS_BYTES / 4];
-  double f64[FCONV_DIRECT_CTAPS_BYTES / 8];
-  float2 c64[FCONV_DIRECT_CTAPS_BYTES / 8];
-  double2 c128[FCONV_DIRECT_CTAPS_BYTES / 16];
-};
-__constant__ fconv_direct_ctaps_t fconv_direct_ctaps;
-
-template <class T>
-__device__ __forceinline__ T fconv_ctap(int i);
-template <>
-__device__ __forceinline__ float fconv_ctap<float>(int i) { return fconv_direct_ctaps.f32[i]; }
-template <>
-__device__ __forceinline__ double fconv_ctap<double>(int i) { return fconv_direct_ctaps.f64[i]; }
-template <>
-__device__ __forceinline__ float2 fconv_ctap<float2>(int i) { return fconv_direct_ctaps.c64[i]; }
-template <>
-__device__ __forceinline__ double2 fconv_ctap<double2>(int i) { return fconv_direct_ctaps.c128[i]; }
+/* Largest taps of one kernel read straight from the plan's device buffer (RTAPS variant). */
+#define FCONV_DIRECT_RTAPS_BYTES 16384
 
 /* ---- launch arguments ------------------------------------------------------------------------ */
 struct fconv_direct_args {
   const void *x;        /* input items (device), x_item elements apart */
   void *y;              /* output items, y_item elements apart */
-  const void *taps;     /* shared-taps variant: taps of every kernel, ker_elems apart */
+  const void *taps;     /* taps of every kernel, ker_elems apart (device memory, the plan's) */
   fconv_problem pairing; /* only batch and kernel_batch are read: rule 7 via fconv_signal_of */
   long long n[3];       /* input extents (z, y, x) */
   long long p0[3];      /* padding before */
@@ -68,7 +52,6 @@ struct fconv_direct_args {
   int flip;             /* read flip(conj(x)) instead of x (swapped CORRELATE, device pointers) */
   long long x_item, y_item, ker_elems;
   long long item0;      /* first output item of this launch */
-  long long kbase;      /* kernel index of the first taps in the constant bank */
   long long tiles[3];   /* output tiles per item along z, y, x */
   long long block0;     /* linear index of this launch's first block */
   int kc[2];            /* tap chunk along y, x */
@@ -104,7 +87,7 @@ __device__ __forceinline__ long long fconv_source(const fconv_direct_args &a, in
 
 /* No __launch_bounds__: with it ptxas (CUDA 13, sm_90) capped most instances at 64-80 registers
  * and spilled; without it none spill (<= 128 registers, checked with -Xptxas -v). */
-template <class T, class Tile, bool CTAPS>
+template <class T, class Tile, bool RTAPS>
 __global__ void fconv_direct_tile(fconv_direct_args a) {
   enum { BX = Tile::BX, BY = Tile::BY, RX = Tile::RX, RY = Tile::RY, RZ = Tile::RZ };
   enum { TOX = BX * RX, TOY = BY * RY };
@@ -124,8 +107,7 @@ __global__ void fconv_direct_tile(fconv_direct_args a) {
   const long long xi = (long long)fconv_signal_of(&a.pairing, (size_t)item);
   const long long ki = (long long)fconv_kernel_of(&a.pairing, (size_t)item);
   const T *X = (const T *)a.x + xi * a.x_item;
-  const T *Wg = CTAPS ? nullptr : (const T *)a.taps + ki * a.ker_elems;
-  const long long cbase = (ki - a.kbase) * a.ker_elems;
+  const T *Wg = (const T *)a.taps + ki * a.ker_elems;
   const int tx = (int)threadIdx.x, ty = (int)threadIdx.y;
   const int k0 = a.k[0], k1 = a.k[1], k2 = a.k[2], s0 = a.s[0];
   const int kcy = a.kc[0], kcx = a.kc[1];
@@ -189,7 +171,7 @@ FCONV_UNROLL
           }
         }
         /* Load the tap chunk of every plane offset the tile uses (shared-taps variant). */
-        if (!CTAPS) {
+        if (!RTAPS) {
           const int tid = ty * BX + tx, n = cy * cx;
 FCONV_UNROLL
           for (int rz = 0; rz < RZ; rz++) {
@@ -210,8 +192,8 @@ FCONV_UNROLL
         for (int rz = 0; rz < RZ; rz++) {
           const int j0 = pz - rz * s0;
           if (j0 < 0 || j0 >= k0 || oz0 + rz >= a.out[0]) continue;
-          /* constant bank index (< 4096 elements, so int) of tap (j0, jy0, jx0) */
-          const int tbase = CTAPS ? (int)(cbase + ((long long)j0 * k1 + jy0) * k2 + jx0) : 0;
+          /* index in Wg (< 4096 elements, so int) of tap (j0, jy0, jx0) */
+          const int tbase = RTAPS ? (int)(((long long)j0 * k1 + jy0) * k2 + jx0) : 0;
           const T *sw = stap + rz * kcy * kcx;
           const T *wbase = win + ty * RY * ay * a.pitch + tx * ax;
           for (int jx = 0; jx < cx; jx++) {
@@ -224,7 +206,7 @@ FCONV_UNROLL
               for (int ry = 0; ry < RY; ry++) {
                 const int jy = r - ry * ay;
                 if (jy < 0 || jy >= cy) continue;
-                const T w = CTAPS ? fconv_ctap<T>(tbase + jy * k2 + jx)
+                const T w = RTAPS ? __ldg(Wg + tbase + jy * k2 + jx)
                                   : sw[jy * kcx + jx];
 FCONV_UNROLL
                 for (int rx = 0; rx < RX; rx++) acc[rz][ry][rx] = fconv_madd(acc[rz][ry][rx], v[rx], w);

@@ -11,12 +11,12 @@
  *    stride of the single-tap axes), in the order with the fewest multiply-adds. set_kernel
  *    factors the prepared taps (core/kernel_info.c's rank-1 rule, as the CPU) and the passes
  *    run when every kernel is rank 1 and the model says they are cheaper;
- *  - per launch: taps in __constant__ memory when one kernel's taps fit (<= 16 KiB, filter
- *    banks in groups that fit), else tiled through shared memory; the shared window per block
- *    at most ~40 KiB (tap chunks when the halo would not fit).
- * The __constant__ bank is one per device: launches that use it are ordered across streams by
- * a per-device event under a process-wide mutex (so plans on different streams never see each
- * other's taps). Consequence: constant-taps launches cannot be captured into a CUDA graph.
+ *  - per launch: taps read straight from the plan's device buffer (a broadcast through the
+ *    read-only cache) when one kernel's taps fit 16 KiB, else tiled through shared memory; the
+ *    shared window per block at most ~40 KiB (tap chunks when the halo would not fit).
+ * Taps are per plan (no process-wide __constant__ bank, no lock, no event between plans): plans
+ * on different streams run independently, and a device-pointer execute on the caller's stream
+ * only queues launches (capturable into a CUDA graph).
  *
  * Buffers: device taps (set_kernel) and taps for kernels given to execute; a workspace (the
  * caller's, or the plan's own) holding the device copies of signal and output for host-pointer
@@ -30,7 +30,7 @@
  * measure them), which a GPU calibration should replace.
  *
  * Testing knobs (environment, read at create): FCONV_CUDA_DIRECT_CONST_BYTES (largest taps per
- * kernel kept in __constant__ memory; 0 = always shared-tiled; default 16384),
+ * kernel read straight from device memory; 0 = always shared-tiled; default 16384),
  * FCONV_CUDA_DIRECT_SMEM_BYTES (shared window budget per block; default 40960; raised to the
  * minimum a tile needs) and FCONV_CUDA_DIRECT_SEPARABLE=force (run rank-1 kernels as passes
  * even where the model says the full kernel is cheaper).
@@ -47,16 +47,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mutex>
 
 namespace {
 
 /* ---- constants ------------------------------------------------------------------------------- */
-const size_t kConstDefault = 16384;      /* taps bytes per kernel in __constant__ */
+const size_t kConstDefault = 16384;      /* taps bytes per kernel read directly (RTAPS) */
 const size_t kSmemDefault = 40960;       /* shared window budget per block */
 const size_t kSmemMax = 48 * 1024;       /* without cudaFuncSetAttribute */
 const long long kMaxTap = 1ll << 30;     /* k and stride per axis (int window math) */
-const int kMaxDevices = 64;
 
 /* Cost model (see the header comment; the constants are cost.h's). */
 const double kMacRate[4] = {FCONV_CUDA_MAC_F32, FCONV_CUDA_MAC_F64, FCONV_CUDA_MAC_C64,
@@ -124,7 +122,7 @@ struct pass {
   long long ker_elems; /* taps per kernel */
   size_t taps_off;     /* separable passes: element offset of this pass's factors in d_sep */
   long long x_item, y_item;
-  bool ctaps;
+  bool rtaps;
   int kc[2], sparse[2], pitch, wrows;
   size_t smem;
   double macs; /* per output item */
@@ -145,7 +143,7 @@ void plan_shared(pass *q, size_t esize, size_t budget) {
     const long long wy = window_extent(t.toy, q->g.s[1], kcy, &q->sparse[0]);
     const long long wx = window_extent(t.tox, q->g.s[2], kcx, &q->sparse[1]);
     const long long pitch = wx | 1; /* odd: rows start in different banks */
-    const long long elems = wy * pitch + (q->ctaps ? 0 : (long long)t.rz * kcy * kcx);
+    const long long elems = wy * pitch + (q->rtaps ? 0 : (long long)t.rz * kcy * kcx);
     if ((double)elems * (double)esize <= (double)budget || (kcy == 1 && kcx == 1)) {
       q->kc[0] = kcy;
       q->kc[1] = kcx;
@@ -238,7 +236,7 @@ void finish_pass(const direct_state *s, pass *q, long long ker_elems) {
   q->cfg = m <= 1 ? 1 : m;
   q->ker_elems = ker_elems;
   q->macs = volume(raw.out) * (double)ker_elems;
-  q->ctaps = (size_t)ker_elems * s->p.esize <= s->const_bytes;
+  q->rtaps = (size_t)ker_elems * s->p.esize <= s->const_bytes;
   plan_shared(q, s->p.esize, s->smem_budget);
 }
 
@@ -340,27 +338,19 @@ size_t env_size(const char *name, size_t dflt) {
   return end && *end == '\0' ? (size_t)v : dflt;
 }
 
-/* ---- the __constant__ bank ------------------------------------------------------------------- */
-
-std::mutex &ctaps_mutex() {
-  static std::mutex m;
-  return m;
-}
-fconv_dev_event ctaps_event[kMaxDevices]; /* last launch that read the bank, per device */
-
 /* ---- launches -------------------------------------------------------------------------------- */
 
 template <class T>
-void (*tile_kernel_for(int cfg, bool ctaps))(fconv_direct_args) {
+void (*tile_kernel_for(int cfg, bool rtaps))(fconv_direct_args) {
   if (cfg == 1)
-    return ctaps ? fconv_direct_tile<T, fconv_tile_1d, true> : fconv_direct_tile<T, fconv_tile_1d, false>;
+    return rtaps ? fconv_direct_tile<T, fconv_tile_1d, true> : fconv_direct_tile<T, fconv_tile_1d, false>;
   if (cfg == 2)
-    return ctaps ? fconv_direct_tile<T, fconv_tile_2d, true> : fconv_direct_tile<T, fconv_tile_2d, false>;
-  return ctaps ? fconv_direct_tile<T, fconv_tile_3d, true> : fconv_direct_tile<T, fconv_tile_3d, false>;
+    return rtaps ? fconv_direct_tile<T, fconv_tile_2d, true> : fconv_direct_tile<T, fconv_tile_2d, false>;
+  return rtaps ? fconv_direct_tile<T, fconv_tile_3d, true> : fconv_direct_tile<T, fconv_tile_3d, false>;
 }
 
-#define TILE_KERNEL_(E, S, C) return tile_kernel_for<fconv_elem<S, C>::type>(cfg, ctaps);
-void (*tile_kernel(fconv_dtype t, int cfg, bool ctaps))(fconv_direct_args) {
+#define TILE_KERNEL_(E, S, C) return tile_kernel_for<fconv_elem<S, C>::type>(cfg, rtaps);
+void (*tile_kernel(fconv_dtype t, int cfg, bool rtaps))(fconv_direct_args) {
   FCONV_DTYPE_DISPATCH(t, TILE_KERNEL_)
   return nullptr;
 }
@@ -375,7 +365,7 @@ fconv_status launch_items(const direct_state *s, const pass &q, fconv_direct_arg
   a.tiles[1] = (long long)fconv_dev_ceil_div((uint64_t)q.g.out[1], (uint64_t)t.toy);
   a.tiles[2] = (long long)fconv_dev_ceil_div((uint64_t)q.g.out[2], (uint64_t)t.tox);
   const uint64_t blocks = (uint64_t)a.tiles[0] * a.tiles[1] * a.tiles[2] * (uint64_t)nitems;
-  void (*const direct_tile_kernel)(fconv_direct_args) = tile_kernel(s->p.dtype, q.cfg, q.ctaps);
+  void (*const direct_tile_kernel)(fconv_direct_args) = tile_kernel(s->p.dtype, q.cfg, q.rtaps);
   for (uint64_t b0 = 0; b0 < blocks; b0 += FCONV_DEV_MAX_GRID_X) {
     a.block0 = (long long)b0;
     const unsigned nb = fconv_dev_blocks(blocks - b0, 1, FCONV_DEV_MAX_GRID_X);
@@ -413,29 +403,7 @@ fconv_status run_pass(const direct_state *s, const pass &q, const void *x, void 
   a.sparse[1] = q.sparse[1];
   a.pitch = q.pitch;
   a.wrows = q.wrows;
-  const long long count = (long long)p->count;
-  if (!q.ctaps) return launch_items(s, q, a, 0, count);
-
-  /* __constant__ taps: groups of kernels that fit the bank, ordered against other streams. */
-  const size_t ker_bytes = (size_t)q.ker_elems * p->esize;
-  const long long per = p->kernel_batch == 1 ? 1 : (long long)(s->const_bytes / ker_bytes);
-  std::lock_guard<std::mutex> lock(ctaps_mutex());
-  fconv_dev_event *ev = &ctaps_event[s->h.device];
-  if (!*ev) FCONV_FORWARD(fconv_dev_event_create(ev));
-  void *bank = NULL;
-  FCONV_FORWARD(FCONV_SYMBOL_ADDRESS(&bank, fconv_direct_ctaps));
-  for (long long k0 = 0; k0 < (long long)p->kernel_batch; k0 += per) {
-    const long long kn = per < (long long)p->kernel_batch - k0 ? per : (long long)p->kernel_batch - k0;
-    FCONV_FORWARD(fconv_dev_stream_wait_event(s->h.stream, *ev));
-    FCONV_FORWARD(fconv_dev_copy_d2d(bank, (const char *)taps + (size_t)k0 * ker_bytes,
-                                     (size_t)kn * ker_bytes, s->h.stream));
-    a.kbase = k0;
-    /* kernel_batch == 1: every item uses kernel 0; else item i uses kernel i */
-    FCONV_FORWARD(p->kernel_batch == 1 ? launch_items(s, q, a, 0, count)
-                                       : launch_items(s, q, a, k0, kn));
-    FCONV_FORWARD(fconv_dev_event_record(*ev, s->h.stream));
-  }
-  return FCONV_OK;
+  return launch_items(s, q, a, 0, (long long)p->count);
 }
 
 /* ---- separable factors ----------------------------------------------------------------------- */
@@ -528,16 +496,12 @@ fconv_status cuda_direct_create(const fconv_problem *p, void **state) {
   FCONV_RETURN_IF(!s, FCONV_ERR_OUT_OF_MEMORY, "state");
   s->p = *p;
   fconv_status st = fconv_cuda_host_init(&s->h, p);
-  if (st == FCONV_OK && s->h.device >= kMaxDevices) {
-    fconv_cuda_host_destroy(&s->h);
-    st = FCONV_ERROR(FCONV_ERR_NO_DEVICE, "device index beyond 64");
-  }
   if (st != FCONV_OK) {
     fconv_free(s);
     return st;
   }
   s->const_bytes = env_size("FCONV_CUDA_DIRECT_CONST_BYTES", kConstDefault);
-  if (s->const_bytes > FCONV_DIRECT_CTAPS_BYTES) s->const_bytes = FCONV_DIRECT_CTAPS_BYTES;
+  if (s->const_bytes > FCONV_DIRECT_RTAPS_BYTES) s->const_bytes = FCONV_DIRECT_RTAPS_BYTES;
   s->smem_budget = env_size("FCONV_CUDA_DIRECT_SMEM_BYTES", kSmemDefault);
   if (s->smem_budget > kSmemMax) s->smem_budget = kSmemMax;
   const char *sep = getenv("FCONV_CUDA_DIRECT_SEPARABLE");
@@ -579,6 +543,7 @@ fconv_status cuda_direct_set_kernel(void *state, const void *kernel,
   direct_state *s = (direct_state *)state;
   fconv_device_scope scope(s->h.device);
   FCONV_FORWARD(scope.status);
+  FCONV_FORWARD(fconv_cuda_host_check_capture(&s->h, 1)); /* set_kernel synchronises */
   fconv_status st = set_kernel_body(s, kernel, info);
   if (st != FCONV_OK) /* leave no copy from h_taps / h_sep in flight: execute rewrites them */
     (void)fconv_dev_stream_sync(s->h.stream);
@@ -658,6 +623,7 @@ fconv_status cuda_direct_execute(void *state, const void *signal, const void *ke
   if (s->p.count == 0 || s->p.out_elems == 0) return FCONV_OK;
   fconv_device_scope scope(s->h.device);
   FCONV_FORWARD(scope.status);
+  FCONV_FORWARD(fconv_cuda_host_check_capture(&s->h, !s->h.device_ptrs));
   fconv_status st = execute_body(s, signal, kernel, out);
   if (st != FCONV_OK) fconv_cuda_host_failed(&s->h);
   return st;

@@ -561,6 +561,7 @@ static fconv_status path_set_kernel(void *state, const void *kernel,
   fft_state *s = (fft_state *)state;
   fconv_device_scope scope(s->h.device);
   FCONV_FORWARD(scope.status);
+  FCONV_FORWARD(fconv_cuda_host_check_capture(&s->h, !s->h.device_ptrs));
   fconv_status st = set_kernel_body(s, kernel);
   if (st != FCONV_OK) fconv_cuda_host_failed(&s->h);
   return st;
@@ -606,6 +607,7 @@ static fconv_status path_execute(void *state, const void *signal, const void *ke
   fft_state *s = (fft_state *)state;
   fconv_device_scope scope(s->h.device);
   FCONV_FORWARD(scope.status);
+  FCONV_FORWARD(fconv_cuda_host_check_capture(&s->h, !s->h.device_ptrs));
   fconv_status st = execute_body(s, signal, kernel, out);
   if (st != FCONV_OK) fconv_cuda_host_failed(&s->h);
   return st;

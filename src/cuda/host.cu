@@ -66,6 +66,16 @@ fconv_status fconv_cuda_host_check_pointer(const fconv_cuda_host *h, const void 
   return FCONV_OK;
 }
 
+fconv_status fconv_cuda_host_check_capture(const fconv_cuda_host *h, int syncs) {
+  if (!h->user_stream || !syncs) return FCONV_OK;
+  int capturing = 0;
+  FCONV_FORWARD(fconv_dev_stream_capturing(h->stream, &capturing));
+  FCONV_RETURN_IF(capturing, FCONV_ERR_UNSUPPORTED,
+                  "the plan's stream is capturing a CUDA graph: only execute with device "
+                  "pointers (no synchronisation) can be captured");
+  return FCONV_OK;
+}
+
 fconv_status fconv_cuda_host_set_stream(fconv_cuda_host *h, void *stream) {
   /* work queued on the previous stream uses the plan's buffers: finish it first */
   FCONV_FORWARD(quiesce(h));
@@ -110,6 +120,7 @@ void fconv_cuda_host_failed(const fconv_cuda_host *h) {
 fconv_status fconv_cuda_host_to_host(fconv_cuda_host *h, void *dst, const void *src,
                                      size_t bytes) {
   FCONV_FORWARD(fconv_cuda_host_check_pointer(h, src));
+  FCONV_FORWARD(fconv_cuda_host_check_capture(h, h->device_ptrs));
   if (!h->device_ptrs) {
     memcpy(dst, src, bytes);
     return FCONV_OK;

@@ -45,6 +45,10 @@ FCONV_HIDDEN void fconv_cuda_host_destroy(fconv_cuda_host *h);
  * left behind. Every path entry that takes the caller's arrays calls it. */
 FCONV_HIDDEN fconv_status fconv_cuda_host_check_pointer(const fconv_cuda_host *h,
                                                         const void *ptr);
+/* Stream capture: a call that must synchronise the caller's stream (set_kernel; execute of a
+ * host-pointer plan) is refused with FCONV_ERR_UNSUPPORTED while that stream captures a CUDA
+ * graph; a device-pointer execute only queues work and is captured. */
+FCONV_HIDDEN fconv_status fconv_cuda_host_check_capture(const fconv_cuda_host *h, int syncs);
 /* Finish the work queued on the old stream, then use `stream` (NULL: the plan's own). */
 FCONV_HIDDEN fconv_status fconv_cuda_host_set_stream(fconv_cuda_host *h, void *stream);
 /* The caller's workspace (at least ws_bytes, 256-byte aligned device memory), or NULL: the

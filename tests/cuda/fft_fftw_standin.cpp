@@ -4,15 +4,16 @@
  * spectrum along the last axis). Behaves like cuFFT with auto-allocation off: it reports a
  * non-zero work area, refuses to run without one (CUFFT_NO_WORKSPACE's status) and writes all
  * of it on every exec, so AddressSanitizer catches a work area that is too small or freed.
- * Stream order: the emulated streams are lazy, so exec first drains the plan's stream (the
- * work queued before it: pad kernels, copies) and then transforms at once; work queued after
- * it stays lazy, so a missing synchronisation later in the host logic still shows.
+ * Stream order: exec queues the transform on the plan's emulated stream (fconv_emu::
+ * enqueue_host), like cuFFT, so it runs in stream order when the host synchronises and a
+ * missing synchronisation in the host logic still shows.
  * Counters (fft_fftw_standin.h) let tests check that execute neither plans nor recomputes
  * the cached kernel spectrum. */
 #include "fft_fftw_standin.h"
 
 #include "cuda/compat.cuh"
 #include "cuda/dev.h"
+#include "fconv_emu.h"
 
 #include <fftw3.h>
 
@@ -205,17 +206,20 @@ extern "C" fconv_status fconv_fft_exec(fconv_fft *plan, void *in, void *out, int
   if ((in == out) != (plan->in_place != 0)) return fconv_cufft_status(0x4); /* INVALID_VALUE */
   if ((plan->kind == FCONV_FFT_R2C && inverse) || (plan->kind == FCONV_FFT_C2R && !inverse))
     return fconv_cufft_status(0x4);
-  /* Everything queued before this transform runs first (stream order). */
-  fconv_status st = fconv_dev_stream_sync(plan->stream);
-  if (st != FCONV_OK) return st;
-  memset(plan->work, 0xA5, plan->work_bytes); /* ASan: the area must be all there */
   void *p = plan->kind == FCONV_FFT_C2C && inverse ? plan->plan_inv : plan->plan;
-  if (plan->dbl)
-    fftw_api<double>::exec(plan->kind, (fftw_plan)p, in, out);
-  else
-    fftw_api<float>::exec(plan->kind, (fftwf_plan)p, in, out);
+  void *work = plan->work;
+  const size_t work_bytes = plan->work_bytes;
+  const int dbl = plan->dbl;
+  const fconv_fft_kind kind = plan->kind;
   execs_run++;
-  return FCONV_OK;
+  return fconv_emu::enqueue_host(plan->stream, [=]() {
+    memset(work, 0xA5, work_bytes); /* ASan: the area must be all there */
+    if (dbl)
+      fftw_api<double>::exec(kind, (fftw_plan)p, in, out);
+    else
+      fftw_api<float>::exec(kind, (fftwf_plan)p, in, out);
+    return FCONV_OK;
+  });
 }
 
 extern "C" void fconv_fft_destroy(fconv_fft *plan) {

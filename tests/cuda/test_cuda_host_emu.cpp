@@ -187,6 +187,72 @@ TEST(CudaHostEmu, CallersStreamMayBeGoneAtSetStreamAndDestroy) {
     }
 }
 
+/* Fix 4: taps are per plan: two direct plans on two of the caller's streams share nothing, so
+ * finishing one stream does not run the other's work (with a process-wide constant bank the
+ * second plan's launches waited for the first's). */
+TEST(CudaHostEmu, DirectPlansOnTwoStreamsAreIndependent) {
+  Case a(FCONV_METHOD_DIRECT), b(FCONV_METHOD_DIRECT);
+  DevBuf dx(a.x.size() * 4), dya(a.out_elems * 4), dyb(b.out_elems * 4);
+  ASSERT_EQ(fconv_dev_copy_h2d(dx.p, a.x.data(), a.x.size() * 4, nullptr), FCONV_OK);
+  const std::vector<float> sentinel(a.out_elems, 12345.0f);
+  ASSERT_EQ(fconv_dev_copy_h2d(dya.p, sentinel.data(), a.out_elems * 4, nullptr), FCONV_OK);
+  fconv_dev_stream sa, sb;
+  ASSERT_EQ(fconv_dev_stream_create(&sa, 0), FCONV_OK);
+  ASSERT_EQ(fconv_dev_stream_create(&sb, 0), FCONV_OK);
+  ASSERT_EQ(fconv_plan_set_cuda_stream(a.plan, sa), FCONV_OK);
+  ASSERT_EQ(fconv_plan_set_cuda_stream(b.plan, sb), FCONV_OK);
+  ASSERT_EQ(fconv_execute(a.plan, dx.p, nullptr, dya.p), FCONV_OK); /* queued on sa */
+  ASSERT_EQ(fconv_execute(b.plan, dx.p, nullptr, dyb.p), FCONV_OK); /* queued on sb */
+  ASSERT_EQ(fconv_dev_stream_sync(sb), FCONV_OK);
+  std::vector<float> y(a.out_elems);
+  ASSERT_EQ(fconv_dev_copy_d2h(y.data(), dyb.p, b.out_elems * 4, nullptr), FCONV_OK);
+  EXPECT_EQ(std::memcmp(y.data(), b.ref.data(), b.out_elems * 4), 0);
+  ASSERT_EQ(fconv_dev_copy_d2h(y.data(), dya.p, a.out_elems * 4, nullptr), FCONV_OK);
+  EXPECT_EQ(std::memcmp(y.data(), sentinel.data(), a.out_elems * 4), 0)
+      << "plan B's work waited for plan A's stream";
+  ASSERT_EQ(fconv_dev_stream_sync(sa), FCONV_OK);
+  ASSERT_EQ(fconv_dev_copy_d2h(y.data(), dya.p, a.out_elems * 4, nullptr), FCONV_OK);
+  EXPECT_EQ(std::memcmp(y.data(), a.ref.data(), a.out_elems * 4), 0);
+  fconv_dev_stream_destroy(sa);
+  fconv_dev_stream_destroy(sb);
+}
+
+/* Fix 4: on a stream capturing a CUDA graph, a device-pointer execute is only queued (captured)
+ * and calls that must synchronise the stream are refused with FCONV_ERR_UNSUPPORTED (the
+ * emulator reports any synchronisation of a capturing stream). */
+TEST(CudaHostEmu, StreamCaptureWorksOrIsRefused) {
+  for (fconv_method m : kMethods) {
+    SCOPED_TRACE(fconv_method_name(m));
+    Case c(m);
+    DevBuf dx(c.x.size() * 4), dy(c.out_elems * 4), dh(c.h.size() * 4);
+    ASSERT_EQ(fconv_dev_copy_h2d(dx.p, c.x.data(), c.x.size() * 4, nullptr), FCONV_OK);
+    ASSERT_EQ(fconv_dev_copy_h2d(dh.p, c.h.data(), c.h.size() * 4, nullptr), FCONV_OK);
+    fconv_dev_stream s;
+    ASSERT_EQ(fconv_dev_stream_create(&s, 0), FCONV_OK);
+    ASSERT_EQ(fconv_plan_set_cuda_stream(c.plan, s), FCONV_OK);
+    fconv_emu::set_capturing(s, true);
+    EXPECT_EQ(fconv_execute(c.plan, dx.p, nullptr, dy.p), FCONV_OK);
+    EXPECT_EQ(fconv_plan_set_kernel(c.plan, dh.p), FCONV_ERR_UNSUPPORTED);
+
+    fconv_desc d = desc1d(m, FCONV_F32, 0); /* host pointers: execute synchronises */
+    fconv_plan *hp = nullptr;
+    ASSERT_EQ(fconv_plan_create(&hp, &d), FCONV_OK);
+    ASSERT_EQ(fconv_plan_set_kernel(hp, c.h.data()), FCONV_OK);
+    ASSERT_EQ(fconv_plan_set_cuda_stream(hp, s), FCONV_OK);
+    std::vector<float> y(c.out_elems);
+    EXPECT_EQ(fconv_execute(hp, c.x.data(), nullptr, y.data()), FCONV_ERR_UNSUPPORTED);
+    EXPECT_EQ(fconv_plan_set_kernel(hp, c.h.data()), FCONV_ERR_UNSUPPORTED);
+
+    fconv_emu::set_capturing(s, false);
+    ASSERT_EQ(fconv_dev_stream_sync(s), FCONV_OK);
+    ASSERT_EQ(fconv_dev_copy_d2h(y.data(), dy.p, c.out_elems * 4, nullptr), FCONV_OK);
+    EXPECT_EQ(std::memcmp(y.data(), c.ref.data(), c.out_elems * 4), 0);
+    fconv_plan_destroy(hp);
+    ASSERT_EQ(fconv_plan_set_cuda_stream(c.plan, nullptr), FCONV_OK);
+    fconv_dev_stream_destroy(s);
+  }
+}
+
 /* Fix 3: AUTO falls back to the next candidate when every CUDA create fails (a busy
  * exclusive-process device), and get_info says why; an explicit CUDA backend reports the
  * failure; nothing leaks either way. */

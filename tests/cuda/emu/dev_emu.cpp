@@ -43,6 +43,7 @@ struct EStream {
   uint64_t enq = 0, done = 0;
   fconv_status err = FCONV_OK;
   bool blocking = false; /* created without cudaStreamNonBlocking: ordered with stream NULL */
+  bool capturing = false; /* set_capturing: synchronising it is an error */
 };
 
 struct EEvent {
@@ -341,10 +342,17 @@ fconv_status fconv_dev_stream_sync(fconv_dev_stream s) {
   std::lock_guard<std::recursive_mutex> lock(st().m);
   if (!live(s)) return bad("stream_sync: a destroyed stream");
   EStream *e = stream_of(s);
+  if (e->capturing) return bad("stream_sync: the stream is capturing a graph");
   drain(e, e->enq);
   fconv_status r = e->err;
   e->err = FCONV_OK;
   return r;
+}
+
+fconv_status fconv_dev_stream_capturing(fconv_dev_stream s, int *capturing) {
+  std::lock_guard<std::recursive_mutex> lock(st().m);
+  *capturing = stream_of(s)->capturing;
+  return FCONV_OK;
 }
 
 fconv_status fconv_dev_event_create(fconv_dev_event *e) {
@@ -404,6 +412,17 @@ void dev_fail_after(long n) {
 void dev_fail_stream_create(bool on) {
   std::lock_guard<std::recursive_mutex> lock(st().m);
   st().fail_streams = on;
+}
+
+fconv_status enqueue_host(void *stream, std::function<fconv_status()> fn) {
+  std::lock_guard<std::recursive_mutex> lock(st().m);
+  enqueue(stream, std::move(fn));
+  return FCONV_OK;
+}
+
+void set_capturing(void *stream, bool on) {
+  std::lock_guard<std::recursive_mutex> lock(st().m);
+  stream_of(stream)->capturing = on;
 }
 
 void set_device_count(int n) {

@@ -54,6 +54,7 @@
  *                              counts emulated device+pinned buffers not yet freed.
  *   set_device_count(n)       (dev_emu.cpp) n emulated devices; memory remembers its device.
  *   dev_fail_stream_create(b) (dev_emu.cpp) stream creation fails (a busy device).
+ *   set_capturing(s, b)       (dev_emu.cpp) s captures a graph: syncing it is a failure.
  * Limitations: no warp-level semantics (shuffles, votes, implicit warp synchrony are not
  * emulated: fconv kernels must not rely on them); no races are detected between threads of
  * a block (fibers run one at a time between barriers).
@@ -231,6 +232,12 @@ void set_device_count(int n);
 /* Stream creation fails with FCONV_ERR_NO_DEVICE (an exclusive-process device taken by another
  * process: every CUDA plan create fails). */
 void dev_fail_stream_create(bool on);
+/* The stream is capturing a CUDA graph (work is still queued and run as usual): synchronising
+ * it is reported as a failure, as cudaStreamSynchronize would end the capture. */
+void set_capturing(void *stream, bool on);
+/* Queue host work on an emulated stream (runs in stream order, like a library call on the GPU:
+ * the cuFFT stand-in's transforms). */
+fconv_status enqueue_host(void *stream, std::function<fconv_status()> fn);
 
 }  // namespace fconv_emu
 
