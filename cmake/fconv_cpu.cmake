@@ -1,7 +1,9 @@
 # CPU paths. Included from the top-level CMakeLists.txt; adds sources to the fconv target.
 target_sources(fconv PRIVATE
   src/cpu/direct_path.c
-  src/cpu/fft_path.c)
+  src/cpu/fft_path.c
+  src/cpu/channels_direct.c
+  src/cpu/channels_fft.c)
 
 # ---- FFT and overlap-save paths: the shared FFTW engine and planner helpers ------------------
 target_sources(fconv PRIVATE

@@ -44,7 +44,7 @@ module fconv
     FCONV_BACKEND_CUDA = 2
   ! flags
   integer(c_int), parameter, public :: FCONV_FLAG_MEASURE = 1, FCONV_FLAG_DEVICE_POINTERS = 2, &
-    FCONV_FLAG_NO_SEPARABLE = 4, FCONV_FLAG_ACCURATE = 8
+    FCONV_FLAG_NO_SEPARABLE = 4, FCONV_FLAG_ACCURATE = 8, FCONV_FLAG_EXTENDED = 16
 
   ! struct fconv_desc, field for field
   type, bind(c), public :: fconv_desc
@@ -64,6 +64,11 @@ module fconv
     integer(c_int) :: backend
     integer(c_int) :: threads
     integer(c_int) :: flags
+    ! extension (0.2): set only through fconv_desc_set_channels / fconv_desc_set_dilation
+    integer(c_size_t) :: in_channels
+    integer(c_size_t) :: out_channels
+    integer(c_size_t) :: groups
+    integer(c_size_t) :: dilation(FCONV_MAX_RANK)
   end type fconv_desc
 
   ! struct fconv_plan_info, field for field: what a plan chose and why
@@ -86,6 +91,7 @@ module fconv
     character(kind=c_char) :: reason(160)     ! NUL-terminated: use fconv_string(info%reason)
   end type fconv_plan_info
 
+  public :: fconv_desc_set_channels, fconv_desc_set_dilation
   public :: fconv_desc_init, fconv_plan_create, fconv_plan_output_shape, fconv_plan_set_kernel
   public :: fconv_execute, fconv_plan_destroy, fconv_convolve, fconv_status_message
   public :: fconv_version_number, fconv_version_string, fconv_cuda_device_count
@@ -102,6 +108,17 @@ module fconv
       integer(c_int), value :: rank
       integer(c_size_t), intent(in) :: signal_shape(*), kernel_shape(*)
       integer(c_int), value :: dtype
+    end subroutine
+    subroutine fconv_desc_set_channels(d, in_channels, out_channels, groups) &
+        bind(c, name="fconv_desc_set_channels")
+      import :: c_size_t, fconv_desc
+      type(fconv_desc), intent(inout) :: d
+      integer(c_size_t), value :: in_channels, out_channels, groups
+    end subroutine
+    subroutine fconv_desc_set_dilation(d, dilation) bind(c, name="fconv_desc_set_dilation")
+      import :: c_size_t, fconv_desc
+      type(fconv_desc), intent(inout) :: d
+      integer(c_size_t), intent(in) :: dilation(*)
     end subroutine
     function fconv_plan_create(plan, d) result(st) bind(c, name="fconv_plan_create")
       import :: c_int, c_ptr, fconv_desc

@@ -109,8 +109,12 @@ typedef enum { FCONV_BACKEND_AUTO, FCONV_BACKEND_CPU, FCONV_BACKEND_CUDA } fconv
                                                 bound holds per output (see "accuracy" below),
                                                 instead of the fastest method. With method FFT or
                                                 OVERLAP_SAVE it is FCONV_ERR_INVALID_ARGUMENT. */
+#define FCONV_FLAG_EXTENDED       (1u << 4) /* set by the fconv_desc_set_* calls below (never by
+                                                hand): the descriptor's extension fields
+                                                (channels, groups, dilation) are valid */
 #define FCONV_FLAG_ALL \
-  (FCONV_FLAG_MEASURE | FCONV_FLAG_DEVICE_POINTERS | FCONV_FLAG_NO_SEPARABLE | FCONV_FLAG_ACCURATE)
+  (FCONV_FLAG_MEASURE | FCONV_FLAG_DEVICE_POINTERS | FCONV_FLAG_NO_SEPARABLE | FCONV_FLAG_ACCURATE | \
+   FCONV_FLAG_EXTENDED)
 
 /* ---- the problem description ------------------------------------------------------------- */
 
@@ -144,6 +148,15 @@ typedef struct fconv_desc {
   fconv_backend backend;                  /* default AUTO */
   int threads;                            /* CPU threads, 0 = all cores (default 0) */
   unsigned flags;                         /* FCONV_FLAG_* (default 0) */
+  /* ---- extension (0.2): read by the library only when flags has FCONV_FLAG_EXTENDED, which
+   * the setters fconv_desc_set_channels / fconv_desc_set_dilation set (they fill every
+   * extension field with its default first). Set these fields ONLY through the setters: a
+   * program built against 0.1 passes the shorter 0.1 struct, never sets the flag, and keeps
+   * 0.1's behaviour; so fields written by hand without a setter are ignored. */
+  size_t in_channels;                     /* C_in  (default 1) */
+  size_t out_channels;                    /* C_out (default 1) */
+  size_t groups;                          /* channel groups (default 1; = C_in = C_out: depthwise) */
+  size_t dilation[FCONV_MAX_RANK];        /* kernel tap spacing per axis (default 1) */
 } fconv_desc;
 
 /* fconv_desc_init: fill *d with a description of `rank` axes with the given extents (rank
@@ -154,6 +167,28 @@ typedef struct fconv_desc {
  * fconv_plan_create. Thread-safe. */
 FCONV_API void fconv_desc_init(fconv_desc *d, int rank, const size_t *signal_shape,
                                const size_t *kernel_shape, fconv_dtype dtype);
+
+/* fconv_desc_set_channels: make d a multi-channel (CNN layer) problem: in_channels input and
+ * out_channels output channels in `groups` groups (both divisible by groups; groups ==
+ * in_channels == out_channels is depthwise). Layouts (C order, last axis fastest):
+ *   signal: batch x C_in x signal_shape
+ *   kernel: C_out x (C_in / groups) x kernel_shape      (kernel_batch must be 1)
+ *   output: batch x C_out x output shape
+ * out[b, o] = sum over the C_in/groups inputs i of o's group (group g = o / (C_out/groups),
+ * inputs g*C_in/groups + i) of signal[b, g*C_in/groups + i] (*) kernel[o, i], each term exactly
+ * the single-channel problem of this descriptor (mode, boundary, op, stride, padding).
+ * Stores the values only (and sets FCONV_FLAG_EXTENDED); fconv_plan_create validates them
+ * (0 channels or groups, channels not divisible by groups, overflowing sizes:
+ * FCONV_ERR_INVALID_ARGUMENT). d == NULL is a no-op. Call after fconv_desc_init. */
+FCONV_API void fconv_desc_set_channels(fconv_desc *d, size_t in_channels, size_t out_channels,
+                                       size_t groups);
+
+/* fconv_desc_set_dilation: kernel taps dilation[a] samples apart on axis a (rank entries read;
+ * the rest stay 1): the kernel acts as the zero-stuffed kernel of extent (k-1)*d + 1, and that
+ * effective extent is the K of every padding rule (FULL, SAME, VALID, the PAD window check).
+ * Dilation 0 is FCONV_ERR_INVALID_ARGUMENT at fconv_plan_create. d or dilation NULL: no-op.
+ * Call after fconv_desc_init. */
+FCONV_API void fconv_desc_set_dilation(fconv_desc *d, const size_t *dilation);
 
 /* ---- plans ------------------------------------------------------------------------------- */
 

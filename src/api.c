@@ -1,5 +1,6 @@
 /* api.c — the public entry points: descriptor defaults, plan lifecycle, names and statuses.
  * Validation and the normalised problem are core/problem.c's; the choice is dispatch.c's. */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -28,10 +29,12 @@ struct fconv_plan {
                                             plans: copied back for the kernel analysis) */
   fconv_kernel_stats *kstats;            /* kernel_batch entries (core/kernel_info.h) */
   void *swap_buf;                        /* swapped CORRELATE: flip(conj(kernel)), per execute */
+  void *dil_buf;                         /* dilated plans: an execute-time kernel, zero-stuffed */
   int kernel_set;
-  size_t kernel_bytes;                   /* kernel_batch * prod(kernel_shape) * esize (user's) */
-  size_t signal_bytes;                   /* batch * prod(signal_shape) * esize (user's) */
-  size_t out_bytes;                      /* count * prod(output shape) * esize */
+  size_t kernel_bytes;                   /* the user's kernel array (kernel_batch * filters * taps) */
+  size_t path_kernel_bytes;              /* the paths' kernels (dilated), in plan->kernel */
+  size_t signal_bytes;                   /* the user's signal array (batch * C_in * signal) */
+  size_t out_bytes;                      /* count * C_out * prod(output shape) * esize */
 };
 
 /* ---- names, statuses, version -------------------------------------------------------------- */
@@ -94,7 +97,8 @@ int fconv_cuda_device_count(void) {
 void fconv_desc_init(fconv_desc *d, int rank, const size_t *signal_shape,
                      const size_t *kernel_shape, fconv_dtype dtype) {
   if (!d) return;
-  memset(d, 0, sizeof *d);
+  /* only the 0.1 part: a caller built against 0.1 passes the shorter struct (fconv_desc_read) */
+  memset(d, 0, offsetof(fconv_desc, in_channels));
   d->rank = rank;
   for (int a = 0; a < FCONV_MAX_RANK; a++) {
     int inside = a < rank;
@@ -112,6 +116,22 @@ void fconv_desc_init(fconv_desc *d, int rank, const size_t *signal_shape,
   d->backend = FCONV_BACKEND_AUTO;
 }
 
+void fconv_desc_set_channels(fconv_desc *d, size_t in_channels, size_t out_channels,
+                             size_t groups) {
+  if (!d) return;
+  fconv_desc_extend(d);
+  d->in_channels = in_channels;
+  d->out_channels = out_channels;
+  d->groups = groups;
+}
+
+void fconv_desc_set_dilation(fconv_desc *d, const size_t *dilation) {
+  if (!d || !dilation) return;
+  fconv_desc_extend(d);
+  for (int a = 0; a < FCONV_MAX_RANK; a++)
+    d->dilation[a] = (a < d->rank) ? dilation[a] : 1;
+}
+
 /* ---- plan lifecycle ------------------------------------------------------------------------ */
 
 static int plan_ok(const fconv_plan *plan) { return plan && plan->magic == FCONV_PLAN_MAGIC; }
@@ -122,6 +142,7 @@ static void plan_free(fconv_plan *plan) {
   fconv_free(plan->kernel);
   fconv_free(plan->kstats);
   fconv_free(plan->swap_buf);
+  fconv_free(plan->dil_buf);
   plan->magic = FCONV_PLAN_DEAD;
   fconv_free(plan);
 }
@@ -136,20 +157,34 @@ fconv_status fconv_plan_create(fconv_plan **out, const fconv_desc *d) {
 
   fconv_plan *plan = (fconv_plan *)fconv_calloc(sizeof *plan);
   FCONV_RETURN_IF(!plan, FCONV_ERR_OUT_OF_MEMORY, "allocating the plan (%zu bytes)", sizeof *plan);
-  plan->desc = *d;
+  fconv_desc_read(d, &plan->desc);
   plan->prob = p;
   plan->kernel_bytes = fconv_problem_kernel_bytes(&p);
+  plan->path_kernel_bytes = p.swapped ? plan->kernel_bytes : fconv_problem_path_kernel_bytes(&p);
   plan->signal_bytes = fconv_problem_signal_bytes(&p);
-  plan->out_bytes = p.count * p.out_elems * p.esize;
+  plan->out_bytes = fconv_problem_output_total(&p) * p.esize;
   plan->magic = FCONV_PLAN_MAGIC;
 
   fconv_status st = FCONV_OK;
   const int device = (d->flags & FCONV_FLAG_DEVICE_POINTERS) != 0;
-  plan->kernel = fconv_malloc(plan->kernel_bytes);
-  plan->kstats = (fconv_kernel_stats *)fconv_malloc(p.kernel_batch * sizeof *plan->kstats);
-  if (!plan->kernel || !plan->kstats)
-    st = FCONV_ERROR(FCONV_ERR_OUT_OF_MEMORY,
-                     "allocating the kernel copy and statistics (%zu bytes)", plan->kernel_bytes);
+  if (device && (p.dilated || p.multichannel))
+    st = FCONV_ERROR(FCONV_ERR_UNSUPPORTED,
+                     "multi-channel or dilated problems with FCONV_FLAG_DEVICE_POINTERS");
+  if (st == FCONV_OK) {
+    plan->kernel = fconv_malloc(plan->path_kernel_bytes); /* >= kernel_bytes */
+    plan->kstats =
+        (fconv_kernel_stats *)fconv_malloc(p.kernel_batch * p.filters * sizeof *plan->kstats);
+    if (!plan->kernel || !plan->kstats)
+      st = FCONV_ERROR(FCONV_ERR_OUT_OF_MEMORY,
+                       "allocating the kernel copy and statistics (%zu bytes)",
+                       plan->path_kernel_bytes);
+  }
+  if (st == FCONV_OK && p.dilated) {
+    plan->dil_buf = fconv_malloc(plan->path_kernel_bytes);
+    if (!plan->dil_buf)
+      st = FCONV_ERROR(FCONV_ERR_OUT_OF_MEMORY, "allocating the dilated kernel (%zu bytes)",
+                       plan->path_kernel_bytes);
+  }
   if (st == FCONV_OK && !device && p.swapped && d->op == FCONV_OP_CORRELATE) {
     plan->swap_buf = fconv_malloc(plan->kernel_bytes);
     if (!plan->swap_buf)
@@ -224,10 +259,15 @@ fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kernel) {
     plan->kernel_set = 1;
     return FCONV_OK;
   }
-  FCONV_FORWARD(copy_kernel(plan, kernel)); /* device-pointer plans: for the analysis only */
+  if (p->dilated) /* host pointers only (create refuses device pointers) */
+    fconv_dilate_kernels(p, kernel, plan->kernel);
+  else
+    FCONV_FORWARD(copy_kernel(plan, kernel)); /* device-pointer plans: for the analysis only */
   const void *k = device ? kernel : plan->kernel;
   fconv_kernel_info kinfo;
-  fconv_kernel_info_init(p, plan->kernel, plan->kstats, &kinfo);
+  fconv_problem all = *p; /* every filter of a multi-channel kernel (the paths' layout) */
+  all.kernel_batch *= p->filters;
+  fconv_kernel_info_init(&all, plan->kernel, plan->kstats, &kinfo);
   for (int i = 0; i < plan->ncand; i++) {
     const fconv_path_vtbl *path = plan->cand[i].path;
     if (path->set_kernel) FCONV_FORWARD(path->set_kernel(plan->cand[i].state, k, &kinfo));
@@ -262,6 +302,10 @@ fconv_status fconv_execute(fconv_plan *plan, const void *signal, const void *ker
       big = plan->swap_buf;
     }
     return FCONV_PASS(c->path->execute(c->state, big, signal, out));
+  }
+  if (kernel && plan->dil_buf) {
+    fconv_dilate_kernels(&plan->prob, kernel, plan->dil_buf);
+    kernel = plan->dil_buf;
   }
   if (!kernel && !c->path->set_kernel) kernel = plan->kernel;
   return FCONV_PASS(c->path->execute(c->state, signal, kernel, out));

@@ -21,6 +21,9 @@ static const fconv_path_vtbl *const fconv_paths[] = {
     &fconv_cpu_direct_path,
     &fconv_cpu_fft_path,
     &fconv_cpu_overlap_save_path,
+    &fconv_cpu_channels_direct_path,
+    &fconv_cpu_channels_fft_path,
+    &fconv_cpu_channels_overlap_save_path,
 #ifdef FCONV_HAVE_CUDA
     &fconv_cuda_direct_path,
     &fconv_cuda_fft_path,
@@ -28,6 +31,12 @@ static const fconv_path_vtbl *const fconv_paths[] = {
 #endif
 };
 #define NPATHS (sizeof fconv_paths / sizeof fconv_paths[0])
+
+/* Multi-channel problems (C_in or C_out > 1) run only on the channel paths, which run only them. */
+static int channel_path(const fconv_path_vtbl *path) {
+  return path == &fconv_cpu_channels_direct_path || path == &fconv_cpu_channels_fft_path ||
+         path == &fconv_cpu_channels_overlap_save_path;
+}
 
 /* Time one execute of a created candidate on deterministic data: the best of a few runs. */
 static double measure(const fconv_problem *p, const fconv_candidate *c, void *sig, void *ker,
@@ -86,6 +95,8 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
     FCONV_RETURN_ERROR(FCONV_ERR_UNSUPPORTED, "this build has no CUDA backend");
 #endif
     FCONV_RETURN_IF(cuda_devices == 0, FCONV_ERR_NO_DEVICE, "no usable CUDA device or driver");
+    FCONV_RETURN_IF(p->multichannel, FCONV_ERR_UNSUPPORTED,
+                    "the CUDA backend has no multi-channel paths yet (use the CPU backend)");
   }
 
   /* Model every path the request allows. */
@@ -97,6 +108,7 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
     if (method == FCONV_METHOD_AUTO && (p->flags & FCONV_FLAG_ACCURATE) &&
         path->method != FCONV_METHOD_DIRECT)
       continue; /* the caller asked for the per-output bound */
+    if (channel_path(path) != (p->multichannel != 0)) continue;
     if (path->backend == FCONV_BACKEND_CUDA && cuda_devices == 0) continue;
     if (path->backend == FCONV_BACKEND_CPU && (backend == FCONV_BACKEND_CUDA || device_ptrs))
       continue;
@@ -126,17 +138,18 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
     /* Time every candidate the model does not rule out by a wide margin. */
     const int dbl = fconv_dtype_is_double(p->dtype), cplx = p->is_complex;
     size_t scal = (size_t)(cplx ? 2 : 1);
-    void *sig = fconv_malloc(p->batch * p->sig_elems * p->esize);
-    void *ker = fconv_malloc(p->kernel_batch * p->ker_elems * p->esize);
-    void *out = fconv_malloc(p->count * p->out_elems * p->esize);
+    const size_t kelems = fconv_problem_path_kernel_bytes(p) / p->esize;
+    void *sig = fconv_malloc(fconv_problem_signal_total(p) * p->esize);
+    void *ker = fconv_malloc(kelems * p->esize);
+    void *out = fconv_malloc(fconv_problem_output_total(p) * p->esize);
     fconv_kernel_stats *kstats =
         (fconv_kernel_stats *)fconv_malloc(p->kernel_batch * sizeof *kstats);
     if (!sig || !ker || !out || !kstats) {
       fconv_free(sig); fconv_free(ker); fconv_free(out); fconv_free(kstats);
       FCONV_RETURN_ERROR(FCONV_ERR_OUT_OF_MEMORY, "measurement buffers");
     }
-    fill(sig, p->batch * p->sig_elems * scal, dbl);
-    fill(ker, p->kernel_batch * p->ker_elems * scal, dbl);
+    fill(sig, fconv_problem_signal_total(p) * scal, dbl);
+    fill(ker, kelems * scal, dbl);
     fconv_kernel_info kinfo;
     fconv_kernel_info_init(p, ker, kstats, &kinfo);
     double best_t = INFINITY;

@@ -75,6 +75,10 @@ FCONV_HIDDEN fconv_status fconv_fftw_wisdom_export_file(const char *path);
 FCONV_HIDDEN fconv_status fconv_fftw_wisdom_import_file(const char *path);
 FCONV_HIDDEN void fconv_fftw_wisdom_forget(void);
 
+/* multi-channel problems (p->multichannel) only; cpu/channels_direct.c, cpu/channels_fft.c */
+extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_channels_direct_path;
+extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_channels_fft_path;
+extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_channels_overlap_save_path;
 #ifdef FCONV_HAVE_CUDA
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_direct_path;
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_fft_path;

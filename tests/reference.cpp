@@ -160,8 +160,9 @@ double error_bound(fconv_dtype t, long double scale, double log2_len) {
   return kBoundC * eps_of(t) * std::max(1.0, log2_len) * (double)scale;
 }
 
-bool convolve(const fconv_desc &d, const std::vector<cld> &x, const std::vector<cld> &h,
-              Result *out, std::string *why, const std::vector<size_t> *only) {
+static bool convolve_plain(const fconv_desc &d, const std::vector<cld> &x,
+                           const std::vector<cld> &h, Result *out, std::string *why,
+                           const std::vector<size_t> *only) {
   auto fail = [&](const char *w) {
     if (why) *why = w;
     return false;
@@ -275,6 +276,98 @@ bool convolve(const fconv_desc &d, const std::vector<cld> &x, const std::vector<
           for (size_t o2 = 0; o2 < o3[2]; o2++) one(o0, o1, o2);
     }
   }
+  *out = std::move(res);
+  return true;
+}
+
+// Multi-channel and dilated problems (the descriptor's extension, FCONV_FLAG_EXTENDED), written
+// from the header's definition: the kernel of dilation d is the zero-stuffed kernel of extent
+// (k-1)*d + 1, and out[b, o] = sum over the inputs i of o's group of the single-channel problem
+// of signal[b, g*cig + i] with kernel[o, i]. Each term runs through convolve_plain above.
+bool convolve(const fconv_desc &d, const std::vector<cld> &x, const std::vector<cld> &h,
+              Result *out, std::string *why, const std::vector<size_t> *only) {
+  const bool ext = (d.flags & FCONV_FLAG_EXTENDED) != 0;
+  size_t cin = 1, cout = 1, groups = 1, dil[3] = {1, 1, 1};
+  if (ext) {
+    cin = d.in_channels;
+    cout = d.out_channels;
+    groups = d.groups;
+    for (int a = 0; a < 3; a++) dil[a] = d.dilation[a];
+  }
+  bool dilated = false;
+  for (int a = 0; a < d.rank && a < 3; a++) dilated = dilated || dil[a] != 1;
+  if (cin == 1 && cout == 1 && groups == 1 && !dilated) return convolve_plain(d, x, h, out, why, only);
+  auto fail = [&](const char *w) {
+    if (why) *why = w;
+    return false;
+  };
+  if (d.rank < 1 || d.rank > 3) return fail("rank");
+  if (cin == 0 || cout == 0 || groups == 0 || cin % groups || cout % groups)
+    return fail("channels / groups");
+  const bool multi = cin > 1 || cout > 1;
+  if (multi && d.kernel_batch != 1) return fail("kernel_batch with channels");
+  for (int a = 0; a < d.rank; a++)
+    if (dil[a] == 0) return fail("dilation 0");
+  const size_t cig = cin / groups, cog = cout / groups;
+  // The plain problem of one (signal, filter) pair, with the zero-stuffed kernel.
+  fconv_desc one = d;
+  one.flags &= ~FCONV_FLAG_EXTENDED;
+  size_t ns = 1, kt = 1, ke = 1, kk[3] = {1, 1, 1}, ks[3] = {1, 1, 1};
+  for (int a = 0; a < d.rank; a++) {
+    kk[3 - d.rank + a] = d.kernel_shape[a];
+    one.kernel_shape[a] = (d.kernel_shape[a] - 1) * dil[a] + 1;
+    ks[3 - d.rank + a] = one.kernel_shape[a];
+    ns *= d.signal_shape[a];
+    kt *= d.kernel_shape[a];
+    ke *= one.kernel_shape[a];
+  }
+  size_t dl[3] = {1, 1, 1};
+  for (int a = 0; a < d.rank; a++) dl[3 - d.rank + a] = dil[a];
+  auto stuff = [&](const cld *src) {
+    std::vector<cld> v(ke, cld(0));
+    for (size_t m0 = 0; m0 < kk[0]; m0++)
+      for (size_t m1 = 0; m1 < kk[1]; m1++)
+        for (size_t m2 = 0; m2 < kk[2]; m2++)
+          v[(m0 * dl[0] * ks[1] + m1 * dl[1]) * ks[2] + m2 * dl[2]] =
+              src[(m0 * kk[1] + m1) * kk[2] + m2];
+    return v;
+  };
+  if (!multi) { // dilation only: every kernel stuffed, then the plain problem
+    if (h.size() != d.kernel_batch * kt) return fail("array sizes");
+    std::vector<cld> hs;
+    for (size_t q = 0; q < d.kernel_batch; q++) {
+      std::vector<cld> v = stuff(h.data() + q * kt);
+      hs.insert(hs.end(), v.begin(), v.end());
+    }
+    return convolve_plain(one, x, hs, out, why, nullptr);
+  }
+  if (x.size() != d.batch * cin * ns || h.size() != cout * cig * kt) return fail("array sizes");
+  one.batch = one.kernel_batch = 1;
+  Result res;
+  res.count = d.batch * cout;
+  for (size_t b = 0; b < d.batch; b++)
+    for (size_t co = 0; co < cout; co++) {
+      const size_t g = co / cog;
+      for (size_t i = 0; i < cig; i++) {
+        const size_t ci = g * cig + i;
+        std::vector<cld> xs(x.begin() + (ptrdiff_t)((b * cin + ci) * ns),
+                            x.begin() + (ptrdiff_t)((b * cin + ci + 1) * ns));
+        Result r1;
+        if (!convolve_plain(one, xs, stuff(h.data() + (co * cig + i) * kt), &r1, why, nullptr))
+          return false;
+        if (res.y.empty()) {
+          res.rank = r1.rank;
+          std::copy(r1.shape, r1.shape + FCONV_MAX_RANK, res.shape);
+          res.per_output = r1.per_output;
+          res.y.assign(res.count * res.per_output, cld(0));
+          res.scale.assign(res.count, 0);
+        }
+        const size_t item = b * cout + co;
+        for (size_t e = 0; e < res.per_output; e++) res.y[item * res.per_output + e] += r1.y[e];
+        res.scale[item] += r1.scale[0]; // triangle inequality: the bound of the sum
+        res.log2_len = std::max(res.log2_len, r1.log2_len);
+      }
+    }
   *out = std::move(res);
   return true;
 }

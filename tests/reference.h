@@ -11,6 +11,9 @@
 //   6. VALID with K >= N on every axis swaps the operands (convolution commutes; correlate is
 //      convolve with flip(conj(h)), so the swapped signal is flip(conj(h))).
 //   7. max(batch, kernel_batch) outputs, pairing signal i / kernel i, or the single one.
+//   With the descriptor's extension (FCONV_FLAG_EXTENDED): dilation zero-stuffs each kernel to
+//   extent (k-1)*d + 1; channels give batch * C_out outputs, each the sum over the inputs of its
+//   group of single-channel problems (scale: the sum of their ||xe|| ||g||).
 //
 // Accuracy: reference::error_bound() is the ONE bound every comparison in the suite uses.
 #ifndef FCONV_TESTS_REFERENCE_H

@@ -383,7 +383,7 @@ TEST_F(BadInput, MethodOutOfRange) { expect_enum_rejected(FT_FIELD_METHOD, {4, -
 TEST_F(BadInput, BackendOutOfRange) { expect_enum_rejected(FT_FIELD_BACKEND, {3, -1, 42}); }
 
 TEST_F(BadInput, UnknownFlags) {
-  for (unsigned f : {1u << 4, 1u << 7, 1u << 31, ~0u, FCONV_FLAG_MEASURE | (1u << 12)}) {
+  for (unsigned f : {1u << 5, 1u << 7, 1u << 31, ~0u, FCONV_FLAG_MEASURE | (1u << 12)}) {
     fconv_desc d = d_;
     d.flags = f;
     SCOPED_TRACE(f);

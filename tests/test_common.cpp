@@ -173,6 +173,8 @@ static std::string axes(const size_t *v, int rank) {
   return s.str();
 }
 
+static bool extended(const fconv_desc &d) { return (d.flags & FCONV_FLAG_EXTENDED) != 0; }
+
 std::string describe(const fconv_desc &d) {
   std::ostringstream s;
   const int r = d.rank >= 1 && d.rank <= FCONV_MAX_RANK ? d.rank : 0;
@@ -182,19 +184,23 @@ std::string describe(const fconv_desc &d) {
     << boundary_name(d.boundary) << " stride " << axes(d.stride, r);
   if (d.mode == FCONV_MODE_PAD)
     s << " pad " << axes(d.pad_before, r) << "/" << axes(d.pad_after, r);
+  if (extended(d))
+    s << " channels " << d.in_channels << "->" << d.out_channels << " groups " << d.groups
+      << " dilation " << axes(d.dilation, r);
   s << " method " << fconv_method_name(d.method) << " backend " << fconv_backend_name(d.backend)
     << " threads " << d.threads << " flags " << d.flags;
   return s.str();
 }
 
 size_t signal_elems(const fconv_desc &d) {
-  size_t e = d.batch;
+  size_t e = d.batch * (extended(d) ? d.in_channels : 1);
   for (int a = 0; a < d.rank; a++) e *= d.signal_shape[a];
   return e;
 }
 
 size_t kernel_elems(const fconv_desc &d) {
   size_t e = d.kernel_batch;
+  if (extended(d) && d.groups) e *= d.out_channels * (d.in_channels / d.groups);
   for (int a = 0; a < d.rank; a++) e *= d.kernel_shape[a];
   return e;
 }

@@ -263,3 +263,19 @@ int fconv_single_block(const fconv_problem *p, fconv_size_fn choose, void *ctx, 
   }
   return 1;
 }
+
+void fconv_dilate_kernels(const fconv_problem *p, const void *h, void *dst) {
+  const size_t es = p->esize, items = p->kernel_batch * p->filters;
+  const fconv_axis *a = p->ax;
+  const unsigned char *src = (const unsigned char *)h;
+  unsigned char *d = (unsigned char *)dst;
+  memset(d, 0, items * p->ker_elems * es);
+  for (size_t q = 0; q < items; q++) {
+    unsigned char *dq = d + q * p->ker_elems * es;
+    for (size_t m0 = 0; m0 < a[0].kt; m0++)
+      for (size_t m1 = 0; m1 < a[1].kt; m1++)
+        for (size_t m2 = 0; m2 < a[2].kt; m2++, src += es)
+          memcpy(dq + ((m0 * a[0].dil * a[1].k + m1 * a[1].dil) * a[2].k + m2 * a[2].dil) * es,
+                 src, es);
+  }
+}

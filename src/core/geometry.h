@@ -38,6 +38,13 @@ FCONV_HIDDEN void fconv_gather(const fconv_problem *p, const void *x, const ptrd
  * for CORRELATE. w and h must not overlap. */
 FCONV_HIDDEN void fconv_prepare_taps(const fconv_problem *p, const void *h, void *w);
 
+/* fconv_dilate_kernels: the paths' kernels from the user's (the one place dilation is applied):
+ * each of the kernel_batch * filters user kernels (kt0*kt1*kt2 taps) becomes the zero-stuffed
+ * kernel of the effective extents k (tap m at m * dil per axis). dst holds
+ * fconv_problem_path_kernel_bytes(p) and must not overlap h. */
+FCONV_HIDDEN void fconv_dilate_kernels(const fconv_problem *p, const void *h, void *dst);
+
+
 /* FFT-friendly lengths, the one place they are found: 7-smooth numbers 2^a 3^b 5^c 7^d by direct
  * enumeration (O(log^3) of the bounds, never a scan over the lengths).
  * fconv_fft_sizes: the smallest `cap` such lengths in [lo, hi] (even ones only when even != 0:

@@ -2,6 +2,7 @@
  * the VALID swap and the operand flip (rules 2, 4, 5, 6, 7). The only place that derives them. */
 #include "problem.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -20,9 +21,35 @@ static int bytes_of(size_t e0, size_t e1, size_t e2, size_t count, size_t esize,
   return 0;
 }
 
+static void ext_defaults(fconv_desc *d) {
+  d->in_channels = d->out_channels = d->groups = 1;
+  for (int a = 0; a < FCONV_MAX_RANK; a++) d->dilation[a] = 1;
+}
+
+void fconv_desc_read(const fconv_desc *d, fconv_desc *dst) {
+  memcpy(dst, d, offsetof(fconv_desc, in_channels)); /* the 0.1 struct ends at flags */
+  if (d->flags & FCONV_FLAG_EXTENDED) {
+    dst->in_channels = d->in_channels;
+    dst->out_channels = d->out_channels;
+    dst->groups = d->groups;
+    memcpy(dst->dilation, d->dilation, sizeof dst->dilation);
+  } else {
+    ext_defaults(dst);
+  }
+}
+
+void fconv_desc_extend(fconv_desc *d) {
+  if (d->flags & FCONV_FLAG_EXTENDED) return;
+  ext_defaults(d);
+  d->flags |= FCONV_FLAG_EXTENDED;
+}
+
 /* Validate d and build the normalised problem (rank 3, user axes last, VALID swap applied). */
-fconv_status fconv_problem_init(const fconv_desc *d, fconv_problem *p) {
-  FCONV_INVALID_IF(!d, "desc is NULL");
+fconv_status fconv_problem_init(const fconv_desc *user, fconv_problem *p) {
+  FCONV_INVALID_IF(!user, "desc is NULL");
+  fconv_desc dd;
+  fconv_desc_read(user, &dd);
+  const fconv_desc *d = &dd;
   FCONV_INVALID_IF(d->rank < 1 || d->rank > FCONV_MAX_RANK, "desc->rank = %d: must be 1, 2 or 3",
                    d->rank);
   FCONV_INVALID_IF((unsigned)d->dtype > (unsigned)FCONV_C128, "desc->dtype = %d: out of range",
@@ -52,39 +79,68 @@ fconv_status fconv_problem_init(const fconv_desc *d, fconv_problem *p) {
                    "desc->flags has FCONV_FLAG_DEVICE_POINTERS with desc->backend = CPU: device "
                    "pointers need the CUDA backend");
 
+  /* channels and groups (fconv_desc_set_channels) */
+  FCONV_INVALID_IF(d->in_channels == 0 || d->out_channels == 0,
+                   "in_channels = %zu, out_channels = %zu: channels must be >= 1",
+                   d->in_channels, d->out_channels);
+  FCONV_INVALID_IF(d->groups == 0, "groups = 0: must be >= 1");
+  FCONV_INVALID_IF(d->in_channels % d->groups || d->out_channels % d->groups,
+                   "in_channels = %zu and out_channels = %zu must both be divisible by groups = %zu",
+                   d->in_channels, d->out_channels, d->groups);
+  const int multichannel = d->in_channels > 1 || d->out_channels > 1;
+  FCONV_INVALID_IF(multichannel && d->kernel_batch != 1,
+                   "desc->kernel_batch = %zu: must be 1 for a multi-channel problem (the kernel "
+                   "array holds C_out x C_in/groups filters)", d->kernel_batch);
+
   memset(p, 0, sizeof *p);
   const int r = d->rank, off = FCONV_MAX_RANK - r;
-  int k_le_n = 1, k_ge_n = 1;
+  int k_le_n = 1, k_ge_n = 1, dilated = 0;
+  size_t keff[FCONV_MAX_RANK];
   for (int a = 0; a < r; a++) {
     FCONV_INVALID_IF(d->signal_shape[a] == 0, "desc->signal_shape[%d] = 0: extents must be >= 1", a);
     FCONV_INVALID_IF(d->kernel_shape[a] == 0, "desc->kernel_shape[%d] = 0: extents must be >= 1", a);
     FCONV_INVALID_IF(d->stride[a] == 0, "desc->stride[%d] = 0: must be >= 1", a);
-    k_le_n &= d->kernel_shape[a] <= d->signal_shape[a];
-    k_ge_n &= d->kernel_shape[a] >= d->signal_shape[a];
+    FCONV_INVALID_IF(d->dilation[a] == 0, "dilation[%d] = 0: must be >= 1", a);
+    /* the effective (zero-stuffed) extent is the K of every rule below */
+    FCONV_INVALID_IF(fconv_mul_ovf(d->kernel_shape[a] - 1, d->dilation[a], &keff[a]) ||
+                         fconv_add_ovf(keff[a], 1, &keff[a]) || keff[a] > (size_t)PTRDIFF_MAX / 4,
+                     "axis %d: the dilated kernel extent (%zu - 1) * %zu + 1 overflows", a,
+                     d->kernel_shape[a], d->dilation[a]);
+    dilated |= d->dilation[a] > 1 && d->kernel_shape[a] > 1;
+    k_le_n &= keff[a] <= d->signal_shape[a];
+    k_ge_n &= keff[a] >= d->signal_shape[a];
   }
   size_t elems, bytes;
   /* element and byte counts of the user's arrays */
-  size_t se = 1, ke = 1;
+  size_t se = 1, ke = 1, kt = 1;
   for (int a = 0; a < r; a++) {
     FCONV_INVALID_IF(fconv_mul_ovf(se, d->signal_shape[a], &se),
                      "desc->signal_shape: the element count overflows size_t (at axis %d, %zu)", a,
                      d->signal_shape[a]);
-    FCONV_INVALID_IF(fconv_mul_ovf(ke, d->kernel_shape[a], &ke),
+    FCONV_INVALID_IF(fconv_mul_ovf(kt, d->kernel_shape[a], &kt) || fconv_mul_ovf(ke, keff[a], &ke),
                      "desc->kernel_shape: the element count overflows size_t (at axis %d, %zu)", a,
                      d->kernel_shape[a]);
   }
   const size_t es = fconv_dtype_size(d->dtype);
-  FCONV_INVALID_IF(bytes_of(se, 1, 1, d->batch, es, &elems, &bytes),
-                   "desc->signal_shape and desc->batch: %zu signals of %zu elements overflow "
-                   "the byte count", d->batch, se);
-  FCONV_INVALID_IF(bytes_of(ke, 1, 1, d->kernel_batch, es, &elems, &bytes),
-                   "desc->kernel_shape and desc->kernel_batch: %zu kernels of %zu elements "
-                   "overflow the byte count", d->kernel_batch, ke);
+  const size_t cig = d->in_channels / d->groups, cog = d->out_channels / d->groups;
+  size_t filters;
+  FCONV_INVALID_IF(fconv_mul_ovf(d->out_channels, cig, &filters),
+                   "out_channels x in_channels/groups = %zu x %zu overflows size_t",
+                   d->out_channels, cig);
+  FCONV_INVALID_IF(bytes_of(se, d->in_channels, 1, d->batch, es, &elems, &bytes),
+                   "desc->signal_shape, desc->batch and in_channels: %zu x %zu signals of %zu "
+                   "elements overflow the byte count", d->batch, d->in_channels, se);
+  FCONV_INVALID_IF(bytes_of(ke, filters, 1, d->kernel_batch, es, &elems, &bytes),
+                   "desc->kernel_shape and desc->kernel_batch: %zu kernels of %zu filters of %zu "
+                   "elements overflow the byte count", d->kernel_batch, filters, ke);
 
   const int swap = d->mode == FCONV_MODE_VALID && !k_le_n;
   FCONV_INVALID_IF(d->mode == FCONV_MODE_VALID && !k_le_n && !k_ge_n,
                    "desc->mode = VALID with desc->signal_shape and desc->kernel_shape crossed "
                    "(neither contains the other on every axis)");
+  FCONV_RETURN_IF(swap && (multichannel || dilated), FCONV_ERR_UNSUPPORTED,
+                  "VALID with a kernel larger than the signal (rule 6 swap) is not supported "
+                  "for multi-channel or dilated problems");
 
   p->rank = r;
   p->dtype = d->dtype;
@@ -103,12 +159,14 @@ fconv_status fconv_problem_init(const fconv_desc *d, fconv_problem *p) {
   for (int a = 0; a < FCONV_MAX_RANK; a++) {
     fconv_axis *x = &p->ax[a];
     if (a < off) {
-      x->n = x->k = x->len = x->stride = x->out = 1;
+      x->n = x->k = x->kt = x->dil = x->len = x->stride = x->out = 1;
       continue;
     }
     const int u = a - off;
     x->n = swap ? d->kernel_shape[u] : d->signal_shape[u];
-    x->k = swap ? d->signal_shape[u] : d->kernel_shape[u];
+    x->k = swap ? d->signal_shape[u] : keff[u];
+    x->kt = swap ? x->k : d->kernel_shape[u];
+    x->dil = swap ? 1 : d->dilation[u];
     x->stride = d->stride[u];
     switch (d->mode) {
     case FCONV_MODE_FULL: x->p0 = x->k - 1; x->p1 = x->k - 1; break;
@@ -132,7 +190,18 @@ fconv_status fconv_problem_init(const fconv_desc *d, fconv_problem *p) {
   }
   p->sig_elems = p->ax[0].n * p->ax[1].n * p->ax[2].n;
   p->ker_elems = p->ax[0].k * p->ax[1].k * p->ax[2].k;
-  FCONV_INVALID_IF(bytes_of(p->ax[0].out, p->ax[1].out, p->ax[2].out, p->count, es, &p->out_elems,
+  p->tap_elems = p->ax[0].kt * p->ax[1].kt * p->ax[2].kt;
+  p->dilated = dilated;
+  p->cin = d->in_channels;
+  p->cout = d->out_channels;
+  p->groups = d->groups;
+  p->cig = cig;
+  p->cog = cog;
+  p->filters = filters;
+  p->multichannel = multichannel;
+  size_t cnt_ch;
+  FCONV_INVALID_IF(fconv_mul_ovf(p->count, p->cout, &cnt_ch), "the output count overflows");
+  FCONV_INVALID_IF(bytes_of(p->ax[0].out, p->ax[1].out, p->ax[2].out, cnt_ch, es, &p->out_elems,
                             &bytes),
                    "the output (%zu outputs of %zu x %zu x %zu) overflows size_t", p->count,
                    p->ax[0].out, p->ax[1].out, p->ax[2].out);
@@ -140,11 +209,23 @@ fconv_status fconv_problem_init(const fconv_desc *d, fconv_problem *p) {
 }
 
 size_t fconv_problem_kernel_bytes(const fconv_problem *p) {
-  return (p->swapped ? p->batch : p->kernel_batch) * p->esize *
-         (p->swapped ? p->sig_elems : p->ker_elems);
+  return (p->swapped ? p->batch : p->kernel_batch * p->filters) * p->esize *
+         (p->swapped ? p->sig_elems : p->tap_elems);
+}
+
+size_t fconv_problem_path_kernel_bytes(const fconv_problem *p) {
+  return p->kernel_batch * p->filters * p->ker_elems * p->esize;
+}
+
+size_t fconv_problem_signal_total(const fconv_problem *p) {
+  return p->batch * p->cin * p->sig_elems;
+}
+
+size_t fconv_problem_output_total(const fconv_problem *p) {
+  return p->count * p->cout * p->out_elems;
 }
 
 size_t fconv_problem_signal_bytes(const fconv_problem *p) {
-  return (p->swapped ? p->kernel_batch : p->batch) * p->esize *
+  return (p->swapped ? p->kernel_batch : p->batch * p->cin) * p->esize *
          (p->swapped ? p->ker_elems : p->sig_elems);
 }

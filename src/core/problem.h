@@ -17,7 +17,9 @@ extern "C" {
 
 typedef struct fconv_axis {
   size_t n;      /* signal extent (after VALID swap: the larger operand) */
-  size_t k;      /* kernel extent */
+  size_t k;      /* kernel extent the paths see: the effective (k_taps-1)*dil + 1 */
+  size_t kt;     /* the user's kernel extent (taps) */
+  size_t dil;    /* tap spacing (>= 1); k == kt when 1 */
   size_t p0, p1; /* padding before / after (rule 2) */
   size_t len;    /* unstrided output length: n + p0 + p1 - k + 1  (>= 1) */
   size_t stride; /* >= 1 */
@@ -36,7 +38,16 @@ typedef struct fconv_problem {
   size_t kernel_batch;      /* kernels */
   size_t count;             /* outputs: max(batch, kernel_batch) */
   size_t sig_elems;         /* elements of one signal: n0*n1*n2 */
-  size_t ker_elems;         /* elements of one kernel: k0*k1*k2 */
+  size_t ker_elems;         /* elements of one kernel as the paths see it: k0*k1*k2 (dilated) */
+  size_t tap_elems;         /* elements of one user kernel: kt0*kt1*kt2 */
+  int dilated;              /* some axis has dil > 1: the api zero-stuffs kernels (geometry.c) */
+  /* channels (fconv_desc_set_channels; all 1 for a plain problem). Signal item b is C_in
+   * signals, output item b is C_out outputs, and each of the kernel_batch (= 1 when
+   * multichannel) kernels is C_out x cig filters. */
+  size_t cin, cout, groups;
+  size_t cig, cog;          /* channels per group: cin / groups, cout / groups */
+  size_t filters;           /* filters per kernel item: cout * cig */
+  int multichannel;         /* cin > 1 or cout > 1: only the channel paths run it */
   size_t out_elems;         /* elements of one output: out0*out1*out2 */
   int threads;              /* CPU threads >= 1 (the api resolves the request 0 = all cores) */
   unsigned flags;           /* FCONV_FLAG_* */
@@ -52,6 +63,18 @@ FCONV_HIDDEN fconv_status fconv_problem_init(const fconv_desc *d, fconv_problem 
 
 /* Bytes of the user's kernel array(s) as set_kernel reads them (the swapped problem's signals). */
 FCONV_HIDDEN size_t fconv_problem_kernel_bytes(const fconv_problem *p);
+/* Bytes of the kernels as the paths receive them (dilated; not for swapped problems). */
+FCONV_HIDDEN size_t fconv_problem_path_kernel_bytes(const fconv_problem *p);
+/* Elements of the whole signal array (batch x C_in x n) and output array (count x C_out x out). */
+FCONV_HIDDEN size_t fconv_problem_signal_total(const fconv_problem *p);
+FCONV_HIDDEN size_t fconv_problem_output_total(const fconv_problem *p);
+
+/* The one place that knows the descriptor's ABI rule: copy the 0.1 fields of *d into *dst, and
+ * the extension fields when d->flags has FCONV_FLAG_EXTENDED, else their defaults (a caller built
+ * against 0.1 passes the shorter struct: nothing past its flags is read). */
+FCONV_HIDDEN void fconv_desc_read(const fconv_desc *d, fconv_desc *dst);
+/* Fill d's extension fields with their defaults and set FCONV_FLAG_EXTENDED (the setters). */
+FCONV_HIDDEN void fconv_desc_extend(fconv_desc *d);
 /* Bytes of the user's signal array(s) as execute reads them (the swapped problem's kernels). */
 FCONV_HIDDEN size_t fconv_problem_signal_bytes(const fconv_problem *p);
 

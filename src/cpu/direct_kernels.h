@@ -53,4 +53,8 @@ FCONV_DK_DECLARE(avx512)
 #endif
 #undef FCONV_DK_DECLARE
 
+/* The micro-kernels this CPU runs best (AVX-512F, AVX2+FMA or generic), lowered by the
+ * environment variable FCONV_ISA=generic|avx2|avx512 (direct_path.c). */
+__attribute__((visibility("hidden"))) const fconv_dk_ops *fconv_dk_select_isa(void);
+
 #endif /* FCONV_DIRECT_KERNELS_H */

@@ -113,7 +113,7 @@ static size_t round64(size_t b) { return (b + 63) & ~(size_t)63; }
 
 /* ---- ISA choice -------------------------------------------------------------------------- */
 
-static const fconv_dk_ops *select_isa(void) {
+const fconv_dk_ops *fconv_dk_select_isa(void) {
   const fconv_dk_ops *best = &fconv_dk_ops_generic;
 #if defined(__x86_64__) || defined(__i386__)
   int level = 0; /* 0 generic, 1 avx2, 2 avx512 */
@@ -150,7 +150,7 @@ static double model_seconds(const fconv_problem *p, size_t vbytes, double taps) 
 }
 
 static double direct_estimate(const fconv_problem *p) {
-  size_t vb = select_isa()->vbytes;
+  size_t vb = fconv_dk_select_isa()->vbytes;
   return model_seconds(p, vb, (double)p->ker_elems);
 }
 
@@ -306,7 +306,7 @@ static fconv_status direct_create(const fconv_problem *p, void **state) {
   FCONV_RETURN_IF(!s, FCONV_ERR_OUT_OF_MEMORY, "direct state");
   s->p = *p;
   s->es = p->esize;
-  s->ops = select_isa();
+  s->ops = fconv_dk_select_isa();
   s->mk = s->ops->fn[p->dtype];
   s->mk2 = s->ops->fn2[p->dtype];
   s->pairs = p->ax[1].stride < p->ax[1].k;

@@ -49,3 +49,7 @@ fconv_status fconv_fftw_wisdom_import_file(const char *path) {
   return FCONV_ERR_UNSUPPORTED;
 }
 void fconv_fftw_wisdom_forget(void) {}
+
+NONE(fconv_cpu_channels_direct_path, "cpu-channels-direct", FCONV_METHOD_DIRECT)
+NONE(fconv_cpu_channels_fft_path, "cpu-channels-fft", FCONV_METHOD_FFT)
+NONE(fconv_cpu_channels_overlap_save_path, "cpu-channels-overlap-save", FCONV_METHOD_OVERLAP_SAVE)

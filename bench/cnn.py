@@ -1,0 +1,105 @@
+#!/usr/bin/python3
+"""cnn.py — the CNN section of the bench: the eight layers of issue 13 through fconv
+(fconv_cnn_bench, multi-channel API) and torch.nn.functional.conv1d/2d/3d, in the same run, on
+the same data, outputs verified against each other (max |diff| / max |y| <= 1e-3 for f32).
+
+  /usr/bin/python3 bench/cnn.py --bin build-cpu/bench/fconv_cnn_bench [--threads 2] [--reps 5]
+                       [--layers 1,2,...] [--method auto|direct|fft|os]
+
+Both sides use 2 threads by default (torch.set_num_threads). Every process runs with glibc told
+to keep freed memory (GLIBC_TUNABLES=glibc.malloc.mmap_threshold=2147483647:
+glibc.malloc.trim_threshold=2147483647), torch's best setting on this VM (the script re-executes
+itself with it when unset). Times are medians of --reps executes after a warm-up; torch's
+include nothing but the conv call (no grad)."""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+TUNE = "glibc.malloc.mmap_threshold=2147483647:glibc.malloc.trim_threshold=2147483647"
+
+# (name, rank, N, Cin, Cout, groups, size, k, stride, pad)
+LAYERS = [
+    ("1. N=8, 64->64, 56^2, 3x3, pad 1", 2, 8, 64, 64, 1, 56, 3, 1, 1),
+    ("2. N=8, 256->256, 14^2, 3x3, pad 1", 2, 8, 256, 256, 1, 14, 3, 1, 1),
+    ("3. N=1, 3->64, 224^2, 7x7, stride 2, pad 3", 2, 1, 3, 64, 1, 224, 7, 2, 3),
+    ("4. N=8, depthwise C=256, 28^2, 7x7, pad 3", 2, 8, 256, 256, 256, 28, 7, 1, 3),
+    ("5. N=8, depthwise C=128, 56^2, 31x31, pad 15", 2, 8, 128, 128, 128, 56, 31, 1, 15),
+    ("6. N=8, 64->64, 64^2, 31x31, pad 15", 2, 8, 64, 64, 1, 64, 31, 1, 15),
+    ("7. conv1d N=16, 32->32, 16384, 255 taps, pad 127", 1, 16, 32, 32, 1, 16384, 255, 1, 127),
+    ("8. conv3d N=2, 16->16, 64^3, 3x3x3, pad 1", 3, 2, 16, 16, 1, 64, 3, 1, 1),
+]
+
+
+def gflop(l):
+    _, rank, n, cin, cout, groups, size, k, stride, pad = l
+    out = (size + 2 * pad - k) // stride + 1
+    return 2.0 * n * cout * (cin // groups) * (out ** rank) * (k ** rank) / 1e9
+
+
+def main():
+    if os.environ.get("GLIBC_TUNABLES") != TUNE:
+        env = dict(os.environ, GLIBC_TUNABLES=TUNE)
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--layers", default="1,2,3,4,5,6,7,8")
+    ap.add_argument("--method", default="auto")
+    a = ap.parse_args()
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+    torch.set_num_threads(a.threads)
+    conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+    want = {int(s) for s in a.layers.split(",")}
+    print(f"# torch {torch.__version__}, {a.threads} threads each, GLIBC_TUNABLES={TUNE}")
+    print("| layer | GFLOP | torch ms | fconv ms (method) | speedup | torch GFLOP/s | fconv GFLOP/s | max rel diff |")
+    print("|---|---|---|---|---|---|---|---|")
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, l in enumerate(LAYERS, 1):
+            if i not in want:
+                continue
+            name, rank, n, cin, cout, groups, size, k, stride, pad = l
+            r = subprocess.run([a.bin, str(rank), str(n), str(cin), str(cout), str(groups),
+                                str(size), str(k), str(stride), str(pad), str(a.threads),
+                                a.method, str(a.reps), tmp], capture_output=True, text=True)
+            if r.returncode != 0:
+                print(f"| {name} | fconv failed: {r.stderr.strip()} |")
+                ok = False
+                continue
+            info = dict(kv.split("=") for kv in r.stdout.split())
+            x = torch.from_numpy(np.fromfile(os.path.join(tmp, "x.f32"), dtype=np.float32)
+                                 .reshape((n, cin) + (size,) * rank))
+            w = torch.from_numpy(np.fromfile(os.path.join(tmp, "w.f32"), dtype=np.float32)
+                                 .reshape((cout, cin // groups) + (k,) * rank))
+            yf = np.fromfile(os.path.join(tmp, "y.f32"), dtype=np.float32)
+            f = conv[rank]
+            times = []
+            with torch.no_grad():
+                yt = f(x, w, stride=stride, padding=pad, groups=groups)  # warm-up
+                for _ in range(a.reps):
+                    t0 = time.perf_counter()
+                    yt = f(x, w, stride=stride, padding=pad, groups=groups)
+                    times.append((time.perf_counter() - t0) * 1e3)
+            yt = yt.numpy().ravel()
+            times.sort()
+            tt = times[len(times) // 2]
+            tf = float(info["median_ms"])
+            diff = float(np.max(np.abs(yt - yf)) / max(np.max(np.abs(yt)), 1e-30)) \
+                if yt.size == yf.size else float("inf")
+            ok = ok and diff <= 1e-3
+            g = gflop(l)
+            print(f"| {name} | {g:.3g} | {tt:.2f} | {tf:.2f} ({info['method']}) | {tt / tf:.2f}x"
+                  f" | {g / tt * 1e3:.0f} | {g / tf * 1e3:.0f} | {diff:.1e} |", flush=True)
+    if not ok:
+        print("# MISMATCH or failure: see the rows above")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,364 @@
+// test_channels.cpp — multi-channel (CNN layer) problems and dilation (fconv_desc_set_channels,
+// fconv_desc_set_dilation) through the public API:
+//  - random cases over rank x dtype x mode x op x boundary x stride x groups x dilation x batch x
+//    call way, per method on the CPU, against the independent reference (seed printed);
+//  - properties: linearity in each input channel; the impulse response of every channel pair;
+//  - dilation alone on plain problems, every method (the zero-stuffed kernel);
+//  - bad input and the 0.1 descriptor ABI (extension ignored without the flag);
+//  - the cost model's choice for a small and a large kernel.
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+
+#include "test_common.h"
+
+namespace {
+
+using ft::Array;
+
+struct ChCase {
+  fconv_desc d;
+  int way; // 0 convolve, 1 execute(kernel), 2 set_kernel + execute(NULL)
+};
+
+ChCase random_channel_case(std::mt19937_64 &g, fconv_method m, bool multi) {
+  ChCase c;
+  const int rank = (int)ft::uniform(g, 1, 3);
+  const fconv_dtype t = ft::kAllDtypes[ft::uniform(g, 0, 3)];
+  size_t n[3], k[3];
+  const size_t maxn = rank == 1 ? 40 : rank == 2 ? 11 : 6;
+  const size_t maxk = rank == 1 ? 7 : rank == 2 ? 4 : 3;
+  size_t dil[3];
+  for (int a = 0; a < rank; a++) {
+    n[a] = ft::uniform(g, 1, maxn);
+    k[a] = ft::uniform(g, 1, maxk);
+    dil[a] = ft::coin(g, 0.3) ? ft::uniform(g, 2, 3) : 1;
+  }
+  c.d = ft::make_desc(rank, n, k, t);
+  c.d.mode = (fconv_mode)ft::uniform(g, 0, 3);
+  c.d.op = (fconv_op)ft::uniform(g, 0, 1);
+  c.d.boundary = (fconv_boundary)ft::uniform(g, 0, 4);
+  c.d.method = m;
+  c.d.backend = FCONV_BACKEND_CPU;
+  c.d.threads = (int)ft::uniform(g, 1, 3);
+  for (int a = 0; a < rank; a++) {
+    c.d.stride[a] = ft::coin(g, 0.3) ? ft::uniform(g, 2, 3) : 1;
+    c.d.pad_before[a] = ft::uniform(g, 0, 5);
+    c.d.pad_after[a] = ft::uniform(g, 0, 5);
+  }
+  fconv_desc_set_dilation(&c.d, dil);
+  // VALID swap is not defined for channels/dilation: keep the kernel inside the signal there,
+  // and make every PAD window at least the dilated kernel.
+  for (int a = 0; a < rank; a++) {
+    const size_t keff = (k[a] - 1) * dil[a] + 1;
+    if (c.d.mode == FCONV_MODE_VALID && keff > n[a]) c.d.signal_shape[a] = keff + ft::uniform(g, 0, 3);
+    if (c.d.mode == FCONV_MODE_PAD && c.d.signal_shape[a] + c.d.pad_before[a] + c.d.pad_after[a] < keff)
+      c.d.pad_after[a] = keff;
+  }
+  if (multi) {
+    const size_t groups = ft::uniform(g, 1, 3);
+    const size_t cin = groups * ft::uniform(g, 1, 3), cout = groups * ft::uniform(g, 1, 3);
+    fconv_desc_set_channels(&c.d, cin, cout, groups);
+    if (cin == 1 && cout == 1) fconv_desc_set_channels(&c.d, 2, 3, 1);
+    c.d.batch = ft::uniform(g, 1, 3);
+  } else {
+    c.d.batch = ft::uniform(g, 1, 2);
+    c.d.kernel_batch = ft::coin(g) ? c.d.batch : 1;
+  }
+  c.way = (int)ft::uniform(g, 0, 2);
+  return c;
+}
+
+size_t output_elems(const fconv_plan *plan, const fconv_desc &d) {
+  size_t shape[FCONV_MAX_RANK];
+  EXPECT_EQ(fconv_plan_output_shape(plan, shape), FCONV_OK);
+  size_t e = std::max(d.batch, d.kernel_batch);
+  if (d.flags & FCONV_FLAG_EXTENDED) e *= d.out_channels;
+  for (int a = 0; a < d.rank; a++) e *= shape[a];
+  return e;
+}
+
+// Run c, compare with the reference; returns false (after reporting) on a mismatch.
+void run_case(const ChCase &c, std::mt19937_64 &g) {
+  const fconv_desc &d = c.d;
+  SCOPED_TRACE(ft::describe(d) + " way " + std::to_string(c.way));
+  Array x(d.dtype, ft::signal_elems(d), 1), h(d.dtype, ft::kernel_elems(d), 2);
+  x.fill_random(g);
+  h.fill_random(g);
+  fconv_plan *plan = nullptr;
+  ASSERT_EQ(fconv_plan_create(&plan, &d), FCONV_OK);
+  Array y(d.dtype, output_elems(plan, d), 3);
+  y.fill_pattern(0x7f);
+  fconv_status st;
+  if (c.way == 0) {
+    st = fconv_convolve(&d, x.data(), h.data(), y.data());
+  } else if (c.way == 1) {
+    st = fconv_execute(plan, x.data(), h.data(), y.data());
+  } else {
+    st = fconv_plan_set_kernel(plan, h.data());
+    if (st == FCONV_OK) st = fconv_execute(plan, x.data(), nullptr, y.data());
+  }
+  fconv_plan_info info;
+  ASSERT_EQ(fconv_plan_get_info(plan, &info), FCONV_OK);
+  fconv_plan_destroy(plan);
+  ASSERT_EQ(st, FCONV_OK);
+  const reference::Result ref = ft::reference_of(d, x, h);
+  ASSERT_EQ(ref.y.size(), y.size());
+  EXPECT_TRUE(ft::matches_reference(y, ref)) << "chosen " << fconv_method_name(info.method);
+}
+
+class ChannelsRandom : public ::testing::TestWithParam<fconv_method> {};
+
+TEST_P(ChannelsRandom, MatchesReference) {
+  auto g = ft::rng();
+  for (int i = 0; i < 120 && !HasFatalFailure(); i++) run_case(random_channel_case(g, GetParam(), true), g);
+  std::cout << "  worst error / bound: " << ft::take_worst_ratio() << "\n";
+}
+
+TEST_P(ChannelsRandom, DilationOnPlainProblems) {
+  auto g = ft::rng();
+  for (int i = 0; i < 60 && !HasFatalFailure(); i++) run_case(random_channel_case(g, GetParam(), false), g);
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, ChannelsRandom,
+                         ::testing::Values(FCONV_METHOD_DIRECT, FCONV_METHOD_FFT,
+                                           FCONV_METHOD_OVERLAP_SAVE, FCONV_METHOD_AUTO),
+                         [](const ::testing::TestParamInfo<fconv_method> &i) {
+                           return std::string(fconv_method_name(i.param)) == "overlap-save"
+                                      ? std::string("overlap_save")
+                                      : std::string(fconv_method_name(i.param));
+                         });
+
+// A larger 2-D layer (SAME, groups, stride) where overlap-save really sections the image.
+TEST(Channels, LargerLayerEveryMethod) {
+  auto g = ft::rng();
+  const size_t n[2] = {70, 45}, k[2] = {9, 7};
+  for (fconv_method m : {FCONV_METHOD_DIRECT, FCONV_METHOD_FFT, FCONV_METHOD_OVERLAP_SAVE}) {
+    ChCase c;
+    c.d = ft::make_desc(2, n, k, FCONV_F32);
+    c.d.mode = FCONV_MODE_SAME;
+    c.d.boundary = FCONV_BOUNDARY_MIRROR;
+    c.d.batch = 2;
+    c.d.method = m;
+    c.d.backend = FCONV_BACKEND_CPU;
+    c.d.threads = 2;
+    fconv_desc_set_channels(&c.d, 6, 4, 2);
+    c.way = 2;
+    run_case(c, g);
+  }
+}
+
+// out(a*x1 + x2) = a*out(x1) + out(x2) with x1, x2 differing in one input channel only.
+TEST(ChannelsProperties, LinearPerInputChannel) {
+  auto g = ft::rng();
+  const size_t n[2] = {12, 10}, k[2] = {3, 4};
+  for (fconv_method m : {FCONV_METHOD_DIRECT, FCONV_METHOD_FFT, FCONV_METHOD_OVERLAP_SAVE}) {
+    fconv_desc d = ft::make_desc(2, n, k, FCONV_F64);
+    d.mode = FCONV_MODE_SAME;
+    d.method = m;
+    d.backend = FCONV_BACKEND_CPU;
+    fconv_desc_set_channels(&d, 4, 2, 2);
+    Array x1(d.dtype, ft::signal_elems(d)), h(d.dtype, ft::kernel_elems(d));
+    x1.fill_random(g);
+    h.fill_random(g);
+    const size_t chan = n[0] * n[1];
+    for (size_t ci = 0; ci < 4; ci++) {
+      // x2: a pattern in channel ci only; xs = 2.5 x1 + x2
+      Array x2(d.dtype, x1.size()), xs(d.dtype, x1.size());
+      for (size_t e = 0; e < x1.size(); e++) {
+        const bool in_ci = e / chan == ci;
+        x2.set(e, std::complex<long double>(in_ci ? (long double)(e % 7) - 3.0L : 0.0L, 0));
+        xs.set(e, 2.5L * x1.get(e) + x2.get(e));
+      }
+      fconv_plan *plan = nullptr;
+      ASSERT_EQ(fconv_plan_create(&plan, &d), FCONV_OK);
+      ASSERT_EQ(fconv_plan_set_kernel(plan, h.data()), FCONV_OK);
+      const size_t ne = output_elems(plan, d);
+      Array y1(d.dtype, ne), y2(d.dtype, ne), ys(d.dtype, ne);
+      ASSERT_EQ(fconv_execute(plan, x1.data(), nullptr, y1.data()), FCONV_OK);
+      ASSERT_EQ(fconv_execute(plan, x2.data(), nullptr, y2.data()), FCONV_OK);
+      ASSERT_EQ(fconv_execute(plan, xs.data(), nullptr, ys.data()), FCONV_OK);
+      fconv_plan_destroy(plan);
+      for (size_t e = 0; e < ne; e++) {
+        const std::complex<long double> want = 2.5L * y1.get(e) + y2.get(e);
+        ASSERT_NEAR((double)ys.get(e).real(), (double)want.real(), 1e-9)
+            << fconv_method_name(m) << " channel " << ci << " element " << e;
+      }
+    }
+  }
+}
+
+// A unit impulse in input channel ci (FULL, ZERO): output channel o is the dilated kernel[o, i]
+// placed at the impulse when o belongs to ci's group, and zero otherwise.
+TEST(ChannelsProperties, ImpulseResponsePerChannelPair) {
+  auto g = ft::rng();
+  const size_t n[2] = {7, 9}, k[2] = {3, 2}, dil[2] = {2, 3}, at[2] = {3, 4};
+  const size_t cin = 6, cout = 4, groups = 2, cig = 3, cog = 2;
+  for (fconv_method m : {FCONV_METHOD_DIRECT, FCONV_METHOD_FFT, FCONV_METHOD_OVERLAP_SAVE}) {
+    fconv_desc d = ft::make_desc(2, n, k, FCONV_F64);
+    d.method = m;
+    d.backend = FCONV_BACKEND_CPU;
+    fconv_desc_set_channels(&d, cin, cout, groups);
+    fconv_desc_set_dilation(&d, dil);
+    Array h(d.dtype, ft::kernel_elems(d));
+    h.fill_random(g);
+    fconv_plan *plan = nullptr;
+    ASSERT_EQ(fconv_plan_create(&plan, &d), FCONV_OK);
+    ASSERT_EQ(fconv_plan_set_kernel(plan, h.data()), FCONV_OK);
+    size_t os[FCONV_MAX_RANK];
+    ASSERT_EQ(fconv_plan_output_shape(plan, os), FCONV_OK);
+    ASSERT_EQ(os[0], n[0] + (k[0] - 1) * dil[0]);
+    ASSERT_EQ(os[1], n[1] + (k[1] - 1) * dil[1]);
+    const size_t plane = os[0] * os[1];
+    for (size_t ci = 0; ci < cin; ci++) {
+      Array x(d.dtype, cin * n[0] * n[1]);
+      x.set_values(std::vector<std::complex<long double>>(x.size(), 0));
+      x.set(ci * n[0] * n[1] + at[0] * n[1] + at[1], 1);
+      Array y(d.dtype, cout * plane);
+      ASSERT_EQ(fconv_execute(plan, x.data(), nullptr, y.data()), FCONV_OK);
+      for (size_t co = 0; co < cout; co++) {
+        const bool same_group = co / cog == ci / cig;
+        for (size_t o0 = 0; o0 < os[0]; o0++)
+          for (size_t o1 = 0; o1 < os[1]; o1++) {
+            long double want = 0;
+            const ptrdiff_t r0 = (ptrdiff_t)o0 - (ptrdiff_t)at[0], r1 = (ptrdiff_t)o1 - (ptrdiff_t)at[1];
+            if (same_group && r0 >= 0 && r1 >= 0 && r0 % (ptrdiff_t)dil[0] == 0 &&
+                r1 % (ptrdiff_t)dil[1] == 0 && (size_t)r0 / dil[0] < k[0] && (size_t)r1 / dil[1] < k[1])
+              want = h.get((co * cig + ci % cig) * k[0] * k[1] + ((size_t)r0 / dil[0]) * k[1] +
+                           (size_t)r1 / dil[1]).real();
+            ASSERT_NEAR((double)y.get(co * plane + o0 * os[1] + o1).real(), (double)want, 1e-12)
+                << fconv_method_name(m) << " ci " << ci << " co " << co << " at " << o0 << "," << o1;
+          }
+      }
+    }
+    fconv_plan_destroy(plan);
+  }
+}
+
+// ---- bad input and the descriptor ABI ----------------------------------------------------------
+
+fconv_desc small_desc() {
+  const size_t n[2] = {8, 8}, k[2] = {3, 3};
+  return ft::make_desc(2, n, k, FCONV_F32);
+}
+
+fconv_status create_status(const fconv_desc &d) {
+  fconv_plan *plan = reinterpret_cast<fconv_plan *>(0x1);
+  fconv_status st = fconv_plan_create(&plan, &d);
+  EXPECT_TRUE(st == FCONV_OK || plan == nullptr);
+  fconv_plan_destroy(plan);
+  return st;
+}
+
+TEST(ChannelsBadInput, Rejected) {
+  fconv_desc d = small_desc();
+  fconv_desc_set_channels(&d, 6, 4, 4);
+  EXPECT_EQ(create_status(d), FCONV_ERR_INVALID_ARGUMENT) << "6 not divisible by 4";
+  fconv_desc_set_channels(&d, 4, 6, 4);
+  EXPECT_EQ(create_status(d), FCONV_ERR_INVALID_ARGUMENT) << "6 not divisible by 4";
+  fconv_desc_set_channels(&d, 0, 4, 1);
+  EXPECT_EQ(create_status(d), FCONV_ERR_INVALID_ARGUMENT) << "zero input channels";
+  fconv_desc_set_channels(&d, 4, 0, 1);
+  EXPECT_EQ(create_status(d), FCONV_ERR_INVALID_ARGUMENT) << "zero output channels";
+  fconv_desc_set_channels(&d, 4, 4, 0);
+  EXPECT_EQ(create_status(d), FCONV_ERR_INVALID_ARGUMENT) << "zero groups";
+  fconv_desc_set_channels(&d, SIZE_MAX / 2, 2, 1);
+  EXPECT_EQ(create_status(d), FCONV_ERR_INVALID_ARGUMENT) << "signal bytes overflow";
+  fconv_desc_set_channels(&d, (size_t)1 << 40, (size_t)1 << 40, 1);
+  EXPECT_EQ(create_status(d), FCONV_ERR_INVALID_ARGUMENT) << "filter count overflows";
+  fconv_desc_set_channels(&d, 2, 2, 1);
+  d.kernel_batch = 2;
+  d.batch = 2;
+  EXPECT_EQ(create_status(d), FCONV_ERR_INVALID_ARGUMENT) << "kernel_batch with channels";
+  d.kernel_batch = 1;
+  EXPECT_EQ(create_status(d), FCONV_OK);
+
+  fconv_desc e = small_desc();
+  const size_t zero[2] = {1, 0}, huge[2] = {1, SIZE_MAX / 2};
+  fconv_desc_set_dilation(&e, zero);
+  EXPECT_EQ(create_status(e), FCONV_ERR_INVALID_ARGUMENT) << "dilation 0";
+  fconv_desc_set_dilation(&e, huge);
+  EXPECT_EQ(create_status(e), FCONV_ERR_INVALID_ARGUMENT) << "dilated extent overflows";
+
+  // VALID with the (dilated) kernel larger than the signal: the rule-6 swap is not defined here.
+  fconv_desc v = small_desc();
+  v.mode = FCONV_MODE_VALID;
+  const size_t d5[2] = {5, 5};
+  fconv_desc_set_dilation(&v, d5);
+  EXPECT_EQ(create_status(v), FCONV_ERR_UNSUPPORTED);
+  fconv_desc w = small_desc();
+  w.mode = FCONV_MODE_VALID;
+  w.kernel_shape[0] = w.kernel_shape[1] = 9;
+  fconv_desc_set_channels(&w, 2, 2, 1);
+  EXPECT_EQ(create_status(w), FCONV_ERR_UNSUPPORTED);
+
+  // The CUDA backend has no channel paths: UNSUPPORTED (or NO_DEVICE / UNSUPPORTED without CUDA).
+  fconv_desc c = small_desc();
+  fconv_desc_set_channels(&c, 2, 2, 1);
+  c.backend = FCONV_BACKEND_CUDA;
+  const fconv_status cs = create_status(c);
+  EXPECT_TRUE(cs == FCONV_ERR_UNSUPPORTED || cs == FCONV_ERR_NO_DEVICE) << fconv_status_string(cs);
+  c.backend = FCONV_BACKEND_AUTO;
+  fconv_plan *plan = nullptr;
+  ASSERT_EQ(fconv_plan_create(&plan, &c), FCONV_OK);
+  fconv_plan_info info;
+  ASSERT_EQ(fconv_plan_get_info(plan, &info), FCONV_OK);
+  EXPECT_EQ(info.backend, FCONV_BACKEND_CPU);
+  fconv_plan_destroy(plan);
+
+  // NULL descriptors are no-ops for the setters.
+  fconv_desc_set_channels(nullptr, 1, 1, 1);
+  fconv_desc_set_dilation(nullptr, d5);
+  fconv_desc_set_dilation(&c, nullptr);
+}
+
+// A caller built against 0.1 never sets FCONV_FLAG_EXTENDED: whatever lies past its struct is
+// never read, so garbage there changes nothing.
+TEST(ChannelsAbi, ExtensionIgnoredWithoutTheFlag) {
+  fconv_desc d = small_desc();
+  EXPECT_EQ(d.flags & FCONV_FLAG_EXTENDED, 0u) << "fconv_desc_init must leave the flag clear";
+  d.in_channels = 0; // would be invalid if read
+  d.out_channels = 7;
+  d.groups = 0;
+  d.dilation[0] = 0;
+  EXPECT_EQ(create_status(d), FCONV_OK);
+  // fconv_desc_init writes only the 0.1 part of the struct.
+  fconv_desc e;
+  std::memset(&e, 0xAB, sizeof e);
+  const size_t n[1] = {4}, k[1] = {2};
+  fconv_desc_init(&e, 1, n, k, FCONV_F32);
+  const unsigned char *tail = reinterpret_cast<const unsigned char *>(&e.in_channels);
+  for (size_t i = 0; i < sizeof e - offsetof(fconv_desc, in_channels); i++)
+    ASSERT_EQ(tail[i], 0xAB) << "byte " << i << " past the 0.1 struct was written";
+  // A setter fills every extension field with its default first.
+  fconv_desc_set_channels(&e, 3, 5, 1);
+  EXPECT_EQ(e.dilation[0], 1u);
+  EXPECT_TRUE(e.flags & FCONV_FLAG_EXTENDED);
+}
+
+// The cost model: a 3x3 layer runs direct, a 31x31 one a transform method.
+TEST(ChannelsDispatch, AutoFollowsTheKernelSize) {
+  const size_t n[2] = {32, 32}, k3[2] = {3, 3}, k31[2] = {31, 31};
+  fconv_desc d = ft::make_desc(2, n, k3, FCONV_F32);
+  d.mode = FCONV_MODE_SAME;
+  d.batch = 2;
+  fconv_desc_set_channels(&d, 16, 16, 1);
+  fconv_plan *plan = nullptr;
+  fconv_plan_info info;
+  ASSERT_EQ(fconv_plan_create(&plan, &d), FCONV_OK);
+  ASSERT_EQ(fconv_plan_get_info(plan, &info), FCONV_OK);
+  EXPECT_EQ(info.method, FCONV_METHOD_DIRECT) << info.reason;
+  fconv_plan_destroy(plan);
+  d.kernel_shape[0] = k31[0];
+  d.kernel_shape[1] = k31[1];
+  ASSERT_EQ(fconv_plan_create(&plan, &d), FCONV_OK);
+  ASSERT_EQ(fconv_plan_get_info(plan, &info), FCONV_OK);
+  EXPECT_NE(info.method, FCONV_METHOD_DIRECT) << info.reason;
+  fconv_plan_destroy(plan);
+}
+
+} // namespace
