@@ -6,6 +6,7 @@
 #                      Python package needs to build and test (python3-dev, pytest), and MPI
 #                      with FFTW-MPI for fconv_mpi and its mpirun tests (libopenmpi-dev,
 #                      openmpi-bin, libfftw3-mpi-dev), zita-convolver for the streaming bench
+#   FCONV_DEPS=fuzz    what scripts/fuzz.sh needs: clang-14 with libFuzzer (libclang-rt-14-dev)
 set -euo pipefail
 
 fconv_install_deps() {
@@ -14,6 +15,8 @@ fconv_install_deps() {
     want+=(python3 python3-numpy python3-scipy python3-opencv python3-matplotlib
            python3-dev python3-pytest libopenmpi-dev openmpi-bin libfftw3-mpi-dev
            libzita-convolver-dev)
+  elif [ "${1:-build}" = fuzz ]; then
+    want=(cmake make pkg-config libfftw3-dev clang-14 libclang-rt-14-dev)
   fi
   if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
     echo "fconv: not a Debian-like system (no dpkg/apt-get): install by hand: ${want[*]}" >&2

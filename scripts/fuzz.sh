@@ -7,6 +7,8 @@
 # input is left in <build>/findings/. New corpus entries go to <build>/corpus (not committed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/deps.sh
+fconv_install_deps fuzz
 secs="${1:-60}"
 shift || true
 build="${FCONV_FUZZ_BUILD_DIR:-build-fuzz}"
