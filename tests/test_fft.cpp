@@ -283,6 +283,46 @@ TEST(FftPaths, OverlapSaveManyBlocksMatchesDirect) {
       }
 }
 
+// Transform slots whose rows reach 1 KiB get padded pitches (fft_plan.c, fc_pad_pitches: rows of
+// an odd number of 64-byte lines, an odd row count per plane in 3-D): every dtype, 2-D and 3-D,
+// odd and even extents, batches and filter banks, both methods, both kernel paths, against the
+// direct path. A slot layout that FFTW and the pack/multiply/crop passes read differently (the
+// embed of the halved axis, the plane pitch) fails here.
+TEST(FftPaths, PaddedSlotLayoutsMatchDirect) {
+  EstimatePlanner est;
+  const unsigned seed = 4099;
+  Rng g(seed);
+  struct S { int rank; size_t n[3], k[3]; fconv_dtype t; size_t batch, kbatch; };
+  const S shapes[] = {
+      {2, {40, 600}, {5, 7}, FCONV_F32, 1, 1},     {2, {33, 255}, {4, 3}, FCONV_F32, 2, 1},
+      {2, {24, 200}, {3, 3}, FCONV_C64, 1, 2},     {2, {20, 130}, {3, 5}, FCONV_F64, 2, 2},
+      {2, {17, 70}, {3, 3}, FCONV_C128, 1, 1},     {3, {5, 12, 300}, {3, 3, 3}, FCONV_F32, 1, 1},
+      {3, {4, 10, 140}, {3, 2, 3}, FCONV_C64, 2, 1}, {3, {3, 7, 70}, {2, 3, 3}, FCONV_C128, 1, 2},
+      {3, {4, 9, 150}, {3, 3, 5}, FCONV_F64, 1, 1}};
+  int i = 0;
+  for (const S &s : shapes)
+    for (fconv_method m : kMethods) {
+      fconv_desc d;
+      fconv_desc_init(&d, s.rank, s.n, s.k, s.t);
+      d.backend = FCONV_BACKEND_CPU;
+      d.mode = (fconv_mode)(i % 3); /* FULL, SAME, VALID */
+      d.boundary = (fconv_boundary)(i % 5);
+      d.batch = s.batch;
+      d.kernel_batch = s.kbatch;
+      d.threads = 1 + i % 2;
+      Buf x = signal_for(d, g), h = kernel_for(d, g);
+      PathRun ref = run(d, FCONV_METHOD_DIRECT, x, h, false);
+      ASSERT_EQ(ref.st, FCONV_OK) << describe(d);
+      const int use_set = i++ % 2;
+      PathRun r = run(d, m, x, h, use_set);
+      const std::string what = describe(d) + " method " + fconv_method_name(m) + " seed " +
+                               std::to_string(seed);
+      ASSERT_EQ(r.st, FCONV_OK) << what;
+      EXPECT_EQ(r.info.method, m) << what;
+      check_bound(d, x, h, r.y, ref.y, r.info, what);
+    }
+}
+
 // One plan executed on many different signals gives what fresh plans give.
 TEST(FftPaths, PlanReuseEqualsFreshPlans) {
   EstimatePlanner est;
