@@ -8,14 +8,14 @@
 #ifndef FCONV_CPU_COST_DIRECT_H
 #define FCONV_CPU_COST_DIRECT_H
 
-#define DIRECT_A_F32 2.43e-11
-#define DIRECT_A_F64 5.22e-11
-#define DIRECT_A_C64 8.33e-11
-#define DIRECT_A_C128 1.47e-10
-#define DIRECT_B_F32 1.04e-10
-#define DIRECT_B_F64 1.99e-10
-#define DIRECT_B_C64 2.21e-10
-#define DIRECT_B_C128 4.25e-10
-#define DIRECT_C 1.2e-07
+#define DIRECT_A_F32 2.13e-11
+#define DIRECT_A_F64 4.44e-11
+#define DIRECT_A_C64 6.98e-11
+#define DIRECT_A_C128 1.21e-10
+#define DIRECT_B_F32 8.9e-11
+#define DIRECT_B_F64 1.79e-10
+#define DIRECT_B_C64 1.98e-10
+#define DIRECT_B_C128 3.87e-10
+#define DIRECT_C 8.9e-08
 
 #endif

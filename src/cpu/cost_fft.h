@@ -9,36 +9,36 @@
  * r2c/c2r transforms, 1 thread, with the planner effort of fftw.c, by transform
  * rank (1..3) and log2(points) (0..27; the ends repeat the nearest measured size). */
 static const double fconv_cal_fft[3][28] = {
-  {5.55e-10, 5.55e-10, 5.55e-10, 5.55e-10, 5.55e-10, 5.477e-10, 5.428e-10,
-   6.762e-10, 3.955e-10, 2.28e-10, 2.152e-10, 2.612e-10, 1.977e-10, 1.761e-10,
-   1.791e-10, 2.185e-10, 2.129e-10, 2.527e-10, 2.47e-10, 1.932e-10, 6.593e-10,
-   5.072e-10, 7.046e-10, 7.046e-10, 7.046e-10, 7.046e-10, 7.046e-10, 7.046e-10},
-  {2.817e-10, 2.817e-10, 2.817e-10, 2.817e-10, 2.817e-10, 2.817e-10, 2.817e-10,
-   2.817e-10, 2.817e-10, 3.622e-10, 2.649e-10, 3.086e-10, 2.832e-10, 4.132e-10,
-   4.297e-10, 3.633e-10, 4.134e-10, 3.755e-10, 3.779e-10, 2.533e-10, 2.871e-10,
-   3.886e-10, 6.032e-10, 5.045e-10, 8.232e-10, 8.232e-10, 8.232e-10, 8.232e-10},
-  {3.632e-10, 3.632e-10, 3.632e-10, 3.632e-10, 3.632e-10, 3.632e-10, 3.632e-10,
-   3.632e-10, 3.632e-10, 3.632e-10, 3.873e-10, 2.486e-10, 2.241e-10, 2.212e-10,
-   2.201e-10, 2.051e-10, 2.243e-10, 2.197e-10, 2.266e-10, 2.406e-10, 2.585e-10,
-   3.175e-10, 3.374e-10, 3.155e-10, 1.525e-09, 1.525e-09, 1.525e-09, 1.525e-09}};
+  {3.922e-10, 3.922e-10, 3.922e-10, 3.922e-10, 3.922e-10, 3.804e-10, 4.039e-10,
+   4.083e-10, 2.694e-10, 2.22e-10, 2.116e-10, 1.921e-10, 1.884e-10, 1.714e-10,
+   1.727e-10, 1.89e-10, 2.026e-10, 2.433e-10, 2.394e-10, 1.931e-10, 5.274e-10,
+   3.963e-10, 6.593e-10, 6.593e-10, 6.593e-10, 6.593e-10, 6.593e-10, 6.593e-10},
+  {2.767e-10, 2.767e-10, 2.767e-10, 2.767e-10, 2.767e-10, 2.767e-10, 2.767e-10,
+   2.767e-10, 2.767e-10, 2.777e-10, 2.578e-10, 2.772e-10, 2.688e-10, 2.745e-10,
+   2.721e-10, 1.99e-10, 2.224e-10, 2.035e-10, 1.983e-10, 1.96e-10, 2.195e-10,
+   2.238e-10, 2.233e-10, 2.6e-10, 3.482e-10, 3.482e-10, 3.482e-10, 3.482e-10},
+  {2.212e-10, 2.212e-10, 2.212e-10, 2.212e-10, 2.212e-10, 2.212e-10, 2.212e-10,
+   2.212e-10, 2.212e-10, 2.212e-10, 2.436e-10, 2.287e-10, 2.178e-10, 2.162e-10,
+   2.091e-10, 1.996e-10, 2.153e-10, 2.09e-10, 2.094e-10, 2.304e-10, 2.434e-10,
+   2.66e-10, 4.603e-10, 4.558e-10, 2.163e-09, 2.163e-09, 2.163e-09, 2.163e-09}};
 /* Extra cost per point per log2 for each factor 3, 5, 7 of a length, and for lengths
  * without a factor 2, relative to a power of two. */
-#define FCONV_CAL_PEN3 0.1741
-#define FCONV_CAL_PEN5 0.2351
-#define FCONV_CAL_PEN7 0.2897
-#define FCONV_CAL_PENODD 0
+#define FCONV_CAL_PEN3 0.1804
+#define FCONV_CAL_PEN5 0.2568
+#define FCONV_CAL_PEN7 0.2586
+#define FCONV_CAL_PENODD 0.06552
 /* c2c (complex data) and double precision, relative to f32 r2c/c2r at equal points. */
-#define FCONV_CAL_C2C 6.637
-#define FCONV_CAL_F64 1.058
+#define FCONV_CAL_C2C 1.245
+#define FCONV_CAL_F64 1.186
 /* Speedup of one FFTW plan with 2 threads; of 2 threads on their own chunks. */
-#define FCONV_CAL_FFTW_SPEEDUP2 1.463
-#define FCONV_CAL_PAR_SPEEDUP2 1.701
+#define FCONV_CAL_FFTW_SPEEDUP2 1.932
+#define FCONV_CAL_PAR_SPEEDUP2 1.985
 /* Seconds per scalar of the pack + multiply + crop passes: cache-sized chunks, and
  * large transforms (memory bound); seconds per block beyond that (spans, calls);
  * seconds per chunk (FFTW call, setup). */
-#define FCONV_CAL_PASS_CACHED 1.825e-10
-#define FCONV_CAL_PASS_MEMORY 2.622e-10
-#define FCONV_CAL_EXEC_UNIT 1.029e-07
-#define FCONV_CAL_EXEC_CALL 1.002e-06
+#define FCONV_CAL_PASS_CACHED 1.539e-10
+#define FCONV_CAL_PASS_MEMORY 2.341e-10
+#define FCONV_CAL_EXEC_UNIT 8.315e-08
+#define FCONV_CAL_EXEC_CALL 7.715e-07
 
 #endif

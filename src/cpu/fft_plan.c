@@ -96,7 +96,7 @@ int fconv_fc_single_block(const fconv_problem *p, fconv_fc_geom *g) {
  * transforms live in cache). ext[] is in elements of the slot's layout (reals: scalars of the
  * halved axis, 2 per complex); the passes and FFTW's embed read ext and pitch, so the rule
  * lives here only. */
-static void fc_pad_rows(const size_t T[3], size_t ext[3], int L, size_t elem_bytes) {
+void fconv_fc_pad_rows(const size_t T[3], size_t ext[3], int L, size_t elem_bytes) {
   int outer = 0; /* transformed axes outside the innermost transformed axis L */
   for (int a = 0; a < L; a++) outer += T[a] > 1;
   size_t bytes = ext[L] * elem_bytes;
@@ -120,7 +120,7 @@ int fconv_fc_make_sched(const fconv_problem *p, const fconv_fc_geom *g, fc_sched
     s->ext[a] = (!cx && a == s->L) ? 2 * (g->T[a] / 2 + 1) : g->T[a];
     s->points *= g->T[a];
   }
-  fc_pad_rows(g->T, s->ext, s->L, fconv_dtype_scalar_size(p->dtype) * (cx ? 2 : 1));
+  fconv_fc_pad_rows(g->T, s->ext, s->L, fconv_dtype_scalar_size(p->dtype) * (cx ? 2 : 1));
   s->pitch[2] = 1;
   s->pitch[1] = s->ext[2];
   s->pitch[0] = s->ext[1] * s->ext[2];
