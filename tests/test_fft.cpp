@@ -630,6 +630,68 @@ TEST(FftPaths, InfoReportsSeparableModel) {
   fconv_plan_destroy(pl);
 }
 
+// The execute path makes set_kernel's kernel-aware choice for an explicit kernel (issue 9: a
+// Gaussian 31x31 passed to execute ran overlap-save at 2.7x the separable direct time): an
+// AUTO plan switches to separable direct for a rank-1 kernel, back to the transform method for
+// a full-rank one, and execute(NULL) runs the choice for the kernel set; every result matches
+// the forced direct path.
+TEST(FftPaths, ExecutePathRefinesLikeSetKernel) {
+  EstimatePlanner est;
+  const unsigned seed = 31337;
+  Rng g(seed);
+  fconv_desc d = make_desc(2, {256, 256}, {31, 31}, FCONV_F32);
+  d.mode = FCONV_MODE_SAME;
+  d.threads = 1;
+  Buf x = signal_for(d, g), hr = kernel_for(d, g), hg(d.dtype, 31 * 31);
+  for (int i = 0; i < 31; i++)
+    for (int j = 0; j < 31; j++)
+      hg.set((size_t)(i * 31 + j), {std::exp(-0.02 * ((i - 15) * (i - 15) + (j - 15) * (j - 15))), 0});
+  const PathRun ref_r = run(d, FCONV_METHOD_DIRECT, x, hr, false);
+  const PathRun ref_g = run(d, FCONV_METHOD_DIRECT, x, hg, false);
+  ASSERT_EQ(ref_r.st, FCONV_OK);
+  ASSERT_EQ(ref_g.st, FCONV_OK);
+  fconv_plan *pl = nullptr;
+  ASSERT_EQ(fconv_plan_create(&pl, &d), FCONV_OK);
+  fconv_plan_info info;
+  fconv_plan_get_info(pl, &info);
+  const fconv_method created = info.method;
+  ASSERT_NE(created, FCONV_METHOD_DIRECT) << "the problem must favour a transform method for a "
+                                             "full-rank kernel (seed " << seed << ")";
+  Buf y(d.dtype, 256 * 256);
+  const std::string what = "seed " + std::to_string(seed);
+  // explicit rank-1 kernel: separable direct, like set_kernel would choose
+  ASSERT_EQ(fconv_execute(pl, x.data(), hg.data(), y.data()), FCONV_OK);
+  fconv_plan_get_info(pl, &info);
+  EXPECT_EQ(info.method, FCONV_METHOD_DIRECT) << info.reason;
+  EXPECT_EQ(info.separable, 1) << info.reason;
+  check_bound(d, x, hg, y, ref_g.y, info, what + " gaussian, explicit");
+  {
+    PathRun viaset = run(d, FCONV_METHOD_AUTO, x, hg, true);
+    EXPECT_EQ(viaset.info.method, info.method) << "set_kernel and execute choose alike";
+  }
+  // explicit full-rank kernel: back to the transform method
+  ASSERT_EQ(fconv_execute(pl, x.data(), hr.data(), y.data()), FCONV_OK);
+  fconv_plan_get_info(pl, &info);
+  EXPECT_EQ(info.method, created) << info.reason;
+  check_bound(d, x, hr, y, ref_r.y, info, what + " random, explicit");
+  // a set full-rank kernel, an explicit rank-1 one, then execute(NULL): the set kernel's choice
+  ASSERT_EQ(fconv_plan_set_kernel(pl, hr.data()), FCONV_OK);
+  ASSERT_EQ(fconv_execute(pl, x.data(), hg.data(), y.data()), FCONV_OK);
+  fconv_plan_get_info(pl, &info);
+  EXPECT_EQ(info.method, FCONV_METHOD_DIRECT);
+  check_bound(d, x, hg, y, ref_g.y, info, what + " gaussian after set_kernel");
+  ASSERT_EQ(fconv_execute(pl, x.data(), nullptr, y.data()), FCONV_OK);
+  fconv_plan_get_info(pl, &info);
+  EXPECT_EQ(info.method, created) << info.reason;
+  check_bound(d, x, hr, y, ref_r.y, info, what + " set kernel after an explicit one");
+  // the same explicit kernel again (the memo): still right
+  ASSERT_EQ(fconv_execute(pl, x.data(), hg.data(), y.data()), FCONV_OK);
+  fconv_plan_get_info(pl, &info);
+  EXPECT_EQ(info.method, FCONV_METHOD_DIRECT);
+  check_bound(d, x, hg, y, ref_g.y, info, what + " gaussian again");
+  fconv_plan_destroy(pl);
+}
+
 // PAD with padding far larger than the signal: the FFT path transforms only the signal's
 // support, and writes the zeros outside it.
 TEST(FftPaths, HugeZeroPadding) {
