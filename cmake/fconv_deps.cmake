@@ -10,18 +10,16 @@
 #                      (build: its path; .pc: -l<name>; package config: find_library again)
 #   sys:<name>         a system library linked by name (-l<name>), e.g. m, stdc++
 #   threads            the platform's thread library (whatever FindThreads found; often nothing)
-#   cuda:<component>   a CUDA toolkit library (build and package config: CUDA::<component>;
-#                      .pc: -L<toolkit libdir> -l<component>)
 # The package config needs no compiler language for any kind, so find_package(fconv) works from
 # C, C++-only and Fortran-only projects.
 set(FCONV_DEPS
   pc:fftw3f>=3.3.9 pc:fftw3>=3.3.9      # fftw_threads_set_callback: FFTW's threads on fconv's
   lib:fftw3f_threads lib:fftw3_threads  # runtime (the pthreads build, not _omp)
   threads sys:m)
-if(FCONV_HAVE_CUDA)
-  # libcudart is the shared runtime (CUDA_RUNTIME_LIBRARY Shared in fconv_cuda.cmake); the host
-  # side of the .cu files is C++, so a static libfconv brings the C++ runtime too.
-  list(APPEND FCONV_DEPS cuda:cufft cuda:cudart sys:stdc++)
+if(FCONV_HAVE_CUDA AND CMAKE_DL_LIBS)
+  # dlopen, for the CUDA module (libfconv_cuda, cmake/fconv_cuda.cmake): the only thing a CUDA
+  # build adds to libfconv's link; the module itself links the CUDA runtime and cuFFT.
+  list(APPEND FCONV_DEPS sys:${CMAKE_DL_LIBS})
 endif()
 
 find_package(PkgConfig REQUIRED)
@@ -34,7 +32,6 @@ set(FCONV_PC_REQUIRES "")     # pkg-config modules
 set(FCONV_PC_LIBS "")         # -l flags after -lfconv
 set(FCONV_CONFIG_DEPS "")     # CMake code for fconvConfig.cmake (static installs)
 set(_fconv_pc_libdirs "")
-set(_fconv_cuda_libdir "")
 foreach(_dep IN LISTS FCONV_DEPS)
   if(_dep MATCHES "^pc:([^>=<]+)(.*)$")
     set(_m "${CMAKE_MATCH_1}")
@@ -64,14 +61,6 @@ foreach(_dep IN LISTS FCONV_DEPS)
       string(APPEND FCONV_PC_LIBS " ${CMAKE_THREAD_LIBS_INIT}")
       string(APPEND FCONV_CONFIG_DEPS "fconv_dep_sys(${CMAKE_THREAD_LIBS_INIT})\n")
     endif()
-  elseif(_dep MATCHES "^cuda:(.+)$")
-    list(APPEND FCONV_DEP_LINK CUDA::${CMAKE_MATCH_1})
-    if(NOT _fconv_cuda_libdir)
-      set(_fconv_cuda_libdir "${CUDAToolkit_LIBRARY_DIR}")
-      string(APPEND FCONV_PC_LIBS " -L${_fconv_cuda_libdir}")
-    endif()
-    string(APPEND FCONV_PC_LIBS " -l${CMAKE_MATCH_1}")
-    string(APPEND FCONV_CONFIG_DEPS "fconv_dep_cuda(${CMAKE_MATCH_1})\n")
   else()
     message(FATAL_ERROR "fconv_deps.cmake: unknown dependency entry '${_dep}'")
   endif()
@@ -101,6 +90,10 @@ function(fconv_write_pc)
     endif()
     string(APPEND req "${FCONV_PC_REQUIRES}")
     set(libs " ${FCONV_PC_LIBS}")
+    if(FCONV_HAVE_CUDA)
+      # the program's run path leads the static library's dlopen to the CUDA module in libdir
+      string(APPEND libs " -Wl,-rpath,\${libdir}")
+    endif()
     string(APPEND cflags " -DFCONV_STATIC_DEFINE")
   endif()
   file(RELATIVE_PATH prefix_rel "/_/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/_")

@@ -70,7 +70,8 @@ typedef enum fconv_status {
   FCONV_ERR_INVALID_ARGUMENT = 1, /* the caller's mistake: NULL, out of range, inconsistent */
   FCONV_ERR_UNSUPPORTED = 2,      /* valid, but this build or backend cannot do it */
   FCONV_ERR_OUT_OF_MEMORY = 3,    /* host or device allocation failed; nothing leaked */
-  FCONV_ERR_NO_DEVICE = 4,        /* BACKEND_CUDA asked for, but no usable GPU or driver */
+  FCONV_ERR_NO_DEVICE = 4,        /* BACKEND_CUDA asked for, but no usable GPU, driver or
+                                     CUDA module (fconv_last_error says which) */
   FCONV_ERR_CUDA = 5,             /* a CUDA runtime call failed */
   FCONV_ERR_FFT = 6,              /* FFTW or cuFFT failed to plan or execute */
   FCONV_ERR_INTERNAL = 7          /* a bug in fconv: please report it */
@@ -349,8 +350,10 @@ FCONV_API void fconv_wisdom_free(char *text);
 
 /* ---- CUDA -------------------------------------------------------------------------------- */
 
-/* fconv_cuda_device_count: usable CUDA devices; 0 without CUDA support in this build, without a
- * driver, or without a device. Never fails. Thread-safe. */
+/* fconv_cuda_device_count: usable CUDA devices; 0 without CUDA support in this build, without
+ * its CUDA module (libfconv_cuda, or the CUDA runtime and cuFFT it needs: see README.md, "CUDA
+ * without CUDA"), without a driver, or without a device. Never fails. Thread-safe. The first call
+ * (like the first plan that may use CUDA) opens the CUDA module. */
 FCONV_API int fconv_cuda_device_count(void);
 
 /* CUDA streams and errors.

@@ -10,6 +10,9 @@
 #include "core/problem.h"
 #include "dispatch.h"
 #include "util.h"
+#ifdef FCONV_HAVE_CUDA
+#include "cuda_module.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +98,8 @@ const char *fconv_version_string(void) {
 
 int fconv_cuda_device_count(void) {
 #ifdef FCONV_HAVE_CUDA
-  return fconv_cuda_devices();
+  const fconv_cuda_module *cuda = fconv_cuda_module_get();
+  return cuda ? cuda->devices() : 0;
 #else
   return 0;
 #endif

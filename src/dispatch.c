@@ -16,21 +16,20 @@
 #include "core/kernel_info.h"
 #include "core/memory.h"
 #include "util.h"
+#ifdef FCONV_HAVE_CUDA
+#include "cuda_module.h"
+#endif
 
-static const fconv_path_vtbl *const fconv_paths[] = {
+static const fconv_path_vtbl *const fconv_cpu_paths[] = {
     &fconv_cpu_direct_path,
     &fconv_cpu_fft_path,
     &fconv_cpu_overlap_save_path,
     &fconv_cpu_channels_direct_path,
     &fconv_cpu_channels_fft_path,
     &fconv_cpu_channels_overlap_save_path,
-#ifdef FCONV_HAVE_CUDA
-    &fconv_cuda_direct_path,
-    &fconv_cuda_fft_path,
-    &fconv_cuda_overlap_save_path,
-#endif
 };
-#define NPATHS (sizeof fconv_paths / sizeof fconv_paths[0])
+#define NCPU (sizeof fconv_cpu_paths / sizeof fconv_cpu_paths[0])
+#define NPATHS (NCPU + 3) /* and the CUDA module's direct, FFT and overlap-save paths */
 
 /* Multi-channel problems (C_in or C_out > 1) run only on the channel paths, which run only them. */
 static int channel_path(const fconv_path_vtbl *path) {
@@ -86,13 +85,27 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
   *ncand = 0;
   const int device_ptrs = (p->flags & FCONV_FLAG_DEVICE_POINTERS) != 0;
 
+  /* The paths this request may use: the CPU's, and the CUDA module's when it can be loaded
+   * (cuda_module.h: opened on the first request that may use CUDA). */
+  const fconv_path_vtbl *paths[NPATHS];
+  size_t npaths = 0;
+  for (size_t i = 0; i < NCPU; i++) paths[npaths++] = fconv_cpu_paths[i];
   int cuda_devices = 0;
 #ifdef FCONV_HAVE_CUDA
-  if (backend != FCONV_BACKEND_CPU) cuda_devices = fconv_cuda_devices();
+  const fconv_cuda_module *cuda = backend != FCONV_BACKEND_CPU ? fconv_cuda_module_get() : NULL;
+  if (cuda) {
+    cuda_devices = cuda->devices();
+    paths[npaths++] = cuda->direct;
+    paths[npaths++] = cuda->fft;
+    paths[npaths++] = cuda->overlap_save;
+  }
 #endif
   if (backend == FCONV_BACKEND_CUDA || device_ptrs) {
 #ifndef FCONV_HAVE_CUDA
     FCONV_RETURN_ERROR(FCONV_ERR_UNSUPPORTED, "this build has no CUDA backend");
+#else
+    FCONV_RETURN_IF(!cuda, FCONV_ERR_NO_DEVICE, "the CUDA backend module is not available: %s",
+                    fconv_cuda_module_why());
 #endif
     FCONV_RETURN_IF(cuda_devices == 0, FCONV_ERR_NO_DEVICE, "no usable CUDA device or driver");
     FCONV_RETURN_IF(p->multichannel, FCONV_ERR_UNSUPPORTED,
@@ -102,8 +115,8 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
   /* Model every path the request allows. */
   fconv_candidate all[NPATHS];
   size_t nall = 0, best = 0;
-  for (size_t i = 0; i < NPATHS; i++) {
-    const fconv_path_vtbl *path = fconv_paths[i];
+  for (size_t i = 0; i < npaths; i++) {
+    const fconv_path_vtbl *path = paths[i];
     if (method != FCONV_METHOD_AUTO && path->method != method) continue;
     if (method == FCONV_METHOD_AUTO && (p->flags & FCONV_FLAG_ACCURATE) &&
         path->method != FCONV_METHOD_DIRECT)

@@ -82,6 +82,8 @@ FCONV_HIDDEN void fconv_fftw_wisdom_forget(void);
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_channels_direct_path;
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_channels_fft_path;
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_channels_overlap_save_path;
+/* The CUDA backend's paths live in the CUDA module (libfconv_cuda, src/cuda); libfconv reaches
+ * them only through the module's entry (cuda_module.h), never by these names. */
 #ifdef FCONV_HAVE_CUDA
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_direct_path;
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_fft_path;

@@ -10,6 +10,8 @@
 #ifndef FCONV_CORE_ERROR_H
 #define FCONV_CORE_ERROR_H
 
+#include <stdarg.h>
+
 #include "fconv.h"
 
 #ifdef __cplusplus
@@ -30,6 +32,7 @@ extern "C" {
 FCONV_HIDDEN int fconv_debug_enabled(void);
 FCONV_HIDDEN void fconv_log(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+FCONV_HIDDEN void fconv_vlog(const char *file, int line, const char *fmt, va_list ap);
 #define FCONV_LOG(...) \
   do { if (fconv_debug_enabled()) fconv_log(__FILE__, __LINE__, __VA_ARGS__); } while (0)
 
@@ -43,6 +46,8 @@ FCONV_HIDDEN const char *fconv_status_text(fconv_status s);
 FCONV_HIDDEN fconv_status fconv_error(fconv_status st, const char *file, int line,
                                       const char *func, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+FCONV_HIDDEN fconv_status fconv_verror(fconv_status st, const char *file, int line,
+                                       const char *func, const char *fmt, va_list ap);
 /* A failure st leaving function func (FCONV_FORWARD, FCONV_PASS): the detail keeps the reason
  * recorded by fconv_error and names the outermost function the failure left, i.e. the public
  * one. A failure that no fconv_error recorded gets the status sentence as its reason. */

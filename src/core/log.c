@@ -19,12 +19,16 @@ int fconv_debug_enabled(void) {
   return v;
 }
 
-void fconv_log(const char *file, int line, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
+void fconv_vlog(const char *file, int line, const char *fmt, va_list ap) {
   fprintf(stderr, "fconv %s:%d: ", file, line);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
+}
+
+void fconv_log(const char *file, int line, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fconv_vlog(file, line, fmt, ap);
   va_end(ap);
 }
 
@@ -38,7 +42,8 @@ const char *fconv_status_text(fconv_status s) {
     return "unsupported: the request is valid but this build or backend cannot perform it";
   case FCONV_ERR_OUT_OF_MEMORY: return "out of memory: a host or device allocation failed";
   case FCONV_ERR_NO_DEVICE:
-    return "no CUDA device: no usable GPU or driver was found for the CUDA backend";
+    return "no CUDA device: no usable GPU, driver or CUDA module was found for the CUDA "
+           "backend";
   case FCONV_ERR_CUDA: return "CUDA error: a CUDA runtime or kernel call failed";
   case FCONV_ERR_FFT: return "FFT error: FFTW or cuFFT failed to plan or execute a transform";
   case FCONV_ERR_INTERNAL: return "internal error in fconv (please report it)";
@@ -50,10 +55,10 @@ const char *fconv_status_text(fconv_status s) {
 typedef struct fconv_failure {
   fconv_status st;  /* FCONV_OK: none recorded */
   const char *func; /* the outermost function it left (a __func__ string) */
-  char why[224];
+  char why[400];
 } fconv_failure;
 static _Thread_local fconv_failure last_failure;
-static _Thread_local char last_text[288];
+static _Thread_local char last_text[464];
 
 void fconv_error_clear(void) {
   last_failure.st = FCONV_OK;
@@ -65,8 +70,14 @@ fconv_status fconv_error(fconv_status st, const char *file, int line, const char
                          const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(last_failure.why, sizeof last_failure.why, fmt, ap);
+  st = fconv_verror(st, file, line, func, fmt, ap);
   va_end(ap);
+  return st;
+}
+
+fconv_status fconv_verror(fconv_status st, const char *file, int line, const char *func,
+                          const char *fmt, va_list ap) {
+  vsnprintf(last_failure.why, sizeof last_failure.why, fmt, ap);
   last_failure.st = st;
   last_failure.func = func;
   if (fconv_debug_enabled())
