@@ -108,7 +108,7 @@ void process_block(fconv_stream *s, const StreamCase &c, const ft::Array &x, siz
 // Run blocks of x (inputs x T, channel after channel) through s; returns outputs x T.
 ft::Array run(fconv_stream *s, const StreamCase &c, const ft::Array &x, size_t first = 0,
               size_t count = (size_t)-1) {
-  const size_t T = c.blocks * c.block, B = c.block, es = ft::esize(c.dtype);
+  const size_t T = c.blocks * c.block, B = c.block;
   if (count == (size_t)-1) count = c.blocks - first;
   ft::Array y(c.dtype, c.outputs * T);
   ft::Array xin(c.dtype, c.inputs * B), yout(c.dtype, c.outputs * B);
@@ -439,7 +439,7 @@ ft::Array worker_session(const StreamCase &c, const std::vector<ft::Array> &h_ol
   std::mt19937_64 g(seed);
   std::vector<const void *> ptr;
   for (auto &a : h_new) ptr.push_back(a.data());
-  const size_t T = c.blocks * c.block, B = c.block, es = ft::esize(c.dtype);
+  const size_t B = c.block;
   ft::Array xin(c.dtype, c.inputs * B), yout(c.dtype, c.outputs * B);
   for (size_t b = 0; b < c.blocks; b++) {
     if (b == swap_at) {

@@ -48,7 +48,8 @@ typedef struct fconv_stream_level {
   size_t units;          /* nt + nf + nc + n mc + ni + nv + nt */
 } fconv_stream_level;
 
-#define FCONV_STREAM_SPLIT_SUB 4096       /* shortest sub-transform of split levels */
+#define FCONV_STREAM_SPLIT_SUB 4096       /* shortest sub-transform of split levels, except for
+                                             blocks under 128 samples (2048) */
 #define FCONV_STREAM_SPLIT_BUDGET 1.0     /* without EVEN_LOAD, transforms costing more than this
                                              many mean blocks (modelled) are split */
 #define FCONV_STREAM_SPLIT_PER_BLOCK 16     /* sub-transforms of at least this many blocks */

@@ -50,10 +50,13 @@ static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
  * transform too large for one block, see build), lag-2 levels of real data whose transform is
  * at least twice the sub-transform length are split, r a power of two dividing N / 2. The
  * sub-transform length grows with the block (the work one block can absorb): the smallest power
- * of two >= FCONV_STREAM_SPLIT_PER_BLOCK B, at least FCONV_STREAM_SPLIT_SUB. */
+ * of two >= FCONV_STREAM_SPLIT_PER_BLOCK B, at least FCONV_STREAM_SPLIT_SUB (half that for B < 128). */
 static void level_units(fconv_stream_level *lv, int cplx, int even) {
-  size_t r = 1, sub = FCONV_STREAM_SPLIT_SUB;
-  while (sub < FCONV_STREAM_SPLIT_PER_BLOCK * (lv->P / lv->M)) sub *= 2;
+  const size_t B = lv->P / lv->M;
+  /* Short blocks absorb less work: their sub-transforms are shorter (measured: 2048 points at
+   * B = 64 keep the costliest block within 3x the median, 4096 do not). */
+  size_t r = 1, sub = B < 128 ? FCONV_STREAM_SPLIT_SUB / 2 : FCONV_STREAM_SPLIT_SUB;
+  while (sub < FCONV_STREAM_SPLIT_PER_BLOCK * B) sub *= 2;
   if (even && lv->lag == 2 && !cplx)
     while ((lv->N / 2) % (2 * r) == 0 && lv->N / (2 * r) >= sub) r *= 2;
   lv->r = r;
@@ -233,22 +236,39 @@ static double unit_cost(const unit_costs *k, size_t u) {
 }
 
 /* Place the units of one level, in order, on its M stages on top of the load `base` (M
- * entries) so that the largest stage load is smallest: the smallest cap for which packing the
- * units greedily (each stage takes units while its load stays within cap) places them all,
- * found by bisection. Greedy packing in order places the longest prefix possible by each stage,
- * so it fits whenever any in-order placement does. Returns whether every unit was placed;
- * with sched, writes the M + 1 stage boundaries. */
+ * entries): each stage takes units while its load stays within `fill`, or one unit alone while
+ * within `cap`. Returns whether every unit was placed; with sched, writes the M + 1 stage
+ * boundaries. With fill = cap this is greedy packing, which places the longest prefix possible
+ * by each stage, so it fits whenever any in-order placement within cap does: bisection on cap
+ * finds the smallest peak. Then bisection on fill (at that cap) finds the lowest level the
+ * stages can be filled to evenly, large units standing alone, so that the work is not all
+ * front-loaded into the first stages (their memory traffic costs more than the model says). */
 static int pack(const fconv_stream_level *lv, const unit_costs *k, const double *base,
-                double cap, size_t *sched) {
+                double fill, double cap, size_t *sched) {
   size_t u = 0;
   for (size_t s = 0; s < lv->M; s++) {
     if (sched) sched[s] = u;
     double load = base[s];
-    while (u < lv->units && load + unit_cost(k, u) <= cap) load += unit_cost(k, u++);
+    for (int first = 1; u < lv->units; first = 0) {
+      const double w = unit_cost(k, u);
+      if (!(load + w <= fill || (first && load + w <= cap))) break;
+      load += w;
+      u++;
+    }
   }
   if (sched) sched[lv->M] = lv->units;
   return u == lv->units;
 }
+
+/* Smallest x in [lo, hi] (hi feasible) for which feasible(x) holds, to 0.1%. */
+#define STREAM_BISECT(lo, hi, feasible)                                                        \
+  for (int it_ = 0; it_ < 60 && (hi) - (lo) > 1e-3 * ((hi) > 1 ? (hi) : 1); it_++) {          \
+    const double x = 0.5 * ((lo) + (hi));                                                      \
+    if (feasible)                                                                              \
+      (hi) = x;                                                                                \
+    else                                                                                       \
+      (lo) = x;                                                                                \
+  }
 
 /* Blocks after which every level's stages repeat: the longest chunk (every M divides it). */
 static size_t schedule_period(const fconv_stream_layout *L) {
@@ -290,15 +310,14 @@ double fconv_stream_schedule(const fconv_stream_layout *L, size_t inputs, size_t
       if (base[s] > lo) lo = base[s];
     }
     for (size_t u = 0; u < lv->units; u++) total += unit_cost(&k, u);
-    double hi = lo + total;
-    for (int it = 0; it < 60 && hi - lo > 1e-3 * (hi > 1 ? hi : 1); it++) {
-      const double mid = 0.5 * (lo + hi);
-      if (pack(lv, &k, base, mid, NULL))
-        hi = mid;
-      else
-        lo = mid;
-    }
-    pack(lv, &k, base, hi, sched[l]);
+    double min_base = lo;
+    for (size_t s = 0; s < lv->M; s++)
+      if (base[s] < min_base) min_base = base[s];
+    double cap = lo + total;
+    STREAM_BISECT(lo, cap, pack(lv, &k, base, x, x, NULL));
+    double fill_lo = min_base, fill = cap;
+    STREAM_BISECT(fill_lo, fill, pack(lv, &k, base, x, cap, NULL));
+    pack(lv, &k, base, fill, cap, sched[l]);
     for (size_t s = 0; s < lv->M; s++) {
       double w = 0;
       for (size_t u = sched[l][s]; u < sched[l][s + 1]; u++) w += unit_cost(&k, u);
