@@ -406,9 +406,9 @@ FCONV_API fconv_status fconv_plan_set_workspace(fconv_plan *plan, void *workspac
  * (non-uniform partitioning: B, then 2, 4 or 8 times larger, ... up to a maximum) for long
  * responses; the work of a large partition (its transforms, and its products in chunks) is
  * spread over the blocks it spans, every level's pieces placed together so that they do not
- * meet in one block, in the calling thread (FCONV_STREAM_FLAG_EVEN_LOAD also splits its
- * transforms), or ahead of time by a worker thread of the caller's (FCONV_STREAM_FLAG_WORKER,
- * fconv_stream_work).
+ * meet in one block (transforms too large for one block are split into sub-transforms;
+ * FCONV_STREAM_FLAG_EVEN_LOAD splits every large one), in the calling thread, or ahead of time
+ * by a worker thread of the caller's (FCONV_STREAM_FLAG_WORKER, fconv_stream_work).
  *
  * Real-time guarantees of fconv_stream_process: no memory allocation, no locks, no system calls,
  * no thread hand-off; its work per call is bounded (fconv_stream_info reports the estimate).
