@@ -108,6 +108,9 @@ if [ "$stream" = 1 ]; then
   echo "bench.sh: machine load before the run: $(uptime)" | tee "$out/uptime.txt" >&2
   # shellcheck disable=SC2086 # stream_args is a list of options
   "$build/bench/fconv_stream_bench" --csv "$out/stream.csv" $stream_args | tee "$out/stream.md"
+  # The offline reference row: scipy.signal.oaconvolve over the whole signal (same options).
+  # shellcheck disable=SC2086
+  "$PY" "$ROOT/bench/stream_offline.py" $stream_args | tee -a "$out/stream.md"
   echo "bench.sh: streaming section: $out/stream.md"
   exit 0
 fi
