@@ -679,6 +679,7 @@ extern "C" const fconv_path_vtbl fconv_cuda_direct_path = {
     .name = "cuda-direct",
     .backend = FCONV_BACKEND_CUDA,
     .method = FCONV_METHOD_DIRECT,
+    .channels = FCONV_PATH_PLAIN,
     .estimate = cuda_direct_estimate,
     .create = cuda_direct_create,
     .set_kernel = cuda_direct_set_kernel,
