@@ -280,7 +280,9 @@ FCONV_API const char *fconv_last_error(void);
  * fconv_plan_set_kernel refines the choice once the kernel is known: a rank-1 (outer product)
  * kernel runs as 1-D passes on the direct path, which then often wins (unless
  * FCONV_FLAG_NO_SEPARABLE), and the range rule applies. A kernel passed directly to
- * fconv_execute does not change the choice. An explicitly requested method is always honoured.
+ * fconv_execute gets the same refinement, made once per distinct kernel (it is compared byte for
+ * byte with the last one passed, O(taps)); execute(NULL) goes back to the choice for the kernel
+ * set. An explicitly requested method is always honoured.
  * fconv_plan_get_info reports what was chosen and why (the model of what runs, separable passes
  * included); FCONV_DEBUG=1 logs every candidate and every rule that fired. */
 

@@ -35,7 +35,16 @@ struct fconv_plan {
   size_t path_kernel_bytes;              /* the paths' kernels (dilated), in plan->kernel */
   size_t signal_bytes;                   /* the user's signal array (batch * C_in * signal) */
   size_t out_bytes;                      /* count * C_out * prod(output shape) * esize */
+  /* Kernel-aware choice on the execute path (AUTO plans with a second candidate, host
+   * pointers): the last explicit kernel (user layout) and its statistics; which kernel the
+   * candidates' order was refined for. */
+  void *xmemo;
+  fconv_kernel_stats *xstats;
+  int xvalid;
+  int order;                             /* ORDER_CREATE, ORDER_SET or ORDER_EXPLICIT */
 };
+
+enum { ORDER_CREATE = 0, ORDER_SET = 1, ORDER_EXPLICIT = 2 };
 
 /* ---- names, statuses, version -------------------------------------------------------------- */
 
@@ -143,6 +152,8 @@ static void plan_free(fconv_plan *plan) {
   fconv_free(plan->kstats);
   fconv_free(plan->swap_buf);
   fconv_free(plan->dil_buf);
+  fconv_free(plan->xmemo);
+  fconv_free(plan->xstats);
   plan->magic = FCONV_PLAN_DEAD;
   fconv_free(plan);
 }
@@ -194,6 +205,14 @@ fconv_status fconv_plan_create(fconv_plan **out, const fconv_desc *d) {
   if (st == FCONV_OK)
     st = fconv_dispatch_create(&plan->prob, d->method, d->backend, plan->cand, &plan->ncand,
                                &plan->info);
+  if (st == FCONV_OK && plan->ncand > 1 && !device && !p.swapped) {
+    plan->xmemo = fconv_malloc(plan->kernel_bytes);
+    plan->xstats =
+        (fconv_kernel_stats *)fconv_malloc(p.kernel_batch * p.filters * sizeof *plan->xstats);
+    if (!plan->xmemo || !plan->xstats)
+      st = FCONV_ERROR(FCONV_ERR_OUT_OF_MEMORY,
+                       "allocating the execute-path kernel memo (%zu bytes)", plan->kernel_bytes);
+  }
   if (st != FCONV_OK) {
     plan_free(plan);
     return FCONV_PASS(st);
@@ -241,6 +260,17 @@ static fconv_status copy_kernel(fconv_plan *plan, const void *kernel) {
   return FCONV_OK;
 }
 
+/* What the plan learns about its kernels (host, the paths' layout): every filter of a
+ * multi-channel kernel. */
+static void analyse_kernels(const fconv_plan *plan, const void *host, fconv_kernel_stats *stats,
+                            fconv_kernel_info *kinfo) {
+  fconv_problem all = plan->prob;
+  all.kernel_batch *= plan->prob.filters;
+  fconv_kernel_info_init(&all, host, stats, kinfo);
+}
+
+static void refine_for_execute(fconv_plan *plan, const void *kernel, const void *path_kernel);
+
 fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kernel) {
   fconv_error_clear();
   FCONV_INVALID_IF(!plan_ok(plan), "plan is NULL or destroyed");
@@ -265,16 +295,40 @@ fconv_status fconv_plan_set_kernel(fconv_plan *plan, const void *kernel) {
     FCONV_FORWARD(copy_kernel(plan, kernel)); /* device-pointer plans: for the analysis only */
   const void *k = device ? kernel : plan->kernel;
   fconv_kernel_info kinfo;
-  fconv_problem all = *p; /* every filter of a multi-channel kernel (the paths' layout) */
-  all.kernel_batch *= p->filters;
-  fconv_kernel_info_init(&all, plan->kernel, plan->kstats, &kinfo);
+  analyse_kernels(plan, plan->kernel, plan->kstats, &kinfo);
   for (int i = 0; i < plan->ncand; i++) {
     const fconv_path_vtbl *path = plan->cand[i].path;
     if (path->set_kernel) FCONV_FORWARD(path->set_kernel(plan->cand[i].state, k, &kinfo));
   }
   fconv_dispatch_refine(plan->cand, plan->ncand, p, &kinfo, &plan->info);
+  plan->order = ORDER_SET;
   plan->kernel_set = 1;
   return FCONV_OK;
+}
+
+/* The execute path's kernel-aware choice (AUTO plans with a second candidate): an explicit
+ * kernel gets the choice set_kernel would make for it (the same refinement: separable direct
+ * for a rank-1 kernel, the accuracy rule), analysed once per distinct kernel (a byte compare
+ * against the last one, O(taps) next to the convolution); execute(NULL) goes back to the set
+ * kernel's choice. path_kernel: the kernels in the paths' layout (dilated). */
+static void refine_for_execute(fconv_plan *plan, const void *kernel, const void *path_kernel) {
+  if (!plan->xmemo) return;
+  fconv_kernel_info kinfo;
+  if (kernel) {
+    const int same = plan->xvalid && memcmp(plan->xmemo, kernel, plan->kernel_bytes) == 0;
+    if (same && plan->order == ORDER_EXPLICIT) return;
+    if (!same) {
+      memcpy(plan->xmemo, kernel, plan->kernel_bytes);
+      plan->xvalid = 1;
+    }
+    analyse_kernels(plan, path_kernel, plan->xstats, &kinfo);
+    fconv_dispatch_refine(plan->cand, plan->ncand, &plan->prob, &kinfo, &plan->info);
+    plan->order = ORDER_EXPLICIT;
+  } else if (plan->order == ORDER_EXPLICIT) {
+    analyse_kernels(plan, plan->kernel, plan->kstats, &kinfo);
+    fconv_dispatch_refine(plan->cand, plan->ncand, &plan->prob, &kinfo, &plan->info);
+    plan->order = ORDER_SET;
+  }
 }
 
 /* Do the byte ranges [a, a + na) and [b, b + nb) share a byte? */
@@ -303,10 +357,13 @@ fconv_status fconv_execute(fconv_plan *plan, const void *signal, const void *ker
     }
     return FCONV_PASS(c->path->execute(c->state, big, signal, out));
   }
+  const void *user_kernel = kernel;
   if (kernel && plan->dil_buf) {
     fconv_dilate_kernels(&plan->prob, kernel, plan->dil_buf);
     kernel = plan->dil_buf;
   }
+  refine_for_execute(plan, user_kernel, kernel);
+  c = &plan->cand[0];
   if (!kernel && !c->path->set_kernel) kernel = plan->kernel;
   return FCONV_PASS(c->path->execute(c->state, signal, kernel, out));
 }

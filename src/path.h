@@ -33,8 +33,11 @@ extern "C" {
  *    (FCONV_ERR_INVALID_ARGUMENT when none was). Writes all count outputs. Never allocates (all
  *    scratch is made in create).
  *  - kernel_cost(state, info): optional: modelled seconds once the kernel is known (e.g. the
- *    direct paths' separable cost); NULL: the estimate stands. Accuracy policy (which kernels
- *    need the direct method) is dispatch's, not the path's.
+ *    direct paths' separable cost); NULL: the estimate stands. info is the kernel set (its host
+ *    is the one set_kernel received) or an explicit kernel about to be passed to execute (the
+ *    api's execute-path refinement): a path may analyse that one into its execute-time scratch,
+ *    never allocating. Accuracy policy (which kernels need the direct method) is dispatch's,
+ *    not the path's.
  *  - describe(state, info): optional: fill transform_shape, block_shape, separable, isa,
  *    workspace_bytes.
  *  - to_host(state, dst, src, bytes): optional: copy the caller's array (device memory for

@@ -283,6 +283,46 @@ TEST(FftPaths, OverlapSaveManyBlocksMatchesDirect) {
       }
 }
 
+// Transform slots whose rows reach 1 KiB get padded pitches (fft_plan.c, fc_pad_pitches: rows of
+// an odd number of 64-byte lines, an odd row count per plane in 3-D): every dtype, 2-D and 3-D,
+// odd and even extents, batches and filter banks, both methods, both kernel paths, against the
+// direct path. A slot layout that FFTW and the pack/multiply/crop passes read differently (the
+// embed of the halved axis, the plane pitch) fails here.
+TEST(FftPaths, PaddedSlotLayoutsMatchDirect) {
+  EstimatePlanner est;
+  const unsigned seed = 4099;
+  Rng g(seed);
+  struct S { int rank; size_t n[3], k[3]; fconv_dtype t; size_t batch, kbatch; };
+  const S shapes[] = {
+      {2, {40, 600}, {5, 7}, FCONV_F32, 1, 1},     {2, {33, 255}, {4, 3}, FCONV_F32, 2, 1},
+      {2, {24, 200}, {3, 3}, FCONV_C64, 1, 2},     {2, {20, 130}, {3, 5}, FCONV_F64, 2, 2},
+      {2, {17, 70}, {3, 3}, FCONV_C128, 1, 1},     {3, {5, 12, 300}, {3, 3, 3}, FCONV_F32, 1, 1},
+      {3, {4, 10, 140}, {3, 2, 3}, FCONV_C64, 2, 1}, {3, {3, 7, 70}, {2, 3, 3}, FCONV_C128, 1, 2},
+      {3, {4, 9, 150}, {3, 3, 5}, FCONV_F64, 1, 1}};
+  int i = 0;
+  for (const S &s : shapes)
+    for (fconv_method m : kMethods) {
+      fconv_desc d;
+      fconv_desc_init(&d, s.rank, s.n, s.k, s.t);
+      d.backend = FCONV_BACKEND_CPU;
+      d.mode = (fconv_mode)(i % 3); /* FULL, SAME, VALID */
+      d.boundary = (fconv_boundary)(i % 5);
+      d.batch = s.batch;
+      d.kernel_batch = s.kbatch;
+      d.threads = 1 + i % 2;
+      Buf x = signal_for(d, g), h = kernel_for(d, g);
+      PathRun ref = run(d, FCONV_METHOD_DIRECT, x, h, false);
+      ASSERT_EQ(ref.st, FCONV_OK) << describe(d);
+      const int use_set = i++ % 2;
+      PathRun r = run(d, m, x, h, use_set);
+      const std::string what = describe(d) + " method " + fconv_method_name(m) + " seed " +
+                               std::to_string(seed);
+      ASSERT_EQ(r.st, FCONV_OK) << what;
+      EXPECT_EQ(r.info.method, m) << what;
+      check_bound(d, x, h, r.y, ref.y, r.info, what);
+    }
+}
+
 // One plan executed on many different signals gives what fresh plans give.
 TEST(FftPaths, PlanReuseEqualsFreshPlans) {
   EstimatePlanner est;
@@ -587,6 +627,68 @@ TEST(FftPaths, InfoReportsSeparableModel) {
   EXPECT_LT(after.estimated_seconds, before.estimated_seconds);
   EXPECT_NE(std::strstr(after.reason, "separable"), nullptr) << after.reason;
   EXPECT_EQ(after.candidate_seconds[FCONV_METHOD_DIRECT], after.estimated_seconds);
+  fconv_plan_destroy(pl);
+}
+
+// The execute path makes set_kernel's kernel-aware choice for an explicit kernel (issue 9: a
+// Gaussian 31x31 passed to execute ran overlap-save at 2.7x the separable direct time): an
+// AUTO plan switches to separable direct for a rank-1 kernel, back to the transform method for
+// a full-rank one, and execute(NULL) runs the choice for the kernel set; every result matches
+// the forced direct path.
+TEST(FftPaths, ExecutePathRefinesLikeSetKernel) {
+  EstimatePlanner est;
+  const unsigned seed = 31337;
+  Rng g(seed);
+  fconv_desc d = make_desc(2, {256, 256}, {31, 31}, FCONV_F32);
+  d.mode = FCONV_MODE_SAME;
+  d.threads = 1;
+  Buf x = signal_for(d, g), hr = kernel_for(d, g), hg(d.dtype, 31 * 31);
+  for (int i = 0; i < 31; i++)
+    for (int j = 0; j < 31; j++)
+      hg.set((size_t)(i * 31 + j), {std::exp(-0.02 * ((i - 15) * (i - 15) + (j - 15) * (j - 15))), 0});
+  const PathRun ref_r = run(d, FCONV_METHOD_DIRECT, x, hr, false);
+  const PathRun ref_g = run(d, FCONV_METHOD_DIRECT, x, hg, false);
+  ASSERT_EQ(ref_r.st, FCONV_OK);
+  ASSERT_EQ(ref_g.st, FCONV_OK);
+  fconv_plan *pl = nullptr;
+  ASSERT_EQ(fconv_plan_create(&pl, &d), FCONV_OK);
+  fconv_plan_info info;
+  fconv_plan_get_info(pl, &info);
+  const fconv_method created = info.method;
+  ASSERT_NE(created, FCONV_METHOD_DIRECT) << "the problem must favour a transform method for a "
+                                             "full-rank kernel (seed " << seed << ")";
+  Buf y(d.dtype, 256 * 256);
+  const std::string what = "seed " + std::to_string(seed);
+  // explicit rank-1 kernel: separable direct, like set_kernel would choose
+  ASSERT_EQ(fconv_execute(pl, x.data(), hg.data(), y.data()), FCONV_OK);
+  fconv_plan_get_info(pl, &info);
+  EXPECT_EQ(info.method, FCONV_METHOD_DIRECT) << info.reason;
+  EXPECT_EQ(info.separable, 1) << info.reason;
+  check_bound(d, x, hg, y, ref_g.y, info, what + " gaussian, explicit");
+  {
+    PathRun viaset = run(d, FCONV_METHOD_AUTO, x, hg, true);
+    EXPECT_EQ(viaset.info.method, info.method) << "set_kernel and execute choose alike";
+  }
+  // explicit full-rank kernel: back to the transform method
+  ASSERT_EQ(fconv_execute(pl, x.data(), hr.data(), y.data()), FCONV_OK);
+  fconv_plan_get_info(pl, &info);
+  EXPECT_EQ(info.method, created) << info.reason;
+  check_bound(d, x, hr, y, ref_r.y, info, what + " random, explicit");
+  // a set full-rank kernel, an explicit rank-1 one, then execute(NULL): the set kernel's choice
+  ASSERT_EQ(fconv_plan_set_kernel(pl, hr.data()), FCONV_OK);
+  ASSERT_EQ(fconv_execute(pl, x.data(), hg.data(), y.data()), FCONV_OK);
+  fconv_plan_get_info(pl, &info);
+  EXPECT_EQ(info.method, FCONV_METHOD_DIRECT);
+  check_bound(d, x, hg, y, ref_g.y, info, what + " gaussian after set_kernel");
+  ASSERT_EQ(fconv_execute(pl, x.data(), nullptr, y.data()), FCONV_OK);
+  fconv_plan_get_info(pl, &info);
+  EXPECT_EQ(info.method, created) << info.reason;
+  check_bound(d, x, hr, y, ref_r.y, info, what + " set kernel after an explicit one");
+  // the same explicit kernel again (the memo): still right
+  ASSERT_EQ(fconv_execute(pl, x.data(), hg.data(), y.data()), FCONV_OK);
+  fconv_plan_get_info(pl, &info);
+  EXPECT_EQ(info.method, FCONV_METHOD_DIRECT);
+  check_bound(d, x, hg, y, ref_g.y, info, what + " gaussian again");
   fconv_plan_destroy(pl);
 }
 

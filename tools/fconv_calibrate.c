@@ -75,11 +75,16 @@ static double pair_time(int rank, const int *n, int dbl, int cplx, int threads, 
   g.dbl = dbl;
   g.cplx = cplx;
   size_t slot = 1, pts = 1;
+  /* the engine's slot layout (fconv_fc_pad_rows), the rank's axes last in T[3] */
+  size_t T[3] = {1, 1, 1}, ext[3];
+  for (int i = 0; i < rank; i++) T[3 - rank + i] = (size_t)n[i];
+  for (int a = 0; a < 3; a++) ext[a] = (!cplx && a == 2) ? 2 * (T[a] / 2 + 1) : T[a];
+  fconv_fc_pad_rows(T, ext, 2, (dbl ? 8 : 4) * (cplx ? 2 : 1));
   for (int i = 0; i < rank; i++) {
     g.n[i] = n[i];
     const int last = i == rank - 1;
-    g.rembed[i] = (!cplx && last) ? 2 * (n[i] / 2 + 1) : n[i];
-    g.cembed[i] = (!cplx && last) ? n[i] / 2 + 1 : n[i];
+    g.rembed[i] = (int)ext[3 - rank + i];
+    g.cembed[i] = (!cplx && last) ? g.rembed[i] / 2 : g.rembed[i];
     slot *= (size_t)g.rembed[i];
     pts *= (size_t)n[i];
   }

@@ -90,6 +90,8 @@ typedef struct {
   void *raw;                  /* prepared taps before phase reordering (stride > 1) */
   unsigned char *crow;        /* one kernel row (k2 elements) being reordered (stride > 1) */
   dk_kset kset[2];            /* [0]: set_kernel's; [1]: an explicit kernel at execute */
+  const void *set_host;       /* the kernel_info host of the kernels in kset[0] */
+  const dk_kset *cur;         /* the kernels last modelled or run (describe's separable) */
   int kernel_set;
   size_t workspace_bytes;
 } dstate;
@@ -407,19 +409,29 @@ static void prepare_kset(dstate *s, const void *h, dk_kset *ks) {
 
 static fconv_status direct_set_kernel(void *state, const void *kernel,
                                       const fconv_kernel_info *info) {
-  (void)info; /* the rank-1 test runs on the prepared taps (factorize) */
+  /* the rank-1 test runs on the prepared taps (factorize) */
   dstate *s = (dstate *)state;
   FCONV_RETURN_IF(!kernel, FCONV_ERR_INVALID_ARGUMENT, "kernel is NULL");
   prepare_kset(s, kernel, &s->kset[0]);
+  s->set_host = info ? info->host : NULL;
+  s->cur = &s->kset[0];
   s->kernel_set = 1;
   return FCONV_OK;
 }
 
+/* The set kernel's cost, or an explicit kernel's (info->host is not the set kernel's): that
+ * one is prepared into kset[1], the execute-time scratch it is about to be prepared into anyway
+ * (the plan's scratch: a plan is used by one thread at a time; nothing is allocated). */
 static double direct_kernel_cost(const void *state, const fconv_kernel_info *info) {
-  (void)info;
-  const dstate *s = (const dstate *)state;
+  dstate *s = (dstate *)(uintptr_t)state;
   const dk_kset *ks = &s->kset[0];
-  if (!s->kernel_set) return direct_estimate(&s->p);
+  if (info && info->host && (!s->kernel_set || info->host != s->set_host)) {
+    prepare_kset(s, info->host, &s->kset[1]);
+    ks = &s->kset[1];
+  } else if (!s->kernel_set) {
+    return direct_estimate(&s->p);
+  }
+  s->cur = ks;
   const double kb = (double)s->p.kernel_batch, ns = (double)ks->nsep;
   double taps = (ns * s->sep_taps + (kb - ns) * s->gen_taps) / kb;
   return model_seconds(&s->p, s->ops->vbytes, taps);
@@ -429,7 +441,7 @@ static void direct_describe(const void *state, fconv_plan_info *info) {
   const dstate *s = (const dstate *)state;
   strncpy(info->isa, s->ops->isa, sizeof info->isa - 1);
   info->isa[sizeof info->isa - 1] = '\0';
-  info->separable = s->kernel_set && s->kset[0].nsep == s->p.kernel_batch;
+  info->separable = s->cur && s->cur->nsep == s->p.kernel_batch;
   info->workspace_bytes = s->workspace_bytes;
   for (int a = 0; a < FCONV_MAX_RANK; a++) info->transform_shape[a] = info->block_shape[a] = 0;
 }
@@ -861,6 +873,7 @@ static fconv_status direct_execute(void *state, const void *signal, const void *
   } else {
     FCONV_INVALID_IF(!s->kernel_set, "cpu-direct: no kernel set");
   }
+  s->cur = ks;
   exec_ctx ctx = {s, (const unsigned char *)signal, ks, (unsigned char *)out, s->chunk, 0};
   fconv_parallel_for(s->nthreads, 1, (int)s->nthreads, run_thread, &ctx);
   return FCONV_OK;

@@ -122,6 +122,9 @@ FCONV_HIDDEN size_t fconv_fc_good_size(size_t need, int even, double other_point
 FCONV_HIDDEN int fconv_fc_single_block(const fconv_problem *p, fconv_fc_geom *g);
 /* Index of the axis r2c halves for geometry T (the last with T > 1, else 2). */
 FCONV_HIDDEN int fconv_fc_halved_axis(const size_t T[3]);
+/* The slot's row padding (ext[L] grown; fft_plan.c says why): the engine's, and the calibration
+ * tool's, layout. elem_bytes: bytes per ext element (a real scalar, or a complex element). */
+FCONV_HIDDEN void fconv_fc_pad_rows(const size_t T[3], size_t ext[3], int L, size_t elem_bytes);
 /* The schedule of geometry g; 0 when it cannot run (sizes beyond FFTW's int interface). */
 FCONV_HIDDEN int fconv_fc_make_sched(const fconv_problem *p, const fconv_fc_geom *g, fc_sched *s);
 /* Modelled seconds of one execute (kernel spectrum cached) with geometry g. */

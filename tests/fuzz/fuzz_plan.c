@@ -10,6 +10,8 @@
  * a failed create that leaves *plan non-NULL, a status out of the enum, an accepted descriptor
  * with an impossible output, or a wrong result (reported with __builtin_trap()).
  *
+ * Work cap: plans whose direct reference would exceed FUZZ_MAX_WORK multiply-adds are created
+ * and queried but not executed.
  * Size cap: descriptors whose arrays, padded windows or outputs would exceed FUZZ_MAX_ELEMS
  * elements (without overflowing size_t) are not planned — they are valid and would only
  * allocate and compute for long (planning a 2^40-sample signal also hangs today: issue 9).
@@ -26,6 +28,10 @@
 #include <string.h>
 
 #define FUZZ_MAX_ELEMS ((size_t)1 << 14)
+/* Multiply-adds of the forced direct reference (outputs x kernel taps): beyond this an input
+ * is created, queried and destroyed but not executed (2^14 outputs of a 2^14-tap c128 kernel
+ * take seconds under ASan; a slow valid problem is not a finding). */
+#define FUZZ_MAX_WORK ((size_t)1 << 21)
 
 typedef struct {
   const uint8_t *p;
@@ -196,7 +202,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ker_elems = smul(ker_elems, d.kernel_shape[a]);
   }
   if (out_elems > FUZZ_MAX_ELEMS) finding("output larger than its padded window", &d);
-  if (d.flags & FCONV_FLAG_DEVICE_POINTERS) { /* needs a GPU; the arrays below are host memory */
+  size_t taps = 1;
+  for (int a = 0; a < d.rank; a++) taps = smul(taps, d.kernel_shape[a]);
+  if (smul(out_elems, taps) > FUZZ_MAX_WORK ||
+      (d.flags & FCONV_FLAG_DEVICE_POINTERS)) { /* too slow; or needs a GPU (host arrays below) */
     fconv_plan_destroy(plan);
     return 0;
   }
