@@ -6,6 +6,8 @@ target_sources(fconv PRIVATE
   # the host skeleton shared by every CUDA path (stream, workspace, stager, pointer checks)
   src/cuda/host.cu
   src/cuda/direct_path.cu
+  # the multi-channel direct path (the FFT paths run channels too)
+  src/cuda/channels_direct.cu
   # cuFFT and overlap-save paths (fft_dev.h on cuFFT)
   src/cuda/fft_path.cu
   src/cuda/fft_cufft.cu)

@@ -179,7 +179,9 @@ FCONV_API void fconv_desc_init(fconv_desc *d, int rank, const size_t *signal_sha
  * the single-channel problem of this descriptor (mode, boundary, op, stride, padding).
  * Stores the values only (and sets FCONV_FLAG_EXTENDED); fconv_plan_create validates them
  * (0 channels or groups, channels not divisible by groups, overflowing sizes:
- * FCONV_ERR_INVALID_ARGUMENT). d == NULL is a no-op. Call after fconv_desc_init. */
+ * FCONV_ERR_INVALID_ARGUMENT). d == NULL is a no-op. Call after fconv_desc_init.
+ * Every method runs on both backends; FCONV_FLAG_DEVICE_POINTERS with channels is
+ * FCONV_ERR_UNSUPPORTED (host arrays only). */
 FCONV_API void fconv_desc_set_channels(fconv_desc *d, size_t in_channels, size_t out_channels,
                                        size_t groups);
 
@@ -305,7 +307,9 @@ typedef struct fconv_plan_info {
   double candidate_seconds[4];      /* indexed by fconv_method (AUTO unused): modelled or, with
                                        MEASURE, measured seconds; negative = not a candidate */
   size_t workspace_bytes;           /* scratch the plan holds (host, or device for CUDA) */
-  char isa[16];                     /* CPU direct path's instruction set: "avx512", "avx2", ... */
+  char isa[16];                     /* CPU direct path's instruction set: "avx512", "avx2", ...;
+                                       CUDA direct path's kernel: "reg7x7" (specialised, see
+                                       README), "tile" (generic); separable passes joined by + */
   char reason[160];                 /* one line: why this backend and method */
 } fconv_plan_info;
 

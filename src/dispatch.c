@@ -28,14 +28,16 @@ static const fconv_path_vtbl *const fconv_paths[] = {
     &fconv_cuda_direct_path,
     &fconv_cuda_fft_path,
     &fconv_cuda_overlap_save_path,
+    &fconv_cuda_channels_direct_path,
 #endif
 };
 #define NPATHS (sizeof fconv_paths / sizeof fconv_paths[0])
 
-/* Multi-channel problems (C_in or C_out > 1) run only on the channel paths, which run only them. */
-static int channel_path(const fconv_path_vtbl *path) {
-  return path == &fconv_cpu_channels_direct_path || path == &fconv_cpu_channels_fft_path ||
-         path == &fconv_cpu_channels_overlap_save_path;
+/* Multi-channel problems (C_in or C_out > 1) run only on paths that say they can (vtable field
+ * `channels`), and channel-only paths run only them. */
+static int path_runs(const fconv_path_vtbl *path, const fconv_problem *p) {
+  if (p->multichannel) return path->channels != FCONV_PATH_PLAIN;
+  return path->channels != FCONV_PATH_CHANNELS_ONLY;
 }
 
 /* Time one execute of a created candidate on deterministic data: the best of a few runs. */
@@ -95,8 +97,6 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
     FCONV_RETURN_ERROR(FCONV_ERR_UNSUPPORTED, "this build has no CUDA backend");
 #endif
     FCONV_RETURN_IF(cuda_devices == 0, FCONV_ERR_NO_DEVICE, "no usable CUDA device or driver");
-    FCONV_RETURN_IF(p->multichannel, FCONV_ERR_UNSUPPORTED,
-                    "the CUDA backend has no multi-channel paths yet (use the CPU backend)");
   }
 
   /* Model every path the request allows. */
@@ -108,7 +108,7 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
     if (method == FCONV_METHOD_AUTO && (p->flags & FCONV_FLAG_ACCURATE) &&
         path->method != FCONV_METHOD_DIRECT)
       continue; /* the caller asked for the per-output bound */
-    if (channel_path(path) != (p->multichannel != 0)) continue;
+    if (!path_runs(path, p)) continue;
     if (path->backend == FCONV_BACKEND_CUDA && cuda_devices == 0) continue;
     if (path->backend == FCONV_BACKEND_CPU && (backend == FCONV_BACKEND_CUDA || device_ptrs))
       continue;
