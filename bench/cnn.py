@@ -4,13 +4,18 @@
 the same data, outputs verified against each other (max |diff| / max |y| <= 1e-3 for f32).
 
   /usr/bin/python3 bench/cnn.py --bin build-cpu/bench/fconv_cnn_bench [--threads 2] [--reps 5]
-                       [--layers 1,2,...] [--method auto|direct|fft|os]
+                       [--rounds 3] [--layers 1,2,...] [--method auto|direct|fft|os]
 
 Both sides use 2 threads by default (torch.set_num_threads). Every process runs with glibc told
 to keep freed memory (GLIBC_TUNABLES=glibc.malloc.mmap_threshold=2147483647:
 glibc.malloc.trim_threshold=2147483647), torch's best setting on this VM (the script re-executes
-itself with it when unset). Times are medians of --reps executes after a warm-up; torch's
-include nothing but the conv call (no grad)."""
+itself with it when unset). Per layer, --rounds rounds alternate the two sides (fconv's --reps
+executes after a warm-up, then torch's), so both see the same machine load; a time is the
+median over the rounds of each round's median, the speedup the median of the rounds' ratios.
+torch's times include nothing but the conv call (no grad). The header gives the CPU's f32
+multiply-add peak for --threads cores (fconv_cnn_bench peak: the best of many short runs of
+independent FMA chains on one core, times --threads), and both sides' GFLOP/s are also shown as
+a share of it."""
 import argparse
 import os
 import subprocess
@@ -49,6 +54,7 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--layers", default="1,2,3,4,5,6,7,8")
     ap.add_argument("--method", default="auto")
+    ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
     import numpy as np
     import torch
@@ -56,46 +62,66 @@ def main():
     torch.set_num_threads(a.threads)
     conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
     want = {int(s) for s in a.layers.split(",")}
-    print(f"# torch {torch.__version__}, {a.threads} threads each, GLIBC_TUNABLES={TUNE}")
-    print("| layer | GFLOP | torch ms | fconv ms (method) | speedup | torch GFLOP/s | fconv GFLOP/s | max rel diff |")
+    pk = subprocess.run([a.bin, "peak", str(a.threads)], capture_output=True, text=True)
+    peak = float(dict(kv.split("=") for kv in pk.stdout.split())["gflops"]) \
+        if pk.returncode == 0 else float("nan")
+    print(f"# torch {torch.__version__}, {a.threads} threads each, GLIBC_TUNABLES={TUNE}, "
+          f"{a.rounds} rounds of {a.reps} reps")
+    print(f"# f32 multiply-add peak of {a.threads} cores (best one-core FMA run x {a.threads}): "
+          f"{pk.stdout.strip()}")
+    print("| layer | GFLOP | torch ms | fconv ms (method) | speedup | torch GFLOP/s (% peak) |"
+          " fconv GFLOP/s (% peak) | max rel diff |")
     print("|---|---|---|---|---|---|---|---|")
     ok = True
+
+    def med(v):
+        v = sorted(v)
+        return v[len(v) // 2]
+
     with tempfile.TemporaryDirectory() as tmp:
         for i, l in enumerate(LAYERS, 1):
             if i not in want:
                 continue
             name, rank, n, cin, cout, groups, size, k, stride, pad = l
-            r = subprocess.run([a.bin, str(rank), str(n), str(cin), str(cout), str(groups),
-                                str(size), str(k), str(stride), str(pad), str(a.threads),
-                                a.method, str(a.reps), tmp], capture_output=True, text=True)
-            if r.returncode != 0:
-                print(f"| {name} | fconv failed: {r.stderr.strip()} |")
+            f = conv[rank]
+            tf_r, tt_r, info, failed = [], [], {}, None
+            for _ in range(a.rounds):
+                r = subprocess.run([a.bin, str(rank), str(n), str(cin), str(cout), str(groups),
+                                    str(size), str(k), str(stride), str(pad), str(a.threads),
+                                    a.method, str(a.reps), tmp], capture_output=True, text=True)
+                if r.returncode != 0:
+                    failed = r.stderr.strip()
+                    break
+                info = dict(kv.split("=") for kv in r.stdout.split())
+                tf_r.append(float(info["median_ms"]))
+                x = torch.from_numpy(np.fromfile(os.path.join(tmp, "x.f32"), dtype=np.float32)
+                                     .reshape((n, cin) + (size,) * rank))
+                w = torch.from_numpy(np.fromfile(os.path.join(tmp, "w.f32"), dtype=np.float32)
+                                     .reshape((cout, cin // groups) + (k,) * rank))
+                times = []
+                with torch.no_grad():
+                    yt = f(x, w, stride=stride, padding=pad, groups=groups)  # warm-up
+                    for _ in range(a.reps):
+                        t0 = time.perf_counter()
+                        yt = f(x, w, stride=stride, padding=pad, groups=groups)
+                        times.append((time.perf_counter() - t0) * 1e3)
+                tt_r.append(med(times))
+            if failed is not None:
+                print(f"| {name} | fconv failed: {failed} |")
                 ok = False
                 continue
-            info = dict(kv.split("=") for kv in r.stdout.split())
-            x = torch.from_numpy(np.fromfile(os.path.join(tmp, "x.f32"), dtype=np.float32)
-                                 .reshape((n, cin) + (size,) * rank))
-            w = torch.from_numpy(np.fromfile(os.path.join(tmp, "w.f32"), dtype=np.float32)
-                                 .reshape((cout, cin // groups) + (k,) * rank))
             yf = np.fromfile(os.path.join(tmp, "y.f32"), dtype=np.float32)
-            f = conv[rank]
-            times = []
-            with torch.no_grad():
-                yt = f(x, w, stride=stride, padding=pad, groups=groups)  # warm-up
-                for _ in range(a.reps):
-                    t0 = time.perf_counter()
-                    yt = f(x, w, stride=stride, padding=pad, groups=groups)
-                    times.append((time.perf_counter() - t0) * 1e3)
             yt = yt.numpy().ravel()
-            times.sort()
-            tt = times[len(times) // 2]
-            tf = float(info["median_ms"])
+            tt, tf = med(tt_r), med(tf_r)
+            ratio = med([t / q for t, q in zip(tt_r, tf_r)])
             diff = float(np.max(np.abs(yt - yf)) / max(np.max(np.abs(yt)), 1e-30)) \
                 if yt.size == yf.size else float("inf")
             ok = ok and diff <= 1e-3
             g = gflop(l)
-            print(f"| {name} | {g:.3g} | {tt:.2f} | {tf:.2f} ({info['method']}) | {tt / tf:.2f}x"
-                  f" | {g / tt * 1e3:.0f} | {g / tf * 1e3:.0f} | {diff:.1e} |", flush=True)
+            gt, gf = g / tt * 1e3, g / tf * 1e3
+            print(f"| {name} | {g:.3g} | {tt:.2f} | {tf:.2f} ({info['method']}) | {ratio:.2f}x"
+                  f" | {gt:.0f} ({100 * gt / peak:.0f}%) | {gf:.0f} ({100 * gf / peak:.0f}%)"
+                  f" | {diff:.1e} |", flush=True)
     if not ok:
         print("# MISMATCH or failure: see the rows above")
     return 0 if ok else 1

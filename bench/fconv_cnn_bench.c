@@ -8,6 +8,13 @@
  * MODE_PAD, ZERO boundary. METHOD is auto|direct|fft|os. Timed: one-shot plan (create +
  * set_kernel) once, then REPS executes; the output goes to DIR/y.f32 and one line to stdout:
  *   method=<chosen> plan_ms=<..> median_ms=<..> min_ms=<..> out=<elements>
+ *
+ *   fconv_cnn_bench peak THREADS
+ * estimates this CPU's f32 multiply-add peak for THREADS cores: one thread runs independent
+ * chains of vector FMAs (AVX-512 when the CPU has it, else AVX2+FMA, else SSE) in 60 short
+ * runs of a few ms; the best run's rate (a run that had a core to itself, also on a busy
+ * machine) times THREADS; prints
+ *   isa=<..> threads=<..> gflops=<..>   (2 flops per multiply-add)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +52,58 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* ---- peak: independent FMA chains (12 accumulators cover the latency of 2 pipes) ---------- */
+#define PEAK_ACC 12
+#define PEAK_ITERS 1000000L
+#define PEAK_RUNS 60
+#define PEAK_FN(NAME, BYTES, TARGET)                                                            \
+  __attribute__((target(TARGET))) static double NAME(void) {                                    \
+    typedef float v __attribute__((vector_size(BYTES)));                                        \
+    v a[PEAK_ACC], m, c;                                                                        \
+    for (int i = 0; i < PEAK_ACC; i++) a[i] = (v){0} + (float)i * 1e-3f;                       \
+    m = (v){0} + 0.999999f;                                                                     \
+    c = (v){0} + 1e-7f;                                                                         \
+    for (long it = 0; it < PEAK_ITERS; it++) {                                                  \
+      for (int i = 0; i < PEAK_ACC; i++) a[i] = a[i] * m + c;                                   \
+    }                                                                                           \
+    float sum = 0;                                                                              \
+    for (int i = 0; i < PEAK_ACC; i++) sum += a[i][0];                                          \
+    if (sum == 12345.f) printf(" ");                                                            \
+    return 2.0 * PEAK_ACC * (BYTES / 4) * (double)PEAK_ITERS;                                   \
+  }
+#if defined(__x86_64__) && defined(__GNUC__)
+PEAK_FN(peak_avx512, 64, "avx512f,fma")
+PEAK_FN(peak_avx2, 32, "avx2,fma")
+#endif
+PEAK_FN(peak_base, 16, "sse2")
+
+static double (*peak_fn)(void) = peak_base;
+
+static int peak(int threads) {
+  const char *isa = "sse2";
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) {
+    peak_fn = peak_avx512;
+    isa = "avx512f";
+  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    peak_fn = peak_avx2;
+    isa = "avx2+fma";
+  }
+#endif
+  if (threads < 1) return 2;
+  peak_fn(); /* warm-up (clock ramp) */
+  double best = 0;
+  for (int r = 0; r < PEAK_RUNS; r++) {
+    const double t0 = now(), flops = peak_fn(), rate = flops / (now() - t0);
+    if (rate > best) best = rate;
+  }
+  printf("isa=%s threads=%d gflops=%.1f\n", isa, threads, best * threads / 1e9);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 3 && !strcmp(argv[1], "peak")) return peak(atoi(argv[2]));
   if (argc != 14) {
     fprintf(stderr, "usage: %s RANK N CIN COUT GROUPS SIZE K STRIDE PAD THREADS METHOD REPS DIR\n",
             argv[0]);

@@ -13,8 +13,11 @@
 // sample.
 //
 //   fconv_stream_bench [--seconds S] [--runs R] [--ir 0.5,2,10] [--blocks 64,128,256,1024]
-//                      [--channels 1,2] [--csv FILE] [--even-load]
+//                      [--channels 1,2] [--csv FILE] [--even-load] [--max-partition P]
+//                      [--layout]
 // --even-load: fconv with FCONV_STREAM_FLAG_EVEN_LOAD (split transforms, no spikes).
+// --max-partition: fconv's max_partition (default 0: its cost model's choice).
+// --layout: print fconv's partitioning of each cell (stderr).
 // Built with zita-convolver when libzita-convolver-dev is installed (else its columns say
 // "n/a").
 #include <fconv.h>
@@ -37,6 +40,8 @@ namespace {
 
 const double kRate = 48000.0;
 unsigned g_fconv_flags = FCONV_FLAG_MEASURE;
+size_t g_max_partition = 0;
+bool g_layout = false;
 
 double cpu_now() {
   timespec t;
@@ -93,8 +98,18 @@ struct FconvEngine : Engine {
     d.responses = ptr.data();
     d.response_lengths = len.data();
     d.flags = g_fconv_flags;
+    d.max_partition = g_max_partition;
     const fconv_status st = fconv_stream_create(&s, &d);
     if (st != FCONV_OK) fprintf(stderr, "fconv_stream_create: %s\n", fconv_status_string(st));
+    fconv_stream_info info;
+    if (g_layout && s && fconv_stream_get_info(s, &info) == FCONV_OK) {
+      fprintf(stderr, "fconv layout B=%zu: head %zu, %d levels (split %d), cost %.0f ns, peak "
+              "%.0f ns:", info.block, info.head_length, info.levels, info.split_levels,
+              info.cost_per_block, info.cost_peak);
+      for (int l = 0; l < info.levels; l++)
+        fprintf(stderr, " %zux%zu", info.partition_count[l], info.partition_size[l]);
+      fprintf(stderr, "\n");
+    }
   }
   ~FconvEngine() { fconv_stream_destroy(s); }
   size_t period() const override {
@@ -231,9 +246,14 @@ int main(int argc, char **argv) {
       g_fconv_flags |= FCONV_STREAM_FLAG_EVEN_LOAD;
       continue;
     }
+    if (k == "--layout") {
+      g_layout = true;
+      continue;
+    }
     if (k == "--help" || k == "-h") {
       printf("usage: %s [--seconds S] [--runs R] [--ir 0.5,2,10] [--blocks 64,128,256,1024] "
-             "[--channels 1,2] [--csv FILE] [--even-load]\n", argv[0]);
+             "[--channels 1,2] [--csv FILE] [--even-load] [--max-partition P] [--layout]\n",
+             argv[0]);
       return 0;
     }
     if (!v) {
@@ -247,6 +267,7 @@ int main(int argc, char **argv) {
     else if (k == "--blocks") blocks = parse_list(v);
     else if (k == "--channels") chans = parse_list(v);
     else if (k == "--csv") csv = v;
+    else if (k == "--max-partition") g_max_partition = (size_t)atof(v);
     else {
       fprintf(stderr, "%s: unknown option %s\n", argv[0], k.c_str());
       return 2;

@@ -33,7 +33,7 @@ endif()
 include(CheckCCompilerFlag)
 function(fconv_direct_variant isa vbytes)
   set(tgt fconv_direct_${isa})
-  add_library(${tgt} OBJECT src/cpu/direct_kernels.c)
+  add_library(${tgt} OBJECT src/cpu/direct_kernels.c src/cpu/channel_kernels.c)
   target_compile_definitions(${tgt} PRIVATE FCONV_DK_ISA=${isa} FCONV_DK_VBYTES=${vbytes})
   target_compile_options(${tgt} PRIVATE ${ARGN} -ffp-contract=fast)
   set_target_properties(${tgt} PROPERTIES C_STANDARD 11 C_EXTENSIONS ON

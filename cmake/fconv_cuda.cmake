@@ -11,12 +11,15 @@ add_library(fconv_cuda MODULE
   # the host skeleton shared by every CUDA path (stream, workspace, stager, pointer checks)
   src/cuda/host.cu
   src/cuda/direct_path.cu
+  # the multi-channel direct path (the FFT paths run channels too)
+  src/cuda/channels_direct.cu
   # cuFFT and overlap-save paths (fft_dev.h on cuFFT)
   src/cuda/fft_path.cu
   src/cuda/fft_cufft.cu
-  # the pure core code the paths call (geometry, kernel analysis), compiled in
+  # the pure core code the paths call (geometry, kernel analysis, problem sizes), compiled in
   src/core/geometry.c
-  src/core/kernel_info.c)
+  src/core/kernel_info.c
+  src/core/problem.c)
 set_target_properties(fconv_cuda PROPERTIES
   PREFIX lib SUFFIX .so.${PROJECT_VERSION}   # versioned: only this fconv's libfconv opens it
   C_STANDARD 11 C_EXTENSIONS ON

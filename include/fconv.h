@@ -180,7 +180,9 @@ FCONV_API void fconv_desc_init(fconv_desc *d, int rank, const size_t *signal_sha
  * the single-channel problem of this descriptor (mode, boundary, op, stride, padding).
  * Stores the values only (and sets FCONV_FLAG_EXTENDED); fconv_plan_create validates them
  * (0 channels or groups, channels not divisible by groups, overflowing sizes:
- * FCONV_ERR_INVALID_ARGUMENT). d == NULL is a no-op. Call after fconv_desc_init. */
+ * FCONV_ERR_INVALID_ARGUMENT). d == NULL is a no-op. Call after fconv_desc_init.
+ * Every method runs on both backends; FCONV_FLAG_DEVICE_POINTERS with channels is
+ * FCONV_ERR_UNSUPPORTED (host arrays only). */
 FCONV_API void fconv_desc_set_channels(fconv_desc *d, size_t in_channels, size_t out_channels,
                                        size_t groups);
 
@@ -306,7 +308,9 @@ typedef struct fconv_plan_info {
   double candidate_seconds[4];      /* indexed by fconv_method (AUTO unused): modelled or, with
                                        MEASURE, measured seconds; negative = not a candidate */
   size_t workspace_bytes;           /* scratch the plan holds (host, or device for CUDA) */
-  char isa[16];                     /* CPU direct path's instruction set: "avx512", "avx2", ... */
+  char isa[16];                     /* CPU direct path's instruction set: "avx512", "avx2", ...;
+                                       CUDA direct path's kernel: "reg7x7" (specialised, see
+                                       README), "tile" (generic); separable passes joined by + */
   char reason[160];                 /* one line: why this backend and method */
 } fconv_plan_info;
 
@@ -408,13 +412,23 @@ FCONV_API fconv_status fconv_plan_set_workspace(fconv_plan *plan, void *workspac
  * frequency-domain delay lines (uniformly partitioned overlap-save) whose partitions grow
  * (non-uniform partitioning: B, then 2, 4 or 8 times larger, ... up to a maximum) for long
  * responses; the work of a large partition (its transforms, and its products in chunks) is
- * spread over the blocks it spans, in the calling thread (FCONV_STREAM_FLAG_EVEN_LOAD also
- * splits its transforms).
+ * spread over the blocks it spans, every level's pieces placed together so that they do not
+ * meet in one block (transforms too large for one block are split into sub-transforms;
+ * FCONV_STREAM_FLAG_EVEN_LOAD splits every large one), in the calling thread, or ahead of time
+ * by a worker thread of the caller's (FCONV_STREAM_FLAG_WORKER, fconv_stream_work).
  *
  * Real-time guarantees of fconv_stream_process: no memory allocation, no locks, no system calls,
  * no thread hand-off; its work per call is bounded (fconv_stream_info reports the estimate).
- * A stream is not thread-safe: one thread at a time may use it; different streams are
- * independent. */
+ * With FCONV_STREAM_FLAG_WORKER it does the scheduled work the worker has not done yet (when the
+ * worker is busy with a partition, that partition's share waits for the next block: at most two
+ * blocks' shares in one call), and it can wait in one case only: when, at the last block before
+ * a large partition's result is due, the worker is running one piece of that partition's work;
+ * it then spins (no system call) until that one piece is done (one transform, or with EVEN_LOAD
+ * one sub-transform, or the products of at most 4096 bins of every channel pair). So the worker
+ * thread must not be one that the processing thread can keep from running (same core and lower
+ * priority under a real-time scheduler).
+ * A stream is not thread-safe: one thread at a time may use it (fconv_stream_work excepted);
+ * different streams are independent. */
 
 typedef struct fconv_stream fconv_stream; /* opaque */
 
@@ -445,11 +459,16 @@ typedef struct fconv_stream_desc {
                                    FCONV_STREAM_FLAG_EVEN_LOAD (below) */
 } fconv_stream_desc;
 
-/* Even load: split the transforms of large partitions (real data) into sub-transforms spread
- * over the blocks, so that no block's work spikes (by default a large partition's whole
- * transform runs in one block: the lowest mean cost, with a peak of one transform of twice the
- * largest partition). It costs some mean CPU time (see the README's streaming figures). */
+/* Even load: split the transforms of every large partition (real data, partitions of 4096
+ * samples and more) into sub-transforms spread over the blocks. By default only the transforms
+ * that would cost more than a mean block's work are split (real data; complex data never), so
+ * that no block's work stands out; EVEN_LOAD splits more of them, for an even lower peak at some
+ * mean CPU time (see the README's streaming figures). */
 #define FCONV_STREAM_FLAG_EVEN_LOAD (1u << 16)
+
+/* Worker: the stream's large partitions may be computed ahead of time by fconv_stream_work,
+ * called by the caller from a thread of its own (see fconv_stream_work). */
+#define FCONV_STREAM_FLAG_WORKER (1u << 17)
 
 /* fconv_stream_desc_init: fill *d with the defaults for block B and the channel counts; the
  * caller then sets responses and response_lengths. NULL d is a no-op. */
@@ -466,6 +485,17 @@ FCONV_API fconv_status fconv_stream_create(fconv_stream **stream, const fconv_st
  * channel; out: outputs x B elements, channel after channel (must not overlap in). Returns
  * FCONV_ERR_INVALID_ARGUMENT for NULL pointers; then neither the stream nor out changes. */
 FCONV_API fconv_status fconv_stream_process(fconv_stream *stream, const void *in, void *out);
+
+/* fconv_stream_work: for a stream created with FCONV_STREAM_FLAG_WORKER, run now, in the calling
+ * thread, the work of large partitions whose input is complete (work fconv_stream_process would
+ * otherwise do in later blocks), and return when none is left; *units (NULL allowed) receives
+ * the pieces of work run (0: nothing was ready). Call it from one thread at a time (a worker of
+ * the caller's: typically woken after each fconv_stream_process, or polling), concurrently with
+ * fconv_stream_process, set_responses, reset and get_info on another thread; not concurrently
+ * with fconv_stream_destroy. Output is identical, bit for bit, whether and whenever it runs; it
+ * never waits for the processing thread (it skips work that thread is doing).
+ * FCONV_ERR_INVALID_ARGUMENT for NULL or a stream created without the flag. */
+FCONV_API fconv_status fconv_stream_work(fconv_stream *stream, size_t *units);
 
 /* fconv_stream_reset: forget all input (as if just created); the responses stay. */
 FCONV_API fconv_status fconv_stream_reset(fconv_stream *stream);
@@ -496,6 +526,8 @@ typedef struct fconv_stream_info {
   size_t memory_bytes;          /* everything the stream holds */
   double cost_per_block;        /* the cost model's estimate, in nanoseconds on the reference
                                    machine (relative figure) */
+  double cost_peak;             /* the same model's costliest block, as the work is spread (the
+                                   worst block without a worker) */
 } fconv_stream_info;
 
 /* fconv_stream_get_info: fill *info. FCONV_ERR_INVALID_ARGUMENT for NULL. */

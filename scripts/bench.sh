@@ -15,13 +15,18 @@
 #   scripts/bench.sh --stream        only the streaming section: fconv_stream vs zita-convolver
 #                                    (results/<date>-<host>/stream.md and stream.csv)
 #   scripts/bench.sh --stream --stream-args "--seconds 20 --blocks 128"
+#   scripts/bench.sh --cnn           only the CNN section: the eight layers of issue 13 through
+#                                    fconv's multi-channel API and torch.nn.functional.conv*d,
+#                                    alternating in one run, verified against each other, with
+#                                    the measured f32 peak (results/<date>-<host>/cnn.md)
+#   scripts/bench.sh --cnn --cnn-args "--layers 6,7 --rounds 5"
 #
 # Options: --full | --matrix NAME, --threads N (fconv and OpenCV; default 2), --budget S
 # (seconds of timed repetitions per row; default 0.4), --timeout S (per row; default 30),
 # --repeat N (the whole run N times; the report quotes the spread), --contended (each run also
 # with one busy process beside every row), --contended-only, --cuda AUTO|ON|OFF (default AUTO),
 # --build DIR (default build), --out DIR, --no-peers, --skip-deps, --stream [--stream-args
-# "fconv_stream_bench options"]. Anything else (cases,
+# "fconv_stream_bench options"], --cnn [--cnn-args "bench/cnn.py options"]. Anything else (cases,
 # fconv_bench options such as --calls exec,reuse or --transforms estimate) goes to fconv_bench.
 # Files: fconv.csv + peers.csv (quiet), fconv-contended.csv + peers-contended.csv; with --repeat
 # N > 1 each gets -runI (fconv-run1.csv, fconv-contended-run2.csv, ...).
@@ -36,7 +41,7 @@ source "$ROOT/scripts/deps.sh"
 
 # ---- arguments -----------------------------------------------------------------------------
 matrix=default threads=2 budget=0.4 timeout=30 cuda=AUTO build="$ROOT/build" out="" peers=1 deps=1
-repeat=1 loads=quiet pass=() cases=0 mpi= stream=0 stream_args=""
+repeat=1 loads=quiet pass=() cases=0 mpi= stream=0 stream_args="" cnn=0 cnn_args=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) matrix=full ;;
@@ -56,7 +61,9 @@ while [ $# -gt 0 ]; do
     --mpi-quick) mpi=quick ;;
     --stream) stream=1 ;;
     --stream-args) stream_args=$2; shift ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --cnn) cnn=1 ;;
+    --cnn-args) cnn_args=$2; shift ;;
+    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --*) pass+=("$1")
          case "$1" in --min-reps|--verify-full-max|--calls|--transforms) pass+=("$2"); shift ;; esac ;;
     *) pass+=("$1"); cases=1 ;;
@@ -66,7 +73,9 @@ done
 
 case $repeat in ''|*[!0-9]*|0) echo "bench.sh: --repeat needs a count >= 1" >&2; exit 1 ;; esac
 t_start=$(date +%s)
-[ "$deps" = 1 ] && fconv_install_deps bench
+if [ "$deps" = 1 ]; then
+  if [ "$cnn" = 1 ]; then fconv_install_deps cnn; else fconv_install_deps bench; fi
+fi
 
 PY=${FCONV_PYTHON:-/usr/bin/python3}
 [ -x "$PY" ] || PY=$(command -v python3 || true)
@@ -86,7 +95,11 @@ if [ "$stream" = 1 ]; then
   # The streaming section alone: fconv_stream against zita-convolver, side by side in one run.
   cmake --build "$build" --target fconv_stream_bench -j "$jobs"
 fi
-[ "$stream" = 1 ] || cmake --build "$build" --target fconv_bench -j "$jobs"
+if [ "$cnn" = 1 ]; then
+  # The CNN section alone: fconv's multi-channel API against torch, side by side in one run.
+  cmake --build "$build" --target fconv_cnn_bench -j "$jobs"
+fi
+[ "$stream" = 1 ] || [ "$cnn" = 1 ] || cmake --build "$build" --target fconv_bench -j "$jobs"
 # The "fconv (Python)" peer row needs the extension module (built when FCONV_PYTHON is on).
 if cmake --build "$build" --target help 2>/dev/null | grep -qw fconv_python; then
   cmake --build "$build" --target fconv_python -j "$jobs"
@@ -108,8 +121,21 @@ if [ "$stream" = 1 ]; then
   echo "bench.sh: machine load before the run: $(uptime)" | tee "$out/uptime.txt" >&2
   # shellcheck disable=SC2086 # stream_args is a list of options
   "$build/bench/fconv_stream_bench" --csv "$out/stream.csv" $stream_args | tee "$out/stream.md"
+  # The offline reference row: scipy.signal.oaconvolve over the whole signal (same options).
+  # shellcheck disable=SC2086
+  "$PY" "$ROOT/bench/stream_offline.py" $stream_args | tee -a "$out/stream.md"
   echo "bench.sh: streaming section: $out/stream.md"
   exit 0
+fi
+
+if [ "$cnn" = 1 ]; then
+  echo "bench.sh: machine load before the run: $(uptime)" | tee "$out/uptime.txt" >&2
+  # shellcheck disable=SC2086 # cnn_args is a list of options
+  "$PY" "$ROOT/bench/cnn.py" --bin "$build/bench/fconv_cnn_bench" --threads "$threads" \
+    $cnn_args | tee "$out/cnn.md"
+  echo "bench.sh: machine load after the run: $(uptime)" | tee -a "$out/uptime.txt" >&2
+  echo "bench.sh: CNN section: $out/cnn.md"
+  exit "${PIPESTATUS[0]}"
 fi
 
 # ---- fconv, then the peers on the same problems (per run and load), then the report -------

@@ -7,6 +7,7 @@
 #                      with FFTW-MPI for fconv_mpi and its mpirun tests (libopenmpi-dev,
 #                      openmpi-bin, libfftw3-mpi-dev), zita-convolver for the streaming bench
 #   FCONV_DEPS=fuzz    what scripts/fuzz.sh needs: clang-14 with libFuzzer (libclang-rt-14-dev)
+#   FCONV_DEPS=cnn     the build set plus the CNN bench's peer: NumPy and PyTorch (python3-torch)
 set -euo pipefail
 
 fconv_install_deps() {
@@ -15,6 +16,8 @@ fconv_install_deps() {
     want+=(python3 python3-numpy python3-scipy python3-opencv python3-matplotlib
            python3-dev python3-pytest libopenmpi-dev openmpi-bin libfftw3-mpi-dev
            libzita-convolver-dev)
+  elif [ "${1:-build}" = cnn ]; then
+    want+=(python3 python3-numpy python3-torch)
   elif [ "${1:-build}" = fuzz ]; then
     want=(cmake make pkg-config libfftw3-dev clang-14 libclang-rt-14-dev)
   fi

@@ -29,7 +29,7 @@ extern "C" {
 
 /* Raise on any change to what crosses the boundary: this header, path.h's vtable, the problem,
  * kernel-info and plan-info structures, or the meaning of a field in them. */
-#define FCONV_CUDA_MODULE_ABI 1
+#define FCONV_CUDA_MODULE_ABI 2
 #define FCONV_CUDA_MODULE_ENTRY "fconv_cuda_module_entry"
 
 /* What the module may call in libfconv (core/error.h, core/memory.h). */
@@ -55,7 +55,7 @@ typedef struct fconv_cuda_module {
   unsigned abi;                             /* FCONV_CUDA_MODULE_ABI */
   unsigned version;                         /* FCONV_VERSION_NUMBER */
   size_t layout[FCONV_CUDA_MODULE_NLAYOUT]; /* FCONV_CUDA_MODULE_LAYOUT */
-  const fconv_path_vtbl *direct, *fft, *overlap_save;
+  const fconv_path_vtbl *direct, *fft, *overlap_save, *channels_direct;
   int (*devices)(void); /* usable devices (fconv_cuda_devices): 0 on any error, cached */
 } fconv_cuda_module;
 

@@ -29,12 +29,13 @@ static const fconv_path_vtbl *const fconv_cpu_paths[] = {
     &fconv_cpu_channels_overlap_save_path,
 };
 #define NCPU (sizeof fconv_cpu_paths / sizeof fconv_cpu_paths[0])
-#define NPATHS (NCPU + 3) /* and the CUDA module's direct, FFT and overlap-save paths */
+#define NPATHS (NCPU + 4) /* and the CUDA module's direct, FFT, overlap-save, channels paths */
 
-/* Multi-channel problems (C_in or C_out > 1) run only on the channel paths, which run only them. */
-static int channel_path(const fconv_path_vtbl *path) {
-  return path == &fconv_cpu_channels_direct_path || path == &fconv_cpu_channels_fft_path ||
-         path == &fconv_cpu_channels_overlap_save_path;
+/* Multi-channel problems (C_in or C_out > 1) run only on paths that say they can (vtable field
+ * `channels`), and channel-only paths run only them. */
+static int path_runs(const fconv_path_vtbl *path, const fconv_problem *p) {
+  if (p->multichannel) return path->channels != FCONV_PATH_PLAIN;
+  return path->channels != FCONV_PATH_CHANNELS_ONLY;
 }
 
 /* Time one execute of a created candidate on deterministic data: the best of a few runs. */
@@ -98,6 +99,7 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
     paths[npaths++] = cuda->direct;
     paths[npaths++] = cuda->fft;
     paths[npaths++] = cuda->overlap_save;
+    paths[npaths++] = cuda->channels_direct;
   }
 #endif
   if (backend == FCONV_BACKEND_CUDA || device_ptrs) {
@@ -108,8 +110,6 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
                     fconv_cuda_module_why());
 #endif
     FCONV_RETURN_IF(cuda_devices == 0, FCONV_ERR_NO_DEVICE, "no usable CUDA device or driver");
-    FCONV_RETURN_IF(p->multichannel, FCONV_ERR_UNSUPPORTED,
-                    "the CUDA backend has no multi-channel paths yet (use the CPU backend)");
   }
 
   /* Model every path the request allows. */
@@ -121,7 +121,7 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
     if (method == FCONV_METHOD_AUTO && (p->flags & FCONV_FLAG_ACCURATE) &&
         path->method != FCONV_METHOD_DIRECT)
       continue; /* the caller asked for the per-output bound */
-    if (channel_path(path) != (p->multichannel != 0)) continue;
+    if (!path_runs(path, p)) continue;
     if (path->backend == FCONV_BACKEND_CUDA && cuda_devices == 0) continue;
     if (path->backend == FCONV_BACKEND_CPU && (backend == FCONV_BACKEND_CUDA || device_ptrs))
       continue;

@@ -48,10 +48,18 @@ extern "C" {
  * workspace or pointer kinds are FCONV_ERR_INVALID_ARGUMENT; sizes a path cannot address
  * (overflowing size_t, or beyond its library's int interface) FCONV_ERR_UNSUPPORTED; failed
  * allocations FCONV_ERR_OUT_OF_MEMORY. */
+/* Which problems a path runs (vtable field `channels`; dispatch checks it): */
+enum {
+  FCONV_PATH_PLAIN = 0,         /* single-channel problems only (the default) */
+  FCONV_PATH_CHANNELS_ONLY = 1, /* multi-channel problems (p->multichannel) only */
+  FCONV_PATH_CHANNELS_TOO = 2   /* both */
+};
+
 typedef struct fconv_path_vtbl {
   const char *name; /* "cpu-direct", "cpu-fft", "cpu-overlap-save", "cuda-direct", ... */
   fconv_backend backend;
   fconv_method method;
+  int channels;     /* FCONV_PATH_PLAIN, _CHANNELS_ONLY or _CHANNELS_TOO */
   double (*estimate)(const fconv_problem *p);
   fconv_status (*create)(const fconv_problem *p, void **state);
   fconv_status (*set_kernel)(void *state, const void *kernel, const fconv_kernel_info *info);
@@ -86,8 +94,9 @@ extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_channels_overlap_save_path;
  * them only through the module's entry (cuda_module.h), never by these names. */
 #ifdef FCONV_HAVE_CUDA
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_direct_path;
-extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_fft_path;
-extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_overlap_save_path;
+extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_fft_path;          /* channels too */
+extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_overlap_save_path; /* channels too */
+extern FCONV_HIDDEN const fconv_path_vtbl fconv_cuda_channels_direct_path; /* cuda/channels_direct.cu */
 /* Usable CUDA devices (0 on any driver/runtime error, which is cleared). */
 FCONV_HIDDEN int fconv_cuda_devices(void);
 #endif

@@ -15,6 +15,7 @@ struct fconv_stream {
   uint32_t magic;
   fconv_dtype dtype;
   size_t inputs, outputs, capacity;
+  int worker; /* FCONV_STREAM_FLAG_WORKER */
   fconv_cpu_stream *cpu;
 };
 
@@ -62,9 +63,11 @@ fconv_status fconv_stream_create(fconv_stream **stream, const fconv_stream_desc 
                   FCONV_ERR_INVALID_ARGUMENT, "stream partitioning out of range");
   FCONV_RETURN_IF((unsigned)d->backend > (unsigned)FCONV_BACKEND_CUDA,
                   FCONV_ERR_INVALID_ARGUMENT, "stream backend out of range");
-  FCONV_RETURN_IF(d->flags & ~(FCONV_FLAG_MEASURE | FCONV_STREAM_FLAG_EVEN_LOAD),
+  FCONV_RETURN_IF(d->flags & ~(FCONV_FLAG_MEASURE | FCONV_STREAM_FLAG_EVEN_LOAD |
+                               FCONV_STREAM_FLAG_WORKER),
                   FCONV_ERR_INVALID_ARGUMENT,
-                  "stream flags: only FCONV_FLAG_MEASURE and FCONV_STREAM_FLAG_EVEN_LOAD apply");
+                  "stream flags: only FCONV_FLAG_MEASURE, FCONV_STREAM_FLAG_EVEN_LOAD and "
+                  "FCONV_STREAM_FLAG_WORKER apply");
   size_t pairs, bytes;
   FCONV_RETURN_IF(fconv_mul_ovf(d->inputs, d->outputs, &pairs) ||
                       fconv_mul_ovf(d->block, d->inputs > d->outputs ? d->inputs : d->outputs,
@@ -83,6 +86,7 @@ fconv_status fconv_stream_create(fconv_stream **stream, const fconv_stream_desc 
   s->inputs = d->inputs;
   s->outputs = d->outputs;
   s->capacity = d->max_response_length ? d->max_response_length : longest;
+  s->worker = (d->flags & FCONV_STREAM_FLAG_WORKER) != 0;
   const fconv_status st = fconv_cpu_stream_create(&s->cpu, d, s->capacity);
   if (st != FCONV_OK) {
     fconv_free(s);
@@ -97,6 +101,15 @@ fconv_status fconv_stream_process(fconv_stream *s, const void *in, void *out) {
   FCONV_RETURN_IF(!stream_ok(s), FCONV_ERR_INVALID_ARGUMENT, "not a stream");
   FCONV_RETURN_IF(!in || !out, FCONV_ERR_INVALID_ARGUMENT, "stream block pointer NULL");
   fconv_cpu_stream_process(s->cpu, in, out);
+  return FCONV_OK;
+}
+
+fconv_status fconv_stream_work(fconv_stream *s, size_t *units) {
+  FCONV_RETURN_IF(!stream_ok(s), FCONV_ERR_INVALID_ARGUMENT, "not a stream");
+  FCONV_RETURN_IF(!s->worker, FCONV_ERR_INVALID_ARGUMENT,
+                  "fconv_stream_work: the stream was created without FCONV_STREAM_FLAG_WORKER");
+  const size_t n = fconv_cpu_stream_work(s->cpu);
+  if (units) *units = n;
   return FCONV_OK;
 }
 

@@ -14,7 +14,7 @@ int fconv_fake_dep(void) { return 0; }
 struct fake_module {
   unsigned abi, version;
   size_t layout[6];
-  const void *paths[3];
+  const void *paths[4];
   int (*devices)(void);
 };
 #ifdef FCONV_FAKE_DEP

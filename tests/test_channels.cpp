@@ -10,128 +10,100 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <sstream>
 
+#include "channel_cases.h"
 #include "test_common.h"
 
 namespace {
 
 using ft::Array;
-
-struct ChCase {
-  fconv_desc d;
-  int way; // 0 convolve, 1 execute(kernel), 2 set_kernel + execute(NULL)
-};
-
-ChCase random_channel_case(std::mt19937_64 &g, fconv_method m, bool multi) {
-  ChCase c;
-  const int rank = (int)ft::uniform(g, 1, 3);
-  const fconv_dtype t = ft::kAllDtypes[ft::uniform(g, 0, 3)];
-  size_t n[3], k[3];
-  const size_t maxn = rank == 1 ? 40 : rank == 2 ? 11 : 6;
-  const size_t maxk = rank == 1 ? 7 : rank == 2 ? 4 : 3;
-  size_t dil[3];
-  for (int a = 0; a < rank; a++) {
-    n[a] = ft::uniform(g, 1, maxn);
-    k[a] = ft::uniform(g, 1, maxk);
-    dil[a] = ft::coin(g, 0.3) ? ft::uniform(g, 2, 3) : 1;
-  }
-  c.d = ft::make_desc(rank, n, k, t);
-  c.d.mode = (fconv_mode)ft::uniform(g, 0, 3);
-  c.d.op = (fconv_op)ft::uniform(g, 0, 1);
-  c.d.boundary = (fconv_boundary)ft::uniform(g, 0, 4);
-  c.d.method = m;
-  c.d.backend = FCONV_BACKEND_CPU;
-  c.d.threads = (int)ft::uniform(g, 1, 3);
-  for (int a = 0; a < rank; a++) {
-    c.d.stride[a] = ft::coin(g, 0.3) ? ft::uniform(g, 2, 3) : 1;
-    c.d.pad_before[a] = ft::uniform(g, 0, 5);
-    c.d.pad_after[a] = ft::uniform(g, 0, 5);
-  }
-  fconv_desc_set_dilation(&c.d, dil);
-  // VALID swap is not defined for channels/dilation: keep the kernel inside the signal there,
-  // and make every PAD window at least the dilated kernel.
-  for (int a = 0; a < rank; a++) {
-    const size_t keff = (k[a] - 1) * dil[a] + 1;
-    if (c.d.mode == FCONV_MODE_VALID && keff > n[a]) c.d.signal_shape[a] = keff + ft::uniform(g, 0, 3);
-    if (c.d.mode == FCONV_MODE_PAD && c.d.signal_shape[a] + c.d.pad_before[a] + c.d.pad_after[a] < keff)
-      c.d.pad_after[a] = keff;
-  }
-  if (multi) {
-    const size_t groups = ft::uniform(g, 1, 3);
-    const size_t cin = groups * ft::uniform(g, 1, 3), cout = groups * ft::uniform(g, 1, 3);
-    fconv_desc_set_channels(&c.d, cin, cout, groups);
-    if (cin == 1 && cout == 1) fconv_desc_set_channels(&c.d, 2, 3, 1);
-    c.d.batch = ft::uniform(g, 1, 3);
-  } else {
-    c.d.batch = ft::uniform(g, 1, 2);
-    c.d.kernel_batch = ft::coin(g) ? c.d.batch : 1;
-  }
-  c.way = (int)ft::uniform(g, 0, 2);
-  return c;
-}
-
-size_t output_elems(const fconv_plan *plan, const fconv_desc &d) {
-  size_t shape[FCONV_MAX_RANK];
-  EXPECT_EQ(fconv_plan_output_shape(plan, shape), FCONV_OK);
-  size_t e = std::max(d.batch, d.kernel_batch);
-  if (d.flags & FCONV_FLAG_EXTENDED) e *= d.out_channels;
-  for (int a = 0; a < d.rank; a++) e *= shape[a];
-  return e;
-}
-
-// Run c, compare with the reference; returns false (after reporting) on a mismatch.
-void run_case(const ChCase &c, std::mt19937_64 &g) {
-  const fconv_desc &d = c.d;
-  SCOPED_TRACE(ft::describe(d) + " way " + std::to_string(c.way));
-  Array x(d.dtype, ft::signal_elems(d), 1), h(d.dtype, ft::kernel_elems(d), 2);
-  x.fill_random(g);
-  h.fill_random(g);
-  fconv_plan *plan = nullptr;
-  ASSERT_EQ(fconv_plan_create(&plan, &d), FCONV_OK);
-  Array y(d.dtype, output_elems(plan, d), 3);
-  y.fill_pattern(0x7f);
-  fconv_status st;
-  if (c.way == 0) {
-    st = fconv_convolve(&d, x.data(), h.data(), y.data());
-  } else if (c.way == 1) {
-    st = fconv_execute(plan, x.data(), h.data(), y.data());
-  } else {
-    st = fconv_plan_set_kernel(plan, h.data());
-    if (st == FCONV_OK) st = fconv_execute(plan, x.data(), nullptr, y.data());
-  }
-  fconv_plan_info info;
-  ASSERT_EQ(fconv_plan_get_info(plan, &info), FCONV_OK);
-  fconv_plan_destroy(plan);
-  ASSERT_EQ(st, FCONV_OK);
-  const reference::Result ref = ft::reference_of(d, x, h);
-  ASSERT_EQ(ref.y.size(), y.size());
-  EXPECT_TRUE(ft::matches_reference(y, ref)) << "chosen " << fconv_method_name(info.method);
-}
+using ft::ChCase;
+using ft::output_elems;
+using ft::random_channel_case;
+using ft::run_case;
 
 class ChannelsRandom : public ::testing::TestWithParam<fconv_method> {};
 
 TEST_P(ChannelsRandom, MatchesReference) {
   auto g = ft::rng();
-  for (int i = 0; i < 120 && !HasFatalFailure(); i++) run_case(random_channel_case(g, GetParam(), true), g);
+  for (int i = 0; i < 120 && !HasFatalFailure(); i++) run_case(random_channel_case(g, GetParam(), true, FCONV_BACKEND_CPU), g);
   std::cout << "  worst error / bound: " << ft::take_worst_ratio() << "\n";
 }
 
 TEST_P(ChannelsRandom, DilationOnPlainProblems) {
   auto g = ft::rng();
-  for (int i = 0; i < 60 && !HasFatalFailure(); i++) run_case(random_channel_case(g, GetParam(), false), g);
+  for (int i = 0; i < 60 && !HasFatalFailure(); i++) run_case(random_channel_case(g, GetParam(), false, FCONV_BACKEND_CPU), g);
 }
 
 INSTANTIATE_TEST_SUITE_P(Methods, ChannelsRandom,
                          ::testing::Values(FCONV_METHOD_DIRECT, FCONV_METHOD_FFT,
                                            FCONV_METHOD_OVERLAP_SAVE, FCONV_METHOD_AUTO),
-                         [](const ::testing::TestParamInfo<fconv_method> &i) {
-                           return std::string(fconv_method_name(i.param)) == "overlap-save"
-                                      ? std::string("overlap_save")
-                                      : std::string(fconv_method_name(i.param));
-                         });
+                         ft::method_param_name);
+
+// Wide groups (4..14 output channels per group, batch up to 5): the direct path's GEMM
+// micro-kernel (real dtypes, at least MR = 4 or 8 channels per group; partial channel blocks,
+// short and multi-row position blocks, flattened or per output row) and the FFT paths' blocked
+// per-bin product (items and channels past a block's end), at every instruction set this CPU
+// runs (FCONV_ISA caps the one the plans pick).
+TEST(ChannelsWide, MatchesReferenceEveryIsa) {
+  auto g = ft::rng();
+  const char *prev = getenv("FCONV_ISA");
+  const std::string saved = prev ? prev : "";
+  for (const char *isa : {"generic", "avx2", "avx512"}) {
+    setenv("FCONV_ISA", isa, 1);
+    for (int i = 0; i < 36 && !HasFatalFailure(); i++) {
+      const fconv_method m = i % 3 == 0   ? FCONV_METHOD_DIRECT
+                             : i % 3 == 1 ? FCONV_METHOD_FFT
+                                          : FCONV_METHOD_OVERLAP_SAVE;
+      ChCase c = random_channel_case(g, m, true, FCONV_BACKEND_CPU);
+      if (i % 3 == 0 && ft::coin(g, 0.8)) {
+        c.d.dtype = ft::coin(g) ? FCONV_F32 : FCONV_F64; // the GEMM kernel's dtypes
+        for (int a = 0; a < c.d.rank; a++) c.d.stride[a] = 1;
+      }
+      const size_t groups = ft::uniform(g, 1, 2);
+      fconv_desc_set_channels(&c.d, groups * ft::uniform(g, 1, 4), groups * ft::uniform(g, 4, 14),
+                              groups);
+      c.d.batch = ft::uniform(g, 1, 5);
+      SCOPED_TRACE(std::string("FCONV_ISA=") + isa);
+      run_case(c, g);
+    }
+  }
+  if (prev) setenv("FCONV_ISA", saved.c_str(), 1); else unsetenv("FCONV_ISA");
+}
+
+// Execute with an explicit kernel allocates nothing (its packed weights or spectra are made by
+// create): with every allocation failing after create (the library's fault-injection hook),
+// execute still succeeds and matches the reference, on every channel path.
+TEST(ChannelsExecute, ExplicitKernelAllocatesNothing) {
+  auto g = ft::rng();
+  const size_t n[2] = {12, 10}, k[2] = {3, 3};
+  for (fconv_method m : {FCONV_METHOD_DIRECT, FCONV_METHOD_FFT, FCONV_METHOD_OVERLAP_SAVE})
+    for (size_t cout : {2, 8}) { // direct: the pair-row kernels, the GEMM kernel
+      fconv_desc d = ft::make_desc(2, n, k, FCONV_F32);
+      d.mode = FCONV_MODE_SAME;
+      d.batch = 2;
+      d.method = m;
+      d.backend = FCONV_BACKEND_CPU;
+      fconv_desc_set_channels(&d, 3, cout, 1);
+      Array x(d.dtype, ft::signal_elems(d)), h(d.dtype, ft::kernel_elems(d));
+      x.fill_random(g);
+      h.fill_random(g);
+      fconv_plan *plan = nullptr;
+      ASSERT_EQ(fconv_plan_create(&plan, &d), FCONV_OK);
+      Array y(d.dtype, output_elems(plan, d));
+      setenv("FCONV_FAIL_ALLOC_AFTER", "0", 1); // a new value: the count restarts, all fail
+      const fconv_status st = fconv_execute(plan, x.data(), h.data(), y.data());
+      unsetenv("FCONV_FAIL_ALLOC_AFTER");
+      fconv_plan_destroy(plan);
+      ASSERT_EQ(st, FCONV_OK) << fconv_method_name(m) << " C_out " << cout << ": "
+                              << fconv_last_error();
+      EXPECT_TRUE(ft::matches_reference(y, ft::reference_of(d, x, h))) << fconv_method_name(m);
+    }
+}
 
 // A larger 2-D layer (SAME, groups, stride) where overlap-save really sections the image.
 TEST(Channels, LargerLayerEveryMethod) {
@@ -296,18 +268,25 @@ TEST(ChannelsBadInput, Rejected) {
   fconv_desc_set_channels(&w, 2, 2, 1);
   EXPECT_EQ(create_status(w), FCONV_ERR_UNSUPPORTED);
 
-  // The CUDA backend has no channel paths: UNSUPPORTED (or NO_DEVICE / UNSUPPORTED without CUDA).
+  // The CUDA backend runs channels where a device exists (its paths are checked in the emulator
+  // suite); without one: NO_DEVICE (UNSUPPORTED in a CPU-only build), and AUTO runs the CPU.
   fconv_desc c = small_desc();
   fconv_desc_set_channels(&c, 2, 2, 1);
   c.backend = FCONV_BACKEND_CUDA;
   const fconv_status cs = create_status(c);
-  EXPECT_TRUE(cs == FCONV_ERR_UNSUPPORTED || cs == FCONV_ERR_NO_DEVICE) << fconv_status_string(cs);
+  if (fconv_cuda_device_count() > 0) {
+    EXPECT_EQ(cs, FCONV_OK) << fconv_status_string(cs);
+  } else {
+    EXPECT_TRUE(cs == FCONV_ERR_UNSUPPORTED || cs == FCONV_ERR_NO_DEVICE) << fconv_status_string(cs);
+  }
   c.backend = FCONV_BACKEND_AUTO;
   fconv_plan *plan = nullptr;
   ASSERT_EQ(fconv_plan_create(&plan, &c), FCONV_OK);
   fconv_plan_info info;
   ASSERT_EQ(fconv_plan_get_info(plan, &info), FCONV_OK);
-  EXPECT_EQ(info.backend, FCONV_BACKEND_CPU);
+  if (fconv_cuda_device_count() == 0) {
+    EXPECT_EQ(info.backend, FCONV_BACKEND_CPU);
+  }
   fconv_plan_destroy(plan);
 
   // NULL descriptors are no-ops for the setters.

@@ -3,11 +3,15 @@
 // response, summed per output (tests/reference), within the suite's one accuracy bound; for
 // random block lengths (1, odd, prime, powers of two), response lengths (single sample, shorter
 // than the block, long enough for several partition levels), channel matrices, dtypes,
-// partitioning policies and response swaps (with and without crossfade); reset; bad input.
+// partitioning policies and response swaps (with and without crossfade); reset; bad input;
+// FCONV_STREAM_FLAG_WORKER: the same output, bit for bit, with and without a worker thread.
 // Public API only. Seeds: printed once per run (test_common.h).
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <sstream>
+#include <thread>
 
 #include "test_common.h"
 
@@ -32,6 +36,19 @@ struct StreamCase {
   }
 };
 
+// A case of these channel counts, lengths ([o * inputs + i]) and block count; defaults otherwise.
+StreamCase case_of(fconv_dtype t, size_t block, size_t inputs, size_t outputs,
+                   std::vector<size_t> lengths, size_t blocks) {
+  StreamCase c;
+  c.dtype = t;
+  c.block = block;
+  c.inputs = inputs;
+  c.outputs = outputs;
+  c.lengths = std::move(lengths);
+  c.blocks = blocks;
+  return c;
+}
+
 // Responses of a case: one ft::Array per pair, random values.
 std::vector<ft::Array> make_responses(const StreamCase &c, std::mt19937_64 &g) {
   std::vector<ft::Array> h;
@@ -41,6 +58,20 @@ std::vector<ft::Array> make_responses(const StreamCase &c, std::mt19937_64 &g) {
   }
   return h;
 }
+
+// A response swap's data: the case's responses, new ones of random lengths up to its capacity
+// (c_new: the case with their lengths), and a random input.
+struct SwapData {
+  std::vector<ft::Array> h_old, h_new;
+  StreamCase c_new;
+  ft::Array x;
+  SwapData(const StreamCase &c, std::mt19937_64 &g)
+      : h_old(make_responses(c, g)), c_new(c), x(c.dtype, c.inputs * c.blocks * c.block) {
+    for (auto &l : c_new.lengths) l = ft::uniform(g, 1, c.capacity);
+    h_new = make_responses(c_new, g);
+    x.fill_random(g);
+  }
+};
 
 // A stream for case c with responses h; fails the test when create fails.
 fconv_stream *make_stream(const StreamCase &c, const std::vector<ft::Array> &h) {
@@ -60,21 +91,29 @@ fconv_stream *make_stream(const StreamCase &c, const std::vector<ft::Array> &h) 
   return s;
 }
 
+// Block b of x (inputs x T, channel after channel) through s (staged in xin, yout) into y
+// (outputs x T).
+void process_block(fconv_stream *s, const StreamCase &c, const ft::Array &x, size_t b,
+                   ft::Array &xin, ft::Array &yout, ft::Array &y) {
+  const size_t T = c.blocks * c.block, B = c.block, es = ft::esize(c.dtype);
+  for (size_t i = 0; i < c.inputs; i++)
+    memcpy((char *)xin.data() + i * B * es, (const char *)x.data() + (i * T + b * B) * es,
+           B * es);
+  EXPECT_EQ(fconv_stream_process(s, xin.data(), yout.data()), FCONV_OK);
+  for (size_t o = 0; o < c.outputs; o++)
+    memcpy((char *)y.data() + (o * T + b * B) * es, (const char *)yout.data() + o * B * es,
+           B * es);
+}
+
 // Run blocks of x (inputs x T, channel after channel) through s; returns outputs x T.
 ft::Array run(fconv_stream *s, const StreamCase &c, const ft::Array &x, size_t first = 0,
               size_t count = (size_t)-1) {
-  const size_t T = c.blocks * c.block, B = c.block, es = ft::esize(c.dtype);
+  const size_t T = c.blocks * c.block, B = c.block;
   if (count == (size_t)-1) count = c.blocks - first;
   ft::Array y(c.dtype, c.outputs * T);
   ft::Array xin(c.dtype, c.inputs * B), yout(c.dtype, c.outputs * B);
   for (size_t b = first; b < first + count; b++) {
-    for (size_t i = 0; i < c.inputs; i++)
-      memcpy((char *)xin.data() + i * B * es, (const char *)x.data() + (i * T + b * B) * es,
-             B * es);
-    EXPECT_EQ(fconv_stream_process(s, xin.data(), yout.data()), FCONV_OK);
-    for (size_t o = 0; o < c.outputs; o++)
-      memcpy((char *)y.data() + (o * T + b * B) * es, (const char *)yout.data() + o * B * es,
-             B * es);
+    process_block(s, c, x, b, xin, yout, y);
   }
   EXPECT_TRUE(xin.guards_intact() && yout.guards_intact());
   return y;
@@ -238,16 +277,31 @@ TEST(Stream, SplitTransformsAndSwapMatchFullConvolution) {
   }
 }
 
+// The spreading of the work (cost model): for the bench's long responses (10 s at 48 kHz, 1 and
+// 2 channels) and blocks, without EVEN_LOAD, no block's modelled work is more than 3 times the
+// mean (the large partitions' pieces of different sizes placed apart, and transforms too large
+// for one block split).
+TEST(Stream, ModelledWorkHasNoSpikes) {
+  auto g = ft::rng();
+  for (size_t ch : {1, 2})
+    for (size_t B : {64, 128, 256, 1024}) {
+      const StreamCase c = case_of(FCONV_F32, B, ch, ch, std::vector<size_t>(ch * ch, 480000), 1);
+      const auto h = make_responses(c, g);
+      fconv_stream *s = make_stream(c, h);
+      ASSERT_NE(s, nullptr);
+      fconv_stream_info info;
+      ASSERT_EQ(fconv_stream_get_info(s, &info), FCONV_OK);
+      EXPECT_GT(info.cost_peak, 0.0);
+      EXPECT_GE(info.cost_peak, 0.9 * info.cost_per_block) << c.str();
+      EXPECT_LE(info.cost_peak, 3.0 * info.cost_per_block) << c.str();
+      fconv_stream_destroy(s);
+    }
+}
+
 // An impulse returns each response, summed over inputs: exact up to rounding.
 TEST(Stream, ImpulseReturnsTheResponses) {
   auto g = ft::rng();
-  StreamCase c;
-  c.dtype = FCONV_F64;
-  c.block = 100;
-  c.inputs = 2;
-  c.outputs = 3;
-  c.lengths = {1, 50, 333, 1000, 2, 777};
-  c.blocks = 12;
+  const StreamCase c = case_of(FCONV_F64, 100, 2, 3, {1, 50, 333, 1000, 2, 777}, 12);
   const auto h = make_responses(c, g);
   fconv_stream *s = make_stream(c, h);
   ASSERT_NE(s, nullptr);
@@ -317,12 +371,10 @@ TEST(Stream, SwapResponsesWithAndWithoutCrossfade) {
     const size_t swap_at = ft::uniform(g, 1, c.blocks - 1); // first block with the new responses
     SCOPED_TRACE(c.str() + " crossfade " + std::to_string(crossfade) + " swap at block " +
                  std::to_string(swap_at));
-    const auto h_old = make_responses(c, g);
-    StreamCase c_new = c;
-    for (auto &l : c_new.lengths) l = ft::uniform(g, 1, c.capacity);
-    const auto h_new = make_responses(c_new, g);
-    ft::Array x(c.dtype, c.inputs * c.blocks * c.block);
-    x.fill_random(g);
+    const SwapData sw(c, g);
+    const auto &h_old = sw.h_old, &h_new = sw.h_new;
+    const StreamCase &c_new = sw.c_new;
+    const ft::Array &x = sw.x;
     fconv_stream *s = make_stream(c, h_old);
     ASSERT_NE(s, nullptr);
     if (rep == 0) {
@@ -355,6 +407,136 @@ TEST(Stream, SwapResponsesWithAndWithoutCrossfade) {
     EXPECT_TRUE(close_to(y, e, c));
     fconv_stream_destroy(s);
   }
+}
+
+// One scripted session of a worker-mode stream: blocks, a response swap (crossfade or not) at
+// swap_at, a reset at reset_at, more blocks. `worker`: 0 none; 1 fconv_stream_work called in the
+// processing thread between blocks at random; 2 a worker thread calling it in a loop (yielding,
+// sometimes sleeping) while the blocks run. Returns the concatenated outputs; *units counts the
+// pieces the worker ran.
+ft::Array worker_session(const StreamCase &c, const std::vector<ft::Array> &h_old,
+                         const std::vector<ft::Array> &h_new, const std::vector<size_t> &len_new,
+                         size_t crossfade, size_t swap_at, size_t reset_at, const ft::Array &x,
+                         int worker, uint64_t seed, size_t *units) {
+  fconv_stream *s = make_stream(c, h_old);
+  ft::Array y(c.dtype, c.outputs * c.blocks * c.block);
+  *units = 0;
+  if (!s) return y;
+  std::atomic<bool> stop{false};
+  std::atomic<size_t> ran{0};
+  std::thread th;
+  if (worker == 2)
+    th = std::thread([&] {
+      std::mt19937_64 g(seed);
+      while (!stop.load()) {
+        size_t n = 0;
+        EXPECT_EQ(fconv_stream_work(s, &n), FCONV_OK);
+        ran += n;
+        if (ft::coin(g, 0.1)) std::this_thread::sleep_for(std::chrono::microseconds(50));
+        else std::this_thread::yield();
+      }
+    });
+  std::mt19937_64 g(seed);
+  std::vector<const void *> ptr;
+  for (auto &a : h_new) ptr.push_back(a.data());
+  const size_t B = c.block;
+  ft::Array xin(c.dtype, c.inputs * B), yout(c.dtype, c.outputs * B);
+  for (size_t b = 0; b < c.blocks; b++) {
+    if (b == swap_at) {
+      EXPECT_EQ(fconv_stream_set_responses(s, ptr.data(), len_new.data(), crossfade), FCONV_OK);
+    }
+    if (b == reset_at) {
+      EXPECT_EQ(fconv_stream_reset(s), FCONV_OK);
+    }
+    if (worker == 1 && ft::coin(g, 0.3)) {
+      size_t n = 0;
+      EXPECT_EQ(fconv_stream_work(s, &n), FCONV_OK);
+      ran += n;
+    }
+    process_block(s, c, x, b, xin, yout, y);
+  }
+  stop = true;
+  if (th.joinable()) th.join();
+  *units = ran.load();
+  fconv_stream_destroy(s);
+  return y;
+}
+
+// FCONV_STREAM_FLAG_WORKER: the output does not depend on whether or when fconv_stream_work runs
+// (none, at random points in the processing thread, a concurrent worker thread), bit for bit,
+// through a response swap (with or without crossfade) and a reset; and it is the convolution.
+TEST(Stream, WorkerGivesTheSameOutputInAnyInterleaving) {
+  auto g = ft::rng();
+  for (int rep = 0; rep < 6; rep++) {
+    StreamCase c;
+    c.dtype = ft::kAllDtypes[rep % 4];
+    c.block = rep == 5 ? 1 : rep % 2 ? ft::uniform(g, 32, 80) : ft::uniform(g, 2, 40);
+    c.inputs = ft::uniform(g, 1, 2);
+    c.outputs = ft::uniform(g, 1, 2);
+    c.capacity = ft::uniform(g, 3000, 9000);
+    for (size_t p = 0; p < c.inputs * c.outputs; p++)
+      c.lengths.push_back(ft::uniform(g, c.capacity / 2, c.capacity));
+    c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
+    c.max_partition = rep < 2 ? 4096 : 1024;
+    c.flags = FCONV_STREAM_FLAG_WORKER | (rep < 2 ? FCONV_STREAM_FLAG_EVEN_LOAD : 0u);
+    c.blocks = std::min<size_t>((c.capacity + 6000) / c.block + 2, 3000);
+    const size_t crossfade = rep % 3 == 0 ? 0 : ft::uniform(g, 1, 900);
+    const size_t swap_at = ft::uniform(g, 1, c.blocks / 2);
+    const size_t reset_at = ft::uniform(g, c.blocks / 2 + 1, c.blocks - 1);
+    SCOPED_TRACE(c.str() + " crossfade " + std::to_string(crossfade) + " swap at " +
+                 std::to_string(swap_at) + " reset at " + std::to_string(reset_at));
+    const SwapData sw(c, g);
+    const auto &h_old = sw.h_old, &h_new = sw.h_new;
+    const StreamCase &c_new = sw.c_new;
+    const ft::Array &x = sw.x;
+    size_t units[3];
+    const uint64_t seed = g();
+    const ft::Array y0 = worker_session(c, h_old, h_new, c_new.lengths, crossfade, swap_at,
+                                        reset_at, x, 0, seed, &units[0]);
+    const ft::Array y1 = worker_session(c, h_old, h_new, c_new.lengths, crossfade, swap_at,
+                                        reset_at, x, 1, seed, &units[1]);
+    const ft::Array y2 = worker_session(c, h_old, h_new, c_new.lengths, crossfade, swap_at,
+                                        reset_at, x, 2, seed, &units[2]);
+    fconv_stream *s = make_stream(c, h_old);
+    ASSERT_NE(s, nullptr);
+    fconv_stream_info info;
+    ASSERT_EQ(fconv_stream_get_info(s, &info), FCONV_OK);
+    EXPECT_EQ(units[0], 0u);
+    if (info.levels >= 2) { // the worker ran pieces ahead of process
+      EXPECT_GT(units[1], 0u);
+    }
+    EXPECT_TRUE(y0.same_bytes(y1));
+    EXPECT_TRUE(y0.same_bytes(y2)) << "worker thread ran " << units[2] << " pieces";
+    // Before the swap, the output is the convolution with the old responses.
+    StreamCase c_pre = c;
+    c_pre.blocks = swap_at;
+    ft::Array x_pre(c.dtype, c.inputs * swap_at * c.block), y_pre(c.dtype, c.outputs * swap_at * c.block);
+    const size_t T = c.blocks * c.block, Tp = swap_at * c.block;
+    for (size_t i = 0; i < c.inputs; i++)
+      for (size_t t = 0; t < Tp; t++) x_pre.set(i * Tp + t, x.get(i * T + t));
+    for (size_t o = 0; o < c.outputs; o++)
+      for (size_t t = 0; t < Tp; t++) y_pre.set(o * Tp + t, y0.get(o * T + t));
+    EXPECT_TRUE(close_to(y_pre, expected(c_pre, x_pre, h_old, log2_of(s)), c_pre));
+    fconv_stream_destroy(s);
+  }
+}
+
+// With a worker thread running ahead, the output is the convolution (within the bound).
+TEST(Stream, WorkerMatchesFullConvolution) {
+  auto g = ft::rng();
+  StreamCase c = case_of(FCONV_F64, 64, 2, 1, {10000, 3000}, 230);
+  c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
+  c.max_partition = 4096;
+  c.flags = FCONV_STREAM_FLAG_WORKER | FCONV_STREAM_FLAG_EVEN_LOAD;
+  const auto h = make_responses(c, g);
+  ft::Array x(c.dtype, c.inputs * c.blocks * c.block);
+  x.fill_random(g);
+  size_t units = 0;
+  const ft::Array y = worker_session(c, h, h, c.lengths, 0, c.blocks, c.blocks, x, 2, g(), &units);
+  fconv_stream *s = make_stream(c, h);
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(close_to(y, expected(c, x, h, log2_of(s)), c));
+  fconv_stream_destroy(s);
 }
 
 TEST(Stream, BadInputReturnsStatuses) {
@@ -411,6 +593,10 @@ TEST(Stream, BadInputReturnsStatuses) {
   EXPECT_EQ(fconv_stream_set_responses(s, hp5, longer, 0), FCONV_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(fconv_stream_set_responses(s, nullptr, len, 0), FCONV_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(fconv_stream_set_responses(nullptr, hp, len, 0), FCONV_ERR_INVALID_ARGUMENT);
+  size_t units = 7;
+  EXPECT_EQ(fconv_stream_work(nullptr, &units), FCONV_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(fconv_stream_work(s, &units), FCONV_ERR_INVALID_ARGUMENT); // no WORKER flag
+  EXPECT_EQ(units, 7u);
   fconv_stream_info info;
   EXPECT_EQ(fconv_stream_get_info(s, nullptr), FCONV_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(fconv_stream_get_info(nullptr, &info), FCONV_ERR_INVALID_ARGUMENT);

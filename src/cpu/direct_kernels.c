@@ -16,17 +16,7 @@
 
 #include <string.h>
 
-#ifndef FCONV_DK_ISA
-#define FCONV_DK_ISA generic
-#endif
-#ifndef FCONV_DK_VBYTES
-#define FCONV_DK_VBYTES 16
-#endif
-
-#define DK_CAT2(a, b) a##_##b
-#define DK_CAT(a, b) DK_CAT2(a, b)
-#define DK_STR2(a) #a
-#define DK_STR(a) DK_STR2(a)
+#include "kernel_isa.h"
 
 /* Vectors per register tile. Eight independent accumulators cover the multiply-add latency
  * (4 cycles x 2 pipes): one real row holds DK_NVR = 8 vectors; a complex row DK_NV = 4 (x2
@@ -34,7 +24,6 @@
 #define DK_NV 4
 #define DK_NVR 8
 
-#define DK_INLINE static inline __attribute__((always_inline))
 
 /* Make a pointer opaque to the optimiser so that loads use it with constant displacements
  * (otherwise GCC hoists one offset register per tap and vector out of the tap-row loop and
@@ -48,8 +37,6 @@
 #define DK_INREG(v) ((void)0)
 #endif
 
-typedef float dk_vf __attribute__((vector_size(FCONV_DK_VBYTES)));
-typedef double dk_vd __attribute__((vector_size(FCONV_DK_VBYTES)));
 
 /* Pair swap (re <-> im) and the sign pattern (-1, +1, ...) for the complex combine. */
 #if FCONV_DK_VBYTES == 16
@@ -422,7 +409,11 @@ DK_DEFINE_DTYPE(dk_f64, double, REAL, dk_vd)
 DK_DEFINE_DTYPE(dk_c64, float, CPLX, dk_vf, F)
 DK_DEFINE_DTYPE(dk_c128, double, CPLX, dk_vd, D)
 
+/* channel_kernels.c, the same instruction set */
+extern __attribute__((visibility("hidden"))) const fconv_ck_ops DK_CAT(fconv_ck_ops, FCONV_DK_ISA);
+
 __attribute__((visibility("hidden"))) const fconv_dk_ops DK_CAT(fconv_dk_ops, FCONV_DK_ISA) = {
     DK_STR(FCONV_DK_ISA), FCONV_DK_VBYTES, FCONV_DK_VBYTES * DK_NVR,
     {dk_f32, dk_f64, dk_c64, dk_c128},
-    {dk_f32_2, dk_f64_2, dk_c64_2, dk_c128_2}};
+    {dk_f32_2, dk_f64_2, dk_c64_2, dk_c128_2},
+    &DK_CAT(fconv_ck_ops, FCONV_DK_ISA)};

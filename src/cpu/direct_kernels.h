@@ -34,16 +34,43 @@ typedef struct fconv_dk_pairrow {
 typedef void (*fconv_dk_fn2)(void *out_a, void *out_b, size_t len, const fconv_dk_pairrow *tr,
                              size_t ntr, int accumulate);
 
+/* The multi-channel paths' micro-kernels (channel_kernels.c, compiled per instruction set with
+ * this file's variants; real dtypes F32, F64 only, indexed 0 / 1).
+ *
+ * gemm (channels_direct.c): one register tile of the layer as a small matrix product,
+ *     out[r * ldo + c] = sum_{k < K} x[off[k] + c] * w[k * mr + r]    r < mr, c < nvec * lanes
+ * mr output channels x nvec vectors of output positions in registers while k runs over
+ * (input channel, kernel tap); off[k] (elements) places tap k in the extended input, w holds the
+ * mr channels' weights of each k side by side. Every x[off[k] + c] read must be valid memory.
+ *
+ * cmac (channels_fft.c): the per-bin channel product on planar blocks (ld real parts, then ld
+ * imaginary parts; channel i of an operand at + i * 2 * ld):
+ *     y[(b * cc + c) * 2 * ld] = sum_{i < cig} x[b][i] * h[c][i]    (complex, per bin f < n)
+ * for b < cb items and c < cc output channels (point unused ones at valid duplicates); n and ld
+ * are multiples of the lanes. */
+typedef void (*fconv_dk_gemm_fn)(void *out, size_t ldo, const void *x, const ptrdiff_t *off,
+                                 const void *w, size_t K, size_t nvec);
+typedef void (*fconv_dk_cmac_fn)(void *y, const void *const *x, const void *const *h, size_t cig,
+                                 size_t ld, size_t n);
+typedef struct fconv_ck_ops {
+  size_t mr, nv;  /* gemm: output channels per call, vectors per register tile */
+  fconv_dk_gemm_fn gemm[2];
+  size_t cb, cc;  /* cmac: items and output channels per call */
+  fconv_dk_cmac_fn cmac[2];
+} fconv_ck_ops;
+
 typedef struct fconv_dk_ops {
   const char *isa;   /* "generic", "avx2", "avx512" */
   size_t vbytes;     /* bytes per SIMD vector */
   size_t tile_bytes; /* output bytes one register tile covers (vbytes * vectors per tile) */
   fconv_dk_fn fn[4];   /* indexed by fconv_dtype: F32, F64, C64, C128 */
   fconv_dk_fn2 fn2[4]; /* two-row variants, same index */
+  const fconv_ck_ops *ch; /* the multi-channel micro-kernels of the same instruction set */
 } fconv_dk_ops;
 
-#define FCONV_DK_DECLARE(isa) \
-  extern __attribute__((visibility("hidden"))) const fconv_dk_ops fconv_dk_ops_##isa;
+#define FCONV_DK_DECLARE(isa)                                                       \
+  extern __attribute__((visibility("hidden"))) const fconv_dk_ops fconv_dk_ops_##isa; \
+  extern __attribute__((visibility("hidden"))) const fconv_ck_ops fconv_ck_ops_##isa;
 FCONV_DK_DECLARE(generic)
 #ifdef FCONV_DK_HAVE_AVX2
 FCONV_DK_DECLARE(avx2)

@@ -301,12 +301,112 @@ unsigned fconv_fftw_effort(int measure) {
   return measure || cache_path(path, sizeof path) ? FFTW_MEASURE : FFTW_ESTIMATE;
 }
 
+/* ---- the plan cache -------------------------------------------------------------------------
+ *
+ * FFTW plans are shared: a plan is keyed by everything it was made from (geometry, direction,
+ * batch, threads, planner flags; every planning buffer is fconv_malloc'd, 64-byte aligned) and
+ * reference counted; one no longer referenced stays cached until FC_PLANS entries are in use and
+ * a new one needs its place (least recently used first). A loop of one-shot calls (create,
+ * execute, destroy) on one shape then plans once: FFTW's ESTIMATE planning of a large transform
+ * (its twiddle tables included) cost 25-70 ms per plan pair on this machine kind. Executing one
+ * FFTW plan from several fconv plans at once is safe: the new-array execute functions only read
+ * the plan. Guarded by fconv_fftw_lock, like every planner call. */
+
+#define FC_PLANS 64
+
+typedef struct {
+  void *plan;
+  int refs;
+  unsigned long stamp;
+  int dbl, cplx, dir, rank, howmany, nthreads;
+  unsigned flags;
+  int n[3], rembed[3], cembed[3];
+  size_t slot;
+} fc_plan_entry;
+
+static fc_plan_entry fc_plans[FC_PLANS];
+static unsigned long fc_plan_clock;
+
+static int entry_matches(const fc_plan_entry *e, const fconv_fftw_geom *g, int dir, int howmany,
+                         int nthreads, unsigned flags) {
+  if (!e->plan || e->dbl != g->dbl || e->cplx != g->cplx || e->dir != dir ||
+      e->rank != g->rank || e->howmany != howmany || e->nthreads != nthreads ||
+      e->flags != flags || e->slot != g->slot)
+    return 0;
+  for (int i = 0; i < g->rank; i++)
+    if (e->n[i] != g->n[i] || e->rembed[i] != g->rembed[i] || e->cembed[i] != g->cembed[i])
+      return 0;
+  return 1;
+}
+
+static void destroy_raw_locked(void *plan, int dbl) {
+  if (dbl)
+    fftw_destroy_plan((fftw_plan)plan);
+  else
+    fftwf_destroy_plan((fftwf_plan)plan);
+}
+
+/* A cached plan for the key (referenced once more), or NULL. */
+static void *cache_find_locked(const fconv_fftw_geom *g, int dir, int howmany, int nthreads,
+                               unsigned flags) {
+  for (int i = 0; i < FC_PLANS; i++)
+    if (entry_matches(&fc_plans[i], g, dir, howmany, nthreads, flags)) {
+      fc_plans[i].refs++;
+      fc_plans[i].stamp = ++fc_plan_clock;
+      return fc_plans[i].plan;
+    }
+  return NULL;
+}
+
+/* Keep a new plan (referenced once) in a free entry or the least recently used unreferenced
+ * one; 0 when every entry is referenced (the plan then stays private). */
+static int cache_insert_locked(void *plan, const fconv_fftw_geom *g, int dir, int howmany,
+                               int nthreads, unsigned flags) {
+  int slot = -1;
+  for (int i = 0; i < FC_PLANS; i++) {
+    if (!fc_plans[i].plan) { slot = i; break; }
+    if (fc_plans[i].refs == 0 && (slot < 0 || fc_plans[i].stamp < fc_plans[slot].stamp)) slot = i;
+  }
+  if (slot < 0) return 0;
+  fc_plan_entry *e = &fc_plans[slot];
+  if (e->plan) destroy_raw_locked(e->plan, e->dbl);
+  memset(e, 0, sizeof *e);
+  e->plan = plan;
+  e->refs = 1;
+  e->stamp = ++fc_plan_clock;
+  e->dbl = g->dbl;
+  e->cplx = g->cplx;
+  e->dir = dir;
+  e->rank = g->rank;
+  e->howmany = howmany;
+  e->nthreads = nthreads;
+  e->flags = flags;
+  e->slot = g->slot;
+  for (int i = 0; i < g->rank; i++) {
+    e->n[i] = g->n[i];
+    e->rembed[i] = g->rembed[i];
+    e->cembed[i] = g->cembed[i];
+  }
+  return 1;
+}
+
+/* Drop one reference; 0 when the plan is not cached (the caller destroys it). */
+static int cache_release_locked(void *plan) {
+  for (int i = 0; i < FC_PLANS; i++)
+    if (fc_plans[i].plan == plan) {
+      if (fc_plans[i].refs > 0) fc_plans[i].refs--;
+      return 1;
+    }
+  return 0;
+}
+
 /* ---- plans ----------------------------------------------------------------------------------- */
 
 fconv_status fconv_fftw_make(fconv_fftw_plan *pl, const fconv_fftw_geom *g, fconv_fftw_dir dir,
                              int howmany, void *buf, int nthreads, int measure) {
   memset(pl, 0, sizeof *pl);
   unsigned flags = fconv_fftw_effort(measure);
+  if (nthreads < 1) nthreads = 1;
   /* Distances between slots: in scalars for the real side, in complex elements otherwise. */
   const int rdist = (int)g->slot, cdist = (int)(g->slot / 2);
   void *plan = NULL;
@@ -314,7 +414,7 @@ fconv_status fconv_fftw_make(fconv_fftw_plan *pl, const fconv_fftw_geom *g, fcon
   /* One body for both precisions: PFX is fftw or fftwf, R the real type. */
 #define FCONV_FFTW_PLAN(PFX, R)                                                                \
   do {                                                                                         \
-    PFX##_plan_with_nthreads(nthreads < 1 ? 1 : nthreads);                                     \
+    PFX##_plan_with_nthreads(nthreads);                                     \
     R *r = (R *)buf;                                                                           \
     PFX##_complex *c = (PFX##_complex *)buf;                                                   \
     if (g->cplx)                                                                               \
@@ -332,12 +432,16 @@ fconv_status fconv_fftw_make(fconv_fftw_plan *pl, const fconv_fftw_geom *g, fcon
   threads_init_locked();
   const int cached = cache_load_locked(cache, sizeof cache);
   if (cached && effort_override() < 0) flags = FFTW_MEASURE;
-  if (g->dbl)
-    FCONV_FFTW_PLAN(fftw, double);
-  else
-    FCONV_FFTW_PLAN(fftwf, float);
+  plan = cache_find_locked(g, (int)dir, howmany, nthreads, flags);
+  if (!plan) {
+    if (g->dbl)
+      FCONV_FFTW_PLAN(fftw, double);
+    else
+      FCONV_FFTW_PLAN(fftwf, float);
+    if (cached && plan) cache_store_locked(cache);
+    if (plan) cache_insert_locked(plan, g, (int)dir, howmany, nthreads, flags);
+  }
 #undef FCONV_FFTW_PLAN
-  if (cached && plan) cache_store_locked(cache);
   fconv_fftw_unlock();
   FCONV_RETURN_IF(!plan, FCONV_ERR_FFT, "FFTW returned no plan");
   pl->plan = plan;
@@ -371,10 +475,7 @@ void fconv_fftw_exec(const fconv_fftw_plan *pl, void *buf) {
 void fconv_fftw_destroy(fconv_fftw_plan *pl) {
   if (!pl->plan) return;
   fconv_fftw_lock();
-  if (pl->dbl)
-    fftw_destroy_plan((fftw_plan)pl->plan);
-  else
-    fftwf_destroy_plan((fftwf_plan)pl->plan);
+  if (!cache_release_locked(pl->plan)) destroy_raw_locked(pl->plan, pl->dbl);
   fconv_fftw_unlock();
   pl->plan = NULL;
 }

@@ -8,7 +8,9 @@
  *   path's FFTW stand-in) must take fconv_fftw_lock()/fconv_fftw_unlock() around its own
  *   planner calls.
  * - Plans are made once, on scratch buffers, and executed lock-free with the new-array
- *   functions (fftwf_execute_dft_r2c, ...) on buffers of the same alignment.
+ *   functions (fftwf_execute_dft_r2c, ...) on buffers of the same alignment. Plans are shared
+ *   and cached process-wide (fftw.c, "the plan cache"): fconv_fftw_make returns the cached plan
+ *   of an identical request, fconv_fftw_destroy drops a reference.
  * - One plan type covers float and double, r2c/c2r and c2c: fconv_fftw_plan.
  */
 #ifndef FCONV_CPU_FFTW_H
@@ -69,7 +71,8 @@ FCONV_HIDDEN fconv_status fconv_fftw_make(fconv_fftw_plan *pl, const fconv_fftw_
                                           int nthreads, int measure);
 /* Execute pl in place on buf (same alignment as the planning buffer). Lock-free. */
 FCONV_HIDDEN void fconv_fftw_exec(const fconv_fftw_plan *pl, void *buf);
-/* Destroy (under the mutex); a plan never made is a no-op. */
+/* Release (under the mutex): the plan stays cached for the next identical request, or is
+ * destroyed when it is not cached; a plan never made is a no-op. */
 FCONV_HIDDEN void fconv_fftw_destroy(fconv_fftw_plan *pl);
 
 #ifdef __cplusplus

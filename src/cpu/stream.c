@@ -4,6 +4,7 @@
 
 #include <fftw3.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -77,6 +78,10 @@ void fconv_cpu_stream_process(fconv_cpu_stream *s, const void *in, void *out) {
   STREAM_CALL(s, process, in, out);
 }
 
+size_t fconv_cpu_stream_work(fconv_cpu_stream *s) {
+  return s->dbl ? work_f64((engine_f64 *)s->eng) : work_f32((engine_f32 *)s->eng);
+}
+
 void fconv_cpu_stream_set_responses(fconv_cpu_stream *s, const void *const *h, const size_t *len,
                                     size_t crossfade) {
   STREAM_CALL(s, set_responses, h, len, crossfade);
@@ -89,7 +94,8 @@ void fconv_cpu_stream_reset(fconv_cpu_stream *s) {
     reset_f32((engine_f32 *)s->eng);
 }
 
-static void info_of(const fconv_stream_layout *L, size_t bytes, fconv_stream_info *info) {
+static void info_of(const fconv_stream_layout *L, size_t bytes, double peak,
+                    fconv_stream_info *info) {
   memset(info, 0, sizeof *info);
   info->block = L->B;
   info->latency = 0;
@@ -104,15 +110,16 @@ static void info_of(const fconv_stream_layout *L, size_t bytes, fconv_stream_inf
   }
   info->memory_bytes = bytes;
   info->cost_per_block = L->cost_ns;
+  info->cost_peak = peak;
 }
 
 void fconv_cpu_stream_info(const fconv_cpu_stream *s, fconv_stream_info *info) {
   if (s->dbl) {
     const engine_f64 *e = s->eng;
-    info_of(&e->L, e->bytes + sizeof *s, info);
+    info_of(&e->L, e->bytes + sizeof *s, e->peak_ns, info);
   } else {
     const engine_f32 *e = s->eng;
-    info_of(&e->L, e->bytes + sizeof *s, info);
+    info_of(&e->L, e->bytes + sizeof *s, e->peak_ns, info);
   }
 }
 

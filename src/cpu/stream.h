@@ -36,8 +36,8 @@ typedef struct fconv_stream_level {
   size_t M;      /* blocks per chunk: P / B */
   size_t offset; /* first tap: (lag + d) * P */
   int lag;       /* 0, 1 or 2 chunks between a chunk's completion and its result */
-  /* Split transforms (FCONV_STREAM_FLAG_EVEN_LOAD: large lag-2 levels of real data, see
-   * stream_layout.c): the
+  /* Split transforms (large lag-2 levels of real data: all with FCONV_STREAM_FLAG_EVEN_LOAD,
+   * else those over FCONV_STREAM_SPLIT_BUDGET, see stream_layout.c): the
    * N-point transform as r transforms of m = N / r points (samples n1, n1 + r, ...) and a pass
    * of r-point transforms over k1 ranges of q (twiddled), so that no unit of work is large.
    * r = 1: one transform per unit. */
@@ -48,7 +48,10 @@ typedef struct fconv_stream_level {
   size_t units;          /* nt + nf + nc + n mc + ni + nv + nt */
 } fconv_stream_level;
 
-#define FCONV_STREAM_SPLIT_SUB 4096       /* shortest sub-transform of split levels */
+#define FCONV_STREAM_SPLIT_SUB 4096       /* shortest sub-transform of split levels, except for
+                                             blocks under 128 samples (2048) */
+#define FCONV_STREAM_SPLIT_BUDGET 1.0     /* without EVEN_LOAD, transforms costing more than this
+                                             many mean blocks (modelled) are split */
 #define FCONV_STREAM_SPLIT_PER_BLOCK 16     /* sub-transforms of at least this many blocks */
 #define FCONV_STREAM_MAC_CHUNK 4096        /* lag-2 multiply-adds in chunks of at most this many
                                               bins (a large partition streams megabytes) */
@@ -56,10 +59,12 @@ typedef struct fconv_stream_level {
 typedef struct fconv_stream_layout {
   size_t B, Q, D;      /* block, base partition, head taps (0: no head) */
   size_t capacity;     /* longest response the layout covers */
-  int even;            /* FCONV_STREAM_FLAG_EVEN_LOAD: split large transforms */
+  int even;            /* FCONV_STREAM_FLAG_EVEN_LOAD: split every large transform (else only
+                          those over FCONV_STREAM_SPLIT_BUDGET) */
   int levels;
   fconv_stream_level lv[FCONV_STREAM_MAX_LEVELS];
   double cost_ns;      /* modelled cost per block */
+  double fixed_ns;     /* of which the head's and the lag-0 levels' (the same every block) */
 } fconv_stream_layout;
 
 /* Choose the layout for a description (cplx: complex samples). FCONV_ERR_INVALID_ARGUMENT when
@@ -74,10 +79,16 @@ FCONV_HIDDEN fconv_status fconv_stream_choose_layout(fconv_stream_layout *L, siz
  * ... made contiguous), nf forward transforms (or sub-transforms), nc combine chunks, n x mc
  * multiply-adds (partition j, bin chunk), ni inverse chunks, nv inverse (sub-)transforms, nt
  * transpositions of their outputs into the output ring.
- * sched[s]..sched[s+1] are the units of stage s (s < M) of a lag-2 level, spread by modelled
- * cost. sched has M + 1 entries. */
-FCONV_HIDDEN void fconv_stream_schedule(const fconv_stream_level *lv, size_t inputs,
-                                        size_t outputs, int cplx, size_t *sched);
+ * sched[l][s]..sched[l][s+1] are the units of stage s (s < M) of lag-2 level l (the other
+ * levels' entries are not used); sched[l] has M + 1 entries. The stages of all levels are placed
+ * together (stream_layout.c): a block runs stage (blocks - 1) mod M of every level, and each
+ * level's units go where the modelled load of the blocks is lowest, so that the large units of
+ * different levels do not meet in one block. load: scratch of fconv_stream_schedule_scratch(L)
+ * doubles. Returns the modelled cost of the costliest block. */
+FCONV_HIDDEN double fconv_stream_schedule(const fconv_stream_layout *L, size_t inputs,
+                                          size_t outputs, int cplx, size_t *const *sched,
+                                          double *load);
+FCONV_HIDDEN size_t fconv_stream_schedule_scratch(const fconv_stream_layout *L);
 
 #ifdef __cplusplus
 }

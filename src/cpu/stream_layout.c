@@ -26,9 +26,18 @@ static void level_geometry(fconv_stream_level *lv, size_t P, size_t B, int cplx)
   lv->M = P / B;
 }
 
+/* One transform of a level: whole, or split (r sub-transforms, the transpositions, the
+ * twiddled r-point passes; the unit weights of the schedule below, summed). */
+static double transform_cost(const fconv_stream_level *lv, int cplx, int dbl) {
+  if (lv->r <= 1) return fft_cost(lv->N, cplx, dbl);
+  const double r = (double)lv->r, N = (double)lv->N;
+  return r * fft_cost(lv->m, cplx, dbl) +
+         N * (3.0 * COST_ADD + 2.0 * COST_FFT * log2(r) + 3.0 * COST_MAC) * (dbl ? 1.7 : 1.0);
+}
+
 /* Cost per block of one level (inputs forward transforms, outputs inverse ones, pairs products). */
 static double level_cost(const fconv_stream_level *lv, size_t in, size_t out, int cplx, int dbl) {
-  const double chunk = (double)(in + out) * fft_cost(lv->N, cplx, dbl) +
+  const double chunk = (double)(in + out) * transform_cost(lv, cplx, dbl) +
                        (double)(in * out) * (double)lv->n * (double)lv->bins * COST_MAC *
                            (dbl ? 2.0 : 1.0) +
                        (double)out * (double)lv->P * COST_ADD * (cplx ? 2.0 : 1.0) + COST_CALL;
@@ -37,14 +46,17 @@ static double level_cost(const fconv_stream_level *lv, size_t in, size_t out, in
 
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
-/* The unit structure of a level (stream.h): with `even`, lag-2 levels of real data whose
- * transform is at least twice the sub-transform length are split, r a power of two dividing
- * N / 2. The
+/* The unit structure of a level (stream.h): with `even` (FCONV_STREAM_FLAG_EVEN_LOAD, or a
+ * transform too large for one block, see build), lag-2 levels of real data whose transform is
+ * at least twice the sub-transform length are split, r a power of two dividing N / 2. The
  * sub-transform length grows with the block (the work one block can absorb): the smallest power
- * of two >= FCONV_STREAM_SPLIT_PER_BLOCK B, at least FCONV_STREAM_SPLIT_SUB. */
+ * of two >= FCONV_STREAM_SPLIT_PER_BLOCK B, at least FCONV_STREAM_SPLIT_SUB (half that for B < 128). */
 static void level_units(fconv_stream_level *lv, int cplx, int even) {
-  size_t r = 1, sub = FCONV_STREAM_SPLIT_SUB;
-  while (sub < FCONV_STREAM_SPLIT_PER_BLOCK * (lv->P / lv->M)) sub *= 2;
+  const size_t B = lv->P / lv->M;
+  /* Short blocks absorb less work: their sub-transforms are shorter (measured: 2048 points at
+   * B = 64 keep the costliest block within 3x the median, 4096 do not). */
+  size_t r = 1, sub = B < 128 ? FCONV_STREAM_SPLIT_SUB / 2 : FCONV_STREAM_SPLIT_SUB;
+  while (sub < FCONV_STREAM_SPLIT_PER_BLOCK * B) sub *= 2;
   if (even && lv->lag == 2 && !cplx)
     while ((lv->N / 2) % (2 * r) == 0 && lv->N / (2 * r) >= sub) r *= 2;
   lv->r = r;
@@ -94,21 +106,37 @@ static int build(fconv_stream_layout *L, size_t cap, size_t g, size_t minparts, 
         lv->n = rest;
         lv->K = lv->n + lv->d + 1;
         level_units(lv, cplx, L->even);
-        cost += level_cost(lv, in, out, cplx, dbl);
         L->levels++;
         break;
       }
       lv->n = (next - o) / P;
       lv->K = lv->n + lv->d + 1;
       level_units(lv, cplx, L->even);
-      cost += level_cost(lv, in, out, cplx, dbl);
       L->levels++;
       o = next;
       P *= g;
       lag = 2;
     }
   }
-  L->cost_ns = cost;
+  double levels_cost = 0;
+  for (int l = 0; l < L->levels; l++) levels_cost += level_cost(&L->lv[l], in, out, cplx, dbl);
+  /* Without EVEN_LOAD, split only the transforms that one block could not absorb: a unit of
+   * one whole transform per channel costing more than FCONV_STREAM_SPLIT_BUDGET mean blocks
+   * would make its block stand out (the schedule can spread units, not cut them). */
+  const double block_cost = cost + levels_cost;
+  if (!L->even && !cplx) {
+    levels_cost = 0;
+    for (int l = 0; l < L->levels; l++) {
+      fconv_stream_level *lv = &L->lv[l];
+      const double unit = (double)(in > out ? in : out) * fft_cost(lv->N, cplx, dbl);
+      if (lv->lag == 2 && unit > FCONV_STREAM_SPLIT_BUDGET * block_cost) level_units(lv, cplx, 1);
+      levels_cost += level_cost(lv, in, out, cplx, dbl);
+    }
+  }
+  L->cost_ns = cost + levels_cost;
+  L->fixed_ns = cost; /* the head and the levels computed whole every block */
+  for (int l = 0; l < L->levels; l++)
+    if (L->lv[l].lag == 0) L->fixed_ns += level_cost(&L->lv[l], in, out, cplx, dbl);
   return 1;
 }
 
@@ -167,9 +195,14 @@ fconv_status fconv_stream_choose_layout(fconv_stream_layout *L, size_t block, si
   return FCONV_OK;
 }
 
-void fconv_stream_schedule(const fconv_stream_level *lv, size_t inputs, size_t outputs, int cplx,
-                           size_t *sched) {
-  const size_t M = lv->M;
+/* Modelled cost of each kind of unit of a level (stream.h: the unit order). */
+typedef struct unit_costs {
+  size_t u_f, u_c, u_m, u_i, u_v, u_t; /* first unit of each kind after the transpositions */
+  double w_t_in, w_sub_in, w_chunk_in, w_mac, w_chunk_out, w_sub_out, w_t_out;
+} unit_costs;
+
+static void unit_costs_init(unit_costs *k, const fconv_stream_level *lv, size_t inputs,
+                            size_t outputs, int cplx) {
   const double in = (double)inputs, out = (double)outputs;
   double w_sub, w_chunk;
   if (lv->r == 1) {
@@ -180,29 +213,120 @@ void fconv_stream_schedule(const fconv_stream_level *lv, size_t inputs, size_t o
     w_sub = fft_cost(lv->m, 0, 0) + COST_ADD * (double)lv->m;
     w_chunk = (double)lv->q * r * (COST_FFT * 2.0 * log2(r) + 3.0 * COST_MAC);
   }
-  const double w_mac = in * out * (double)lv->mq * COST_MAC;
-  const size_t u_f = lv->nt, u_c = u_f + lv->nf, u_m = u_c + lv->nc, u_i = u_m + lv->n * lv->mc,
-               u_v = u_i + lv->ni, u_t = u_v + lv->nv;
   const double w_t = 2.0 * COST_ADD * (double)lv->m;
-  double total = 0;
-  for (int pass = 0; pass < 2; pass++) {
-    /* Unit u goes to the stage its cost midpoint falls in (pass 1; pass 0 sums). */
-    size_t s = 0;
-    double before = 0;
-    sched[0] = 0;
-    for (size_t u = 0; u < lv->units; u++) {
-      const double w = u < u_f ? in * w_t : u < u_c ? in * w_sub : u < u_m ? in * w_chunk
-                     : u < u_i ? w_mac : u < u_v ? out * w_chunk : u < u_t ? out * w_sub
-                     : out * w_t;
-      if (pass) {
-        size_t stage = (size_t)((before + 0.5 * w) / total * (double)M);
-        if (stage >= M) stage = M - 1;
-        while (s < stage) sched[++s] = u;
-      }
-      before += w;
-    }
-    if (pass)
-      while (s < M) sched[++s] = lv->units;
-    total = before;
-  }
+  k->u_f = lv->nt;
+  k->u_c = k->u_f + lv->nf;
+  k->u_m = k->u_c + lv->nc;
+  k->u_i = k->u_m + lv->n * lv->mc;
+  k->u_v = k->u_i + lv->ni;
+  k->u_t = k->u_v + lv->nv;
+  k->w_t_in = in * w_t;
+  k->w_sub_in = in * w_sub;
+  k->w_chunk_in = in * w_chunk;
+  k->w_mac = in * out * (double)lv->mq * COST_MAC;
+  k->w_chunk_out = out * w_chunk;
+  k->w_sub_out = out * w_sub;
+  k->w_t_out = out * w_t;
 }
+
+static double unit_cost(const unit_costs *k, size_t u) {
+  return u < k->u_f ? k->w_t_in : u < k->u_c ? k->w_sub_in : u < k->u_m ? k->w_chunk_in
+       : u < k->u_i ? k->w_mac : u < k->u_v ? k->w_chunk_out : u < k->u_t ? k->w_sub_out
+       : k->w_t_out;
+}
+
+/* Place the units of one level, in order, on its M stages on top of the load `base` (M
+ * entries): each stage takes units while its load stays within `fill`, or one unit alone while
+ * within `cap`. Returns whether every unit was placed; with sched, writes the M + 1 stage
+ * boundaries. With fill = cap this is greedy packing, which places the longest prefix possible
+ * by each stage, so it fits whenever any in-order placement within cap does: bisection on cap
+ * finds the smallest peak. Then bisection on fill (at that cap) finds the lowest level the
+ * stages can be filled to evenly, large units standing alone, so that the work is not all
+ * front-loaded into the first stages (their memory traffic costs more than the model says). */
+static int pack(const fconv_stream_level *lv, const unit_costs *k, const double *base,
+                double fill, double cap, size_t *sched) {
+  size_t u = 0;
+  for (size_t s = 0; s < lv->M; s++) {
+    if (sched) sched[s] = u;
+    double load = base[s];
+    for (int first = 1; u < lv->units; first = 0) {
+      const double w = unit_cost(k, u);
+      if (!(load + w <= fill || (first && load + w <= cap))) break;
+      load += w;
+      u++;
+    }
+  }
+  if (sched) sched[lv->M] = lv->units;
+  return u == lv->units;
+}
+
+/* Smallest x in [lo, hi] (hi feasible) for which feasible(x) holds, to 0.1%. */
+#define STREAM_BISECT(lo, hi, feasible)                                                        \
+  for (int it_ = 0; it_ < 60 && (hi) - (lo) > 1e-3 * ((hi) > 1 ? (hi) : 1); it_++) {          \
+    const double x = 0.5 * ((lo) + (hi));                                                      \
+    if (feasible)                                                                              \
+      (hi) = x;                                                                                \
+    else                                                                                       \
+      (lo) = x;                                                                                \
+  }
+
+/* Blocks after which every level's stages repeat: the longest chunk (every M divides it). */
+static size_t schedule_period(const fconv_stream_layout *L) {
+  size_t Mmax = 1;
+  for (int l = 0; l < L->levels; l++)
+    if (L->lv[l].lag > 0 && L->lv[l].M > Mmax) Mmax = L->lv[l].M;
+  return Mmax;
+}
+
+size_t fconv_stream_schedule_scratch(const fconv_stream_layout *L) {
+  return 2 * schedule_period(L);
+}
+
+double fconv_stream_schedule(const fconv_stream_layout *L, size_t inputs, size_t outputs, int cplx,
+                             size_t *const *sched, double *load) {
+  const size_t Mmax = schedule_period(L);
+  for (size_t s = 0; s < Mmax; s++) load[s] = 0;
+  /* A block's stage of level l is (blocks - 1) mod M_l and every M_l divides Mmax, so the load
+   * of block position s of the period Mmax is the sum over levels of their stage s mod M_l.
+   * Levels with the shortest period (the least freedom) are placed first. */
+  for (int l = 0; l < L->levels; l++) {
+    const fconv_stream_level *lv = &L->lv[l];
+    unit_costs k;
+    unit_costs_init(&k, lv, inputs, outputs, cplx);
+    if (lv->lag == 1) { /* whole, in the block that completes its chunk */
+      double w = 0;
+      for (size_t u = 0; u < lv->units; u++) w += unit_cost(&k, u);
+      for (size_t s = lv->M - 1; s < Mmax; s += lv->M) load[s] += w;
+      continue;
+    }
+    if (lv->lag != 2) continue;
+    /* The load on this level's M stages: the period Mmax folded onto M (its maximum). */
+    double *base = load + Mmax; /* M entries of scratch after the profile */
+    double lo = 0, total = 0;
+    for (size_t s = 0; s < lv->M; s++) {
+      base[s] = 0;
+      for (size_t t = s; t < Mmax; t += lv->M)
+        if (load[t] > base[s]) base[s] = load[t];
+      if (base[s] > lo) lo = base[s];
+    }
+    for (size_t u = 0; u < lv->units; u++) total += unit_cost(&k, u);
+    double min_base = lo;
+    for (size_t s = 0; s < lv->M; s++)
+      if (base[s] < min_base) min_base = base[s];
+    double cap = lo + total;
+    STREAM_BISECT(lo, cap, pack(lv, &k, base, x, x, NULL));
+    double fill_lo = min_base, fill = cap;
+    STREAM_BISECT(fill_lo, fill, pack(lv, &k, base, x, cap, NULL));
+    pack(lv, &k, base, fill, cap, sched[l]);
+    for (size_t s = 0; s < lv->M; s++) {
+      double w = 0;
+      for (size_t u = sched[l][s]; u < sched[l][s + 1]; u++) w += unit_cost(&k, u);
+      for (size_t t = s; t < Mmax; t += lv->M) load[t] += w;
+    }
+  }
+  double peak = 0;
+  for (size_t s = 0; s < Mmax; s++)
+    if (load[s] > peak) peak = load[s];
+  return L->fixed_ns + peak;
+}
+

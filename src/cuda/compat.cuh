@@ -17,11 +17,15 @@
 #if defined(FCONV_CUDA_EMULATE)
 #include "fconv_emu.h"
 #define FCONV_DYNAMIC_SHARED(T, name) T *name = reinterpret_cast<T *>(::fconv_emu::dynamic_shared())
+#define FCONV_GRID_CONSTANT
 #elif defined(__CUDACC__)
 #include <cuda_runtime.h>
 #define FCONV_DYNAMIC_SHARED(T, name)                                 \
   extern __shared__ __align__(16) unsigned char fconv_dyn_smem_[];    \
   T *name = reinterpret_cast<T *>(fconv_dyn_smem_)
+/* `const FCONV_GRID_CONSTANT T param`: a kernel parameter read in place (references into it
+ * never copy it to local memory; sm_70+) */
+#define FCONV_GRID_CONSTANT __grid_constant__
 #else
 #error "compat.cuh: compile with nvcc, or define FCONV_CUDA_EMULATE (tests)"
 #endif
@@ -86,5 +90,60 @@ template <>
 FCONV_DI float2 fconv_zero<float2>() { return make_float2(0.0f, 0.0f); }
 template <>
 FCONV_DI double2 fconv_zero<double2>() { return make_double2(0.0, 0.0); }
+
+/* ---- copies between global and shared memory (the specialised direct kernels) -------------- */
+/* fconv_cp_async(dst, src): copy one element from global src to shared dst without holding a
+ * register (cp.async on sm_80+, completed by fconv_cp_async_wait<N>: all but the N newest
+ * committed groups are done); a plain copy on older architectures and in the emulator, where
+ * commit and wait are no-ops. */
+template <class T>
+__device__ __forceinline__ void fconv_cp_async(T *dst, const T *src) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.ca.shared.global [%0], [%1], %2;\n" ::"r"(
+                   (unsigned)__cvta_generic_to_shared(dst)),
+               "l"(src), "n"((int)sizeof(T))
+               : "memory");
+#else
+  *dst = __ldg(src);
+#endif
+}
+__device__ __forceinline__ void fconv_cp_async_commit() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+#endif
+}
+template <int N>
+__device__ __forceinline__ void fconv_cp_async_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+#endif
+}
+
+/* 16 bytes (4 floats or 2 doubles) between a 16-byte aligned address and registers v[]. */
+#if defined(__CUDACC__)
+__device__ __forceinline__ void fconv_ld16(const float *p, float *v) {
+  const float4 q = *reinterpret_cast<const float4 *>(p);
+  v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
+}
+__device__ __forceinline__ void fconv_ld16(const double *p, double *v) {
+  const double2 q = *reinterpret_cast<const double2 *>(p);
+  v[0] = q.x, v[1] = q.y;
+}
+__device__ __forceinline__ void fconv_st16(float *p, const float *v) {
+  *reinterpret_cast<float4 *>(p) = make_float4(v[0], v[1], v[2], v[3]);
+}
+__device__ __forceinline__ void fconv_st16(double *p, const double *v) {
+  *reinterpret_cast<double2 *>(p) = make_double2(v[0], v[1]);
+}
+#else /* the emulator: element by element (no aliasing of T through a vector type) */
+template <class T>
+inline void fconv_ld16(const T *p, T *v) {
+  for (unsigned i = 0; i < 16 / sizeof(T); i++) v[i] = p[i];
+}
+template <class T>
+inline void fconv_st16(T *p, const T *v) {
+  for (unsigned i = 0; i < 16 / sizeof(T); i++) p[i] = v[i];
+}
+#endif
 
 #endif /* FCONV_CUDA_COMPAT_CUH */

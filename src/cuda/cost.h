@@ -19,6 +19,12 @@
 #define FCONV_CUDA_MAC_F64 4e12
 #define FCONV_CUDA_MAC_C64 2e12
 #define FCONV_CUDA_MAC_C128 1e12
+/* the specialised kernels (direct_reg_kernels.cuh: taps as FMA operands, register windows):
+ * ~70% of FMA peak (H100 SXM: 132 SMs x 128 FP32 / 64 FP64 lanes x 1.98 GHz = 3.3e13 / 1.7e13
+ * FMA/s). Not measured: an estimate from SASS (one FFMA/DFMA per multiply-add plus ~10-25%
+ * loads and address arithmetic, docs/cuda-kernels.md). */
+#define FCONV_CUDA_MAC_REG_F32 2.4e13
+#define FCONV_CUDA_MAC_REG_F64 1.2e13
 #define FCONV_CUDA_EXECUTE_S 10e-6 /* per execute */
 #define FCONV_CUDA_REFERENCE_SMS 132 /* the device the rates are for; others scale by SM count */
 

@@ -11,12 +11,17 @@
  * Block work (one output tile of TOZ x TOY x TOX outputs of one output item):
  *   for each input plane z the tile needs:            (planes nobody uses are skipped)
  *     for each tap chunk (kcy x kcx taps):            (one chunk when the window fits)
+ *      for each band of window rows:                  (one band unless a.band > 0)
  *       sync; load main + halo of the plane's window into shared memory, applying the
  *       boundary rule (and the optional flip/conj of the signal) during the load; load the
  *       tap chunk into shared memory (shared-taps variant); sync;
  *       compute: each thread accumulates RZ x RY x RX outputs in registers; a thread's RY
  *       outputs are consecutive rows, so one shared-memory value feeds up to RY taps.
  *   write the outputs inside the output extents (tails by bounds checks).
+ * When the window of a tile does not fit shared memory but one full row of it does (large
+ * kernels, e.g. complex128 31x31), its rows pass through in bands (a.band rows each) instead of
+ * tap chunks: every window element is loaded once, and each thread runs only the rows of a band
+ * that its outputs read (tap chunks would reload the window once per chunk).
  * Window layout per axis: dense (outputs o read window o*s + j) when s <= kc, else sparse
  * (output o reads its own kc-long slot o*kc + j), so large strides never load unused input.
  * Shared rows have an odd pitch (bank conflicts across rows); a warp spans one row (BX = 32 or
@@ -58,6 +63,13 @@ struct fconv_direct_args {
   int sparse[2];        /* window layout along y, x: 0 dense, 1 sparse */
   int pitch;            /* shared row pitch (elements) */
   int wrows;            /* shared window rows */
+  int band;             /* > 0: the window's rows pass through shared memory in bands of this
+                           many rows, each loaded once (dense y, taps read directly, one tap
+                           chunk along y); 0: one load per tap chunk */
+  /* the specialised kernels only (direct_reg_kernels.cuh) */
+  long long xtiles;     /* output tiles along x; tiles[2] counts strips of xsteps tiles */
+  int xsteps;           /* x tiles one block computes, one after the other (pipelined) */
+  int vec_out;          /* output rows are 16-byte aligned: vector stores on full tiles */
 };
 
 __device__ __forceinline__ int fconv_imin(int a, int b) { return a < b ? a : b; }
@@ -144,15 +156,18 @@ FCONV_UNROLL
       for (int jx0 = 0; jx0 < k2; jx0 += kcx) {
         const int cx = fconv_imin(kcx, k2 - jx0);
         const int lx = a.sparse[1] ? nvx * kcx : (nvx - 1) * a.s[2] + cx; /* columns to load */
+        const int bh = a.band > 0 ? a.band : ly; /* rows per band */
+       for (int rb = 0; rb < ly; rb += bh) {
+        const int nb = fconv_imin(bh, ly - rb); /* window rows rb .. rb + nb - 1 */
 
-        __syncthreads(); /* the previous chunk's window and taps are no longer read */
+        __syncthreads(); /* the previous chunk's (band's) window and taps are no longer read */
 
         /* Load main + halo of the window, boundary rule applied here. */
-        for (int r = ty; r < ly; r += BY) {
+        for (int r = rb + ty; r < rb + nb; r += BY) {
           long long ey;
           if (!fconv_window_coord(a, 1, oy0, jy0, cy, r, &ey)) continue;
           const long long sy = fconv_source(a, 1, ey);
-          T *dst = win + r * a.pitch;
+          T *dst = win + (r - rb) * a.pitch;
           if (sy < 0) {
             for (int c = tx; c < lx; c += BX) dst[c] = fconv_zero<T>();
             continue;
@@ -195,13 +210,17 @@ FCONV_UNROLL
           /* index in Wg (< 4096 elements, so int) of tap (j0, jy0, jx0) */
           const int tbase = RTAPS ? (int)(((long long)j0 * k1 + jy0) * k2 + jx0) : 0;
           const T *sw = stap + rz * kcy * kcx;
-          const T *wbase = win + ty * RY * ay * a.pitch + tx * ax;
+          /* this thread reads window rows row0 + r, r < rows; those of this band: */
+          const int row0 = ty * RY * ay, rows = (RY - 1) * ay + cy;
+          const int r0 = fconv_imin(rows, rb > row0 ? rb - row0 : 0);
+          const int r1 = fconv_imin(rows, rb + nb - row0);
+          const int wrow = row0 - rb; /* the band's local row of r = 0 (may be negative) */
           for (int jx = 0; jx < cx; jx++) {
-            const int rows = (RY - 1) * ay + cy;
-            for (int r = 0; r < rows; r++) {
+            for (int r = r0; r < r1; r++) {
+              const T *wr = win + (wrow + r) * a.pitch + tx * ax + jx;
               T v[RX];
 FCONV_UNROLL
-              for (int rx = 0; rx < RX; rx++) v[rx] = wbase[r * a.pitch + rx * BX * ax + jx];
+              for (int rx = 0; rx < RX; rx++) v[rx] = wr[rx * BX * ax];
 FCONV_UNROLL
               for (int ry = 0; ry < RY; ry++) {
                 const int jy = r - ry * ay;
@@ -214,6 +233,7 @@ FCONV_UNROLL
             }
           }
         }
+       } /* bands */
       }
     }
   }

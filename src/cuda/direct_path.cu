@@ -38,12 +38,14 @@
 #include "compat.cuh"
 #include "dev.h"
 #include "direct_kernels.cuh"
+#include "direct_reg_kernels.cuh"
 #include "host.h"
 
 #include "../core/geometry.h"
 #include "../core/kernel_info.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +61,8 @@ const long long kMaxTap = 1ll << 30;     /* k and stride per axis (int window ma
 /* Cost model (see the header comment; the constants are cost.h's). */
 const double kMacRate[4] = {FCONV_CUDA_MAC_F32, FCONV_CUDA_MAC_F64, FCONV_CUDA_MAC_C64,
                            FCONV_CUDA_MAC_C128}; /* by fconv_dtype (cost.h) */
+const double kMacRateReg[4] = {FCONV_CUDA_MAC_REG_F32, FCONV_CUDA_MAC_REG_F64, FCONV_CUDA_MAC_C64,
+                              FCONV_CUDA_MAC_C128}; /* the specialised kernels (real only) */
 
 enum { BUF_SIGNAL, BUF_A, BUF_B, BUF_OUT };
 
@@ -113,6 +117,17 @@ int squeeze(geom *g) {
   return m;
 }
 
+struct direct_state;
+struct pass;
+
+/* A specialised kernel (direct_reg_kernels.cuh) that runs a pass: launch(s, q, args, taps)
+ * with `taps` the host copy of the pass's prepared taps (they become launch parameters). */
+struct reg_variant {
+  fconv_status (*launch)(const direct_state *s, const pass &q, fconv_direct_args a,
+                         const void *taps);
+  char name[12]; /* "reg7x7", "reg31", "reg3x3x3" (fconv_plan_info.isa) */
+};
+
 /* One launch sequence: the full problem or one separable pass. */
 struct pass {
   geom g;
@@ -123,9 +138,11 @@ struct pass {
   size_t taps_off;     /* separable passes: element offset of this pass's factors in d_sep */
   long long x_item, y_item;
   bool rtaps;
-  int kc[2], sparse[2], pitch, wrows;
+  int kc[2], sparse[2], pitch, wrows, band;
   size_t smem;
   double macs; /* per output item */
+  bool use_reg;    /* a specialised kernel applies (when its taps are on the host) */
+  reg_variant reg;
 };
 
 /* Window rows/cols for tap chunk kc along an axis with stride s and `to` outputs per tile. */
@@ -138,6 +155,23 @@ long long window_extent(long long to, int s, int kc, int *sparse) {
 void plan_shared(pass *q, size_t esize, size_t budget) {
   const tile_dims t = dims_of(q->cfg);
   int kcy = q->g.k[1], kcx = q->g.k[2];
+  q->band = 0;
+  if (q->rtaps) {
+    /* A window too large for the budget whose full rows fit: bands of rows, each loaded once
+     * (tap chunks would load the window once per chunk). */
+    const long long wy = window_extent(t.toy, q->g.s[1], kcy, &q->sparse[0]);
+    const long long wx = window_extent(t.tox, q->g.s[2], kcx, &q->sparse[1]);
+    const long long pitch = wx | 1, fit = (long long)(budget / esize) / pitch;
+    if (!q->sparse[0] && (double)wy * (double)pitch * (double)esize > (double)budget && fit >= 1 &&
+        fit < wy) {
+      q->kc[0] = kcy;
+      q->kc[1] = kcx;
+      q->pitch = (int)pitch;
+      q->band = q->wrows = (int)fit;
+      q->smem = (size_t)fit * (size_t)pitch * esize;
+      return;
+    }
+  }
   for (;;) {
     /* 64-bit until the chunks fit: a dense window of huge taps and strides may not fit int */
     const long long wy = window_extent(t.toy, q->g.s[1], kcy, &q->sparse[0]);
@@ -166,6 +200,9 @@ struct direct_state {
   fconv_cuda_host h; /* device, stream, workspace, stager (host.h) */
   size_t const_bytes, smem_budget;
   int force_separable; /* FCONV_CUDA_DIRECT_SEPARABLE=force (tests) */
+  int reg_off;         /* FCONV_CUDA_DIRECT_SPECIALISED=0: generic kernel only (tests) */
+  int xsteps;          /* FCONV_CUDA_DIRECT_XSTEPS: x tiles per block (0: the heuristic) */
+  int sms;             /* the device's SMs (grid heuristic) */
   /* launch plans */
   pass full;
   int nsep;   /* separable passes prepared (0: not a candidate) */
@@ -180,8 +217,104 @@ struct direct_state {
   /* host memory */
   void *h_taps, *h_sep; /* pinned */
   void *h_fac;          /* one kernel's rank-1 factors (k0 + k1 + k2 elements) */
+  void *h_reg;          /* the set kernel's prepared taps (specialised full pass: launch
+                           parameters; h_taps is rewritten by kernels given to execute) */
   size_t tap_bytes, sep_elems;
 };
+
+/* ---- the specialised kernels (direct_reg_kernels.cuh) --------------------------------------- */
+
+/* Where they apply: real f32/f64, stride 1 on every axis, no signal flip, at most
+ * kRegMaxKernels kernels (one launch each: the taps are launch parameters), and taps (after
+ * squeeze) 1x1xK with K odd in 3..31, 1xKxK with K odd in 3..15, or KxKxK with K in 3, 5, 7.
+ * Other problems run the generic fconv_direct_tile. Instances: 25 sizes x 2 dtypes. */
+const long long kRegMaxKernels = 32;
+
+/* x tiles per block: enough blocks for about eight per SM, then strips of tiles (the next
+ * window is copied while the current one computes). Not measured: a heuristic. */
+int reg_xsteps(const direct_state *s, long long tiles, long long xtiles) {
+  if (s->xsteps > 0) return s->xsteps;
+  const long long want = 8ll * (s->sms > 0 ? s->sms : FCONV_CUDA_REFERENCE_SMS);
+  long long n = tiles / want;
+  if (n > 8) n = 8;
+  if (n > xtiles) n = xtiles;
+  return n < 1 ? 1 : (int)n;
+}
+
+template <class T, int KZ, int KY, int KX>
+fconv_status reg_launch(const direct_state *s, const pass &q, fconv_direct_args a,
+                        const void *taps) {
+  typedef fconv_reg_tile<T, KY, KX> G;
+  enum { N = KZ * KY * KX };
+  const fconv_problem *p = &s->p;
+  a.tiles[0] = q.g.out[0];
+  a.tiles[1] = (long long)fconv_dev_ceil_div((uint64_t)q.g.out[1], G::TOY);
+  a.xtiles = (long long)fconv_dev_ceil_div((uint64_t)q.g.out[2], G::TOX);
+  const long long nk = (long long)p->kernel_batch; /* > 1: output item b uses kernel b */
+  const long long per = nk == 1 ? (long long)p->count : 1;
+  a.xsteps = reg_xsteps(s, a.tiles[0] * a.tiles[1] * a.xtiles * (long long)p->count, a.xtiles);
+  a.tiles[2] = (long long)fconv_dev_ceil_div((uint64_t)a.xtiles, (uint64_t)a.xsteps);
+  a.vec_out = (uintptr_t)a.y % 16 == 0 && q.g.out[2] % G::VEC == 0;
+  const uint64_t blocks = (uint64_t)a.tiles[0] * a.tiles[1] * a.tiles[2] * (uint64_t)per;
+  void (*const reg_kernel)(fconv_direct_args, fconv_reg_taps<T, N>) = fconv_direct_reg<T, KZ, KY, KX>;
+  fconv_reg_taps<T, N> w;
+  for (long long b = 0; b < nk; b++) {
+    memcpy(w.w, (const T *)taps + b * N, sizeof w.w);
+    a.item0 = nk == 1 ? 0 : b;
+    for (uint64_t b0 = 0; b0 < blocks; b0 += FCONV_DEV_MAX_GRID_X) {
+      a.block0 = (long long)b0;
+      const unsigned nb = fconv_dev_blocks(blocks - b0, 1, FCONV_DEV_MAX_GRID_X);
+      FCONV_FORWARD(FCONV_LAUNCH(reg_kernel, dim3(nb), dim3(G::BX, G::BY), G::SMEM, s->h.stream,
+                                 a, w));
+    }
+  }
+  return FCONV_OK;
+}
+
+#define REG_CASE_(Z, Y, X, K)                                          \
+  case K:                                                              \
+    v->launch = reg_launch<T, Z, Y, X>;                                \
+    return true;
+template <class T>
+bool reg_for(int rank, int k, reg_variant *v) {
+  if (rank == 1) switch (k) {
+      REG_CASE_(1, 1, 3, 3) REG_CASE_(1, 1, 5, 5) REG_CASE_(1, 1, 7, 7) REG_CASE_(1, 1, 9, 9)
+      REG_CASE_(1, 1, 11, 11) REG_CASE_(1, 1, 13, 13) REG_CASE_(1, 1, 15, 15)
+      REG_CASE_(1, 1, 17, 17) REG_CASE_(1, 1, 19, 19) REG_CASE_(1, 1, 21, 21)
+      REG_CASE_(1, 1, 23, 23) REG_CASE_(1, 1, 25, 25) REG_CASE_(1, 1, 27, 27)
+      REG_CASE_(1, 1, 29, 29) REG_CASE_(1, 1, 31, 31)
+    }
+  if (rank == 2) switch (k) {
+      REG_CASE_(1, 3, 3, 3) REG_CASE_(1, 5, 5, 5) REG_CASE_(1, 7, 7, 7) REG_CASE_(1, 9, 9, 9)
+      REG_CASE_(1, 11, 11, 11) REG_CASE_(1, 13, 13, 13) REG_CASE_(1, 15, 15, 15)
+    }
+  if (rank == 3) switch (k) {
+      REG_CASE_(3, 3, 3, 3) REG_CASE_(5, 5, 5, 5) REG_CASE_(7, 7, 7, 7)
+    }
+  return false;
+}
+#undef REG_CASE_
+
+/* The specialised kernel for geometry g (after squeeze) of problem p, if one applies. */
+bool find_reg(const fconv_problem *p, const geom &g, int flip, reg_variant *v) {
+  memset(v, 0, sizeof *v);
+  if ((p->dtype != FCONV_F32 && p->dtype != FCONV_F64) || flip ||
+      (long long)p->kernel_batch > kRegMaxKernels)
+    return false;
+  for (int a = 0; a < 3; a++)
+    if (g.s[a] != 1) return false;
+  const int k = g.k[2];
+  const int rank = g.k[0] == k && g.k[1] == k ? 3 : g.k[0] == 1 && g.k[1] == k ? 2
+                   : g.k[0] == 1 && g.k[1] == 1 ? 1 : 0;
+  if (rank == 0 || k < 3) return false;
+  const bool ok = p->dtype == FCONV_F32 ? reg_for<float>(rank, k, v) : reg_for<double>(rank, k, v);
+  if (!ok) return false;
+  const int kk = k & 63; /* k <= 31: the compiler sees the name fits */
+  if (rank == 1) snprintf(v->name, sizeof v->name, "reg%d", kk);
+  if (rank == 2) snprintf(v->name, sizeof v->name, "reg%dx%d", kk, kk);
+  if (rank == 3) snprintf(v->name, sizeof v->name, "reg%dx%dx%d", kk, kk, kk);
+  return true;
+}
 
 /* ---- the cost model -------------------------------------------------------------------------- */
 
@@ -193,10 +326,11 @@ double device_scale() {
 }
 
 /* Seconds for `macs` multiply-adds over `launches` launches moving `dev_bytes` on the device,
- * plus the host transfers of host-pointer plans. */
-double model(const fconv_problem *p, double macs, double dev_bytes, int launches) {
+ * plus the host transfers of host-pointer plans; `reg`: the specialised kernel's rate. */
+double model(const fconv_problem *p, double macs, double dev_bytes, int launches, bool reg) {
   const double scale = device_scale();
-  const double compute = macs / (kMacRate[p->dtype] * scale);
+  const double rate = reg ? kMacRateReg[p->dtype] : kMacRate[p->dtype];
+  const double compute = macs / (rate * scale);
   const double memory = dev_bytes / (FCONV_DEV_MEM_BW * scale);
   const double host = (double)p->esize * ((double)p->batch * p->sig_elems +
                                           (double)p->count * p->out_elems);
@@ -208,7 +342,7 @@ double full_seconds(const direct_state *s) {
   const fconv_problem *p = &s->p;
   const double bytes = (double)p->esize * ((double)p->batch * p->sig_elems +
                                            (double)p->count * p->out_elems);
-  return model(p, (double)p->count * s->full.macs, bytes, 1);
+  return model(p, (double)p->count * s->full.macs, bytes, 1, s->full.use_reg);
 }
 
 double sep_seconds(const direct_state *s) {
@@ -216,10 +350,11 @@ double sep_seconds(const direct_state *s) {
   double macs = 0, bytes = 0;
   for (int i = 0; i < s->nsep; i++) {
     const pass &q = s->sep[i];
-    macs += (double)p->count * q.macs;
+    /* a specialised pass counts as that many generic multiply-adds */
+    macs += (double)p->count * q.macs * (q.use_reg ? kMacRate[p->dtype] / kMacRateReg[p->dtype] : 1.0);
     bytes += (double)p->esize * (double)p->count * (volume(q.g.n) + volume(q.g.out));
   }
-  return model(p, macs, bytes, s->nsep);
+  return model(p, macs, bytes, s->nsep, false);
 }
 
 /* ---- launch plans ---------------------------------------------------------------------------- */
@@ -238,6 +373,7 @@ void finish_pass(const direct_state *s, pass *q, long long ker_elems) {
   q->macs = volume(raw.out) * (double)ker_elems;
   q->rtaps = (size_t)ker_elems * s->p.esize <= s->const_bytes;
   plan_shared(q, s->p.esize, s->smem_budget);
+  q->use_reg = !s->reg_off && find_reg(&s->p, q->g, q->flip, &q->reg);
 }
 
 void plan_full(direct_state *s) {
@@ -374,9 +510,9 @@ fconv_status launch_items(const direct_state *s, const pass &q, fconv_direct_arg
   return FCONV_OK;
 }
 
-/* Run one pass from x to y with the given device taps (all kernels, q.ker_elems apart). */
-fconv_status run_pass(const direct_state *s, const pass &q, const void *x, void *y,
-                      const void *taps) {
+/* Fill the launch arguments of pass q (without the tile counts). */
+fconv_direct_args pass_args(const direct_state *s, const pass &q, const void *x, void *y,
+                            const void *taps) {
   const fconv_problem *p = &s->p;
   fconv_direct_args a;
   memset(&a, 0, sizeof a);
@@ -403,7 +539,17 @@ fconv_status run_pass(const direct_state *s, const pass &q, const void *x, void 
   a.sparse[1] = q.sparse[1];
   a.pitch = q.pitch;
   a.wrows = q.wrows;
-  return launch_items(s, q, a, 0, (long long)p->count);
+  a.band = q.band;
+  return a;
+}
+
+/* Run one pass from x to y with the given device taps (all kernels, q.ker_elems apart), or with
+ * its specialised kernel when it has one and `host_taps` (the same taps on the host) is given. */
+fconv_status run_pass(const direct_state *s, const pass &q, const void *x, void *y,
+                      const void *taps, const void *host_taps) {
+  const fconv_direct_args a = pass_args(s, q, x, y, taps);
+  if (q.use_reg && host_taps) return q.reg.launch(s, q, a, host_taps);
+  return launch_items(s, q, a, 0, (long long)s->p.count);
 }
 
 /* ---- separable factors ----------------------------------------------------------------------- */
@@ -458,6 +604,7 @@ void destroy_state(direct_state *s) {
   fconv_dev_free_host(s->h_taps);
   fconv_dev_free_host(s->h_sep);
   fconv_free(s->h_fac);
+  fconv_free(s->h_reg);
   fconv_free(s);
 }
 
@@ -484,6 +631,10 @@ fconv_status create_buffers(direct_state *s) {
     s->h_fac = fconv_malloc((p->ax[0].k + p->ax[1].k + p->ax[2].k) * p->esize);
     FCONV_RETURN_IF(!s->h_fac, FCONV_ERR_OUT_OF_MEMORY, "rank-1 factors");
   }
+  if (s->full.use_reg) {
+    s->h_reg = fconv_malloc(s->tap_bytes);
+    FCONV_RETURN_IF(!s->h_reg, FCONV_ERR_OUT_OF_MEMORY, "taps");
+  }
   const size_t most = p->batch * p->sig_elems > p->count * p->out_elems
                           ? p->batch * p->sig_elems * p->esize
                           : p->count * p->out_elems * p->esize;
@@ -506,6 +657,11 @@ fconv_status cuda_direct_create(const fconv_problem *p, void **state) {
   if (s->smem_budget > kSmemMax) s->smem_budget = kSmemMax;
   const char *sep = getenv("FCONV_CUDA_DIRECT_SEPARABLE");
   s->force_separable = sep && strcmp(sep, "force") == 0;
+  const char *reg = getenv("FCONV_CUDA_DIRECT_SPECIALISED");
+  s->reg_off = reg && strcmp(reg, "0") == 0;
+  s->xsteps = (int)env_size("FCONV_CUDA_DIRECT_XSTEPS", 0);
+  if (s->xsteps > 64) s->xsteps = 64;
+  s->sms = fconv_dev_sm_count(s->h.device);
   plan_full(s);
   plan_separable(s);
   plan_workspace(s);
@@ -528,6 +684,7 @@ fconv_status set_kernel_body(direct_state *s, const void *kernel,
   /* earlier work on the stream may still read d_taps: the copies below are ordered after it */
   FCONV_FORWARD(fconv_dev_stream_sync(s->h.stream)); /* h_taps / h_sep are free to overwrite */
   fconv_prepare_taps(p, h, s->h_taps);
+  if (s->h_reg) memcpy(s->h_reg, s->h_taps, s->tap_bytes);
   FCONV_FORWARD(fconv_dev_copy_h2d(s->d_taps, s->h_taps, s->tap_bytes, s->h.stream));
   if (s->nsep && factor_taps(s) && (s->force_separable || sep_seconds(s) < full_seconds(s))) {
     FCONV_FORWARD(fconv_dev_copy_h2d(s->d_sep, s->h_sep, s->sep_elems * p->esize, s->h.stream));
@@ -588,14 +745,17 @@ fconv_status execute_body(direct_state *s, const void *signal, const void *kerne
     FCONV_FORWARD(fconv_dev_stage_h2d(&s->h.stage, buffer(s, BUF_SIGNAL, signal, out), signal,
                                       p->batch * p->sig_elems * p->esize, s->h.stream));
   const void *taps = s->d_taps;
+  const void *host_taps = s->h_reg; /* the specialised kernel's launch parameters */
   if (kernel) {
     taps = s->d_taps_exec;
+    host_taps = NULL; /* device-resident taps: the generic kernel reads them there */
     if (s->h.device_ptrs) {
       FCONV_FORWARD(prepare_device_taps(s, kernel));
     } else {
       /* h_taps is free: every host-pointer call ends synchronised */
       fconv_prepare_taps(p, kernel, s->h_taps);
       FCONV_FORWARD(fconv_dev_copy_h2d(s->d_taps_exec, s->h_taps, s->tap_bytes, s->h.stream));
+      host_taps = s->h_taps;
     }
   }
 
@@ -603,11 +763,12 @@ fconv_status execute_body(direct_state *s, const void *signal, const void *kerne
     for (int i = 0; i < s->nsep; i++) {
       const pass &q = s->sep[i];
       FCONV_FORWARD(run_pass(s, q, buffer(s, q.src, signal, out), buffer(s, q.dst, signal, out),
-                             (const char *)s->d_sep + q.taps_off * p->esize));
+                             (const char *)s->d_sep + q.taps_off * p->esize,
+                             (const char *)s->h_sep + q.taps_off * p->esize));
     }
   } else {
     FCONV_FORWARD(run_pass(s, s->full, buffer(s, BUF_SIGNAL, signal, out),
-                           buffer(s, BUF_OUT, signal, out), taps));
+                           buffer(s, BUF_OUT, signal, out), taps, host_taps));
   }
 
   if (!s->h.device_ptrs)
@@ -645,6 +806,16 @@ void cuda_direct_describe(const void *state, fconv_plan_info *info) {
   const direct_state *s = (const direct_state *)state;
   info->separable = s->kernel_set && s->separable;
   info->workspace_bytes = s->h.ws_bytes;
+  /* the kernel variant(s) execute(NULL) runs: "reg7x7" (specialised), "tile" (generic); the
+   * separable passes joined by '+' */
+  char name[sizeof info->isa] = "";
+  const int np = info->separable ? s->nsep : 1;
+  for (int i = 0; i < np; i++) {
+    const pass &q = info->separable ? s->sep[i] : s->full;
+    const size_t at = strlen(name);
+    snprintf(name + at, sizeof name - at, "%s%s", i ? "+" : "", q.use_reg ? q.reg.name : "tile");
+  }
+  memcpy(info->isa, name, sizeof name);
   for (int a = 0; a < FCONV_MAX_RANK; a++) info->transform_shape[a] = info->block_shape[a] = 0;
 }
 
@@ -679,6 +850,7 @@ extern "C" const fconv_path_vtbl fconv_cuda_direct_path = {
     .name = "cuda-direct",
     .backend = FCONV_BACKEND_CUDA,
     .method = FCONV_METHOD_DIRECT,
+    .channels = FCONV_PATH_PLAIN,
     .estimate = cuda_direct_estimate,
     .create = cuda_direct_create,
     .set_kernel = cuda_direct_set_kernel,

@@ -21,6 +21,16 @@
  * cuFFT's cost per point is flat up to one shared-memory pass (~2^12 points per axis), so the
  * model picks blocks near that size, usually longer than the CPU's 4-8 x kernel.
  *
+ * Multi-channel problems (fconv_desc_set_channels; host pointers, the api refuses device ones):
+ * the same steps over items: batch x C_in signal items are padded and transformed, the C_out x
+ * C_in/groups filters' spectra cached, and the multiply is the per-bin channel reduction
+ * (channels_kernels.cuh, fconv_ch_product_kernel: a batched complex matrix product per bin,
+ * fconv's own kernel: cuBLAS's cublasCgemmStridedBatched would need the bins as the batch with
+ * the channels as strided matrices, i.e. a transposed spectra layout, plus a cuBLAS dependency
+ * and handle per plan; at the channel counts of CNN layers (a few hundred) the product should be
+ * bound by reading the spectra, which the register-tiled kernel does once per tile (a model, not
+ * measured: no GPU here)), then batch x C_out inverse transforms and crops.
+ *
  * Not done: cuFFT LTO callbacks (cufftXtSetJITCallback) could fuse pad into the forward load and
  * multiply/crop into the inverse load/store, saving about two of the five passes over device
  * memory. They need LTO-IR fatbins built with -dlto, nvJitLink at run time and a GPU to check
@@ -32,6 +42,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "channels_kernels.cuh"
 #include "dev.h"
 #include "fft_dev.h"
 #include "fft_kernels.cuh"
@@ -99,6 +110,12 @@ static int geom_finish(const fconv_problem *p, fft_geom *g) {
   return fconv_mul_ovf((size_t)g->spec, cs, &g->item_bytes);
 }
 
+/* ---- items: a multi-channel problem has batch x C_in signals, C_out x cig filters and
+ * count x C_out outputs (all 1 x the plain counts for single-channel problems) ------------------ */
+static size_t items_x(const fconv_problem *p) { return p->batch * p->cin; }
+static size_t items_k(const fconv_problem *p) { return p->kernel_batch * p->filters; }
+static size_t items_y(const fconv_problem *p) { return p->count * p->cout; }
+
 /* ---- the model ------------------------------------------------------------------------------- */
 
 /* Modelled seconds of one execute with geometry g. */
@@ -112,18 +129,22 @@ static double model(const fconv_problem *p, const fft_geom *g) {
     if (g->M[a] > 1) passes += (int)ceil(log2((double)g->M[a]) / FCONV_CUFFT_PASS_LOG2);
   const double flops_item = (p->is_complex ? 5.0 : 2.5) * vol * log2(vol > 2 ? vol : 2);
   const double flops = dbl ? FCONV_CUDA_FLOPS_F64 : FCONV_CUDA_FLOPS_F32;
-  const double items_x = (double)p->batch * NB, items_y = (double)p->count * NB;
+  const double xi = (double)items_x(p), yi = (double)items_y(p);
+  const double bx = xi * NB, by = yi * NB; /* transform items */
   double t = 0;
   /* pad: write the windows, read the signals; forward and inverse transforms */
-  t += (items_x * spec * cs + (double)p->batch * (double)p->sig_elems * es) / FCONV_DEV_MEM_BW;
-  t += (items_x + items_y) * (2.0 * spec * cs * passes / FCONV_DEV_MEM_BW + flops_item / flops);
+  t += (bx * spec * cs + xi * (double)p->sig_elems * es) / FCONV_DEV_MEM_BW;
+  t += (bx + by) * (2.0 * spec * cs * passes / FCONV_DEV_MEM_BW + flops_item / flops);
   /* multiply: X (once for a filter bank), H, Y */
-  t += (items_x + (double)p->kernel_batch + items_y) * spec * cs / FCONV_DEV_MEM_BW;
+  t += (bx + (double)items_k(p) + by) * spec * cs / FCONV_DEV_MEM_BW;
+  /* the channel product: X read once per tile of FCONV_CH_TO output channels, 8 flops a term */
+  if (p->multichannel)
+    t += bx * ceil((double)p->cog / FCONV_CH_TO) * spec * cs / FCONV_DEV_MEM_BW +
+         8.0 * by * (double)p->cig * spec / flops;
   /* crop: read and write the outputs */
-  t += 2.0 * (double)p->count * (double)p->out_elems * es / FCONV_DEV_MEM_BW;
+  t += 2.0 * yi * (double)p->out_elems * es / FCONV_DEV_MEM_BW;
   t += 5 * FCONV_DEV_LAUNCH_S;
-  const double staged = ((double)p->batch * (double)p->sig_elems +
-                         (double)p->count * (double)p->out_elems) * es;
+  const double staged = (xi * (double)p->sig_elems + yi * (double)p->out_elems) * es;
   t += fconv_dev_transfer_seconds(p, staged);
   return t;
 }
@@ -211,10 +232,10 @@ typedef struct fft_state {
   fft_geom g;
   fconv_cuda_host h;      /* device, stream, workspace, stager (host.h) */
   int host;               /* host pointers (staged through pinned buffers) */
-  fconv_fft *fx, *fh, *fy;/* forward signals (batch*NB), forward kernels (kernel_batch),
-                             inverse products (count*NB); all in place */
+  fconv_fft *fx, *fh, *fy;/* forward signals (items_x*NB), forward kernels (items_k),
+                             inverse products (items_y*NB); all in place */
   size_t fft_work;        /* largest work area of the three */
-  void *hspec;            /* cached kernel spectra (kernel_batch items), plan-owned */
+  void *hspec;            /* cached kernel spectra (items_k), plan-owned */
   int have_kernel;
   /* workspace (h.ws): one device buffer, plan-owned or the caller's (set_workspace) */
   size_t ws_need;
@@ -240,12 +261,14 @@ static int ws_layout(fft_state *s) {
     off = align_up(off);                                                              \
   } while (0)
   size_t nx, ny;
-  if (fconv_mul_ovf(p->batch, (size_t)g->NB, &nx) || fconv_mul_ovf(p->count, (size_t)g->NB, &ny))
+  if (fconv_mul_ovf(items_x(p), (size_t)g->NB, &nx) || fconv_mul_ovf(items_y(p), (size_t)g->NB, &ny))
     return 1;
+  /* Y in place on X, except for channels (the product reads every input of a bin) */
+  const int inplace = !p->multichannel && p->batch == p->count;
   WS_REGION(off_x, nx, g->item_bytes);
-  WS_REGION(off_y, p->batch == p->count ? 0 : ny, g->item_bytes);
-  if (p->batch == p->count) s->off_y = s->off_x;
-  WS_REGION(off_k, p->kernel_batch, g->item_bytes);
+  WS_REGION(off_y, inplace ? 0 : ny, g->item_bytes);
+  if (inplace) s->off_y = s->off_x;
+  WS_REGION(off_k, items_k(p), g->item_bytes);
   WS_REGION(off_sig, s->host ? s->sig_bytes : 0, 1);
   WS_REGION(off_ker, s->host ? s->ker_bytes : 0, 1);
   WS_REGION(off_out, s->host ? s->out_bytes : 0, 1);
@@ -328,22 +351,24 @@ static fconv_status path_create(const fconv_problem *p, void **state, int os) {
     FCONV_RETURN_ERROR(FCONV_ERR_UNSUPPORTED, "transform sizes overflow size_t");
   }
   fconv_status st = FCONV_OK;
-  if (fconv_mul_ovf(p->batch * p->sig_elems, p->esize, &s->sig_bytes) ||
-      fconv_mul_ovf(p->kernel_batch * p->ker_elems, p->esize, &s->ker_bytes) ||
-      fconv_mul_ovf(p->count * p->out_elems, p->esize, &s->out_bytes))
+  if (fconv_mul_ovf(items_x(p) * p->sig_elems, p->esize, &s->sig_bytes) ||
+      fconv_mul_ovf(items_k(p) * p->ker_elems, p->esize, &s->ker_bytes) ||
+      fconv_mul_ovf(items_y(p) * p->out_elems, p->esize, &s->out_bytes))
     st = FCONV_ERROR(FCONV_ERR_UNSUPPORTED, "byte counts overflow size_t");
-  size_t items; /* count >= batch: the largest transform batch */
-  if (fconv_mul_ovf(p->count, (size_t)s->g.NB, &items) || items > (size_t)LLONG_MAX)
+  size_t items; /* the largest transform batch */
+  const size_t most_items = items_x(p) > items_y(p) ? items_x(p) : items_y(p);
+  if (fconv_mul_ovf(most_items, (size_t)s->g.NB, &items) || items > (size_t)LLONG_MAX ||
+      items_k(p) > (size_t)LLONG_MAX)
     st = FCONV_ERROR(FCONV_ERR_UNSUPPORTED, "transform batch overflows");
   const fconv_fft_kind fwd = p->is_complex ? FCONV_FFT_C2C : FCONV_FFT_R2C;
   const fconv_fft_kind inv = p->is_complex ? FCONV_FFT_C2C : FCONV_FFT_C2R;
   if (st == FCONV_OK) st = fconv_cuda_host_init(&s->h, p);
-  if (st == FCONV_OK) st = make_plan(s, fwd, (long long)p->batch * s->g.NB, &s->fx);
-  if (st == FCONV_OK) st = make_plan(s, fwd, (long long)p->kernel_batch, &s->fh);
-  if (st == FCONV_OK) st = make_plan(s, inv, (long long)p->count * s->g.NB, &s->fy);
+  if (st == FCONV_OK) st = make_plan(s, fwd, (long long)items_x(p) * s->g.NB, &s->fx);
+  if (st == FCONV_OK) st = make_plan(s, fwd, (long long)items_k(p), &s->fh);
+  if (st == FCONV_OK) st = make_plan(s, inv, (long long)items_y(p) * s->g.NB, &s->fy);
   if (st == FCONV_OK && ws_layout(s))
     st = FCONV_ERROR(FCONV_ERR_UNSUPPORTED, "workspace overflows size_t");
-  if (st == FCONV_OK) st = fconv_dev_malloc(&s->hspec, p->kernel_batch * s->g.item_bytes);
+  if (st == FCONV_OK) st = fconv_dev_malloc(&s->hspec, items_k(p) * s->g.item_bytes);
   if (st == FCONV_OK) {
     size_t most = s->sig_bytes > s->ker_bytes ? s->sig_bytes : s->ker_bytes;
     st = fconv_cuda_host_alloc(&s->h, s->ws_need, most > s->out_bytes ? most : s->out_bytes);
@@ -426,7 +451,7 @@ static fconv_status pad_signal(const fft_state *s, const void *x) {
   const fconv_problem *p = &s->p;
   const fft_geom *g = &s->g;
   fconv_pad_args a;
-  pad_args_init(s, &a, x, p->sig_elems, p->batch, s->h.ws + s->off_x);
+  pad_args_init(s, &a, x, p->sig_elems, items_x(p), s->h.ws + s->off_x);
   a.boundary = (int)p->boundary;
   a.flip_conj = p->signal_flip;
   for (int d = 0; d < 3; d++) {
@@ -450,12 +475,12 @@ static fconv_status pad_signal(const fft_state *s, const void *x) {
   return launch_pad(s, a);
 }
 
-/* Kernels (user layout) zero-padded into kernel_batch items at dst, then transformed there. */
+/* Kernels (user layout) zero-padded into items_k items at dst, then transformed there. */
 static fconv_status kernel_spectra(const fft_state *s, const void *h, void *dst) {
   const fconv_problem *p = &s->p;
   const fft_geom *g = &s->g;
   fconv_pad_args a;
-  pad_args_init(s, &a, h, p->ker_elems, p->kernel_batch, dst);
+  pad_args_init(s, &a, h, p->ker_elems, items_k(p), dst);
   a.boundary = (int)FCONV_BOUNDARY_ZERO;
   for (int d = 0; d < 3; d++) {
     fconv_pad_axis *q = &a.ax[d];
@@ -488,8 +513,38 @@ static fconv_status launch_mul_t(const fft_state *s, const void *H) {
   return FCONV_LAUNCH(mul_kernel, grid, block, 0, s->h.stream, a);
 }
 
+/* Multi-channel: the per-bin channel product (channels_kernels.cuh). Grid rows: (block, item
+ * tile, group, channel tile); columns: bins. */
+template <class R, class C>
+static fconv_status launch_channel_product_t(const fft_state *s, const void *H) {
+  const fconv_problem *p = &s->p;
+  fconv_ch_product_args<R, C> a;
+  a.X = (const C *)(s->h.ws + s->off_x);
+  a.Y = (C *)(s->h.ws + s->off_y);
+  a.H = (const C *)H;
+  a.spec = s->g.spec;
+  a.nb = s->g.NB;
+  a.batch = (long long)p->batch;
+  a.cin = (long long)p->cin;
+  a.cout = (long long)p->cout;
+  a.cig = (long long)p->cig;
+  a.cog = (long long)p->cog;
+  a.scale = (R)(1.0 / ((double)s->g.M[0] * (double)s->g.M[1] * (double)s->g.M[2]));
+  a.conj = p->op == FCONV_OP_CORRELATE;
+  const long long rows = a.nb * ((a.batch + FCONV_CH_TB - 1) / FCONV_CH_TB) *
+                         (long long)p->groups * ((a.cog + FCONV_CH_TO - 1) / FCONV_CH_TO);
+  dim3 grid, block;
+  rows_config(rows, a.spec, &grid, &block);
+  void (*const product_kernel)(fconv_ch_product_args<R, C>) = fconv_ch_product_kernel<R, C>;
+  return FCONV_LAUNCH(product_kernel, grid, block, 0, s->h.stream, a);
+}
+
 static fconv_status launch_mul(const fft_state *s, const void *H) {
-  if (fconv_dtype_is_double(s->p.dtype)) return launch_mul_t<double, double2>(s, H);
+  const int dbl = fconv_dtype_is_double(s->p.dtype);
+  if (s->p.multichannel)
+    return dbl ? launch_channel_product_t<double, double2>(s, H)
+               : launch_channel_product_t<float, float2>(s, H);
+  if (dbl) return launch_mul_t<double, double2>(s, H);
   return launch_mul_t<float, float2>(s, H);
 }
 
@@ -511,7 +566,7 @@ static fconv_status crop(const fft_state *s, void *out) {
   a.src_dist = 2 * g->spec / (p->is_complex ? 2 : 1);
   a.pitch = g->pitch;
   a.dst = out;
-  a.count = (long long)p->count;
+  a.count = (long long)items_y(p);
   for (int d = 0; d < 3; d++) {
     const fconv_axis *x = &p->ax[d];
     fconv_crop_axis *q = &a.ax[d];
@@ -622,7 +677,7 @@ static void path_describe(const void *state, fconv_plan_info *info) {
     info->transform_shape[a] = a < s->p.rank ? (size_t)s->g.M[off + a] : 0;
     info->block_shape[a] = s->os && a < s->p.rank ? (size_t)s->g.bo[off + a] : 0;
   }
-  info->workspace_bytes = s->h.ws_bytes + s->p.kernel_batch * s->g.item_bytes;
+  info->workspace_bytes = s->h.ws_bytes + items_k(&s->p) * s->g.item_bytes;
 }
 
 static fconv_status path_set_stream(void *state, void *stream) {
@@ -660,6 +715,7 @@ const fconv_path_vtbl fconv_cuda_fft_path = {
     .name = "cuda-fft",
     .backend = FCONV_BACKEND_CUDA,
     .method = FCONV_METHOD_FFT,
+    .channels = FCONV_PATH_CHANNELS_TOO,
     .estimate = fft_estimate,
     .create = fft_create,
     .set_kernel = path_set_kernel,
@@ -675,6 +731,7 @@ const fconv_path_vtbl fconv_cuda_overlap_save_path = {
     .name = "cuda-overlap-save",
     .backend = FCONV_BACKEND_CUDA,
     .method = FCONV_METHOD_OVERLAP_SAVE,
+    .channels = FCONV_PATH_CHANNELS_TOO,
     .estimate = os_estimate,
     .create = os_create,
     .set_kernel = path_set_kernel,

@@ -77,6 +77,8 @@ fconv_status fconv_cuda_host_check_capture(const fconv_cuda_host *h, int syncs) 
 }
 
 fconv_status fconv_cuda_host_set_stream(fconv_cuda_host *h, void *stream) {
+  fconv_device_scope scope(h->device);
+  FCONV_FORWARD(scope.status);
   /* work queued on the previous stream uses the plan's buffers: finish it first */
   FCONV_FORWARD(quiesce(h));
   h->user_stream = stream != NULL;
@@ -85,6 +87,8 @@ fconv_status fconv_cuda_host_set_stream(fconv_cuda_host *h, void *stream) {
 }
 
 fconv_status fconv_cuda_host_set_workspace(fconv_cuda_host *h, void *ws, size_t bytes) {
+  fconv_device_scope scope(h->device);
+  FCONV_FORWARD(scope.status);
   if (ws) {
     FCONV_INVALID_IF(bytes < h->ws_bytes, "workspace too small");
     FCONV_INVALID_IF((uintptr_t)ws % FCONV_CUDA_WS_ALIGN != 0, "workspace not 256-byte aligned");
@@ -119,6 +123,8 @@ void fconv_cuda_host_failed(const fconv_cuda_host *h) {
 
 fconv_status fconv_cuda_host_to_host(fconv_cuda_host *h, void *dst, const void *src,
                                      size_t bytes) {
+  fconv_device_scope scope(h->device);
+  FCONV_FORWARD(scope.status);
   FCONV_FORWARD(fconv_cuda_host_check_pointer(h, src));
   FCONV_FORWARD(fconv_cuda_host_check_capture(h, h->device_ptrs));
   if (!h->device_ptrs) {

@@ -49,6 +49,8 @@ FCONV_HIDDEN fconv_status fconv_cuda_host_check_pointer(const fconv_cuda_host *h
  * host-pointer plan) is refused with FCONV_ERR_UNSUPPORTED while that stream captures a CUDA
  * graph; a device-pointer execute only queues work and is captured. */
 FCONV_HIDDEN fconv_status fconv_cuda_host_check_capture(const fconv_cuda_host *h, int syncs);
+/* set_stream, set_workspace and to_host make the plan's device current for the call themselves
+ * (a path's vtable entry may pass straight through). */
 /* Finish the work queued on the old stream, then use `stream` (NULL: the plan's own). */
 FCONV_HIDDEN fconv_status fconv_cuda_host_set_stream(fconv_cuda_host *h, void *stream);
 /* The caller's workspace (at least ws_bytes, 256-byte aligned device memory), or NULL: the

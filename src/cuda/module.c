@@ -1,7 +1,7 @@
 /* module.c — the CUDA module's side of cuda_module.h: its one exported symbol, the entry that
  * describes its paths, and (in the module) the core functions its code calls, forwarded to
  * libfconv's host services so that failures, debug logging and host allocations stay libfconv's.
- * The pure core sources (geometry, kernel analysis) are compiled into the module itself.
+ * The pure core sources (geometry, kernel analysis, problem sizes) are compiled into the module.
  * The emulator tests link the paths and core's own log.c and memory.c into one program
  * (FCONV_CUDA_EMULATE): there the entry is called with NULL and nothing is forwarded. */
 #include "../cuda_module.h"
@@ -57,6 +57,7 @@ const fconv_cuda_module *fconv_cuda_module_entry(const fconv_host_services *host
       .direct = &fconv_cuda_direct_path,
       .fft = &fconv_cuda_fft_path,
       .overlap_save = &fconv_cuda_overlap_save_path,
+      .channels_direct = &fconv_cuda_channels_direct_path,
       .devices = fconv_cuda_devices,
   };
 #ifndef FCONV_CUDA_EMULATE

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "fconv.h"
@@ -70,6 +71,7 @@ struct Case {
   long smem_bytes = -1;       /* FCONV_CUDA_DIRECT_SMEM_BYTES (-1: default) */
   bool force_separable = false; /* FCONV_CUDA_DIRECT_SEPARABLE=force */
   int expect_separable = -1;  /* -1: don't check info.separable */
+  const char *expect_variant = nullptr; /* nullptr: don't check info.isa (the kernel variant) */
 };
 
 inline std::string describe(const Case &c) {
@@ -277,6 +279,9 @@ inline testing::AssertionResult run_case(const Case &c, const MemOps *dev) {
   if (c.expect_separable >= 0 && info.separable != c.expect_separable)
     return testing::AssertionFailure() << "info.separable " << info.separable << ", expected "
                                        << c.expect_separable;
+  if (c.expect_variant && std::string(info.isa) != c.expect_variant)
+    return testing::AssertionFailure() << "kernel variant (info.isa) \"" << info.isa
+                                       << "\", expected \"" << c.expect_variant << "\"";
 
   const std::vector<cld> y = load(d.dtype, yr, outn);
   const long double eps = reference::eps_of(d.dtype);
@@ -381,6 +386,84 @@ inline std::string sweep_name(
   static const char *const modes[] = {"full", "same", "valid", "pad"};
   return "rank" + std::to_string(std::get<0>(i.param)) + "_" +
          fconv_dtype_name(std::get<1>(i.param)) + "_" + modes[std::get<2>(i.param)];
+}
+
+/* ---- the specialised kernels' sizes (direct_path.cu find_reg) ------------------------------ */
+
+/* The sizes direct_path.cu specialises (stride 1, f32/f64): 1-D K odd 3..31, 2-D KxK odd 3..15,
+ * 3-D K^3 for 3, 5, 7. */
+inline std::vector<std::pair<int, size_t>> specialised_sizes() {
+  std::vector<std::pair<int, size_t>> v;
+  for (size_t k = 3; k <= 31; k += 2) v.push_back({1, k});
+  for (size_t k = 3; k <= 15; k += 2) v.push_back({2, k});
+  for (size_t k = 3; k <= 7; k += 2) v.push_back({3, k});
+  return v;
+}
+
+inline std::string reg_name(int rank, size_t k) {
+  std::string s = "reg" + std::to_string(k);
+  for (int a = 1; a < rank; a++) s += "x" + std::to_string(k);
+  return s;
+}
+
+/* One case of a specialised size: shape kind 0 spans several tiles on every axis (interior
+ * tiles, whose windows skip the boundary rule, and tails), 1 is smaller than one tile, 2 is one
+ * element wide on the last axis. */
+inline Case reg_case(int rank, size_t K, fconv_dtype t, int b, int kind, uint64_t seed) {
+  size_t n[3], k[3];
+  for (int a = 0; a < rank; a++) {
+    k[a] = K;
+    const bool last = a == rank - 1;
+    if (kind == 0)  /* tiles: 1-D 1024 (f32) / 512 (f64) wide; 2-D/3-D 128 / 64 x up to 32 */
+      n[a] = rank == 1 ? 3 * 1024 + K + 5 : last ? 2 * 128 + K + 3 : a == rank - 2 ? 2 * 32 + K + 1 : K + 2;
+    else if (kind == 1)
+      n[a] = K + (size_t)a + 2;
+    else
+      n[a] = last ? 1 : K + 3;
+  }
+  if (rank == 3 && kind == 0) { /* keep the reference affordable: fewer rows and columns */
+    n[1] = 32 + K + 4;
+    n[2] = 2 * 64 + K + 7;
+  }
+  Case c = base_case(rank, n, k, t, seed);
+  static const fconv_mode modes[4] = {FCONV_MODE_FULL, FCONV_MODE_SAME, FCONV_MODE_VALID,
+                                      FCONV_MODE_PAD};
+  c.d.mode = modes[(b + K / 2) % 4];
+  if (kind == 2 && rank > 1 && c.d.mode == FCONV_MODE_VALID) c.d.mode = FCONV_MODE_SAME; /* not crossed */
+  c.d.op = (fconv_op)(b % 2);
+  c.d.boundary = (fconv_boundary)b;
+  if (c.d.mode == FCONV_MODE_PAD)
+    for (int a = 0; a < rank; a++) {
+      c.d.pad_before[a] = kind && (a + b) % 3 == 0 ? 2 * n[a] + 3 : K / 2 + a; /* > n */
+      c.d.pad_after[a] = K - 1;
+    }
+  switch ((b + kind) % 4) {
+  case 0: break;
+  case 1: c.d.batch = 2; break;
+  case 2: c.d.batch = c.d.kernel_batch = 2; break;
+  case 3: c.d.kernel_batch = 3; break;
+  }
+  c.device_ptrs = (b + kind) % 3 == 1;
+  return c;
+}
+
+/* Every specialised size of one rank, both dtypes, each boundary rule, against the reference;
+ * the plan must name the specialised variant (a wrong dispatch fails here). */
+inline void run_specialised_sizes(int rank, const MemOps *dev) {
+  for (const auto &rk : specialised_sizes()) {
+    if (rk.first != rank) continue;
+    for (fconv_dtype t : {FCONV_F32, FCONV_F64})
+      for (int b = 0; b < 5; b++) {
+        const int kind = (b + (int)rk.second) % 3;
+        Case c = reg_case(rank, rk.second, t, b, kind, 7000 + 100 * rk.second + 10 * b + t);
+        const std::string want = reg_name(rank, rk.second);
+        bool swapped = false;
+        for (int a = 0; a < rank; a++)
+          swapped |= c.d.mode == FCONV_MODE_VALID && c.d.signal_shape[a] < c.d.kernel_shape[a];
+        if (!swapped) c.expect_variant = want.c_str();
+        EXPECT_TRUE(run_case(c, dev)) << describe(c);
+      }
+  }
 }
 
 }  // namespace cuda_direct_test

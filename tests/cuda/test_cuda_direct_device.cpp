@@ -108,6 +108,12 @@ INSTANTIATE_TEST_SUITE_P(
                                      FCONV_MODE_PAD)),
     sweep_name);
 
+/* The specialised kernels: every size, both dtypes, each boundary rule, named by get_info. */
+TEST(CudaDirectDevice, EverySpecialisedSizeMatchesTheReference) {
+  REQUIRE_DEVICE();
+  for (int rank = 1; rank <= 3; rank++) run_specialised_sizes(rank, &kCudaMem);
+}
+
 TEST(CudaDirectDevice, LargeShapesTapsPlacementAndSeparable) {
   REQUIRE_DEVICE();
   const size_t n1[1] = {1 << 20}, k1[1] = {4200}; /* taps beyond the constant bank */

@@ -540,4 +540,154 @@ TEST(CudaDirectEmu, EstimateIncludesHostTransfers) {
   EXPECT_LT(est[0] - est[1], 1.1 * bytes / 8e9 + 1e-4);
 }
 
+TEST(CudaDirectEmu, LargeWindowsPassThroughInRowBandsLoadedOnce) {
+  /* complex128 31x31: the window of a 64x32-output tile (62 x 94 elements, 93 KiB) does not fit
+   * the 40 KiB budget, one row does: bands of 26 rows, each loaded once. Tap chunks (the old
+   * scheme) needed a load and two barriers per chunk (8x1 taps: 124 chunks per plane). */
+  const size_t n[2] = {40, 100}, k[2] = {31, 31};
+  Case c = base_case(2, n, k, FCONV_C128, 140);
+  c.d.mode = FCONV_MODE_SAME;
+  c.d.boundary = FCONV_BOUNDARY_SYMMETRIC;
+  const fconv_emu::Stats before = fconv_emu::stats();
+  EXPECT_TRUE(run_case(c, &kEmuMem)) << describe(c);
+  const fconv_emu::Stats after = fconv_emu::stats();
+  const unsigned long long blocks = after.blocks - before.blocks;
+  ASSERT_GT(blocks, 0u);
+  /* ceil(62 / 26) = 3 bands, two barriers each */
+  EXPECT_LE((after.barriers - before.barriers) / blocks, 6u);
+  /* bands of a few rows (a small budget), 3-D, and the f64 generic kernel with bands */
+  c.smem_bytes = 4 * 95 * 16;
+  EXPECT_TRUE(run_case(c, &kEmuMem)) << describe(c);
+  const size_t n3[3] = {5, 12, 40}, k3[3] = {3, 9, 12};
+  c = base_case(3, n3, k3, FCONV_F64, 141);
+  c.d.mode = FCONV_MODE_FULL;
+  c.d.boundary = FCONV_BOUNDARY_WRAP;
+  c.smem_bytes = 3 * 256 * 8;
+  EXPECT_TRUE(run_case(c, &kEmuMem)) << describe(c);
+  c.d.stride[1] = 2;
+  EXPECT_TRUE(run_case(c, &kEmuMem)) << describe(c);
+}
+
+/* ---- the specialised kernels (direct_reg_kernels.cuh) --------------------------------------- */
+
+/* Every specialised size, both dtypes, each boundary rule (test_cuda_direct_common.h). */
+class CudaDirectReg : public testing::TestWithParam<int> {};
+
+TEST_P(CudaDirectReg, EverySpecialisedSizeMatchesTheReference) {
+  run_specialised_sizes(GetParam(), &kEmuMem);
+}
+INSTANTIATE_TEST_SUITE_P(Emu, CudaDirectReg, testing::Values(1, 2, 3),
+                         [](const testing::TestParamInfo<int> &i) {
+                           return "rank" + std::to_string(i.param);
+                         });
+
+TEST(CudaDirectRegEmu, KernelsAtExecuteAndTheGenericFallback) {
+  const size_t n[2] = {70, 300}, k[2] = {5, 5};
+  for (fconv_dtype t : {FCONV_F32, FCONV_F64}) {
+    Case c = base_case(2, n, k, t, 81);
+    c.d.mode = FCONV_MODE_SAME;
+    c.d.boundary = FCONV_BOUNDARY_SYMMETRIC;
+    c.d.kernel_batch = 2;
+    c.set_kernel = false; /* host taps prepared at execute: the specialised kernel */
+    c.expect_variant = "reg5x5";
+    EXPECT_TRUE(run_case(c, &kEmuMem)) << describe(c);
+    c.device_ptrs = true; /* device taps at execute: the generic kernel reads them there */
+    EXPECT_TRUE(run_case(c, &kEmuMem)) << describe(c);
+    c.device_ptrs = false;
+    c.set_kernel = true;
+    {
+      ScopedEnv off("FCONV_CUDA_DIRECT_SPECIALISED", "0");
+      c.expect_variant = "tile";
+      EXPECT_TRUE(run_case(c, &kEmuMem)) << describe(c) << " FCONV_CUDA_DIRECT_SPECIALISED=0";
+    }
+  }
+}
+
+TEST(CudaDirectRegEmu, DispatchPicksTheGenericKernelWhereNoVariantApplies) {
+  struct Probe {
+    int rank;
+    size_t n[3], k[3];
+    fconv_dtype t;
+    size_t stride;
+    const char *want;
+  };
+  const Probe probes[] = {
+      {2, {40, 150}, {7, 7}, FCONV_F32, 1, "reg7x7"},
+      {2, {40, 150}, {7, 7}, FCONV_F32, 2, "tile"},     /* stride */
+      {2, {40, 150}, {7, 7}, FCONV_C64, 1, "tile"},     /* complex */
+      {2, {40, 150}, {4, 4}, FCONV_F64, 1, "tile"},     /* even */
+      {2, {40, 150}, {3, 5}, FCONV_F32, 1, "tile"},     /* not square */
+      {2, {40, 150}, {17, 17}, FCONV_F32, 1, "tile"},   /* larger than 15x15 */
+      {1, {3000}, {33}, FCONV_F64, 1, "tile"},          /* more than 31 taps */
+      {1, {3000}, {31}, FCONV_F64, 1, "reg31"},
+      {2, {9, 3000}, {1, 9}, FCONV_F32, 1, "reg9"},     /* a 1xK kernel: the 1-D variant */
+      {3, {4, 20, 150}, {1, 5, 5}, FCONV_F64, 1, "reg5x5"}, /* a 1xKxK kernel: 2-D per plane */
+      {3, {9, 20, 150}, {3, 3, 3}, FCONV_F32, 1, "reg3x3x3"},
+      {3, {9, 20, 150}, {9, 9, 9}, FCONV_F32, 1, "tile"},
+  };
+  uint64_t seed = 90;
+  for (const Probe &pr : probes) {
+    Case c = base_case(pr.rank, pr.n, pr.k, pr.t, seed++);
+    c.d.mode = FCONV_MODE_SAME;
+    c.d.boundary = FCONV_BOUNDARY_REPLICATE;
+    for (int a = 0; a < pr.rank; a++) c.d.stride[a] = pr.stride;
+    c.expect_variant = pr.want;
+    EXPECT_TRUE(run_case(c, &kEmuMem)) << describe(c);
+  }
+  /* a separable 7x7: the y pass is generic, the x pass the 1-D variant */
+  const size_t n[2] = {50, 260}, k[2] = {7, 7};
+  Case c = base_case(2, n, k, FCONV_F32, 99);
+  c.kernel = KernelKind::Separable;
+  c.force_separable = true;
+  c.expect_separable = 1;
+  c.expect_variant = "tile+reg7";
+  c.d.mode = FCONV_MODE_SAME;
+  c.d.boundary = FCONV_BOUNDARY_MIRROR;
+  EXPECT_TRUE(run_case(c, &kEmuMem)) << describe(c);
+}
+
+TEST(CudaDirectRegEmu, StripsOfTilesPerBlockArePipelined) {
+  /* FCONV_CUDA_DIRECT_XSTEPS: x tiles per block (the double-buffered window copies run across
+   * tiles and, 3-D, across the planes of each tile); counts that do not divide the tiles */
+  const size_t n2[2] = {20, 5 * 128 + 9}, k2[2] = {9, 9};
+  const size_t n3[3] = {6, 9, 4 * 64 + 3}, k3[3] = {5, 5, 5};
+  const size_t n1[1] = {7 * 1024 + 11}, k1[1] = {21};
+  for (long xsteps : {2, 3, 8}) {
+    ScopedEnv env("FCONV_CUDA_DIRECT_XSTEPS", xsteps);
+    for (fconv_dtype t : {FCONV_F32, FCONV_F64}) {
+      Case c = base_case(2, n2, k2, t, 100 + xsteps);
+      c.d.mode = FCONV_MODE_SAME;
+      c.d.boundary = FCONV_BOUNDARY_WRAP;
+      c.expect_variant = "reg9x9";
+      EXPECT_TRUE(run_case(c, &kEmuMem)) << describe(c) << " xsteps " << xsteps;
+      c = base_case(3, n3, k3, t, 110 + xsteps);
+      c.d.mode = FCONV_MODE_PAD;
+      for (int a = 0; a < 3; a++) c.d.pad_before[a] = c.d.pad_after[a] = 3;
+      c.d.boundary = FCONV_BOUNDARY_ZERO; /* zero planes: skipped steps */
+      c.d.batch = 2;
+      c.expect_variant = "reg5x5x5";
+      EXPECT_TRUE(run_case(c, &kEmuMem)) << describe(c) << " xsteps " << xsteps;
+      c = base_case(1, n1, k1, t, 120 + xsteps);
+      c.d.boundary = FCONV_BOUNDARY_MIRROR;
+      c.d.mode = FCONV_MODE_SAME;
+      c.d.kernel_batch = 2;
+      c.d.batch = 2;
+      c.expect_variant = "reg21";
+      EXPECT_TRUE(run_case(c, &kEmuMem)) << describe(c) << " xsteps " << xsteps;
+    }
+  }
+}
+
+TEST(CudaDirectRegEmu, UnalignedOutputRowsUseScalarStores) {
+  /* output rows of 130 floats (not a multiple of 4) and of 128 (aligned): both exact */
+  for (size_t cols : {130, 128, 129}) {
+    const size_t n[2] = {40, cols}, k[2] = {3, 3};
+    Case c = base_case(2, n, k, FCONV_F32, 130 + cols);
+    c.d.mode = FCONV_MODE_SAME;
+    c.device_ptrs = true;
+    c.expect_variant = "reg3x3";
+    EXPECT_TRUE(run_case(c, &kEmuMem)) << describe(c);
+  }
+}
+
 }  // namespace

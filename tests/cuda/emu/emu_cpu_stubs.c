@@ -23,13 +23,14 @@ static fconv_status none_execute(void *s, const void *x, const void *h, void *y)
   return FCONV_ERR_UNSUPPORTED;
 }
 static void none_destroy(void *s) { (void)s; }
-#define NONE(var, str, M)                                                                  \
-  const fconv_path_vtbl var = {.name = str, .backend = FCONV_BACKEND_CPU, .method = M,      \
-                                .estimate = none_estimate, .create = none_create,           \
-                                .execute = none_execute, .destroy = none_destroy};
-NONE(fconv_cpu_direct_path, "cpu-direct", FCONV_METHOD_DIRECT)
-NONE(fconv_cpu_fft_path, "cpu-fft", FCONV_METHOD_FFT)
-NONE(fconv_cpu_overlap_save_path, "cpu-overlap-save", FCONV_METHOD_OVERLAP_SAVE)
+#define NONE(var, str, M, CH)                                                                \
+  const fconv_path_vtbl var = {.name = str, .backend = FCONV_BACKEND_CPU, .method = M,        \
+                                .channels = CH, .estimate = none_estimate,                    \
+                                .create = none_create, .execute = none_execute,               \
+                                .destroy = none_destroy};
+NONE(fconv_cpu_direct_path, "cpu-direct", FCONV_METHOD_DIRECT, FCONV_PATH_PLAIN)
+NONE(fconv_cpu_fft_path, "cpu-fft", FCONV_METHOD_FFT, FCONV_PATH_PLAIN)
+NONE(fconv_cpu_overlap_save_path, "cpu-overlap-save", FCONV_METHOD_OVERLAP_SAVE, FCONV_PATH_PLAIN)
 
 /* No CPU backend, so no FFTW wisdom of its own (the api's fconv_wisdom_* still link). */
 fconv_status fconv_fftw_wisdom_export(char **text) {
@@ -50,6 +51,8 @@ fconv_status fconv_fftw_wisdom_import_file(const char *path) {
 }
 void fconv_fftw_wisdom_forget(void) {}
 
-NONE(fconv_cpu_channels_direct_path, "cpu-channels-direct", FCONV_METHOD_DIRECT)
-NONE(fconv_cpu_channels_fft_path, "cpu-channels-fft", FCONV_METHOD_FFT)
-NONE(fconv_cpu_channels_overlap_save_path, "cpu-channels-overlap-save", FCONV_METHOD_OVERLAP_SAVE)
+NONE(fconv_cpu_channels_direct_path, "cpu-channels-direct", FCONV_METHOD_DIRECT,
+     FCONV_PATH_CHANNELS_ONLY)
+NONE(fconv_cpu_channels_fft_path, "cpu-channels-fft", FCONV_METHOD_FFT, FCONV_PATH_CHANNELS_ONLY)
+NONE(fconv_cpu_channels_overlap_save_path, "cpu-channels-overlap-save", FCONV_METHOD_OVERLAP_SAVE,
+     FCONV_PATH_CHANNELS_ONLY)

@@ -1,0 +1,100 @@
+// test_fftw_cache.cpp — cpu/fftw.c's plan cache: an identical request returns the cached FFTW
+// plan (the same pointer), a request differing in any key field (direction, batch, threads,
+// embedding) does not; a plan released by one owner keeps working for the other; a released
+// plan is handed to the next identical request; and results through a shared plan are those of
+// a private FFTW plan. Internal symbols: linked against the static library only.
+#include <gtest/gtest.h>
+
+#include <fftw3.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "core/memory.h"
+#include "cpu/fftw.h"
+
+namespace {
+
+fconv_fftw_geom geom_1d(int n) {
+  fconv_fftw_geom g;
+  memset(&g, 0, sizeof g);
+  g.rank = 1;
+  g.n[0] = n;
+  g.rembed[0] = 2 * (n / 2 + 1);
+  g.cembed[0] = n / 2 + 1;
+  g.slot = (size_t)g.rembed[0];
+  return g;
+}
+
+TEST(FftwPlanCache, IdenticalRequestsSharePlans) {
+  const fconv_fftw_geom g = geom_1d(480);
+  float *buf = (float *)fconv_calloc(g.slot * 4 * sizeof(float));
+  ASSERT_NE(buf, nullptr);
+  fconv_fftw_plan a, b, c, d, e;
+  ASSERT_EQ(fconv_fftw_make(&a, &g, FCONV_FFTW_FORWARD, 4, buf, 1, 0), FCONV_OK);
+  ASSERT_EQ(fconv_fftw_make(&b, &g, FCONV_FFTW_FORWARD, 4, buf, 1, 0), FCONV_OK);
+  EXPECT_EQ(a.plan, b.plan) << "an identical request shares the plan";
+  ASSERT_EQ(fconv_fftw_make(&c, &g, FCONV_FFTW_BACKWARD, 4, buf, 1, 0), FCONV_OK);
+  ASSERT_EQ(fconv_fftw_make(&d, &g, FCONV_FFTW_FORWARD, 3, buf, 1, 0), FCONV_OK);
+  fconv_fftw_geom g2 = g;
+  g2.rembed[0] += 16; /* another embedding */
+  g2.cembed[0] += 8;
+  g2.slot += 16;
+  ASSERT_EQ(fconv_fftw_make(&e, &g2, FCONV_FFTW_FORWARD, 4, buf, 1, 0), FCONV_OK);
+  EXPECT_NE(c.plan, a.plan);
+  EXPECT_NE(d.plan, a.plan);
+  EXPECT_NE(e.plan, a.plan);
+
+  // release one owner: the other's plan still transforms correctly (a unit impulse -> ones)
+  void *shared = a.plan;
+  fconv_fftw_destroy(&a);
+  EXPECT_EQ(a.plan, nullptr);
+  memset(buf, 0, g.slot * 4 * sizeof(float));
+  buf[0] = 1.0f;
+  fconv_fftw_exec(&b, buf);
+  for (int i = 0; i <= 240; i++) {
+    EXPECT_NEAR(buf[2 * i], 1.0f, 1e-6f) << i;
+    EXPECT_NEAR(buf[2 * i + 1], 0.0f, 1e-6f) << i;
+  }
+  fconv_fftw_destroy(&b);
+  // both released: the next identical request gets the cached plan again
+  fconv_fftw_plan again;
+  ASSERT_EQ(fconv_fftw_make(&again, &g, FCONV_FFTW_FORWARD, 4, buf, 1, 0), FCONV_OK);
+  EXPECT_EQ(again.plan, shared);
+  fconv_fftw_destroy(&again);
+  fconv_fftw_destroy(&c);
+  fconv_fftw_destroy(&d);
+  fconv_fftw_destroy(&e);
+  fconv_free(buf);
+}
+
+// Many distinct shapes (more than the cache holds) made and released, then made again: every
+// plan computes the same spectrum as a private FFTW plan of the shape.
+TEST(FftwPlanCache, EvictionKeepsResultsRight) {
+  std::vector<fconv_fftw_plan> held;
+  for (int n = 16; n < 16 + 2 * 80; n += 2) { /* 80 shapes: beyond the 64 entries */
+    const fconv_fftw_geom g = geom_1d(n);
+    float *buf = (float *)fconv_calloc(g.slot * sizeof(float));
+    ASSERT_NE(buf, nullptr);
+    fconv_fftw_plan p;
+    ASSERT_EQ(fconv_fftw_make(&p, &g, FCONV_FFTW_FORWARD, 1, buf, 1, 0), FCONV_OK);
+    for (int i = 0; i < n; i++) buf[i] = (float)std::sin(0.3 * i) + 0.01f * (float)i;
+    std::vector<float> in(buf, buf + n), ref(g.slot);
+    fconv_fftw_exec(&p, buf);
+    fconv_fftw_lock();
+    fftwf_plan q = fftwf_plan_dft_r2c_1d(n, in.data(), (fftwf_complex *)ref.data(), FFTW_ESTIMATE);
+    fconv_fftw_unlock();
+    fftwf_execute(q);
+    fconv_fftw_lock();
+    fftwf_destroy_plan(q);
+    fconv_fftw_unlock();
+    for (int i = 0; i < 2 * (n / 2 + 1); i++) EXPECT_NEAR(buf[i], ref[i], 1e-4f) << n << " " << i;
+    if (n % 4 == 0) held.push_back(p); /* some stay referenced */
+    else fconv_fftw_destroy(&p);
+    fconv_free(buf);
+  }
+  for (fconv_fftw_plan &p : held) fconv_fftw_destroy(&p);
+}
+
+}  // namespace
