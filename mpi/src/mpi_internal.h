@@ -131,9 +131,11 @@ FM_HIDDEN size_t fm_axis_out_len(const fconv_desc *d, int axis, int swapped);
 /* cost.c: the method (and the serial pieces' method), and the plan's info. */
 FM_HIDDEN fconv_status fm_choose(fconv_mpi_plan *p, const size_t *own, const size_t *out_own);
 FM_HIDDEN void fm_fill_info(fconv_mpi_plan *p);
-/* AUTO, with the halo path planned: is FFTW-MPI modelled faster on the slowest rank?
+/* AUTO or FFT, with the halo path planned: is FFTW-MPI modelled faster on the slowest rank?
  * Collective; the same answer on every rank. Records both figures in p->info. */
 FM_HIDDEN int fm_auto_prefers_fft(fconv_mpi_plan *p);
+/* cost.c: the modelled seconds of receiving `rows` halo rows (every signal of the batch). */
+FM_HIDDEN double fm_halo_seconds(const fconv_mpi_plan *p, size_t rows);
 
 /* fft.c: the FFTW-MPI path. fm_fft_plan is collective. */
 FM_HIDDEN fconv_status fm_fft_plan(fconv_mpi_plan *p, const size_t *own, const size_t *out_own);
