@@ -113,6 +113,12 @@ typedef struct fconv_mpi_plan_info {
   char reason[160];             /* one line: why this method */
 } fconv_mpi_plan_info;
 
+/* fconv_mpi_last_error: why the calling thread's most recent failed fconv_mpi call failed on
+ * this rank ("" before any failure): this rank's own reason (the function and field, or the
+ * serial fconv plan's reason), or "another rank failed (...)" when only another rank's arguments
+ * were wrong. Thread-local, never NULL; fconv_last_error keeps the serial library's own. */
+FCONV_API const char *fconv_mpi_last_error(void);
+
 /* fconv_mpi_plan_get_info: fill *info. Local. FCONV_ERR_INVALID_ARGUMENT for NULL. */
 FCONV_API fconv_status fconv_mpi_plan_get_info(const fconv_mpi_plan *plan,
                                                fconv_mpi_plan_info *info);

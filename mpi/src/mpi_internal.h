@@ -18,6 +18,9 @@
 
 /* fm_fail: log why (only when FCONV_DEBUG is set, with the MPI rank) and return st. */
 FM_HIDDEN fconv_status fm_fail(fconv_status st, const char *why);
+/* After an agreement on a status: keep this rank's reason, or record a serial call's or another
+ * rank's (fconv_mpi_last_error). fm_agree calls it; so does any other agreement. */
+FM_HIDDEN void fm_note_agreed(fconv_status mine, fconv_status agreed);
 /* The same status on every rank: the largest status value any rank of comm reports (an MPI
  * failure of the reduction itself counts as FCONV_ERR_INTERNAL, on the ranks that see it). */
 FM_HIDDEN fconv_status fm_agree(MPI_Comm comm, fconv_status st);

@@ -367,6 +367,7 @@ fconv_status fconv_mpi_plan_create(fconv_mpi_plan **plan, const fconv_desc *d, M
   const uint64_t h = st == FCONV_OK ? desc_hash(d) : 0;
   uint64_t v[3] = {(uint64_t)st, h, ~h}, r[3];
   if (MPI_Allreduce(v, r, 3, MPI_UINT64_T, MPI_MAX, dup) != MPI_SUCCESS) r[0] = FCONV_ERR_INTERNAL;
+  fm_note_agreed(st, (fconv_status)r[0]);
   st = (fconv_status)r[0];
   if (st == FCONV_OK && r[1] != ~r[2])
     st = fm_fail(FCONV_ERR_INVALID_ARGUMENT, "the ranks' descriptions differ");

@@ -512,6 +512,17 @@ TEST(MpiBadInput, InvalidOnOneRankOnly) {
       if (what == 5) d.mode = FCONV_MODE_PAD, d.kernel_shape[0] = 30;
     }
     EXPECT_TRUE(same_everywhere(create_status(dp, sp, null_plan), want)) << "case " << what;
+    // Every rank says why: the failing rank its own reason, the others that another rank failed
+    // (or, when the bad field only shows as a different description, that they differ).
+    const std::string why = fconv_mpi_last_error();
+    EXPECT_FALSE(why.empty()) << "case " << what;
+    if (world_rank() != last) {
+      EXPECT_TRUE(why.find("another rank failed") != std::string::npos ||
+                  why.find("descriptions differ") != std::string::npos)
+          << "case " << what << ": " << why;
+    } else {
+      EXPECT_EQ(why.find("another rank failed"), std::string::npos) << why;
+    }
   }
   // Unsupported on every rank: device pointers.
   fconv_desc d = desc2d(20, 8, 3, 3, FCONV_F32);
