@@ -9,7 +9,7 @@
 #                 FFTW and GoogleTest, Release, tests and bench on; builds with all cores;
 #   3. tests:     ctest -L 'cuda-device|cuda-emu' (the real GPU tests, and the emulated ones);
 #   4. sanitize:  compute-sanitizer memcheck, racecheck and synccheck on a small subset of the
-#                 cuda-device tests (--sanitize-filter);
+#                 cuda-device tests (--sanitize-filter), and the streaming engine's small cases;
 #   5. bench:     the GPU benchmark subset (2-D 4096^2 f32 with 3x3, 7x7, 31x31, 127x127; 1-D 2^24
 #                 with 4096 taps; device-resident and host arrays) with fconv_bench, and the same
 #                 problems with torch conv and cupyx fftconvolve / ndimage.convolve (bench/peers.py);
@@ -153,6 +153,10 @@ if want sanitize; then
       run "sanitize-$tool-$t" compute-sanitizer --tool "$tool" --error-exitcode 9 \
         "$build/tests/cuda/$t" --gtest_filter="$san_filter" --gtest_brief=1 || true
     done
+    # the streaming engine: its small cases
+    run "sanitize-$tool-fconv_cuda_stream_device_test" compute-sanitizer --tool "$tool" \
+      --error-exitcode 9 "$build/tests/cuda/fconv_cuda_stream_device_test" \
+      --gtest_filter='CudaStreamDevice.Impulse*:CudaStreamDevice.Reset*' --gtest_brief=1 || true
   done
 fi
 
