@@ -73,9 +73,7 @@ fconv_stream *make_stream(const StreamCase &c, const std::vector<Array> &h) {
   EXPECT_EQ(st, FCONV_OK) << fconv_status_string(st) << ": " << fconv_last_error() << " | "
                           << c.str();
   if (s && c.backend != FCONV_BACKEND_AUTO) {
-    fconv_stream_info info;
-    EXPECT_EQ(fconv_stream_get_info(s, &info), FCONV_OK);
-    EXPECT_EQ(info.backend, c.backend) << c.str();
+    EXPECT_EQ(stream_info(s).backend, c.backend) << c.str();
   }
   return s;
 }
@@ -125,10 +123,15 @@ Expected expected(const StreamCase &c, const Array &x, const std::vector<Array> 
   return e;
 }
 
-double log2_of(fconv_stream *s) {
+fconv_stream_info stream_info(fconv_stream *s) {
   fconv_stream_info info;
+  memset(&info, 0, sizeof info);
   EXPECT_EQ(fconv_stream_get_info(s, &info), FCONV_OK);
-  return std::log2((double)std::max<size_t>(2, info.transform_max));
+  return info;
+}
+
+double log2_of(fconv_stream *s) {
+  return std::log2((double)std::max<size_t>(2, stream_info(s).transform_max));
 }
 
 ::testing::AssertionResult close_to(const Array &y, const Expected &e, const StreamCase &c,

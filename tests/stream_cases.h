@@ -68,6 +68,9 @@ struct Expected {
 Expected expected(const StreamCase &c, const Array &x, const std::vector<Array> &h,
                   double log2_len);
 
+// The stream's info (a test failure when get_info fails).
+fconv_stream_info stream_info(fconv_stream *s);
+
 // log2 of the stream's largest transform (at least 1): the bound's length term.
 double log2_of(fconv_stream *s);
 

@@ -47,6 +47,16 @@ static int any_cuda_library(void) {
          loaded("libfconv_cuda");
 }
 
+/* The end of a run: on success, *ran = backend and y[0..n) checked against want. */
+static fconv_status checked(fconv_status st, fconv_backend backend, fconv_backend *ran,
+                            const double *y, const double *want, int n) {
+  if (st != FCONV_OK) return st;
+  *ran = backend;
+  for (int i = 0; i < n; i++)
+    CHECK(fabs(y[i] - want[i]) < 1e-12, "y[%d] = %g, want %g", i, y[i], want[i]);
+  return st;
+}
+
 /* A first difference, full mode: [1, 2, 4, 8] * [1, -1] = [1, 1, 2, 4, -8], on the given
  * backend; its status, and the backend that ran it in *ran. */
 static fconv_status convolve(fconv_backend backend, unsigned flags, fconv_backend *ran) {
@@ -65,11 +75,7 @@ static fconv_status convolve(fconv_backend backend, unsigned flags, fconv_backen
   st = fconv_execute(plan, x, h, y);
   if (st == FCONV_OK) st = fconv_plan_get_info(plan, &info);
   fconv_plan_destroy(plan);
-  if (st != FCONV_OK) return st;
-  *ran = info.backend;
-  for (int i = 0; i < 5; i++)
-    CHECK(fabs(y[i] - want[i]) < 1e-12, "y[%d] = %g, want %g", i, y[i], want[i]);
-  return st;
+  return checked(st, info.backend, ran, y, want, 5);
 }
 
 /* The same first difference as a stream (blocks of 4, one input and output) on the given
@@ -93,11 +99,7 @@ static fconv_status stream_diff(fconv_backend backend, fconv_backend *ran) {
   if (st == FCONV_OK) st = fconv_stream_process(s, x + 4, y + 4);
   if (st == FCONV_OK) st = fconv_stream_get_info(s, &info);
   fconv_stream_destroy(s);
-  if (st != FCONV_OK) return st;
-  *ran = info.backend;
-  for (int i = 0; i < 8; i++)
-    CHECK(fabs(y[i] - want[i]) < 1e-12, "stream y[%d] = %g, want %g", i, y[i], want[i]);
-  return st;
+  return checked(st, info.backend, ran, y, want, 8);
 }
 
 static void absent(const char *text) {

@@ -262,9 +262,7 @@ TEST(Stream, AutoRunsOnTheCpuWithoutADevice) {
   const auto h = make_responses(c, g);
   fconv_stream *s = make_stream(c, h);
   ASSERT_NE(s, nullptr);
-  fconv_stream_info info;
-  ASSERT_EQ(fconv_stream_get_info(s, &info), FCONV_OK);
-  EXPECT_EQ(info.backend, FCONV_BACKEND_CPU);
+  EXPECT_EQ(stream_info(s).backend, FCONV_BACKEND_CPU);
   fconv_stream_destroy(s);
   c.backend = FCONV_BACKEND_CUDA;
   std::vector<const void *> ptr;
