@@ -308,7 +308,9 @@ typedef struct fconv_plan_info {
   double candidate_seconds[4];      /* indexed by fconv_method (AUTO unused): modelled or, with
                                        MEASURE, measured seconds; negative = not a candidate */
   size_t workspace_bytes;           /* scratch the plan holds (host, or device for CUDA) */
-  char isa[16];                     /* CPU direct path's instruction set: "avx512", "avx2", ...;
+  char isa[16];                     /* CPU direct path's instruction set: "avx512", "avx2", ...
+                                       (multi-channel: + the micro-kernel, "avx512+gemm",
+                                       "avx512+dw"; none for the pair-row kernels);
                                        CUDA direct path's kernel: "reg7x7" (specialised, see
                                        README), "tile" (generic); separable passes joined by + */
   char reason[160];                 /* one line: why this backend and method */
