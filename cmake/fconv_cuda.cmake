@@ -16,6 +16,8 @@ add_library(fconv_cuda MODULE
   # cuFFT and overlap-save paths (fft_dev.h on cuFFT)
   src/cuda/fft_path.cu
   src/cuda/fft_cufft.cu
+  # the streaming engine (stream_path.h): a uniform frequency-domain delay line on the device
+  src/cuda/stream.cu
   # the pure core code the paths call (geometry, kernel analysis, problem sizes), compiled in
   src/core/geometry.c
   src/core/kernel_info.c
