@@ -310,7 +310,7 @@ typedef struct fconv_plan_info {
   size_t workspace_bytes;           /* scratch the plan holds (host, or device for CUDA) */
   char isa[16];                     /* CPU direct path's instruction set: "avx512", "avx2", ...
                                        (multi-channel: + the micro-kernel, "avx512+gemm",
-                                       "avx512+dw"; none for the pair-row kernels);
+                                       "avx512+dw", "avx512+dwr"; none for the pair-row kernels);
                                        CUDA direct path's kernel: "reg7x7" (specialised, see
                                        README), "tile" (generic); separable passes joined by + */
   char reason[160];                 /* one line: why this backend and method */
