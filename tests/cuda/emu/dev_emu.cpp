@@ -62,6 +62,8 @@ struct DevState {
   int current = 0;
   int devices = 1; /* emulated devices (set_device_count) */
   bool fail_streams = false; /* dev_fail_stream_create */
+  bool poison = false;       /* dev_poison_allocations */
+  long memsets = 0;          /* device memsets queued (memsets_queued) */
 };
 
 DevState &st() {
@@ -162,6 +164,7 @@ fconv_status alloc(void **p, size_t bytes, fconv_dev_ptr_kind kind) {
   void *m = nullptr;
   if (posix_memalign(&m, kind == FCONV_PTR_DEVICE ? 256 : 64, bytes) != 0)
     return FCONV_ERR_OUT_OF_MEMORY;
+  if (d.poison && kind == FCONV_PTR_DEVICE) std::memset(m, 0xFF, bytes); /* NaN everywhere */
   d.allocs[(uintptr_t)m] = Alloc{bytes, kind, false, d.current};
   *p = m;
   return FCONV_OK;
@@ -299,6 +302,7 @@ fconv_status fconv_dev_memset(void *dst, int value, size_t bytes, fconv_dev_stre
   if (bytes == 0) return FCONV_OK;
   std::lock_guard<std::recursive_mutex> lock(st().m);
   if (!is_device(dst, bytes)) return bad("memset: destination is not a device buffer of that size");
+  st().memsets++;
   enqueue(s, [=]() { std::memset(dst, value, bytes); return FCONV_OK; });
   return FCONV_OK;
 }
@@ -407,6 +411,16 @@ void dev_fail_after(long n) {
   std::lock_guard<std::recursive_mutex> lock(st().m);
   st().fail_after = n;
   st().count = 0;
+}
+
+void dev_poison_allocations(bool on) {
+  std::lock_guard<std::recursive_mutex> lock(st().m);
+  st().poison = on;
+}
+
+long memsets_queued() {
+  std::lock_guard<std::recursive_mutex> lock(st().m);
+  return st().memsets;
 }
 
 void dev_fail_stream_create(bool on) {
