@@ -20,7 +20,9 @@
  * Methods: DIRECT and OVERLAP_SAVE run on each rank through serial fconv plans over its slab
  * extended by halo rows from the other ranks (a non-blocking exchange overlapped with the
  * interior's computation; halos deeper than a neighbour's slab come from several ranks); FFT
- * runs FFTW-MPI's distributed transforms. AUTO chooses with communication in the cost model.
+ * runs FFTW-MPI's distributed transforms or serial FFT plans on halo-extended slabs, whichever
+ * the cost model (communication included) finds cheaper (FCONV_MPI_FFT overrides: README). AUTO
+ * chooses among all of them the same way.
  *
  * Errors are collective: every function marked "collective" returns the same status on every
  * rank, also when only one rank's arguments are wrong (descriptions that differ between ranks,
@@ -94,9 +96,9 @@ typedef struct fconv_mpi_plan_info {
   fconv_method method;          /* DIRECT, OVERLAP_SAVE or FFT: what runs (for the halo path,
                                    the serial method of this rank's largest piece) */
   int fftw_mpi;                 /* 1: FFTW-MPI's distributed transforms; 0: the halo path
-                                   (serial plans on halo-extended slabs; also FFT requests
-                                   for rank 1, VALID-swapped problems and shapes FFTW-MPI
-                                   cannot plan) */
+                                   (serial plans on halo-extended slabs: FFT too when modelled
+                                   cheaper, or FCONV_MPI_FFT=halo, and always for rank 1,
+                                   VALID-swapped problems and shapes FFTW-MPI cannot plan) */
   int nranks;                   /* size of the communicator */
   size_t local_n0, local_start; /* this rank's signal rows */
   size_t local_out_n0, local_out_start; /* this rank's output rows */
@@ -110,6 +112,12 @@ typedef struct fconv_mpi_plan_info {
   double candidate_seconds[4];  /* indexed by fconv_method; negative = not a candidate */
   char reason[160];             /* one line: why this method */
 } fconv_mpi_plan_info;
+
+/* fconv_mpi_last_error: why the calling thread's most recent failed fconv_mpi call failed on
+ * this rank ("" before any failure): this rank's own reason (the function and field, or the
+ * serial fconv plan's reason), or "another rank failed (...)" when only another rank's arguments
+ * were wrong. Thread-local, never NULL; fconv_last_error keeps the serial library's own. */
+FCONV_API const char *fconv_mpi_last_error(void);
 
 /* fconv_mpi_plan_get_info: fill *info. Local. FCONV_ERR_INVALID_ARGUMENT for NULL. */
 FCONV_API fconv_status fconv_mpi_plan_get_info(const fconv_mpi_plan *plan,

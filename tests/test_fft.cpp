@@ -298,7 +298,9 @@ TEST(FftPaths, PaddedSlotLayoutsMatchDirect) {
       {2, {24, 200}, {3, 3}, FCONV_C64, 1, 2},     {2, {20, 130}, {3, 5}, FCONV_F64, 2, 2},
       {2, {17, 70}, {3, 3}, FCONV_C128, 1, 1},     {3, {5, 12, 300}, {3, 3, 3}, FCONV_F32, 1, 1},
       {3, {4, 10, 140}, {3, 2, 3}, FCONV_C64, 2, 1}, {3, {3, 7, 70}, {2, 3, 3}, FCONV_C128, 1, 2},
-      {3, {4, 9, 150}, {3, 3, 5}, FCONV_F64, 1, 1}};
+      {3, {4, 9, 150}, {3, 3, 5}, FCONV_F64, 1, 1},
+      /* planes of 2^k rows: the plane rule adds spare rows (64 x 65 and 32 x 64 elements) */
+      {3, {4, 62, 126}, {3, 3, 3}, FCONV_F32, 2, 1}, {3, {3, 30, 62}, {2, 3, 3}, FCONV_C64, 1, 2}};
   int i = 0;
   for (const S &s : shapes)
     for (fconv_method m : kMethods) {

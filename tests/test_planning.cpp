@@ -91,3 +91,33 @@ TEST(BoundedPlanning, TransformLengthsSmoothAndTight) {
     EXPECT_LE(T, need + need / 3 + 8) << T;
   }
 }
+
+namespace {
+
+double direct_estimate(size_t n, size_t k, int threads) {
+  fconv_desc d;
+  const size_t nn[1] = {n}, kk[1] = {k};
+  fconv_desc_init(&d, 1, nn, kk, FCONV_F32);
+  d.method = FCONV_METHOD_DIRECT;
+  d.backend = FCONV_BACKEND_CPU;
+  d.threads = threads;
+  fconv_plan *p = nullptr;
+  EXPECT_EQ(fconv_plan_create(&p, &d), FCONV_OK);
+  fconv_plan_info info{};
+  EXPECT_EQ(fconv_plan_get_info(p, &info), FCONV_OK);
+  fconv_plan_destroy(p);
+  return info.estimated_seconds;
+}
+
+// The direct path's model describes what runs: work too small to pay for waking threads runs
+// on one thread, so its estimate does not shrink with more threads (it once halved, and AUTO
+// kept 1-D 16384 x 255 taps direct at 2.4x overlap-save's time); large work does.
+TEST(CostModel, DirectEstimateFollowsTheSerialRule) {
+  const double small1 = direct_estimate(4096, 31, 1), small2 = direct_estimate(4096, 31, 2);
+  EXPECT_GT(small1, 0);
+  EXPECT_DOUBLE_EQ(small2, small1) << "small work runs on one thread";
+  const double big1 = direct_estimate(1 << 22, 63, 1), big2 = direct_estimate(1 << 22, 63, 2);
+  EXPECT_LT(big2, 0.75 * big1) << "large work is split over the threads";
+}
+
+}  // namespace

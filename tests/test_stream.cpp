@@ -214,7 +214,7 @@ TEST(Stream, SmallOddPrimeBlocksAndShortResponses) {
       StreamCase c;
       c.dtype = B % 2 ? FCONV_F32 : FCONV_C128;
       c.block = B;
-      c.lengths = {len};
+      c.lengths.assign(1, len); // not = {x}: GCC 12 warns (-Wnonnull, a false positive)
       c.blocks = (len + 3 * B + 40) / B + 1;
       check_case(c, g);
     }
@@ -260,7 +260,7 @@ TEST(Stream, SplitTransformsAndSwapMatchFullConvolution) {
     StreamCase c;
     c.dtype = t;
     c.block = t == FCONV_F32 ? 64 : 128;
-    c.lengths = {13000};
+    c.lengths.assign(1, 13000); // not = {x}: GCC 12 warns (-Wnonnull, a false positive)
     c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
     c.max_partition = 4096;
     c.flags = FCONV_STREAM_FLAG_EVEN_LOAD;
@@ -326,7 +326,7 @@ TEST(Stream, ResetForgetsTheInput) {
   auto g = ft::rng();
   StreamCase c;
   c.block = 37;
-  c.lengths = {2500};
+  c.lengths.assign(1, 2500); // not = {x}: GCC 12 warns (-Wnonnull, a false positive)
   c.blocks = 80;
   c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
   const auto h = make_responses(c, g);

@@ -4,6 +4,7 @@
  *   cmake --build build --target fconv_calibrate
  *   build/fconv_calibrate fft > src/cpu/cost_fft.h         (a few minutes)
  *   build/fconv_calibrate direct > src/cpu/cost_direct.h   (a minute)
+ *   build/fconv_calibrate probe N0 [N1 [N2]]               (one shape's fft table figure)
  *
  * The CUDA paths' constants have their place in src/cuda/cost.h (H100-class defaults, not
  * measured: a GPU calibration would write that header the same way).
@@ -565,6 +566,13 @@ static void print_made_by(const char *what, const char *file) {
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "fft") == 0) return calibrate_fft();
   if (argc == 2 && strcmp(argv[1], "direct") == 0) return calibrate_direct();
-  fprintf(stderr, "usage: fconv_calibrate fft|direct > header (see the top of the source)\n");
+  if (argc >= 3 && argc <= 5 && strcmp(argv[1], "probe") == 0) { /* one shape's table figure */
+    int n[3], r = argc - 2;
+    for (int i = 0; i < r; i++) n[i] = atoi(argv[2 + i]);
+    printf("%.4g ns per point per log2\n", per_nlogn(r, n, 0, 0) * 1e9);
+    return 0;
+  }
+  fprintf(stderr, "usage: fconv_calibrate fft|direct > header, or probe N0 [N1 [N2]] (see the top "
+                  "of the source)\n");
   return 2;
 }

@@ -125,8 +125,20 @@ def main():
             pe = min(p, t0)  # slabs: at most T0 ranks hold rows
             tr = 2 * ((pe - 1) / pe * spec / pe / beta + (pe - 1) * alpha)
             row.append(f"{(one[c3] * 1e-3 / pe + tr) * 1e3:.2f} ms" + (" (slab limit)" if p > t0 else ""))
-        md.append(f"| {strong[1][0]}: T1/P' + 2((P'-1)/P'·S/P'/β + (P'-1)α), P' = min(P, T0) | "
+        md.append(f"| {strong[1][0]}, FFTW-MPI: T1/P' + 2((P'-1)/P'·S/P'/β + (P'-1)α), "
+                  f"P' = min(P, T0) | " + " | ".join(row) + " |")
+        # The halo path with serial FFT pieces: each rank transforms its N/P rows plus K-1 halo
+        # rows, and receives the halo (several ranks' rows once slabs are thinner than K-1).
+        row = []
+        for p in (64, 256, 1024, 4096):
+            rows = max(n / p, 1.0)
+            halo = 2 * alpha * math.ceil((k - 1) / rows) + (k - 1) * n * n * 4 / beta
+            row.append(f"{(one[c3] * 1e-3 * (rows + k - 1) / (n + k - 1) + halo) * 1e3:.2f} ms")
+        md.append(f"| {strong[1][0]}, halo path: T1·(N/P + K-1)/(N + K-1) + halo | "
                   + " | ".join(row) + " |")
+        md.append("")
+        md.append("AUTO and FFT take the cheaper of the two FFT lines per plan (fconv_mpi's cost "
+                  "model, mpi/src/cost.c); T1 is the 1-rank time above.")
     open(os.path.join(out, "mpi.md"), "w").write("\n".join(md) + "\n")
     print("\n".join(md))
     return status

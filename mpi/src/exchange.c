@@ -7,7 +7,17 @@
 
 #include "mpi_internal.h"
 
+/* Why this thread's most recent failed fconv_mpi call failed (fconv_mpi_last_error). fresh: set
+ * by fm_fail since the last status agreement, so the agreement keeps a local reason and fills in
+ * the others (a serial fconv call's reason, or another rank's failure). */
+static _Thread_local char fm_why[256];
+static _Thread_local int fm_why_fresh;
+
+const char *fconv_mpi_last_error(void) { return fm_why; }
+
 fconv_status fm_fail(fconv_status st, const char *why) {
+  snprintf(fm_why, sizeof fm_why, "%s", why);
+  fm_why_fresh = 1;
   const char *e = getenv("FCONV_DEBUG");
   if (e && *e && strcmp(e, "0") != 0) {
     int r = -1, up = 0;
@@ -18,10 +28,22 @@ fconv_status fm_fail(fconv_status st, const char *why) {
   return st;
 }
 
+void fm_note_agreed(fconv_status mine, fconv_status agreed) {
+  if (mine != FCONV_OK && !fm_why_fresh) { /* a serial fconv call failed here: its reason */
+    const char *e = fconv_last_error();
+    snprintf(fm_why, sizeof fm_why, "%s", e && *e ? e : fconv_status_string(mine));
+  } else if (mine == FCONV_OK && agreed != FCONV_OK) {
+    snprintf(fm_why, sizeof fm_why, "another rank failed (%s); its fconv_mpi_last_error says why",
+             fconv_status_string(agreed));
+  }
+  fm_why_fresh = 0;
+}
+
 fconv_status fm_agree(MPI_Comm comm, fconv_status st) {
   int in = (int)st, out = 0;
   if (MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS)
     return fm_fail(FCONV_ERR_INTERNAL, "MPI_Allreduce of the status failed");
+  fm_note_agreed(st, (fconv_status)out);
   return (fconv_status)out;
 }
 

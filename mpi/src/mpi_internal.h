@@ -18,6 +18,9 @@
 
 /* fm_fail: log why (only when FCONV_DEBUG is set, with the MPI rank) and return st. */
 FM_HIDDEN fconv_status fm_fail(fconv_status st, const char *why);
+/* After an agreement on a status: keep this rank's reason, or record a serial call's or another
+ * rank's (fconv_mpi_last_error). fm_agree calls it; so does any other agreement. */
+FM_HIDDEN void fm_note_agreed(fconv_status mine, fconv_status agreed);
 /* The same status on every rank: the largest status value any rank of comm reports (an MPI
  * failure of the reduction itself counts as FCONV_ERR_INTERNAL, on the ranks that see it). */
 FM_HIDDEN fconv_status fm_agree(MPI_Comm comm, fconv_status st);
@@ -131,9 +134,11 @@ FM_HIDDEN size_t fm_axis_out_len(const fconv_desc *d, int axis, int swapped);
 /* cost.c: the method (and the serial pieces' method), and the plan's info. */
 FM_HIDDEN fconv_status fm_choose(fconv_mpi_plan *p, const size_t *own, const size_t *out_own);
 FM_HIDDEN void fm_fill_info(fconv_mpi_plan *p);
-/* AUTO, with the halo path planned: is FFTW-MPI modelled faster on the slowest rank?
+/* AUTO or FFT, with the halo path planned: is FFTW-MPI modelled faster on the slowest rank?
  * Collective; the same answer on every rank. Records both figures in p->info. */
 FM_HIDDEN int fm_auto_prefers_fft(fconv_mpi_plan *p);
+/* cost.c: the modelled seconds of receiving `rows` halo rows (every signal of the batch). */
+FM_HIDDEN double fm_halo_seconds(const fconv_mpi_plan *p, size_t rows);
 
 /* fft.c: the FFTW-MPI path. fm_fft_plan is collective. */
 FM_HIDDEN fconv_status fm_fft_plan(fconv_mpi_plan *p, const size_t *own, const size_t *out_own);

@@ -201,8 +201,26 @@ static void free_pieces(fconv_mpi_plan *p) {
   p->n_pieces = 0;
 }
 
+/* The pieces' modelled seconds (their serial plans' estimates); -1 when one of them runs
+ * DIRECT (splitting costs a direct piece nothing). */
+static double pieces_fft_seconds(const fconv_mpi_plan *p) {
+  double t = 0;
+  for (int i = 0; i < p->n_pieces; i++) {
+    fconv_plan_info pi;
+    if (fconv_plan_get_info(p->pieces[i].plan, &pi) != FCONV_OK ||
+        pi.method == FCONV_METHOD_DIRECT)
+      return -1;
+    t += pi.estimated_seconds;
+  }
+  return t;
+}
+
 /* Pieces of this rank: the interior (every window inside the slab, computed while the halo
- * travels) and the edges, or one piece when there is no interior. need: the rows to receive. */
+ * travels) and the edges, or one piece when there is no interior — or when the pieces run an
+ * FFT method: each piece then transforms its own K-1 extra rows, and one piece over all the
+ * rank's outputs, computed once the halo has arrived, is the cheaper when its modelled time plus
+ * the exchange's (fm_halo_seconds) is under the split pieces' (measured, 3-D 256^3 with 31^3,
+ * FFT, 2 ranks: 3 pieces transform 224 planes per rank, one piece 160). need: rows to receive. */
 static fconv_status plan_halo(fconv_mpi_plan *p, const long long *map, size_t **need,
                               size_t *n_need) {
   const fm_geom *g = &p->geom;
@@ -226,6 +244,24 @@ static fconv_status plan_halo(fconv_mpi_plan *p, const long long *map, size_t **
     st = add_piece(p, ji0, ji1, map, rows, n_need);
     if (st == FCONV_OK && j0 < ji0) st = add_piece(p, j0, ji0, map, rows, n_need);
     if (st == FCONV_OK && ji1 < j1) st = add_piece(p, ji1, j1, map, rows, n_need);
+    const double split = st == FCONV_OK && p->n_pieces > 1 ? pieces_fft_seconds(p) : -1;
+    if (split > 0) {
+      *n_need = fm_sort_unique(rows, *n_need);
+      const double xchg = fm_halo_seconds(p, *n_need);
+      free_pieces(p);
+      p->interior = -1;
+      *n_need = 0;
+      st = add_piece(p, j0, j1, map, rows, n_need);
+      const double one = st == FCONV_OK ? pieces_fft_seconds(p) : -1;
+      if (st == FCONV_OK && !(one > 0 && one + xchg < split)) { /* back to the split */
+        free_pieces(p);
+        *n_need = 0;
+        p->interior = p->n_pieces;
+        st = add_piece(p, ji0, ji1, map, rows, n_need);
+        if (st == FCONV_OK && j0 < ji0) st = add_piece(p, j0, ji0, map, rows, n_need);
+        if (st == FCONV_OK && ji1 < j1) st = add_piece(p, ji1, j1, map, rows, n_need);
+      }
+    }
   } else {
     st = add_piece(p, j0, j1, map, rows, n_need);
   }
@@ -331,6 +367,7 @@ fconv_status fconv_mpi_plan_create(fconv_mpi_plan **plan, const fconv_desc *d, M
   const uint64_t h = st == FCONV_OK ? desc_hash(d) : 0;
   uint64_t v[3] = {(uint64_t)st, h, ~h}, r[3];
   if (MPI_Allreduce(v, r, 3, MPI_UINT64_T, MPI_MAX, dup) != MPI_SUCCESS) r[0] = FCONV_ERR_INTERNAL;
+  fm_note_agreed(st, (fconv_status)r[0]);
   st = (fconv_status)r[0];
   if (st == FCONV_OK && r[1] != ~r[2])
     st = fm_fail(FCONV_ERR_INVALID_ARGUMENT, "the ranks' descriptions differ");
@@ -391,7 +428,8 @@ fconv_status fconv_mpi_plan_create(fconv_mpi_plan **plan, const fconv_desc *d, M
   if (st == FCONV_OK) st = fm_choose(p, own, out_own);
   if (st == FCONV_OK && p->method != FCONV_METHOD_FFT) {
     st = plan_halo_path(p, own);
-    if (st == FCONV_OK && d->method == FCONV_METHOD_AUTO && fm_auto_prefers_fft(p)) {
+    if (st == FCONV_OK && (d->method == FCONV_METHOD_AUTO || d->method == FCONV_METHOD_FFT) &&
+        fm_auto_prefers_fft(p)) {
       free_pieces(p);
       fm_xchg_free(&p->halo);
       p->interior = -1;

@@ -330,6 +330,7 @@ TEST(MpiHalo, InteriorAndEdges) {
 // The FFT method on FFTW-MPI's distributed transforms (transposed spectrum): 2-D and 3-D, every
 // dtype, modes, ops, boundaries, strides, batches and a filter bank, uneven slabs.
 TEST(MpiFft, DistributedTransformsMatch) {
+  setenv("FCONV_MPI_FFT", "fftw-mpi", 1); // the model may prefer the halo path for these sizes
   std::mt19937_64 g = ft::rng();
   int c = 0;
   for (fconv_dtype t : ft::kAllDtypes)
@@ -355,6 +356,45 @@ TEST(MpiFft, DistributedTransformsMatch) {
       }
       c++;
     }
+  unsetenv("FCONV_MPI_FFT");
+}
+
+// The FFT method on the halo path (serial FFT plans on halo-extended slabs; one piece per rank
+// when its model is cheaper than interior + edges, as for a deep kernel): FCONV_MPI_FFT=halo, and
+// the model's own choice, both match the reference on every rank.
+TEST(MpiFft, HaloPathAndModelChoiceMatch) {
+  std::mt19937_64 g = ft::rng();
+  int c = 0;
+  for (const char *policy : {"halo", ""})
+    for (fconv_dtype t : ft::kAllDtypes)
+      for (int rank : {2, 3}) {
+        if (*policy) setenv("FCONV_MPI_FFT", policy, 1);
+        else unsetenv("FCONV_MPI_FFT");
+        const size_t n[3] = {rank == 2 ? (size_t)40 : 24, rank == 2 ? (size_t)18 : 9, 7};
+        const size_t k[3] = {rank == 2 ? (size_t)9 : 7, 4, 3};
+        fconv_desc d = ft::make_desc(rank, n, k, t);
+        d.threads = 1;
+        d.method = FCONV_METHOD_FFT;
+        d.mode = (fconv_mode)(c % 4);
+        d.op = (fconv_op)(c % 2);
+        d.boundary = (fconv_boundary)(c % 5);
+        if (d.mode == FCONV_MODE_PAD)
+          for (int a = 0; a < rank; a++) d.pad_before[a] = 2, d.pad_after[a] = 5;
+        d.stride[0] = 1 + (size_t)(c % 3 == 1);
+        if (c % 3 == 0) d.batch = 2;
+        if (c % 3 == 1) d.kernel_batch = 3;
+        const std::vector<size_t> cuts = random_split(g, n[0], world_size());
+        const Outcome o = check_problem(d, cuts, g, c % 2, std::string("fft policy '") + policy +
+                                                              "' " + ft::describe(d));
+        if (o.ran) {
+          EXPECT_EQ(o.method, FCONV_METHOD_FFT) << ft::describe(d);
+          if (*policy) {
+            EXPECT_EQ(o.fftw_mpi, 0) << ft::describe(d);
+          }
+        }
+        c++;
+      }
+  unsetenv("FCONV_MPI_FFT");
 }
 
 // An FFT plan made before the process has made any serial fconv call (ctest runs this test in a
@@ -367,10 +407,34 @@ TEST(MpiFftFirst, PlansBeforeAnySerialCall) {
   d.mode = FCONV_MODE_SAME;
   const Split sp = block_split(d);
   fconv_mpi_plan *p = nullptr;
+  setenv("FCONV_MPI_FFT", "fftw-mpi", 1);
   EXPECT_TRUE(same_everywhere(fconv_mpi_plan_create(&p, &d, MPI_COMM_WORLD, sp.n, sp.s), FCONV_OK));
+  unsetenv("FCONV_MPI_FFT");
   fconv_mpi_plan_info info;
   EXPECT_EQ(fconv_mpi_plan_get_info(p, &info), FCONV_OK);
   EXPECT_EQ(info.fftw_mpi, 1);
+  fconv_mpi_plan_destroy(p);
+}
+
+// FFT pieces on the halo path: a rank with an interior and edges runs one piece over all its
+// output rows when that is modelled cheaper (here: 3 pieces would transform 66 rows, one 38).
+TEST(MpiFft, DeepKernelRunsOnePiecePerRank) {
+  const size_t n[3] = {24 * (size_t)world_size(), 16, 16}, k[3] = {15, 3, 3};
+  fconv_desc d = ft::make_desc(3, n, k, FCONV_F32);
+  d.method = FCONV_METHOD_FFT;
+  d.mode = FCONV_MODE_SAME;
+  d.threads = 1;
+  const Split sp = block_split(d);
+  fconv_mpi_plan *p = nullptr;
+  setenv("FCONV_MPI_FFT", "halo", 1);
+  EXPECT_TRUE(same_everywhere(fconv_mpi_plan_create(&p, &d, MPI_COMM_WORLD, sp.n, sp.s), FCONV_OK));
+  unsetenv("FCONV_MPI_FFT");
+  fconv_mpi_plan_info info;
+  ASSERT_EQ(fconv_mpi_plan_get_info(p, &info), FCONV_OK);
+  EXPECT_EQ(info.fftw_mpi, 0) << info.reason;
+  if (sp.n >= 24) {
+    EXPECT_NE(std::string(info.reason).find("on 1 piece"), std::string::npos) << info.reason;
+  }
   fconv_mpi_plan_destroy(p);
 }
 
@@ -448,6 +512,17 @@ TEST(MpiBadInput, InvalidOnOneRankOnly) {
       if (what == 5) d.mode = FCONV_MODE_PAD, d.kernel_shape[0] = 30;
     }
     EXPECT_TRUE(same_everywhere(create_status(dp, sp, null_plan), want)) << "case " << what;
+    // Every rank says why: the failing rank its own reason, the others that another rank failed
+    // (or, when the bad field only shows as a different description, that they differ).
+    const std::string why = fconv_mpi_last_error();
+    EXPECT_FALSE(why.empty()) << "case " << what;
+    if (world_rank() != last) {
+      EXPECT_TRUE(why.find("another rank failed") != std::string::npos ||
+                  why.find("descriptions differ") != std::string::npos)
+          << "case " << what << ": " << why;
+    } else {
+      EXPECT_EQ(why.find("another rank failed"), std::string::npos) << why;
+    }
   }
   // Unsupported on every rank: device pointers.
   fconv_desc d = desc2d(20, 8, 3, 3, FCONV_F32);

@@ -20,7 +20,10 @@ static const double fconv_cal_fft[3][28] = {
   {2.212e-10, 2.212e-10, 2.212e-10, 2.212e-10, 2.212e-10, 2.212e-10, 2.212e-10,
    2.212e-10, 2.212e-10, 2.212e-10, 2.436e-10, 2.287e-10, 2.178e-10, 2.162e-10,
    2.091e-10, 1.996e-10, 2.153e-10, 2.09e-10, 2.094e-10, 2.304e-10, 2.434e-10,
-   2.66e-10, 4.603e-10, 4.558e-10, 2.163e-09, 2.163e-09, 2.163e-09, 2.163e-09}};
+   2.66e-10, 2.63e-10, 2.648e-10, 2.558e-10, 2.558e-10, 2.558e-10, 2.558e-10}};
+/* Rank 3, log2 22..27 (entries 22-27 above) re-measured after the plane rule of
+ * fconv_fc_pad_rows (256^3 had measured 2.16 ns: power-of-two plane pitches): the minimum of
+ * three runs of `fconv_calibrate probe n0 n1 n2` on the same cubes, 2026-12-02. */
 /* Extra cost per point per log2 for each factor 3, 5, 7 of a length, and for lengths
  * without a factor 2, relative to a power of two. */
 #define FCONV_CAL_PEN3 0.1804

@@ -143,12 +143,24 @@ const fconv_dk_ops *fconv_dk_select_isa(void) {
 
 /* ---- cost model ---------------------------------------------------------------------------- */
 
-static double model_seconds(const fconv_problem *p, size_t vbytes, double taps) {
+static double model_threads(const fconv_problem *p, size_t vbytes, double taps, double threads) {
   static const double a[4] = {DIRECT_A_F32, DIRECT_A_F64, DIRECT_A_C64, DIRECT_A_C128};
   static const double b[4] = {DIRECT_B_F32, DIRECT_B_F64, DIRECT_B_C64, DIRECT_B_C128};
   const double outputs = (double)p->count * (double)p->out_elems;
-  return a[p->dtype] * 32.0 / (double)vbytes * outputs * taps / (double)p->threads +
-         b[p->dtype] * outputs + DIRECT_C;
+  return a[p->dtype] * 32.0 / (double)vbytes * outputs * taps / threads + b[p->dtype] * outputs +
+         DIRECT_C;
+}
+
+/* Work modelled under DIRECT_SERIAL_SECONDS on one thread runs on one thread (create's rule). */
+static int runs_serial(const fconv_problem *p, size_t vbytes, double taps) {
+  return model_threads(p, vbytes, taps, 1.0) < DIRECT_SERIAL_SECONDS;
+}
+
+/* The model of what runs: one thread for small work, else p->threads. (It once divided small
+ * work by the threads too, so AUTO kept 1-D 16384 x 127 / 255 taps direct at 1.6-2.4x the
+ * overlap-save time: results/m2, the quiet default-matrix run of issue 9.) */
+static double model_seconds(const fconv_problem *p, size_t vbytes, double taps) {
+  return model_threads(p, vbytes, taps, runs_serial(p, vbytes, taps) ? 1.0 : (double)p->threads);
 }
 
 static double direct_estimate(const fconv_problem *p) {
@@ -326,13 +338,7 @@ static fconv_status direct_create(const fconv_problem *p, void **state) {
 
   /* Threads: all p->threads unless the work is too small to pay for waking them. */
   s->nthreads = zmin((size_t)p->threads, cdiv(s->units, s->chunk));
-  {
-    fconv_problem one = *p;
-    one.threads = 1;
-    if (model_seconds(&one, s->ops->vbytes, s->gen_taps) <
-        DIRECT_SERIAL_SECONDS)
-      s->nthreads = 1;
-  }
+  if (runs_serial(p, s->ops->vbytes, s->gen_taps)) s->nthreads = 1;
 
   fconv_status st = FCONV_OK;
   s->scratch_bytes = s->per_thread * s->nthreads;
