@@ -29,7 +29,7 @@ extern "C" {
 
 /* Raise on any change to what crosses the boundary: this header, path.h's vtable, the problem,
  * kernel-info and plan-info structures, or the meaning of a field in them. */
-#define FCONV_CUDA_MODULE_ABI 2
+#define FCONV_CUDA_MODULE_ABI 3
 #define FCONV_CUDA_MODULE_ENTRY "fconv_cuda_module_entry"
 
 /* What the module may call in libfconv (core/error.h, core/memory.h). */
@@ -57,6 +57,10 @@ typedef struct fconv_cuda_module {
   size_t layout[FCONV_CUDA_MODULE_NLAYOUT]; /* FCONV_CUDA_MODULE_LAYOUT */
   const fconv_path_vtbl *direct, *fft, *overlap_save, *channels_direct;
   int (*devices)(void); /* usable devices (fconv_cuda_devices): 0 on any error, cached */
+  /* Measure the cost models' constants on the current device and write its calibration file
+   * (cuda/cost.h, cuda/calibrate.cu; `fconv_calibrate cuda`); a table of the figures into
+   * report. quick: tiny sizes (tests; the figures mean nothing). */
+  fconv_status (*calibrate)(int quick, char *report, size_t report_bytes);
 } fconv_cuda_module;
 
 /* The entry's type. host: libfconv's services (static storage), or NULL where the module's

@@ -59,10 +59,6 @@ const size_t kSmemMax = 48 * 1024;       /* without cudaFuncSetAttribute */
 const long long kMaxTap = 1ll << 30;     /* k and stride per axis (int window math) */
 
 /* Cost model (see the header comment; the constants are cost.h's). */
-const double kMacRate[4] = {FCONV_CUDA_MAC_F32, FCONV_CUDA_MAC_F64, FCONV_CUDA_MAC_C64,
-                           FCONV_CUDA_MAC_C128}; /* by fconv_dtype (cost.h) */
-const double kMacRateReg[4] = {FCONV_CUDA_MAC_REG_F32, FCONV_CUDA_MAC_REG_F64, FCONV_CUDA_MAC_C64,
-                              FCONV_CUDA_MAC_C128}; /* the specialised kernels (real only) */
 
 enum { BUF_SIGNAL, BUF_A, BUF_B, BUF_OUT };
 
@@ -210,6 +206,8 @@ struct direct_state {
   int sep_axis[3];
   int separable;  /* the kernel set is rank 1 and the passes are cheaper */
   int kernel_set;
+  const void *set_host; /* the kernel_info host of the kernel set (kernel_cost tells it from an
+                           explicit kernel about to be passed to execute) */
   /* device memory */
   void *d_taps, *d_taps_exec, *d_sep;
   size_t off[4]; /* BUF_SIGNAL, BUF_A, BUF_B, BUF_OUT offsets in the workspace */
@@ -318,40 +316,39 @@ bool find_reg(const fconv_problem *p, const geom &g, int flip, reg_variant *v) {
 
 /* ---- the cost model -------------------------------------------------------------------------- */
 
-double device_scale() {
-  int dev = 0;
-  if (fconv_dev_get_device(&dev) != FCONV_OK) return 1.0;
-  int sms = fconv_dev_sm_count(dev);
-  return sms > 0 ? (double)sms / FCONV_CUDA_REFERENCE_SMS : 1.0;
-}
-
 /* Seconds for `macs` multiply-adds over `launches` launches moving `dev_bytes` on the device,
  * plus the host transfers of host-pointer plans; `reg`: the specialised kernel's rate. */
 double model(const fconv_problem *p, double macs, double dev_bytes, int launches, bool reg) {
-  const double scale = device_scale();
-  const double rate = reg ? kMacRateReg[p->dtype] : kMacRate[p->dtype];
-  const double compute = macs / (rate * scale);
-  const double memory = dev_bytes / (FCONV_DEV_MEM_BW * scale);
+  const fconv_cuda_cost *c = fconv_cuda_cost_get(); /* this device's (cost.h) */
+  const double compute = macs / fconv_cost_mac_rate(c, (int)p->dtype, reg);
+  const double memory = dev_bytes / c->mem_bw;
   const double host = (double)p->esize * ((double)p->batch * p->sig_elems +
                                           (double)p->count * p->out_elems);
-  return FCONV_CUDA_EXECUTE_S + launches * FCONV_DEV_LAUNCH_S + (compute > memory ? compute : memory) +
+  return FCONV_CUDA_EXECUTE_S + launches * c->launch_s + (compute > memory ? compute : memory) +
          fconv_dev_transfer_seconds(p, host);
 }
 
-double full_seconds(const direct_state *s) {
+/* One full pass; reg: the specialised kernel runs it. */
+double full_seconds_as(const direct_state *s, bool reg) {
   const fconv_problem *p = &s->p;
   const double bytes = (double)p->esize * ((double)p->batch * p->sig_elems +
                                            (double)p->count * p->out_elems);
-  return model(p, (double)p->count * s->full.macs, bytes, 1, s->full.use_reg);
+  return model(p, (double)p->count * s->full.macs, bytes, 1, reg);
 }
+
+double full_seconds(const direct_state *s) { return full_seconds_as(s, s->full.use_reg); }
 
 double sep_seconds(const direct_state *s) {
   const fconv_problem *p = &s->p;
+  const fconv_cuda_cost *c = fconv_cuda_cost_get();
   double macs = 0, bytes = 0;
   for (int i = 0; i < s->nsep; i++) {
     const pass &q = s->sep[i];
     /* a specialised pass counts as that many generic multiply-adds */
-    macs += (double)p->count * q.macs * (q.use_reg ? kMacRate[p->dtype] / kMacRateReg[p->dtype] : 1.0);
+    macs += (double)p->count * q.macs *
+            (q.use_reg ? fconv_cost_mac_rate(c, (int)p->dtype, 0) /
+                             fconv_cost_mac_rate(c, (int)p->dtype, 1)
+                       : 1.0);
     bytes += (double)p->esize * (double)p->count * (volume(q.g.n) + volume(q.g.out));
   }
   return model(p, macs, bytes, s->nsep, false);
@@ -680,6 +677,7 @@ fconv_status set_kernel_body(direct_state *s, const void *kernel,
   const fconv_problem *p = &s->p;
   s->kernel_set = 0;
   s->separable = 0;
+  s->set_host = info->host;
   const void *h = s->h.device_ptrs ? info->host : kernel;
   /* earlier work on the stream may still read d_taps: the copies below are ordered after it */
   FCONV_FORWARD(fconv_dev_stream_sync(s->h.stream)); /* h_taps / h_sep are free to overwrite */
@@ -796,9 +794,15 @@ void cuda_direct_destroy(void *state) {
   destroy_state(s);
 }
 
+/* The kernel set: what set_kernel chose (separable passes or one full pass). An explicit kernel
+ * about to be passed to execute (path.h: info->host is not the set kernel's): execute runs it
+ * as one full pass, never as separable passes, and with the specialised kernel only from host
+ * taps (host-pointer plans; device-pointer plans read its taps from device memory with the
+ * generic kernel), so that is its cost, whatever its rank. */
 double cuda_direct_kernel_cost(const void *state, const fconv_kernel_info *info) {
-  (void)info; /* set_kernel has analysed it */
   const direct_state *s = (const direct_state *)state;
+  if (info && info->host && (!s->kernel_set || info->host != s->set_host))
+    return full_seconds_as(s, s->full.use_reg && !s->h.device_ptrs);
   return s->separable ? sep_seconds(s) : full_seconds(s);
 }
 

@@ -60,7 +60,8 @@
 
 #include "../core/geometry.h"
 
-/* ---- cost model: the constants are cost.h's (H100-class defaults, not measured) ------------- */
+/* ---- cost model: the constants are cost.h's (the device's calibration file, or defaults from
+ * its properties) ------------------------------------------------------------------------------ */
 
 /* Test hook (emulator tests only): when > 0, overlap-save blocks are at most this long on
  * every axis, so small problems get many blocks. */
@@ -149,6 +150,7 @@ typedef struct fft_traffic {
   double outputs; /* output elements */
   int passes;     /* cuFFT passes through device memory per transform */
   double flops;   /* butterflies of every transform */
+  double ch_flops;/* the channel product's */
 } fft_traffic;
 
 static void traffic(const fconv_problem *p, const fft_geom *g, fft_traffic *t) {
@@ -171,16 +173,20 @@ static void traffic(const fconv_problem *p, const fft_geom *g, fft_traffic *t) {
   t->extract = 2.0 * t->outputs * es;
   t->buffer = bx * spec * cs;
   t->flops = (bx + by) * (p->is_complex ? 5.0 : 2.5) * vol * log2(vol > 2 ? vol : 2);
-  if (p->multichannel) t->flops += 8.0 * by * (double)p->cig * spec;
+  t->ch_flops = p->multichannel ? 8.0 * by * (double)p->cig * spec : 0.0;
 }
 
 /* Modelled seconds of one execute with geometry g. */
 static double model(const fconv_problem *p, const fft_geom *g) {
   fft_traffic t;
   traffic(p, g, &t);
-  const double flops = fconv_dtype_is_double(p->dtype) ? FCONV_CUDA_FLOPS_F64 : FCONV_CUDA_FLOPS_F32;
-  const double bytes = t.gather + t.fwd + t.mul + t.inv + t.extract;
-  double s = bytes / FCONV_DEV_MEM_BW + t.flops / flops + 5 * FCONV_DEV_LAUNCH_S;
+  const fconv_cuda_cost *c = fconv_cuda_cost_get();
+  const double fft_flops = fconv_cost_fft_flops(c, fconv_dtype_is_double(p->dtype));
+  /* the transforms as calibrated (fft_scale: measured / modelled cuFFT time) */
+  const double fft = c->fft_scale * fconv_cost_fft_seconds(c, t.fwd + t.inv, t.flops,
+                                                           fconv_dtype_is_double(p->dtype));
+  double s = (t.gather + t.mul + t.extract) / c->mem_bw + t.ch_flops / fft_flops + fft +
+             5 * c->launch_s;
   const double staged = ((double)items_x(p) * (double)p->sig_elems + t.outputs) * (double)p->esize;
   return s + fconv_dev_transfer_seconds(p, staged);
 }

@@ -349,6 +349,75 @@ TEST(CudaDirectEmu, ModelChoosesPassesOnlyWhenTheyPay) {
   }
 }
 
+/* kernel_cost of a kernel passed to execute (path.h): the CUDA direct path runs it as one full
+ * pass, never as separable passes. An AUTO plan whose set kernel is rank 1 (separable passes
+ * modelled) then given a non-rank-1 kernel at execute must model the direct path at the full
+ * pass's cost, the figure a plan with that kernel set gives; execute(NULL) goes back to the
+ * passes. Host pointers (the specialised kernel runs a host kernel's taps) and device pointers
+ * (the generic one: an explicit kernel's taps stay in device memory). */
+TEST(CudaDirectEmu, KernelCostOfAKernelAtExecuteIsTheFullPass) {
+  const size_t n[2] = {64, 64}, k[2] = {15, 15}, K = 15;
+  /* passes for every rank-1 kernel (at this size launches would outweigh their saving) */
+  setenv("FCONV_CUDA_DIRECT_SEPARABLE", "force", 1);
+  for (int dev = 0; dev < 2; dev++) {
+    SCOPED_TRACE(dev ? "device pointers" : "host pointers");
+    fconv_desc d = cuda_desc(2, n, k, FCONV_F32);
+    d.method = FCONV_METHOD_AUTO; /* direct, FFT and overlap-save candidates */
+    d.mode = FCONV_MODE_SAME;
+    if (dev) d.flags |= FCONV_FLAG_DEVICE_POINTERS;
+    std::vector<float> g(K * K), r(K * K), x(64 * 64, 1.0f), y(64 * 64);
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) {
+        g[i * K + j] = (float)(i + 1) * (float)(K - j);               /* rank 1 */
+        r[i * K + j] = (float)((i * 7 + j * 13) % 11) - 5.0f + (i == j); /* not */
+      }
+    const size_t gb = g.size() * 4, xb = x.size() * 4;
+    void *dg = nullptr, *dr = nullptr, *dx = nullptr, *dy = nullptr;
+    const void *pg = g.data(), *pr = r.data(), *px = x.data();
+    void *py = y.data();
+    if (dev) {
+      ASSERT_EQ(fconv_dev_malloc(&dg, gb), FCONV_OK);
+      ASSERT_EQ(fconv_dev_malloc(&dr, gb), FCONV_OK);
+      ASSERT_EQ(fconv_dev_malloc(&dx, xb), FCONV_OK);
+      ASSERT_EQ(fconv_dev_malloc(&dy, xb), FCONV_OK);
+      ASSERT_EQ(fconv_dev_copy_h2d(dg, g.data(), gb, nullptr), FCONV_OK);
+      ASSERT_EQ(fconv_dev_copy_h2d(dr, r.data(), gb, nullptr), FCONV_OK);
+      ASSERT_EQ(fconv_dev_copy_h2d(dx, x.data(), xb, nullptr), FCONV_OK);
+      pg = dg; pr = dr; px = dx; py = dy;
+    }
+    fconv_plan_info sep, expl, back, full;
+    {
+      Plan plan;
+      ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
+      ASSERT_EQ(fconv_plan_set_kernel(plan.p, pg), FCONV_OK);
+      ASSERT_EQ(fconv_plan_get_info(plan.p, &sep), FCONV_OK);
+      ASSERT_EQ(fconv_execute(plan.p, px, pr, py), FCONV_OK);
+      ASSERT_EQ(fconv_plan_get_info(plan.p, &expl), FCONV_OK);
+      ASSERT_EQ(fconv_execute(plan.p, px, nullptr, py), FCONV_OK);
+      ASSERT_EQ(fconv_plan_get_info(plan.p, &back), FCONV_OK);
+    }
+    {
+      Plan plan;
+      ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
+      ASSERT_EQ(fconv_plan_set_kernel(plan.p, pr), FCONV_OK);
+      ASSERT_EQ(fconv_plan_get_info(plan.p, &full), FCONV_OK);
+    }
+    const int D = FCONV_METHOD_DIRECT;
+    EXPECT_NE(expl.candidate_seconds[D], sep.candidate_seconds[D])
+        << "the explicit kernel runs as one full pass, not the set kernel's separable passes";
+    if (dev) /* the set kernel r: the same full pass (device pointers: the generic kernel) */
+      EXPECT_LE(full.candidate_seconds[D], expl.candidate_seconds[D] * (1 + 1e-12));
+    else
+      EXPECT_DOUBLE_EQ(expl.candidate_seconds[D], full.candidate_seconds[D]);
+    EXPECT_DOUBLE_EQ(back.candidate_seconds[D], sep.candidate_seconds[D]) << "execute(NULL)";
+    fconv_dev_free(dg);
+    fconv_dev_free(dr);
+    fconv_dev_free(dx);
+    fconv_dev_free(dy);
+  }
+  unsetenv("FCONV_CUDA_DIRECT_SEPARABLE");
+}
+
 /* ---- kernels, streams, pointers, workspace, memory ------------------------------------------- */
 
 std::vector<double> run_f64(fconv_plan *plan, const std::vector<double> &x, const double *h,

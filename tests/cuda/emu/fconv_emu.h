@@ -233,6 +233,9 @@ long live_device_allocations();
 void dev_poison_allocations(bool on);
 /* Device memsets queued so far (a counter that only grows). */
 long memsets_queued();
+/* The name fconv_dev_properties reports (default "fconv emulated device"; the calibration
+ * file's key). */
+void set_device_name(const char *name);
 /* Emulated devices 0..n-1 (default 1): fconv_cuda_devices(), set_device and usable follow;
  * device memory remembers the device current at its allocation. */
 void set_device_count(int n);
