@@ -7,7 +7,9 @@
  * the layer is torch's conv (cross-correlation, zero padding PAD, stride STRIDE): fconv CORRELATE,
  * MODE_PAD, ZERO boundary. METHOD is auto|direct|fft|os. Timed: one-shot plan (create +
  * set_kernel) once, then REPS executes; the output goes to DIR/y.f32 and one line to stdout:
- *   method=<chosen> plan_ms=<..> median_ms=<..> min_ms=<..> out=<elements>
+ *   method=<chosen> plan_ms=<..> median_ms=<..> min_ms=<..> out=<elements> est_ms=<..> isa=<..>
+ * (est_ms: the cost model's figure for the chosen method, the measure its constants are
+ * checked against; isa: fconv_plan_info.isa, e.g. avx512+gemm)
  *
  *   fconv_cnn_bench peak THREADS
  * estimates this CPU's f32 multiply-add peak for THREADS cores: one thread runs independent
@@ -179,8 +181,9 @@ int main(int argc, char **argv) {
   fconv_plan_info info;
   fconv_plan_get_info(plan, &info);
   if (save(dir, "y.f32", y, ny)) return 4;
-  printf("method=%s plan_ms=%.3f median_ms=%.3f min_ms=%.3f out=%zu\n",
-         fconv_method_name(info.method), plan_ms, t[reps / 2], t[0], ny);
+  printf("method=%s plan_ms=%.3f median_ms=%.3f min_ms=%.3f out=%zu est_ms=%.3f isa=%s\n",
+         fconv_method_name(info.method), plan_ms, t[reps / 2], t[0], ny,
+         info.estimated_seconds * 1e3, info.isa[0] ? info.isa : "-");
   fconv_plan_destroy(plan);
   free(x);
   free(w);

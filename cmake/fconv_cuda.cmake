@@ -20,6 +20,8 @@ add_library(fconv_cuda MODULE
   # calibration routine that writes the file (fconv_calibrate cuda)
   src/cuda/cost.cu
   src/cuda/calibrate.cu
+  # the streaming engine (stream_path.h): a uniform frequency-domain delay line on the device
+  src/cuda/stream.cu
   # the pure core code the paths call (geometry, kernel analysis, problem sizes), compiled in
   src/core/geometry.c
   src/core/kernel_info.c

@@ -308,7 +308,9 @@ typedef struct fconv_plan_info {
   double candidate_seconds[4];      /* indexed by fconv_method (AUTO unused): modelled or, with
                                        MEASURE, measured seconds; negative = not a candidate */
   size_t workspace_bytes;           /* scratch the plan holds (host, or device for CUDA) */
-  char isa[16];                     /* CPU direct path's instruction set: "avx512", "avx2", ...;
+  char isa[16];                     /* CPU direct path's instruction set: "avx512", "avx2", ...
+                                       (multi-channel: + the micro-kernel, "avx512+gemm",
+                                       "avx512+dw"; none for the pair-row kernels);
                                        CUDA direct path's kernel: "reg7x7" (specialised, see
                                        README), "tile" (generic); separable passes joined by + */
   char reason[160];                 /* one line: why this backend and method */
@@ -428,7 +430,23 @@ FCONV_API fconv_status fconv_plan_set_workspace(fconv_plan *plan, void *workspac
  * thread must not be one that the processing thread can keep from running (same core and lower
  * priority under a real-time scheduler).
  * A stream is not thread-safe: one thread at a time may use it (fconv_stream_work excepted);
- * different streams are independent. */
+ * different streams are independent.
+ *
+ * Engine (CUDA, backend CUDA, or AUTO when a usable device exists and the model says it is
+ * faster: many channels, long responses): one uniformly partitioned frequency-domain delay
+ * line (partitions of B samples, transforms of 2B points) on the device. Per block: one batched
+ * cuFFT forward transform of the new block of every input, one kernel summing over the
+ * partitions and inputs of every (output, input) pair into each output's spectrum, one batched
+ * inverse transform, and the overlap-save extraction; the same guarantees and the same results
+ * (within the FFT bound) as the CPU engine. Non-uniform partitioning is the CPU engine's only
+ * (NONUNIFORM with backend CUDA is FCONV_ERR_UNSUPPORTED; AUTO partitioning is uniform there);
+ * max_partition, FCONV_FLAG_MEASURE and FCONV_STREAM_FLAG_EVEN_LOAD do not apply, and with
+ * FCONV_STREAM_FLAG_WORKER fconv_stream_work has nothing to do (returns 0 units).
+ * fconv_stream_process then waits for the device (a synchronisation) but allocates nothing;
+ * a CUDA error is returned as a status (FCONV_ERR_CUDA, ...) with out untouched, and the stream
+ * must then be reset. With FCONV_FLAG_DEVICE_POINTERS (CUDA engine only) in, out and the
+ * responses are device memory of the device current at create (aligned to the element size);
+ * process still returns when out is written. */
 
 typedef struct fconv_stream fconv_stream; /* opaque */
 
@@ -454,9 +472,13 @@ typedef struct fconv_stream_desc {
                                    rounded down to the engine's partition grid. With NONUNIFORM
                                    the largest partition is within a factor 2 of it when the
                                    response is long enough; with AUTO it is an upper bound */
-  fconv_backend backend;        /* AUTO or CPU run on the CPU; CUDA: FCONV_ERR_UNSUPPORTED */
+  fconv_backend backend;        /* default AUTO: the CUDA engine when a usable device exists
+                                   and its model beats the CPU's, else the CPU's; CPU; CUDA
+                                   (FCONV_ERR_NO_DEVICE without a usable device or CUDA module,
+                                   FCONV_ERR_UNSUPPORTED in a build without CUDA) */
   unsigned flags;               /* FCONV_FLAG_MEASURE: FFTW_MEASURE plans (slower create);
-                                   FCONV_STREAM_FLAG_EVEN_LOAD (below) */
+                                   FCONV_FLAG_DEVICE_POINTERS (CUDA engine: device arrays);
+                                   FCONV_STREAM_FLAG_EVEN_LOAD, _WORKER (below) */
 } fconv_stream_desc;
 
 /* Even load: split the transforms of every large partition (real data, partitions of 4096
@@ -478,12 +500,17 @@ FCONV_API void fconv_stream_desc_init(fconv_stream_desc *d, size_t block, size_t
 /* fconv_stream_create: validate d, choose the partitioning, plan the FFTs, allocate everything
  * fconv_stream_process will use, and copy the responses (and their spectra). *stream is NULL on
  * failure. FCONV_ERR_INVALID_ARGUMENT for NULL pointers, B, channel counts or a length of 0,
- * enum values out of range, sizes that overflow; FCONV_ERR_UNSUPPORTED for the CUDA backend. */
+ * enum values out of range, sizes that overflow, FCONV_FLAG_DEVICE_POINTERS with backend CPU;
+ * for backend CUDA (or device pointers): FCONV_ERR_NO_DEVICE without a usable device or CUDA
+ * module (fconv_last_error says why), FCONV_ERR_UNSUPPORTED in a build without CUDA or with
+ * NONUNIFORM partitioning, and the device's failures (FCONV_ERR_CUDA, FCONV_ERR_OUT_OF_MEMORY). */
 FCONV_API fconv_status fconv_stream_create(fconv_stream **stream, const fconv_stream_desc *d);
 
 /* fconv_stream_process: filter one block. in: inputs x B elements of dtype, channel after
  * channel; out: outputs x B elements, channel after channel (must not overlap in). Returns
- * FCONV_ERR_INVALID_ARGUMENT for NULL pointers; then neither the stream nor out changes. */
+ * FCONV_ERR_INVALID_ARGUMENT for NULL pointers (and, on the CUDA engine, pointers of the wrong
+ * kind: a device pointer without FCONV_FLAG_DEVICE_POINTERS or a host pointer with it); then
+ * neither the stream nor out changes. The CUDA engine returns the device's failures (see above). */
 FCONV_API fconv_status fconv_stream_process(fconv_stream *stream, const void *in, void *out);
 
 /* fconv_stream_work: for a stream created with FCONV_STREAM_FLAG_WORKER, run now, in the calling
@@ -528,6 +555,9 @@ typedef struct fconv_stream_info {
                                    machine (relative figure) */
   double cost_peak;             /* the same model's costliest block, as the work is spread (the
                                    worst block without a worker) */
+  fconv_backend backend;        /* the engine's: CPU or CUDA (for CUDA, memory_bytes counts
+                                   device and pinned memory too, and the costs are the CUDA
+                                   model's, not measured) */
 } fconv_stream_info;
 
 /* fconv_stream_get_info: fill *info. FCONV_ERR_INVALID_ARGUMENT for NULL. */

@@ -12,18 +12,22 @@
 #                 written to $OUT/cuda-calibration/ through FCONV_CUDA_CALIBRATION, and the
 #                 bench step below uses them); its table goes into the report;
 #   4. sanitize:  compute-sanitizer memcheck, racecheck and synccheck on a small subset of the
-#                 cuda-device tests (--sanitize-filter);
+#                 cuda-device tests (--sanitize-filter), and the streaming engine's small cases;
 #   5. bench:     the GPU benchmark subset (2-D 4096^2 f32 with 3x3, 7x7, 31x31, 127x127; 1-D 2^24
 #                 with 4096 taps; device-resident and host arrays) with fconv_bench, and the same
 #                 problems with torch conv and cupyx fftconvolve / ndimage.convolve (bench/peers.py);
-#   6. report:    report.md (each step's status, time and log tail, the GPU, the figures) in
+#   6. stream:    the streaming engine on the GPU (bench/stream_gpu_bench.c), issue 12's target:
+#                 64 channels x 10 s responses (each input its own, diagonal matrix) at block
+#                 256, 48 kHz, 20 s of audio: real-time factor and margin (block period / worst
+#                 block); then the full 64 x 64 matrix (4096 responses of 10 s, 8 s of audio);
+#   7. report:    report.md (each step's status, time and log tail, the GPU, the figures) in
 #                 $OUT when set (the device runner's folder), else build-gpu/gpu-check/.
 #
 #   scripts/gpu-check.sh [--deps DIR] [--build DIR] [--out DIR] [--steps LIST] [--budget S]
 #                        [--sanitize-filter GTEST_FILTER] [--dry-run]
 #     --deps DIR     the .deb folder (default: $FCONV_DEVICE_DEPS, else the first of
 #                    ../shared, ../../shared, shared/ (+ /device-deps) next to or in the tree)
-#     --steps LIST   comma list of deps,build,tests,calibrate,sanitize,bench (default: all)
+#     --steps LIST   comma list of deps,build,tests,calibrate,sanitize,bench,stream (default: all)
 #     --budget S     fconv_bench seconds per row (default 0.3)
 #     --dry-run      print the commands of every step without running them
 # Exit status: 0 every step passed; 1 usage; 2 a step failed (the report says which).
@@ -39,7 +43,7 @@ if [ -z "$deps_src" ]; then # the main checkout's ../shared, a worktree's ../../
 fi
 build="$ROOT/build-gpu"
 out="${OUT:-}"
-steps="deps,build,tests,calibrate,sanitize,bench"
+steps="deps,build,tests,calibrate,sanitize,bench,stream"
 budget=0.3
 dry=0
 san_filter='CudaDirectDevice.TwoPlansOnTwoStreams*:CudaFftDevice.LongSignal*'
@@ -66,8 +70,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 for s in ${steps//,/ }; do
-  case "$s" in deps|build|tests|calibrate|sanitize|bench) ;;
-    *) echo "gpu-check.sh: unknown step '$s' (deps,build,tests,calibrate,sanitize,bench)" >&2; exit 1 ;;
+  case "$s" in deps|build|tests|calibrate|sanitize|bench|stream) ;;
+    *) echo "gpu-check.sh: unknown step '$s' (deps,build,tests,calibrate,sanitize,bench,stream)" >&2; exit 1 ;;
   esac
 done
 want() { [[ ",$steps," == *",$1,"* ]]; }
@@ -160,6 +164,10 @@ if want sanitize; then
       run "sanitize-$tool-$t" compute-sanitizer --tool "$tool" --error-exitcode 9 \
         "$build/tests/cuda/$t" --gtest_filter="$san_filter" --gtest_brief=1 || true
     done
+    # the streaming engine: its small cases
+    run "sanitize-$tool-fconv_cuda_stream_device_test" compute-sanitizer --tool "$tool" \
+      --error-exitcode 9 "$build/tests/cuda/fconv_cuda_stream_device_test" \
+      --gtest_filter='CudaStreamDevice.Impulse*:CudaStreamDevice.Reset*' --gtest_brief=1 || true
   done
 fi
 
@@ -176,7 +184,16 @@ if want bench; then
     --cases-from "$out/fconv.csv" --csv "$out/peers.csv" || true
 fi
 
-# ---- 6. the report ---------------------------------------------------------------------
+# ---- 6. the streaming engine on the GPU: real-time factor and margin ----------------------
+if want stream; then
+  [ "$dry" = 1 ] || echo "inputs,outputs,matrix,ir_s,block,backend,rtf,margin,worst_ms,p99_ms,median_ms,partitions,memory_bytes" >"$out/stream.csv"
+  run stream-64-diag "$build/bench/fconv_stream_gpu_bench" --inputs 64 --outputs 64 \
+    --matrix diag --ir 10 --block 256 --seconds 20 --csv "$out/stream.csv" || true
+  run stream-64-full "$build/bench/fconv_stream_gpu_bench" --inputs 64 --outputs 64 \
+    --matrix full --ir 10 --block 256 --seconds 8 --csv "$out/stream.csv" || true
+fi
+
+# ---- 7. the report ---------------------------------------------------------------------
 {
   echo "# fconv gpu-check"
   echo
@@ -206,6 +223,8 @@ for r in rows:
   table "$out/fconv.csv" "fconv (every row verified before it was timed)" \
     case status method median_ms gbps
   table "$out/peers.csv" "peers (torch, cupy, ...)" problem impl status median_ms
+  table "$out/stream.csv" "streaming on the GPU (wall clock per block; margin = period / worst block)" \
+    inputs outputs matrix ir_s block backend rtf margin worst_ms p99_ms median_ms memory_bytes
   if [ -s "$out/calibrate.log" ]; then
     printf '\n## CUDA cost-model calibration (fconv_calibrate cuda)\n\n'
     cat "$out/calibrate.log"

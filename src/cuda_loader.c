@@ -71,7 +71,9 @@ static const char *mismatch(const fconv_cuda_module *m) {
     return "it was built from another fconv (version or module ABI differ)";
   if (memcmp(m->layout, layout, sizeof layout) != 0)
     return "its structures' layout differs from this libfconv's";
-  if (!m->direct || !m->fft || !m->overlap_save || !m->channels_direct || !m->devices) return "it is incomplete";
+  if (!m->direct || !m->fft || !m->overlap_save || !m->channels_direct || !m->devices ||
+      !m->stream)
+    return "it is incomplete";
   return NULL;
 }
 

@@ -22,14 +22,17 @@
 #include "core/kernel_info.h"
 #include "core/problem.h"
 #include "path.h"
+#include "stream_path.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Raise on any change to what crosses the boundary: this header, path.h's vtable, the problem,
- * kernel-info and plan-info structures, or the meaning of a field in them. */
-#define FCONV_CUDA_MODULE_ABI 3
+/* Raise on any change to what crosses the boundary: this header, path.h's vtable, stream_path.h's
+ * engine, the problem, kernel-info, plan-info and stream description / info structures, or the
+ * meaning of a field in them. 3: the streaming engine (`stream`);
+ * 4: the cost-model calibration (`calibrate`). */
+#define FCONV_CUDA_MODULE_ABI 4
 #define FCONV_CUDA_MODULE_ENTRY "fconv_cuda_module_entry"
 
 /* What the module may call in libfconv (core/error.h, core/memory.h). */
@@ -48,8 +51,9 @@ typedef struct fconv_host_services {
 /* Sizes of the structures that cross the boundary, in the order of the layout field below. */
 #define FCONV_CUDA_MODULE_LAYOUT                                                        \
   { sizeof(fconv_host_services), sizeof(fconv_path_vtbl), sizeof(fconv_problem),        \
-    sizeof(fconv_kernel_info), sizeof(fconv_kernel_stats), sizeof(fconv_plan_info) }
-#define FCONV_CUDA_MODULE_NLAYOUT 6
+    sizeof(fconv_kernel_info), sizeof(fconv_kernel_stats), sizeof(fconv_plan_info),     \
+    sizeof(fconv_stream_engine), sizeof(fconv_stream_desc), sizeof(fconv_stream_info) }
+#define FCONV_CUDA_MODULE_NLAYOUT 9
 
 typedef struct fconv_cuda_module {
   unsigned abi;                             /* FCONV_CUDA_MODULE_ABI */
@@ -57,6 +61,7 @@ typedef struct fconv_cuda_module {
   size_t layout[FCONV_CUDA_MODULE_NLAYOUT]; /* FCONV_CUDA_MODULE_LAYOUT */
   const fconv_path_vtbl *direct, *fft, *overlap_save, *channels_direct;
   int (*devices)(void); /* usable devices (fconv_cuda_devices): 0 on any error, cached */
+  const fconv_stream_engine *stream; /* the streaming engine (cuda/stream.cu) */
   /* Measure the cost models' constants on the current device and write its calibration file
    * (cuda/cost.h, cuda/calibrate.cu; `fconv_calibrate cuda`); a table of the figures into
    * report. quick: tiny sizes (tests; the figures mean nothing). */

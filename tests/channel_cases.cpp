@@ -64,7 +64,7 @@ size_t output_elems(const fconv_plan *plan, const fconv_desc &d) {
 }
 
 // Run c, compare with the reference (gtest failures on a mismatch).
-void run_case(const ChCase &c, std::mt19937_64 &g) {
+void run_case(const ChCase &c, std::mt19937_64 &g, const char *kernel) {
   const fconv_desc &d = c.d;
   SCOPED_TRACE(ft::describe(d) + " way " + std::to_string(c.way));
   Array x(d.dtype, ft::signal_elems(d), 1), h(d.dtype, ft::kernel_elems(d), 2);
@@ -87,6 +87,10 @@ void run_case(const ChCase &c, std::mt19937_64 &g) {
   ASSERT_EQ(fconv_plan_get_info(plan, &info), FCONV_OK);
   fconv_plan_destroy(plan);
   ASSERT_EQ(st, FCONV_OK);
+  if (kernel) {
+    const std::string isa = info.isa, want = kernel;
+    EXPECT_NE(isa.find(want), std::string::npos) << "ran " << isa << ", expected the " << want << " kernel";
+  }
   const reference::Result ref = ft::reference_of(d, x, h);
   ASSERT_EQ(ref.y.size(), y.size());
   EXPECT_TRUE(ft::matches_reference(y, ref)) << "chosen " << fconv_method_name(info.method);

@@ -13,9 +13,10 @@ int fconv_fake_dep(void) { return 0; }
 /* The shape of src/cuda_module.h's fconv_cuda_module, with nothing valid in it. */
 struct fake_module {
   unsigned abi, version;
-  size_t layout[6];
+  size_t layout[9];
   const void *paths[4];
   int (*devices)(void);
+  const void *stream;
 };
 #ifdef FCONV_FAKE_DEP
 int fconv_fake_dep(void);
@@ -26,7 +27,7 @@ static int devices(void) { return 0; }
 __attribute__((visibility("default"))) const struct fake_module *
 fconv_cuda_module_entry(const void *host);
 const struct fake_module *fconv_cuda_module_entry(const void *host) {
-  static const struct fake_module m = {0, 0, {0}, {0}, devices};
+  static const struct fake_module m = {0, 0, {0}, {0}, devices, 0};
   (void)host;
   return &m;
 }

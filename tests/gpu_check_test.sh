@@ -18,6 +18,8 @@ done
 grep -q "compute-sanitizer --tool racecheck" "$work/dry.out" || fail "dry run lists no racecheck"
 grep -q "k127x127:same:auto:cuda:reuse:dev" "$work/dry.out" || fail "dry run lists no bench case"
 grep -q "| tests | dry run |" "$work/dry/report.md" || fail "dry-run report"
+grep -q "fconv_stream_gpu_bench --inputs 64 --outputs 64 --matrix diag --ir 10 --block 256" \
+  "$work/dry.out" || fail "dry run lists no streaming measurement"
 # the dependency step for real, when the .debs are there (they are in the team's checkout)
 deps=""
 for d in "$root/../shared/device-deps" "$root/../../shared/device-deps" "$root/shared/device-deps"; do

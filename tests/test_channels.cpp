@@ -26,6 +26,19 @@ using ft::output_elems;
 using ft::random_channel_case;
 using ft::run_case;
 
+// Runs body(isa) once per instruction set this CPU runs (FCONV_ISA caps the one plans pick),
+// restoring FCONV_ISA afterwards.
+template <class F> void for_every_isa(F body) {
+  const char *prev = getenv("FCONV_ISA");
+  const std::string saved = prev ? prev : "";
+  for (const char *isa : {"generic", "avx2", "avx512"}) {
+    setenv("FCONV_ISA", isa, 1);
+    SCOPED_TRACE(std::string("FCONV_ISA=") + isa);
+    body();
+  }
+  if (prev) setenv("FCONV_ISA", saved.c_str(), 1); else unsetenv("FCONV_ISA");
+}
+
 class ChannelsRandom : public ::testing::TestWithParam<fconv_method> {};
 
 TEST_P(ChannelsRandom, MatchesReference) {
@@ -51,11 +64,8 @@ INSTANTIATE_TEST_SUITE_P(Methods, ChannelsRandom,
 // runs (FCONV_ISA caps the one the plans pick).
 TEST(ChannelsWide, MatchesReferenceEveryIsa) {
   auto g = ft::rng();
-  const char *prev = getenv("FCONV_ISA");
-  const std::string saved = prev ? prev : "";
-  for (const char *isa : {"generic", "avx2", "avx512"}) {
-    setenv("FCONV_ISA", isa, 1);
-    for (int i = 0; i < 36 && !HasFatalFailure(); i++) {
+  for_every_isa([&] {
+    for (int i = 0; i < 36 && !::testing::Test::HasFatalFailure(); i++) {
       const fconv_method m = i % 3 == 0   ? FCONV_METHOD_DIRECT
                              : i % 3 == 1 ? FCONV_METHOD_FFT
                                           : FCONV_METHOD_OVERLAP_SAVE;
@@ -68,11 +78,81 @@ TEST(ChannelsWide, MatchesReferenceEveryIsa) {
       fconv_desc_set_channels(&c.d, groups * ft::uniform(g, 1, 4), groups * ft::uniform(g, 4, 14),
                               groups);
       c.d.batch = ft::uniform(g, 1, 5);
-      SCOPED_TRACE(std::string("FCONV_ISA=") + isa);
       run_case(c, g);
     }
-  }
-  if (prev) setenv("FCONV_ISA", saved.c_str(), 1); else unsetenv("FCONV_ISA");
+  });
+}
+
+// The depthwise micro-kernels (real dtypes, one input channel per group, fewer output channels
+// per group than a GEMM block; the plan says "+dw", "+dwr" for the rows variant of kernels with
+// 3, 5 or 7 undilated unit-stride rows): every rank, mode, op, boundary, stride, dilation,
+// padding and call way of the random cases, channel multipliers 1-3, with planes from one vector
+// to several row tiles and column chunks wide (rows cut into segments when axis 1 has one
+// output), at every instruction set.
+TEST(ChannelsDepthwise, MatchesReferenceOnTheDwKernel) {
+  auto g = ft::rng();
+  for_every_isa([&] {
+    for (int i = 0; i < 40 && !::testing::Test::HasFatalFailure(); i++) {
+      ChCase c = random_channel_case(g, FCONV_METHOD_DIRECT, true, FCONV_BACKEND_CPU);
+      c.d.dtype = ft::coin(g) ? FCONV_F32 : FCONV_F64;
+      if (i % 2 == 1) { // wider planes: row tiles and column chunks with tails
+        const size_t wide = c.d.rank == 1 ? ft::uniform(g, 60, 300) : ft::uniform(g, 17, 80);
+        c.d.signal_shape[c.d.rank - 1] = wide;
+        if (c.d.rank >= 2) c.d.signal_shape[c.d.rank - 2] = ft::uniform(g, 8, 20);
+        for (int a = 0; a < c.d.rank; a++) { // VALID: the dilated kernel inside the signal
+          const size_t keff = (c.d.kernel_shape[a] - 1) * c.d.dilation[a] + 1;
+          if (c.d.signal_shape[a] < keff) c.d.signal_shape[a] = keff;
+        }
+      }
+      const char *kernel = "+dw";
+      if (i % 4 >= 2 && c.d.rank >= 2) { // the rows variant: 3, 5 or 7 undilated unit-stride rows
+        const int r = c.d.rank - 2;
+        c.d.kernel_shape[r] = 3 + 2 * ft::uniform(g, 0, 2);
+        c.d.dilation[r] = 1;
+        c.d.stride[r] = 1;
+        c.d.mode = ft::coin(g) ? FCONV_MODE_SAME : FCONV_MODE_FULL;
+        if (c.d.signal_shape[r] < 2) c.d.signal_shape[r] = 2;
+        kernel = "+dwr";
+      }
+      const size_t cin = ft::uniform(g, 2, 5);
+      fconv_desc_set_channels(&c.d, cin, cin * ft::uniform(g, 1, 3), cin);
+      c.d.threads = (int)ft::uniform(g, 1, 2);
+      c.d.batch = ft::uniform(g, 2, 3); // batch * cin >= 2 * threads
+      run_case(c, g, kernel);
+    }
+  });
+}
+
+// The GEMM micro-kernel with strides (positions flattened over stride-phase blocks): layer-3
+// shapes (few input channels, 7x7 or 3x3, stride 2 or 3 on every axis) and random strided cases,
+// every boundary, at every instruction set; the plan says "+gemm".
+TEST(ChannelsStrided, GemmMatchesReference) {
+  auto g = ft::rng();
+  for_every_isa([&] {
+    for (int i = 0; i < 24 && !::testing::Test::HasFatalFailure(); i++) {
+      ChCase c = random_channel_case(g, FCONV_METHOD_DIRECT, true, FCONV_BACKEND_CPU);
+      c.d.dtype = ft::coin(g) ? FCONV_F32 : FCONV_F64;
+      if (i % 3 == 0) { // a layer-3 shape: 3 -> 8..16 channels, 7x7 or 3x3, PAD k/2
+        const size_t n[2] = {ft::uniform(g, 20, 45), ft::uniform(g, 20, 45)};
+        const size_t kk = ft::coin(g) ? 7 : 3, k[2] = {kk, kk};
+        const fconv_boundary b = c.d.boundary;
+        c.d = ft::make_desc(2, n, k, c.d.dtype);
+        c.d.mode = FCONV_MODE_PAD;
+        c.d.op = FCONV_OP_CORRELATE;
+        c.d.boundary = b;
+        c.d.method = FCONV_METHOD_DIRECT;
+        c.d.backend = FCONV_BACKEND_CPU;
+        for (int a = 0; a < 2; a++) c.d.pad_before[a] = c.d.pad_after[a] = kk / 2;
+        c.way = 2;
+      }
+      const size_t s = ft::uniform(g, 2, 3);
+      for (int a = 0; a < c.d.rank; a++) c.d.stride[a] = ft::coin(g, 0.8) ? s : 1;
+      c.d.stride[c.d.rank - 1] = s; // the contiguous axis always strided
+      fconv_desc_set_channels(&c.d, ft::uniform(g, 1, 4), ft::uniform(g, 8, 16), 1);
+      c.d.batch = ft::uniform(g, 1, 2);
+      run_case(c, g, "+gemm");
+    }
+  });
 }
 
 // Execute with an explicit kernel allocates nothing (its packed weights or spectra are made by

@@ -47,6 +47,16 @@ static int any_cuda_library(void) {
          loaded("libfconv_cuda");
 }
 
+/* The end of a run: on success, *ran = backend and y[0..n) checked against want. */
+static fconv_status checked(fconv_status st, fconv_backend backend, fconv_backend *ran,
+                            const double *y, const double *want, int n) {
+  if (st != FCONV_OK) return st;
+  *ran = backend;
+  for (int i = 0; i < n; i++)
+    CHECK(fabs(y[i] - want[i]) < 1e-12, "y[%d] = %g, want %g", i, y[i], want[i]);
+  return st;
+}
+
 /* A first difference, full mode: [1, 2, 4, 8] * [1, -1] = [1, 1, 2, 4, -8], on the given
  * backend; its status, and the backend that ran it in *ran. */
 static fconv_status convolve(fconv_backend backend, unsigned flags, fconv_backend *ran) {
@@ -65,11 +75,31 @@ static fconv_status convolve(fconv_backend backend, unsigned flags, fconv_backen
   st = fconv_execute(plan, x, h, y);
   if (st == FCONV_OK) st = fconv_plan_get_info(plan, &info);
   fconv_plan_destroy(plan);
+  return checked(st, info.backend, ran, y, want, 5);
+}
+
+/* The same first difference as a stream (blocks of 4, one input and output) on the given
+ * backend: its status, and the engine's backend in *ran. */
+static fconv_status stream_diff(fconv_backend backend, fconv_backend *ran) {
+  const double h[2] = {1, -1}, x[8] = {1, 2, 4, 8, 16, 32, 64, 128};
+  const double want[8] = {1, 1, 2, 4, 8, 16, 32, 64};
+  const void *hp[1] = {h};
+  size_t len[1] = {2};
+  double y[8] = {0};
+  fconv_stream_desc d;
+  fconv_stream_desc_init(&d, 4, 1, 1, FCONV_F64);
+  d.responses = hp;
+  d.response_lengths = len;
+  d.backend = backend;
+  fconv_stream *s = NULL;
+  fconv_status st = fconv_stream_create(&s, &d);
   if (st != FCONV_OK) return st;
-  *ran = info.backend;
-  for (int i = 0; i < 5; i++)
-    CHECK(fabs(y[i] - want[i]) < 1e-12, "y[%d] = %g, want %g", i, y[i], want[i]);
-  return st;
+  fconv_stream_info info;
+  st = fconv_stream_process(s, x, y);
+  if (st == FCONV_OK) st = fconv_stream_process(s, x + 4, y + 4);
+  if (st == FCONV_OK) st = fconv_stream_get_info(s, &info);
+  fconv_stream_destroy(s);
+  return checked(st, info.backend, ran, y, want, 8);
 }
 
 static void absent(const char *text) {
@@ -90,6 +120,15 @@ static void absent(const char *text) {
           "last_error does not explain (want \"%s\"): %s", text, why);
     printf("BACKEND_CUDA (flags %u): %s: %s\n", flags[f], fconv_status_string(st), why);
   }
+  st = stream_diff(FCONV_BACKEND_AUTO, &ran);
+  CHECK(st == FCONV_OK && ran == FCONV_BACKEND_CPU, "AUTO stream: %s, ran on %s",
+        fconv_status_string(st), fconv_backend_name(ran));
+  st = stream_diff(FCONV_BACKEND_CUDA, &ran);
+  const char *why = fconv_last_error();
+  CHECK(st == FCONV_ERR_NO_DEVICE, "CUDA stream: %s, want NO_DEVICE", fconv_status_string(st));
+  CHECK(strstr(why, "CUDA backend module is not available") && strstr(why, text),
+        "CUDA stream: last_error does not explain (want \"%s\"): %s", text, why);
+  printf("CUDA stream: %s: %s\n", fconv_status_string(st), why);
   CHECK(!any_cuda_library(), "a CUDA library was loaded into the process");
 }
 
@@ -97,6 +136,8 @@ static void present(void) {
   fconv_backend ran = FCONV_BACKEND_CUDA;
   fconv_status st = convolve(FCONV_BACKEND_CPU, 0, &ran);
   CHECK(st == FCONV_OK && ran == FCONV_BACKEND_CPU, "CPU: %s", fconv_status_string(st));
+  st = stream_diff(FCONV_BACKEND_CPU, &ran);
+  CHECK(st == FCONV_OK && ran == FCONV_BACKEND_CPU, "CPU stream: %s", fconv_status_string(st));
   CHECK(!any_cuda_library(), "a CUDA library was loaded before any CUDA request");
   st = convolve(FCONV_BACKEND_CUDA, 0, &ran);
   const char *why = st == FCONV_OK ? "" : fconv_last_error();
@@ -105,6 +146,15 @@ static void present(void) {
   CHECK(loaded("libfconv_cuda") && loaded("libcufft"), "the module (and cuFFT) not loaded");
   printf("BACKEND_CUDA with the module: %s%s%s (devices: %d)\n", fconv_status_string(st),
          why[0] ? ": " : "", why, fconv_cuda_device_count());
+  st = stream_diff(FCONV_BACKEND_CUDA, &ran);
+  why = st == FCONV_OK ? "" : fconv_last_error();
+  CHECK((st == FCONV_OK && ran == FCONV_BACKEND_CUDA) ||
+            (st == FCONV_ERR_NO_DEVICE && !strstr(why, "module")),
+        "CUDA stream: %s: %s", fconv_status_string(st), why);
+  printf("CUDA stream with the module: %s%s%s\n", fconv_status_string(st), why[0] ? ": " : "",
+         why);
+  st = stream_diff(FCONV_BACKEND_AUTO, &ran);
+  CHECK(st == FCONV_OK, "AUTO stream: %s", fconv_status_string(st));
 }
 
 int main(int argc, char **argv) {

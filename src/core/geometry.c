@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "boundary.h"
+#include "memory.h"
 
 /* Negate the imaginary parts of `count` complex elements of size es (8: float, 16: double). */
 static void conj_inplace(unsigned char *d, size_t count, size_t es) {
@@ -29,7 +30,8 @@ static void gather_row(unsigned char *d, const unsigned char *s, ptrdiff_t a, si
   if (lo > (ptrdiff_t)cnt) lo = (ptrdiff_t)cnt;
   if (hi < lo) hi = lo;
   if (!flip) {
-    if (hi > lo) memcpy(d + (size_t)lo * es, s + (size_t)(a + lo) * es, (size_t)(hi - lo) * es);
+    if (hi > lo)
+      fconv_copy_run(d + (size_t)lo * es, s + (size_t)(a + lo) * es, (size_t)(hi - lo) * es);
   } else {
     for (ptrdiff_t i = lo; i < hi; i++)
       memcpy(d + (size_t)i * es, s + (size_t)((ptrdiff_t)n - 1 - (a + i)) * es, es);

@@ -9,6 +9,15 @@
  *   registers: 8 x 3, i.e. 48 f32 positions, and 8 divides the usual channel counts; 16
  *   registers: 4 x 3) while k runs over (input channel, tap): per k, NV unaligned vector loads
  *   of the input at off[k] and MR broadcast weights feed MR x NV multiply-adds.
+ * dw: one channel's plane, DR rows x up to DNV vectors of a row in registers (AVX-512: 7 x 4;
+ *   7 divides the usual CNN extents 7, 14, 28, 56, 112; 16 registers: 3 x 4) while k runs over
+ *   the taps: per k one broadcast weight and DR x NV unaligned loads (the multiply-adds' memory
+ *   operands); the last vector of a row is stored masked (AVX-512) or lane by lane, so rows of
+ *   any width write nothing past their end.
+ * dwr: dw for kernels of KH = 3, 5 or 7 unit-stride rows: per k step (a column tap, shared by
+ *   the KH rows) the KH weights are broadcast once into registers and each input row of the
+ *   tile's DR + KH - 1 is loaded once (up to RNV vectors) and feeds every output row it reaches:
+ *   about KH multiply-adds per load instead of one.
  * cmac: CB items x CC output channels x one vector of bins, real and imaginary accumulators
  *   (AVX-512: 2 x 4, i.e. 16 registers; the rest 2 x 2): per input channel 2 CB + 2 CC vector
  *   loads feed 4 CB CC multiply-adds. */
@@ -17,16 +26,44 @@
 #include "direct_kernels.h"
 #include "kernel_isa.h"
 
+#if FCONV_DK_VBYTES == 64 && defined(__AVX512F__)
+#include <immintrin.h>
+#define CK_MASKED_STORE 1
+#endif
+
 #if FCONV_DK_VBYTES == 64 /* 32 vector registers */
 #define CK_MR 8
 #define CK_NV 3
 #define CK_CB 2
 #define CK_CC 4
+#define CK_DR 7
+#define CK_DNV 4
+#define CK_RNV 3 /* dwr: 7 x 3 accumulators, 7 weights, 3 input vectors */
 #else /* 16 vector registers */
 #define CK_MR 4
 #define CK_NV 3
 #define CK_CB 2
 #define CK_CC 2
+#define CK_DR 3
+#define CK_DNV 4
+#define CK_RNV 2 /* dwr: 3 x 2 accumulators, 7 weights, 2 input vectors */
+#endif
+
+/* Store the first n (< lanes) elements of a vector. */
+#ifdef CK_MASKED_STORE
+DK_INLINE void ck_f32_stn(float *p, dk_vf v, int n) {
+  _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v);
+}
+DK_INLINE void ck_f64_stn(double *p, dk_vd v, int n) {
+  _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1), (__m512d)v);
+}
+#else
+DK_INLINE void ck_f32_stn(float *p, dk_vf v, int n) {
+  for (int i = 0; i < n; i++) p[i] = v[i];
+}
+DK_INLINE void ck_f64_stn(double *p, dk_vd v, int n) {
+  for (int i = 0; i < n; i++) p[i] = v[i];
+}
 #endif
 
 #define CK_DEFINE(NAME, T, VT)                                                                 \
@@ -65,6 +102,118 @@
     if (nvec == 3) NAME##_tile(o, ldo, xx, off, ww, K, 3); /* tails when CK_NV > 3 */       \
     else if (nvec == 2) NAME##_tile(o, ldo, xx, off, ww, K, 2);                                \
     else if (nvec == 1) NAME##_tile(o, ldo, xx, off, ww, K, 1);                                \
+  }                                                                                            \
+  /* one output row of a dw / dwr tile: NV vectors, the last holding tail (1..W) outputs */     \
+  DK_INLINE void NAME##_dwrow(T *orow, const VT *ar, int tail, const int NV) {                 \
+    enum { W = sizeof(VT) / sizeof(T) };                                                       \
+    _Pragma("GCC unroll 8") for (int v = 0; v < NV - 1; v++)                                   \
+        memcpy(orow + v * W, &ar[v], sizeof ar[v]);                                            \
+    if (tail == W) memcpy(orow + (NV - 1) * W, &ar[NV - 1], sizeof ar[NV - 1]);                \
+    else NAME##_stn(orow + (NV - 1) * W, ar[NV - 1], tail);                                   \
+  }                                                                                            \
+  /* one dw tile: nr (<= CK_DR) rows x NV vectors, the last one holding tail (1..W) outputs; \
+   * rows past nr repeat the last row's reads and are not stored */                          \
+  DK_INLINE void NAME##_dwtile(T *out, size_t ldo, const T *x, size_t ldx, const ptrdiff_t *off, \
+                               const T *w, size_t K, int nr, int tail, const int NV) {       \
+    enum { W = sizeof(VT) / sizeof(T) };                                                       \
+    const T *xr[CK_DR];                                                                        \
+    VT a[CK_DR][CK_DNV];                                                                       \
+    _Pragma("GCC unroll 8") for (int r = 0; r < CK_DR; r++) {                                  \
+      xr[r] = x + (size_t)(r < nr ? r : nr - 1) * ldx;                                         \
+      _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) a[r][v] = (VT){0};                  \
+    }                                                                                          \
+    for (size_t k = 0; k < K; k++) {                                                           \
+      const VT wk = (VT){0} + w[k];                                                            \
+      const ptrdiff_t o = off[k];                                                              \
+      _Pragma("GCC unroll 8") for (int r = 0; r < CK_DR; r++)                                  \
+          _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)                                 \
+              a[r][v] += NAME##_ld(xr[r] + o + v * W) * wk;                                    \
+    }                                                                                          \
+    _Pragma("GCC unroll 8") for (int r = 0; r < CK_DR && r < nr; r++)                          \
+        NAME##_dwrow(out + (size_t)r * ldo, a[r], tail, NV);                                   \
+  }                                                                                            \
+  static void NAME##_dw(void *out, size_t ldo, const void *x, size_t ldx, const ptrdiff_t *off, \
+                        const void *w, size_t K, size_t rows, size_t cols) {                   \
+    enum { W = sizeof(VT) / sizeof(T) };                                                       \
+    T *o = (T *)out;                                                                           \
+    const T *xx = (const T *)x, *ww = (const T *)w;                                            \
+    for (size_t r0 = 0; r0 < rows; r0 += CK_DR) {                                              \
+      const int nr = rows - r0 < CK_DR ? (int)(rows - r0) : CK_DR;                             \
+      for (size_t c0 = 0; c0 < cols; c0 += CK_DNV * W) {                                       \
+        const size_t left = cols - c0;                                                         \
+        const size_t nv = left >= CK_DNV * W ? CK_DNV : (left + W - 1) / W;                    \
+        const int tail = (int)(left >= nv * W ? W : left - (nv - 1) * W);                      \
+        T *oo = o + r0 * ldo + c0;                                                             \
+        const T *xo = xx + r0 * ldx + c0;                                                      \
+        if (nv == 4) NAME##_dwtile(oo, ldo, xo, ldx, off, ww, K, nr, tail, 4);                 \
+        else if (nv == 3) NAME##_dwtile(oo, ldo, xo, ldx, off, ww, K, nr, tail, 3);            \
+        else if (nv == 2) NAME##_dwtile(oo, ldo, xo, ldx, off, ww, K, nr, tail, 2);            \
+        else NAME##_dwtile(oo, ldo, xo, ldx, off, ww, K, nr, tail, 1);                         \
+      }                                                                                        \
+    }                                                                                          \
+  }                                                                                            \
+  /* one dwr tile: CK_DR rows (nr stored) x NV vectors, the last holding tail outputs; every   \
+   * input row of the tile (CK_DR + KH - 1 of them) must be readable */                       \
+  DK_INLINE void NAME##_dwrtile(T *out, size_t ldo, const T *x, size_t ldx,                   \
+                                const ptrdiff_t *coff, const T *w, size_t J, int nr, int tail, \
+                                const int KH, const int NV) {                                  \
+    enum { W = sizeof(VT) / sizeof(T) };                                                       \
+    VT a[CK_DR][CK_RNV];                                                                       \
+    _Pragma("GCC unroll 8") for (int r = 0; r < CK_DR; r++)                                    \
+        _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) a[r][v] = (VT){0};                \
+    for (size_t j = 0; j < J; j++) {                                                           \
+      VT wm[7];                                                                                \
+      _Pragma("GCC unroll 8") for (int m = 0; m < KH; m++) wm[m] = (VT){0} + w[m * J + j];    \
+      const T *xq = x + coff[j];                                                               \
+      _Pragma("GCC unroll 16") for (int q = 0; q < CK_DR + KH - 1; q++) {                      \
+        VT xv[CK_RNV];                                                                         \
+        _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) xv[v] = NAME##_ld(xq + v * W);    \
+        _Pragma("GCC unroll 8") for (int m = 0; m < KH; m++) {                                 \
+          if (q - m < 0 || q - m >= CK_DR) continue;                                           \
+          _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) a[q - m][v] += xv[v] * wm[m];   \
+        }                                                                                      \
+        xq += ldx;                                                                             \
+      }                                                                                        \
+    }                                                                                          \
+    _Pragma("GCC unroll 8") for (int r = 0; r < CK_DR && r < nr; r++)                          \
+        NAME##_dwrow(out + (size_t)r * ldo, a[r], tail, NV);                                   \
+  }                                                                                            \
+  DK_INLINE void NAME##_dwr(void *out, size_t ldo, const void *x, size_t ldx,                 \
+                            const ptrdiff_t *coff, const void *w, size_t J, size_t rows,      \
+                            size_t cols, const int KH) {                                       \
+    enum { W = sizeof(VT) / sizeof(T) };                                                       \
+    T *o = (T *)out;                                                                           \
+    const T *xx = (const T *)x, *ww = (const T *)w;                                            \
+    const size_t nvt = (cols + W - 1) / W, chunks = (nvt + CK_RNV - 1) / CK_RNV;              \
+    for (size_t r0 = 0; r0 < rows; r0 += CK_DR) {                                              \
+      const int nr = rows - r0 < CK_DR ? (int)(rows - r0) : CK_DR;                             \
+      for (size_t ch = 0, v0 = 0; ch < chunks; ch++) { /* even chunks of the row's vectors */  \
+        const size_t nv = (nvt - v0 + (chunks - ch) - 1) / (chunks - ch);                      \
+        const size_t c0 = v0 * W, left = cols - c0;                                            \
+        const int tail = (int)(left >= nv * W ? W : left - (nv - 1) * W);                      \
+        T *oo = o + r0 * ldo + c0;                                                             \
+        const T *xo = xx + r0 * ldx + c0;                                                      \
+        if (nv >= 3) NAME##_dwrtile(oo, ldo, xo, ldx, coff, ww, J, nr, tail, KH, CK_RNV);      \
+        else if (nv == 2) NAME##_dwrtile(oo, ldo, xo, ldx, coff, ww, J, nr, tail, KH, 2);      \
+        else NAME##_dwrtile(oo, ldo, xo, ldx, coff, ww, J, nr, tail, KH, 1);                   \
+        v0 += nv;                                                                              \
+      }                                                                                        \
+    }                                                                                          \
+  }                                                                                            \
+  static void NAME##_dwr3(void *out, size_t ldo, const void *x, size_t ldx,                   \
+                          const ptrdiff_t *coff, const void *w, size_t J, size_t rows,        \
+                          size_t cols) {                                                       \
+    NAME##_dwr(out, ldo, x, ldx, coff, w, J, rows, cols, 3);                                   \
+  }                                                                                            \
+  static void NAME##_dwr5(void *out, size_t ldo, const void *x, size_t ldx,                   \
+                          const ptrdiff_t *coff, const void *w, size_t J, size_t rows,        \
+                          size_t cols) {                                                       \
+    NAME##_dwr(out, ldo, x, ldx, coff, w, J, rows, cols, 5);                                   \
+  }                                                                                            \
+  static void NAME##_dwr7(void *out, size_t ldo, const void *x, size_t ldx,                   \
+                          const ptrdiff_t *coff, const void *w, size_t J, size_t rows,        \
+                          size_t cols) {                                                       \
+    NAME##_dwr(out, ldo, x, ldx, coff, w, J, rows, cols, 7);                                   \
   }                                                                                            \
   static void NAME##_cmac(void *yv, const void *const *xp, const void *const *hp, size_t cig,  \
                           size_t ld, size_t n) {                                               \
@@ -108,4 +257,6 @@ CK_DEFINE(ck_f32, float, dk_vf)
 CK_DEFINE(ck_f64, double, dk_vd)
 
 __attribute__((visibility("hidden"))) const fconv_ck_ops DK_CAT(fconv_ck_ops, FCONV_DK_ISA) = {
-    CK_MR, CK_NV, {ck_f32_gemm, ck_f64_gemm}, CK_CB, CK_CC, {ck_f32_cmac, ck_f64_cmac}};
+    CK_MR, CK_NV, {ck_f32_gemm, ck_f64_gemm}, CK_DR, CK_DNV, {ck_f32_dw, ck_f64_dw},
+    {{ck_f32_dwr3, ck_f32_dwr5, ck_f32_dwr7}, {ck_f64_dwr3, ck_f64_dwr5, ck_f64_dwr7}},
+    CK_CB, CK_CC, {ck_f32_cmac, ck_f64_cmac}};

@@ -43,6 +43,17 @@ typedef void (*fconv_dk_fn2)(void *out_a, void *out_b, size_t len, const fconv_d
  * (input channel, kernel tap); off[k] (elements) places tap k in the extended input, w holds the
  * mr channels' weights of each k side by side. Every x[off[k] + c] read must be valid memory.
  *
+ * dw (channels_direct.c, one input channel per group): one channel's plane of rows,
+ *     out[r * ldo + c] = sum_{k < K} x[off[k] + r * ldx + c] * w[k]    r < rows, c < cols
+ * for any rows and cols, in tiles of dr rows x up to dnv vectors; writes nothing past column
+ * cols of a row, reads up to one vector past it (x[off[k] + r * ldx + c] for c < cols rounded
+ * up to the lanes must be valid memory).
+ *
+ * dwr[dtype][KH / 2 - 1] (KH = 3, 5, 7): dw for a kernel of KH unit-stride rows, its other taps
+ * as J column steps shared by the rows,
+ *     out[r * ldo + c] = sum_{j < J} sum_{m < KH} x[coff[j] + (r + m) * ldx + c] * w[m * J + j]
+ * reading rows up to rows rounded up to dr, + KH - 1, and one vector past cols.
+ *
  * cmac (channels_fft.c): the per-bin channel product on planar blocks (ld real parts, then ld
  * imaginary parts; channel i of an operand at + i * 2 * ld):
  *     y[(b * cc + c) * 2 * ld] = sum_{i < cig} x[b][i] * h[c][i]    (complex, per bin f < n)
@@ -50,11 +61,18 @@ typedef void (*fconv_dk_fn2)(void *out_a, void *out_b, size_t len, const fconv_d
  * are multiples of the lanes. */
 typedef void (*fconv_dk_gemm_fn)(void *out, size_t ldo, const void *x, const ptrdiff_t *off,
                                  const void *w, size_t K, size_t nvec);
+typedef void (*fconv_dk_dw_fn)(void *out, size_t ldo, const void *x, size_t ldx,
+                               const ptrdiff_t *off, const void *w, size_t K, size_t rows,
+                               size_t cols);
+typedef fconv_dk_dw_fn fconv_dk_dwr_fn; /* (out, ldo, x, ldx, coff, w, J, rows, cols) */
 typedef void (*fconv_dk_cmac_fn)(void *y, const void *const *x, const void *const *h, size_t cig,
                                  size_t ld, size_t n);
 typedef struct fconv_ck_ops {
   size_t mr, nv;  /* gemm: output channels per call, vectors per register tile */
   fconv_dk_gemm_fn gemm[2];
+  size_t dr, dnv; /* dw: rows per tile, most vectors per row segment */
+  fconv_dk_dw_fn dw[2];
+  fconv_dk_dwr_fn dwr[2][3];
   size_t cb, cc;  /* cmac: items and output channels per call */
   fconv_dk_cmac_fn cmac[2];
 } fconv_ck_ops;

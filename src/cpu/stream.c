@@ -42,30 +42,41 @@
 #undef FX
 #undef SX
 
-struct fconv_cpu_stream {
+typedef struct cpu_stream {
   int dbl;
   void *eng; /* engine_f32 or engine_f64 */
-};
+} cpu_stream;
 
 /* One body, two precisions: CALL(fn, args...) runs fn_f32 or fn_f64 on s's engine. */
 #define STREAM_CALL(s, fn, ...)                                                                \
   ((s)->dbl ? fn##_f64((engine_f64 *)(s)->eng, __VA_ARGS__)                                    \
             : fn##_f32((engine_f32 *)(s)->eng, __VA_ARGS__))
 
-fconv_status fconv_cpu_stream_create(fconv_cpu_stream **out, const fconv_stream_desc *d,
-                                     size_t capacity) {
-  *out = NULL;
+static fconv_status layout_of(const fconv_stream_desc *d, size_t capacity, fconv_stream_layout *L) {
   const int cplx = d->dtype == FCONV_C64 || d->dtype == FCONV_C128;
   const int dbl = d->dtype == FCONV_F64 || d->dtype == FCONV_C128;
+  return fconv_stream_choose_layout(L, d->block, capacity, d->inputs, d->outputs, cplx, dbl,
+                                    d->partitioning, d->max_partition,
+                                    (d->flags & FCONV_STREAM_FLAG_EVEN_LOAD) != 0);
+}
+
+/* The layout's modelled cost (its nanoseconds on the reference machine), in seconds. */
+static double cpu_stream_estimate(const fconv_stream_desc *d, size_t capacity) {
+  if (d->flags & FCONV_FLAG_DEVICE_POINTERS) return -1.0;
   fconv_stream_layout L;
-  FCONV_FORWARD(fconv_stream_choose_layout(&L, d->block, capacity, d->inputs, d->outputs, cplx,
-                                           dbl, d->partitioning, d->max_partition,
-                                           (d->flags & FCONV_STREAM_FLAG_EVEN_LOAD) != 0));
-  fconv_cpu_stream *s = fconv_calloc(sizeof *s);
+  if (layout_of(d, capacity, &L) != FCONV_OK) return -1.0;
+  return L.cost_ns * 1e-9;
+}
+
+static fconv_status cpu_stream_create(void **out, const fconv_stream_desc *d, size_t capacity) {
+  *out = NULL;
+  fconv_stream_layout L;
+  FCONV_FORWARD(layout_of(d, capacity, &L));
+  cpu_stream *s = fconv_calloc(sizeof *s);
   FCONV_RETURN_IF(!s, FCONV_ERR_OUT_OF_MEMORY, "stream allocation failed");
-  s->dbl = dbl;
-  const fconv_status st = dbl ? create_f64((engine_f64 **)&s->eng, d, &L)
-                              : create_f32((engine_f32 **)&s->eng, d, &L);
+  s->dbl = d->dtype == FCONV_F64 || d->dtype == FCONV_C128;
+  const fconv_status st = s->dbl ? create_f64((engine_f64 **)&s->eng, d, &L)
+                                 : create_f32((engine_f32 **)&s->eng, d, &L);
   if (st != FCONV_OK) {
     fconv_free(s);
     return st;
@@ -74,24 +85,31 @@ fconv_status fconv_cpu_stream_create(fconv_cpu_stream **out, const fconv_stream_
   return FCONV_OK;
 }
 
-void fconv_cpu_stream_process(fconv_cpu_stream *s, const void *in, void *out) {
+static fconv_status cpu_stream_process(void *state, const void *in, void *out) {
+  cpu_stream *s = state;
   STREAM_CALL(s, process, in, out);
+  return FCONV_OK;
 }
 
-size_t fconv_cpu_stream_work(fconv_cpu_stream *s) {
+static size_t cpu_stream_work(void *state) {
+  cpu_stream *s = state;
   return s->dbl ? work_f64((engine_f64 *)s->eng) : work_f32((engine_f32 *)s->eng);
 }
 
-void fconv_cpu_stream_set_responses(fconv_cpu_stream *s, const void *const *h, const size_t *len,
-                                    size_t crossfade) {
+static fconv_status cpu_stream_set_responses(void *state, const void *const *h, const size_t *len,
+                                             size_t crossfade) {
+  cpu_stream *s = state;
   STREAM_CALL(s, set_responses, h, len, crossfade);
+  return FCONV_OK;
 }
 
-void fconv_cpu_stream_reset(fconv_cpu_stream *s) {
+static fconv_status cpu_stream_reset(void *state) {
+  cpu_stream *s = state;
   if (s->dbl)
     reset_f64((engine_f64 *)s->eng);
   else
     reset_f32((engine_f32 *)s->eng);
+  return FCONV_OK;
 }
 
 static void info_of(const fconv_stream_layout *L, size_t bytes, double peak,
@@ -111,9 +129,11 @@ static void info_of(const fconv_stream_layout *L, size_t bytes, double peak,
   info->memory_bytes = bytes;
   info->cost_per_block = L->cost_ns;
   info->cost_peak = peak;
+  info->backend = FCONV_BACKEND_CPU;
 }
 
-void fconv_cpu_stream_info(const fconv_cpu_stream *s, fconv_stream_info *info) {
+static void cpu_stream_info(const void *state, fconv_stream_info *info) {
+  const cpu_stream *s = state;
   if (s->dbl) {
     const engine_f64 *e = s->eng;
     info_of(&e->L, e->bytes + sizeof *s, e->peak_ns, info);
@@ -123,7 +143,8 @@ void fconv_cpu_stream_info(const fconv_cpu_stream *s, fconv_stream_info *info) {
   }
 }
 
-void fconv_cpu_stream_destroy(fconv_cpu_stream *s) {
+static void cpu_stream_destroy(void *state) {
+  cpu_stream *s = state;
   if (!s) return;
   if (s->dbl)
     destroy_f64((engine_f64 *)s->eng);
@@ -131,3 +152,16 @@ void fconv_cpu_stream_destroy(fconv_cpu_stream *s) {
     destroy_f32((engine_f32 *)s->eng);
   fconv_free(s);
 }
+
+const fconv_stream_engine fconv_cpu_stream_engine = {
+    .name = "cpu-stream",
+    .backend = FCONV_BACKEND_CPU,
+    .estimate = cpu_stream_estimate,
+    .create = cpu_stream_create,
+    .process = cpu_stream_process,
+    .work = cpu_stream_work,
+    .reset = cpu_stream_reset,
+    .set_responses = cpu_stream_set_responses,
+    .info = cpu_stream_info,
+    .destroy = cpu_stream_destroy,
+};

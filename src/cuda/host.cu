@@ -5,9 +5,13 @@
 #include "host.h"
 
 fconv_status fconv_cuda_host_init(fconv_cuda_host *h, const fconv_problem *p) {
+  return fconv_cuda_host_init_flags(h, p->flags, p->esize);
+}
+
+fconv_status fconv_cuda_host_init_flags(fconv_cuda_host *h, unsigned flags, size_t esize) {
   memset(h, 0, sizeof *h);
-  h->device_ptrs = (p->flags & FCONV_FLAG_DEVICE_POINTERS) != 0;
-  h->align = h->device_ptrs ? p->esize : 1;
+  h->device_ptrs = (flags & FCONV_FLAG_DEVICE_POINTERS) != 0;
+  h->align = h->device_ptrs ? esize : 1;
   FCONV_FORWARD(fconv_dev_get_device(&h->device));
   FCONV_RETURN_IF(!fconv_dev_usable(h->device), FCONV_ERR_NO_DEVICE,
                   "the current CUDA device cannot run this build's kernels");

@@ -32,6 +32,10 @@ typedef struct fconv_cuda_host {
  * ordered after the caller's work on the legacy default stream and before the caller's later
  * work there (include/fconv.h, "CUDA streams"). On failure h holds nothing to free. */
 FCONV_HIDDEN fconv_status fconv_cuda_host_init(fconv_cuda_host *h, const fconv_problem *p);
+/* The same for a user of device memory that is not a plan (the stream engine): `flags` holds
+ * FCONV_FLAG_DEVICE_POINTERS or not, esize is the element size (device arrays' alignment). */
+FCONV_HIDDEN fconv_status fconv_cuda_host_init_flags(fconv_cuda_host *h, unsigned flags,
+                                                     size_t esize);
 /* The plan's own workspace of ws_bytes and, for host-pointer plans, a stager for transfers of
  * up to stage_bytes. */
 FCONV_HIDDEN fconv_status fconv_cuda_host_alloc(fconv_cuda_host *h, size_t ws_bytes,

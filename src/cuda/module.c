@@ -63,6 +63,7 @@ const fconv_cuda_module *fconv_cuda_module_entry(const fconv_host_services *host
       .channels_direct = &fconv_cuda_channels_direct_path,
       .devices = fconv_cuda_devices,
       .calibrate = fconv_cuda_calibrate,
+      .stream = &fconv_cuda_stream_engine,
   };
 #ifndef FCONV_CUDA_EMULATE
   if (host) host_services = host;

@@ -3,6 +3,7 @@
  * unless a test enables them (fconv_emu_cpu_stub_enable: then they model 1 s and create an
  * empty state, so dispatch's fallback from CUDA to CPU can be seen; they never execute). */
 #include "path.h"
+#include "stream_path.h"
 
 static int stub_enabled;
 void fconv_emu_cpu_stub_enable(int on);
@@ -56,3 +57,20 @@ NONE(fconv_cpu_channels_direct_path, "cpu-channels-direct", FCONV_METHOD_DIRECT,
 NONE(fconv_cpu_channels_fft_path, "cpu-channels-fft", FCONV_METHOD_FFT, FCONV_PATH_CHANNELS_ONLY)
 NONE(fconv_cpu_channels_overlap_save_path, "cpu-channels-overlap-save", FCONV_METHOD_OVERLAP_SAVE,
      FCONV_PATH_CHANNELS_ONLY)
+
+/* No CPU streaming engine either: AUTO streams are refused here (the tests ask for CUDA). */
+static double none_stream_estimate(const fconv_stream_desc *d, size_t capacity) {
+  (void)d;
+  (void)capacity;
+  return -1.0;
+}
+static fconv_status none_stream_create(void **s, const fconv_stream_desc *d, size_t capacity) {
+  (void)d;
+  (void)capacity;
+  *s = NULL;
+  return FCONV_ERR_UNSUPPORTED;
+}
+const fconv_stream_engine fconv_cpu_stream_engine = {.name = "cpu-stream",
+                                                     .backend = FCONV_BACKEND_CPU,
+                                                     .estimate = none_stream_estimate,
+                                                     .create = none_stream_create};
