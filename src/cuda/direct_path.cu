@@ -206,8 +206,6 @@ struct direct_state {
   int sep_axis[3];
   int separable;  /* the kernel set is rank 1 and the passes are cheaper */
   int kernel_set;
-  const void *set_host; /* the kernel_info host of the kernel set (kernel_cost tells it from an
-                           explicit kernel about to be passed to execute) */
   /* device memory */
   void *d_taps, *d_taps_exec, *d_sep;
   size_t off[4]; /* BUF_SIGNAL, BUF_A, BUF_B, BUF_OUT offsets in the workspace */
@@ -677,7 +675,6 @@ fconv_status set_kernel_body(direct_state *s, const void *kernel,
   const fconv_problem *p = &s->p;
   s->kernel_set = 0;
   s->separable = 0;
-  s->set_host = info->host;
   const void *h = s->h.device_ptrs ? info->host : kernel;
   /* earlier work on the stream may still read d_taps: the copies below are ordered after it */
   FCONV_FORWARD(fconv_dev_stream_sync(s->h.stream)); /* h_taps / h_sep are free to overwrite */
@@ -794,15 +791,9 @@ void cuda_direct_destroy(void *state) {
   destroy_state(s);
 }
 
-/* The kernel set: what set_kernel chose (separable passes or one full pass). An explicit kernel
- * about to be passed to execute (path.h: info->host is not the set kernel's): execute runs it
- * as one full pass, never as separable passes, and with the specialised kernel only from host
- * taps (host-pointer plans; device-pointer plans read its taps from device memory with the
- * generic kernel), so that is its cost, whatever its rank. */
 double cuda_direct_kernel_cost(const void *state, const fconv_kernel_info *info) {
+  (void)info; /* set_kernel has analysed it */
   const direct_state *s = (const direct_state *)state;
-  if (info && info->host && (!s->kernel_set || info->host != s->set_host))
-    return full_seconds_as(s, s->full.use_reg && !s->h.device_ptrs);
   return s->separable ? sep_seconds(s) : full_seconds(s);
 }
 
