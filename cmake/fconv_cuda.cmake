@@ -16,12 +16,17 @@ add_library(fconv_cuda MODULE
   # cuFFT and overlap-save paths (fft_dev.h on cuFFT)
   src/cuda/fft_path.cu
   src/cuda/fft_cufft.cu
+  # the cost models' constants per device (calibration file or device properties), and the
+  # calibration routine that writes the file (fconv_calibrate cuda)
+  src/cuda/cost.cu
+  src/cuda/calibrate.cu
   # the streaming engine (stream_path.h): a uniform frequency-domain delay line on the device
   src/cuda/stream.cu
   # the pure core code the paths call (geometry, kernel analysis, problem sizes), compiled in
   src/core/geometry.c
   src/core/kernel_info.c
-  src/core/problem.c)
+  src/core/problem.c
+  src/core/paths.c)
 set_target_properties(fconv_cuda PROPERTIES
   PREFIX lib SUFFIX .so.${PROJECT_VERSION}   # versioned: only this fconv's libfconv opens it
   C_STANDARD 11 C_EXTENSIONS ON
@@ -50,3 +55,6 @@ target_compile_definitions(fconv PRIVATE
   FCONV_CUDA_MODULE_NAME="$<TARGET_FILE_NAME:fconv_cuda>"
   FCONV_CUDA_MODULE_LIBDIR="${CMAKE_INSTALL_FULL_LIBDIR}")
 add_dependencies(fconv fconv_cuda) # whatever builds against libfconv gets the module built too
+if(TARGET fconv_calibrate) # its `cuda` mode calls the module's calibration routine
+  target_compile_definitions(fconv_calibrate PRIVATE FCONV_HAVE_CUDA)
+endif()

@@ -2,8 +2,10 @@
 """Static figures of the CUDA direct kernels, without a GPU (docs/cuda-kernels.md).
 
   python3 scripts/cuda-kernel-stats.py [--root DIR] [--arch sm_90] [--filter REGEX]
+                                      [--source src/cuda/fft_path.cu]
 
-compiles DIR/src/cuda/direct_path.cu (default: this checkout) for one architecture with
+compiles DIR/src/cuda/direct_path.cu (default: this checkout; --source picks another file, e.g.
+the FFT paths' kernels) for one architecture with
 `nvcc -cubin -Xptxas -v` (registers, spill stores/loads, stack frame per kernel) and `nvcc -ptx`
 (PTX instructions), and prints one row per kernel instance:
 
@@ -15,6 +17,10 @@ compiles DIR/src/cuda/direct_path.cu (default: this checkout) for one architectu
   those into the FFMA's constant-bank operand, so they are not SASS instructions.
 
 Real types only count fma.rn; complex multiply-adds are four fma each (counted as such).
+Kernels without multiply-adds (the FFT paths' gather / multiply / extract): hot code = the
+smallest loop that stores to global memory (the per-element loop). Every row also counts the
+64-bit integer divisions and remainders (div/rem .s64/.u64: a ~70-instruction software routine
+each on the GPU) in the whole kernel and in its hot code.
 """
 import argparse
 import os
@@ -75,10 +81,12 @@ def ptx_stats(ptx):
                 if bm and bm.group(2) in index and index[bm.group(2)] <= j:
                     loops.append((index[bm.group(2)], j))
         fblocks = [b for b in blocks if any(is_fma(x) for x in b[1])]
+        is_st = lambda ins: ins.startswith("st.global")
+        marker = is_fma if fblocks else is_st
         hot = None
         if "fconv_direct_reg" not in name:
             for (i, j) in sorted(loops, key=lambda p: p[1] - p[0]):
-                if any(is_fma(x) for b in blocks[i:j + 1] for x in b[1]):
+                if any(marker(x) for b in blocks[i:j + 1] for x in b[1]):
                     hot = blocks[i:j + 1]
                     break
         if hot is None:  # taps fully unrolled: every block holding a multiply-add
@@ -86,7 +94,11 @@ def ptx_stats(ptx):
         ins = [x for b in hot for x in b[1]]
         fma = sum(1 for x in ins if is_fma(x))
         ldp = sum(1 for x in ins if x.startswith("ld.param"))
-        stats[name] = dict(total=total, hot=len(ins), fma=fma, ldparam=ldp)
+        is_div64 = lambda x: re.match(r"(div|rem)\.(s|u)64\b", x) is not None
+        div_all = sum(1 for b in blocks for x in b[1] if is_div64(x))
+        div_hot = sum(1 for x in ins if is_div64(x))
+        stats[name] = dict(total=total, hot=len(ins), fma=fma, ldparam=ldp, div=div_all,
+                           divhot=div_hot)
     return stats
 
 
@@ -95,10 +107,11 @@ def main():
     ap.add_argument("--root", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     ap.add_argument("--arch", default="sm_90")
     ap.add_argument("--filter", default="")
+    ap.add_argument("--source", default="src/cuda/direct_path.cu")
     ap.add_argument("--nvcc", default=os.environ.get("NVCC", "/usr/local/cuda/bin/nvcc"))
     a = ap.parse_args()
     root = os.path.abspath(a.root)
-    src = os.path.join(root, "src/cuda/direct_path.cu")
+    src = os.path.join(root, a.source)
     base = [a.nvcc, "-std=c++17", "-O3", "-arch=" + a.arch, "-I" + os.path.join(root, "include"),
             "-I" + os.path.join(root, "src"), "-DFCONV_HAVE_CUDA"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -121,17 +134,17 @@ def main():
     ps = ptx_stats(ptx)
     names = sorted(n for n in res if n in ps)
     dem = demangle(names)
-    print("| kernel | regs | spill st/ld (B) | stack (B) | PTX instr | hot instr | FMA in hot | ld.param in hot | instr/FMA (SASS est.) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| kernel | regs | spill st/ld (B) | stack (B) | PTX instr | hot instr | FMA in hot | ld.param in hot | instr/FMA (SASS est.) | div/rem 64 (all / hot) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n in names:
         d = short(dem.get(n, n))
         if a.filter and not re.search(a.filter, d):
             continue
         r, p = res[n], ps[n]
         ratio = (p["hot"] - p["ldparam"]) / p["fma"] if p["fma"] else float("nan")
-        print("| %s | %s | %s/%s | %s | %d | %d | %d | %d | %.2f |" % (
+        print("| %s | %s | %s/%s | %s | %d | %d | %d | %d | %.2f | %d / %d |" % (
             d, r.get("regs", "?"), r.get("sst", "?"), r.get("sld", "?"), r.get("stack", "?"),
-            p["total"], p["hot"], p["fma"], p["ldparam"], ratio))
+            p["total"], p["hot"], p["fma"], p["ldparam"], ratio, p["div"], p["divhot"]))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@
 #   2. build:     configures build-gpu/ for sm_90 only (CMAKE_CUDA_ARCHITECTURES=90) with that
 #                 FFTW and GoogleTest, Release, tests and bench on; builds with all cores;
 #   3. tests:     ctest -L 'cuda-device|cuda-emu' (the real GPU tests, and the emulated ones);
+#   3b. calibrate: fconv_calibrate cuda (the CUDA cost models' constants measured on this GPU,
+#                 written to $OUT/cuda-calibration/ through FCONV_CUDA_CALIBRATION, and the
+#                 bench step below uses them); its table goes into the report;
 #   4. sanitize:  compute-sanitizer memcheck, racecheck and synccheck on a small subset of the
 #                 cuda-device tests (--sanitize-filter), and the streaming engine's small cases;
 #   5. bench:     the GPU benchmark subset (2-D 4096^2 f32 with 3x3, 7x7, 31x31, 127x127; 1-D 2^24
@@ -24,7 +27,7 @@
 #                        [--sanitize-filter GTEST_FILTER] [--dry-run]
 #     --deps DIR     the .deb folder (default: $FCONV_DEVICE_DEPS, else the first of
 #                    ../shared, ../../shared, shared/ (+ /device-deps) next to or in the tree)
-#     --steps LIST   comma list of deps,build,tests,sanitize,bench,stream (default: all)
+#     --steps LIST   comma list of deps,build,tests,calibrate,sanitize,bench,stream (default: all)
 #     --budget S     fconv_bench seconds per row (default 0.3)
 #     --dry-run      print the commands of every step without running them
 # Exit status: 0 every step passed; 1 usage; 2 a step failed (the report says which).
@@ -40,7 +43,7 @@ if [ -z "$deps_src" ]; then # the main checkout's ../shared, a worktree's ../../
 fi
 build="$ROOT/build-gpu"
 out="${OUT:-}"
-steps="deps,build,tests,sanitize,bench,stream"
+steps="deps,build,tests,calibrate,sanitize,bench,stream"
 budget=0.3
 dry=0
 san_filter='CudaDirectDevice.TwoPlansOnTwoStreams*:CudaFftDevice.LongSignal*'
@@ -67,8 +70,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 for s in ${steps//,/ }; do
-  case "$s" in deps|build|tests|sanitize|bench|stream) ;;
-    *) echo "gpu-check.sh: unknown step '$s' (deps,build,tests,sanitize,bench,stream)" >&2; exit 1 ;;
+  case "$s" in deps|build|tests|calibrate|sanitize|bench|stream) ;;
+    *) echo "gpu-check.sh: unknown step '$s' (deps,build,tests,calibrate,sanitize,bench,stream)" >&2; exit 1 ;;
   esac
 done
 want() { [[ ",$steps," == *",$1,"* ]]; }
@@ -146,6 +149,14 @@ if want tests; then
     -j "$jobs" --timeout 300 || true
 fi
 
+# ---- 3b. the CUDA cost models' constants, measured on this GPU ----------------------------
+caldir="$out/cuda-calibration"
+if want calibrate; then
+  run calibrate-build cmake --build "$build" --target fconv_calibrate -j "$jobs" \
+    && run calibrate env FCONV_CUDA_CALIBRATION="$caldir" "$build/fconv_calibrate" cuda || true
+fi
+export FCONV_CUDA_CALIBRATION="$caldir" # the bench step's plans use them (defaults without)
+
 # ---- 4. compute-sanitizer on a small subset ----------------------------------------------
 if want sanitize; then
   for tool in memcheck racecheck synccheck; do
@@ -214,6 +225,10 @@ for r in rows:
   table "$out/peers.csv" "peers (torch, cupy, ...)" problem impl status median_ms
   table "$out/stream.csv" "streaming on the GPU (wall clock per block; margin = period / worst block)" \
     inputs outputs matrix ir_s block backend rtf margin worst_ms p99_ms median_ms memory_bytes
+  if [ -s "$out/calibrate.log" ]; then
+    printf '\n## CUDA cost-model calibration (fconv_calibrate cuda)\n\n'
+    cat "$out/calibrate.log"
+  fi
   for f in "$out"/*.log; do
     [ -e "$f" ] || continue
     echo

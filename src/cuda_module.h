@@ -30,8 +30,9 @@ extern "C" {
 
 /* Raise on any change to what crosses the boundary: this header, path.h's vtable, stream_path.h's
  * engine, the problem, kernel-info, plan-info and stream description / info structures, or the
- * meaning of a field in them. 3: the streaming engine (`stream`). */
-#define FCONV_CUDA_MODULE_ABI 3
+ * meaning of a field in them. 3: the streaming engine (`stream`);
+ * 4: the cost-model calibration (`calibrate`). */
+#define FCONV_CUDA_MODULE_ABI 4
 #define FCONV_CUDA_MODULE_ENTRY "fconv_cuda_module_entry"
 
 /* What the module may call in libfconv (core/error.h, core/memory.h). */
@@ -61,6 +62,10 @@ typedef struct fconv_cuda_module {
   const fconv_path_vtbl *direct, *fft, *overlap_save, *channels_direct;
   int (*devices)(void); /* usable devices (fconv_cuda_devices): 0 on any error, cached */
   const fconv_stream_engine *stream; /* the streaming engine (cuda/stream.cu) */
+  /* Measure the cost models' constants on the current device and write its calibration file
+   * (cuda/cost.h, cuda/calibrate.cu; `fconv_calibrate cuda`); a table of the figures into
+   * report. quick: tiny sizes (tests; the figures mean nothing). */
+  fconv_status (*calibrate)(int quick, char *report, size_t report_bytes);
 } fconv_cuda_module;
 
 /* The entry's type. host: libfconv's services (static storage), or NULL where the module's

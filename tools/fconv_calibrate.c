@@ -6,8 +6,17 @@
  *   build/fconv_calibrate direct > src/cpu/cost_direct.h   (a minute)
  *   build/fconv_calibrate probe N0 [N1 [N2]]               (one shape's fft table figure)
  *
- * The CUDA paths' constants have their place in src/cuda/cost.h (H100-class defaults, not
- * measured: a GPU calibration would write that header the same way).
+ *   build/fconv_calibrate cuda                             (a few seconds, on a GPU)
+ *
+ * cuda: the CUDA module's calibration routine (src/cuda/calibrate.cu) measures the CUDA cost
+ * models' constants on the current device (device copy bandwidth, launch latency, stream
+ * synchronisation, host -> device bandwidth pageable through the stager and pinned, FP32
+ * throughput and the FP64/FP32 ratio, cuFFT plan creation per point, cuFFT time against its
+ * model) and writes them to that device's calibration file (src/cuda/cost.h: directory
+ * FCONV_CUDA_CALIBRATION, else $XDG_CACHE_HOME/fconv or $HOME/.cache/fconv; keyed by device
+ * name, compute capability and driver), which every later process loads at its first CUDA
+ * plan; it prints the figures beside the defaults the device's properties give. Not a header:
+ * the figures belong to the machine that runs fconv, not to the source tree.
  *
  * fft: what it measures (best of several repetitions each, so other load inflates little):
  *  - fconv_cal_fft[rank][lg]: seconds per point per log2 of one forward+inverse pair of in-place
@@ -563,16 +572,45 @@ static void print_made_by(const char *what, const char *file) {
   printf(" * on: %s, %d cores.\n", model, fconv_cpu_count());
 }
 
+#ifdef FCONV_HAVE_CUDA
+#include "../src/cuda_module.h"
+static int calibrate_cuda(void) {
+  const fconv_cuda_module *m = fconv_cuda_module_get();
+  if (!m) {
+    fprintf(stderr, "fconv_calibrate cuda: no CUDA module: %s\n", fconv_cuda_module_why());
+    return 1;
+  }
+  if (m->devices() == 0) {
+    fprintf(stderr, "fconv_calibrate cuda: no usable CUDA device\n");
+    return 1;
+  }
+  char report[8192];
+  const fconv_status st = m->calibrate(0, report, sizeof report);
+  if (st != FCONV_OK) {
+    fprintf(stderr, "fconv_calibrate cuda: %s\n", fconv_last_error());
+    return 1;
+  }
+  fputs(report, stdout);
+  return 0;
+}
+#else
+static int calibrate_cuda(void) {
+  fprintf(stderr, "fconv_calibrate cuda: this fconv was built without the CUDA backend\n");
+  return 1;
+}
+#endif
+
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "fft") == 0) return calibrate_fft();
   if (argc == 2 && strcmp(argv[1], "direct") == 0) return calibrate_direct();
+  if (argc == 2 && strcmp(argv[1], "cuda") == 0) return calibrate_cuda();
   if (argc >= 3 && argc <= 5 && strcmp(argv[1], "probe") == 0) { /* one shape's table figure */
     int n[3], r = argc - 2;
     for (int i = 0; i < r; i++) n[i] = atoi(argv[2 + i]);
     printf("%.4g ns per point per log2\n", per_nlogn(r, n, 0, 0) * 1e9);
     return 0;
   }
-  fprintf(stderr, "usage: fconv_calibrate fft|direct > header, or probe N0 [N1 [N2]] (see the top "
+  fprintf(stderr, "usage: fconv_calibrate fft|direct > header, cuda, or probe N0 [N1 [N2]] (see the top "
                   "of the source)\n");
   return 2;
 }

@@ -2,6 +2,7 @@
  * cache), float/double plan wrappers. */
 #include "fftw.h"
 
+#include "../core/paths.h"
 #include "../core/threads.h"
 #include "../path.h"
 
@@ -241,22 +242,9 @@ static int cache_path(char *buf, size_t n) {
   const char *e = getenv("FCONV_WISDOM_CACHE");
   if (!e || !*e || !strcmp(e, "0")) return 0;
   if (strcmp(e, "1") != 0) return snprintf(buf, n, "%s", e) < (int)n;
-  const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-  if (x && *x) return snprintf(buf, n, "%s/fconv/wisdom", x) < (int)n;
-  if (h && *h) return snprintf(buf, n, "%s/.cache/fconv/wisdom", h) < (int)n;
-  return 0;
-}
-
-/* mkdir -p of path's directory (best effort; the write reports failure). */
-static void make_parent_dirs(const char *path) {
-  char d[4096];
-  if (snprintf(d, sizeof d, "%s", path) >= (int)sizeof d) return;
-  for (char *p = d + 1; *p; p++)
-    if (*p == '/') {
-      *p = '\0';
-      mkdir(d, 0755);
-      *p = '/';
-    }
+  char dir[4096];
+  if (!fconv_cache_dir(dir, sizeof dir)) return 0;
+  return snprintf(buf, n, "%s/wisdom", dir) < (int)n;
 }
 
 /* Called with the mutex held, before planning: import the cache once per path. Returns 1 when
@@ -287,7 +275,7 @@ static void cache_store_locked(const char *path) {
     free(t);
     return;
   }
-  make_parent_dirs(path);
+  fconv_make_parent_dirs(path);
   const fconv_status st = write_file_atomic(path, t);
   FCONV_LOG("wisdom cache %s: write %s", path, fconv_status_text(st));
   free(cache_written);

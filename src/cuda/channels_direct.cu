@@ -34,14 +34,13 @@ size_t ws_align(size_t v) { return (v + FCONV_CUDA_WS_ALIGN - 1) / FCONV_CUDA_WS
 
 double chd_estimate(const fconv_problem *p) {
   if (!p->multichannel || (p->flags & FCONV_FLAG_DEVICE_POINTERS)) return -1.0;
-  static const double rate[4] = {FCONV_CUDA_MAC_F32, FCONV_CUDA_MAC_F64, FCONV_CUDA_MAC_C64,
-                                 FCONV_CUDA_MAC_C128};
   const double macs = (double)p->count * (double)p->cout * (double)p->out_elems *
                       (double)p->cig * (double)p->tap_elems;
   const double bytes = ((double)fconv_problem_signal_total(p) +
                         (double)fconv_problem_output_total(p)) * (double)p->esize;
   /* untiled: every multiply-add loads its input through the cache, about 4x the tiled rate */
-  return 4.0 * macs / rate[p->dtype] + fconv_dev_transfer_seconds(p, bytes) +
+  return 4.0 * macs / fconv_cost_mac_rate(fconv_cuda_cost_get(), (int)p->dtype, 0) +
+         fconv_dev_transfer_seconds(p, bytes) +
          FCONV_CUDA_EXECUTE_S;
 }
 

@@ -3,8 +3,9 @@
  *                            thread, summed over the input channels of its group and the taps
  *                            dilation does not zero, the signal read through the boundary map;
  *   fconv_ch_product_kernel  the per-bin channel reduction of the FFT paths as a batched complex
- *                            matrix product: per bin and block, Y[b, o] = scale * sum_i op(H[o,
- *                            i]) X[b, i of o's group] (op: conj for correlation).
+ *                            matrix product: per bin and block, Y[b, o] = sum_i op(H[o, i])
+ *                            X[b, i of o's group] (op: conj for correlation; H carries the
+ *                            transform's 1/n).
  * Launched from channels_direct.cu and channels_fft.cu; included after compat.cuh, so the same
  * source runs on a GPU and, in the tests, on the CPU through the block emulator. 64-bit indices,
  * grid-stride loops: any grid is correct. */
@@ -76,7 +77,6 @@ template <class R, class C> struct fconv_ch_product_args {
   const C *H;             /* cout x cig filter spectra */
   C *Y;                   /* (batch * cout) x nb spectra */
   long long spec, nb, batch, cin, cout, cig, cog;
-  R scale;                /* 1 / (transform volume) */
   int conj;               /* correlation: conj(H) */
 };
 
@@ -118,10 +118,7 @@ template <class R, class C> __global__ void fconv_ch_product_kernel(fconv_ch_pro
         FCONV_UNROLL for (int c = 0; c < FCONV_CH_TO; c++) {
           const long long oc = ot * FCONV_CH_TO + c;
           if (oc >= a.cog) break;
-          C y = acc[j][c];
-          y.x *= a.scale;
-          y.y *= a.scale;
-          a.Y[((b * a.cout + g * a.cog + oc) * a.nb + bl) * a.spec + f] = y;
+          a.Y[((b * a.cout + g * a.cog + oc) * a.nb + bl) * a.spec + f] = acc[j][c];
         }
       }
     }

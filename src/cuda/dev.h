@@ -46,6 +46,9 @@ FCONV_HIDDEN fconv_status fconv_dev_set_device(int device);
 FCONV_HIDDEN int fconv_dev_usable(int device);
 /* Streaming multiprocessors of `device` (for cost models); 0 when unknown. */
 FCONV_HIDDEN int fconv_dev_sm_count(int device);
+/* Name, compute capability, driver version, SMs, clocks and bus width of `device` (cost.h's
+ * defaults and the calibration file's key); fields the runtime does not report are 0. */
+FCONV_HIDDEN fconv_status fconv_dev_properties(int device, fconv_dev_props *props);
 
 /* ---- memory -------------------------------------------------------------------------------- */
 /* bytes == 0 gives *p = NULL and FCONV_OK. Device allocations are 256-byte aligned. */
@@ -81,6 +84,11 @@ FCONV_HIDDEN fconv_status fconv_dev_stream_create(fconv_dev_stream *s, int block
 FCONV_HIDDEN void fconv_dev_stream_destroy(fconv_dev_stream s);         /* NULL: no-op */
 FCONV_HIDDEN fconv_status fconv_dev_stream_sync(fconv_dev_stream s);
 FCONV_HIDDEN fconv_status fconv_dev_event_create(fconv_dev_event *e);   /* timing disabled */
+/* An event with timing (the calibration's): fconv_dev_event_elapsed gives the seconds between
+ * two of them, once both completed. */
+FCONV_HIDDEN fconv_status fconv_dev_timer_create(fconv_dev_event *e);
+FCONV_HIDDEN fconv_status fconv_dev_event_elapsed(fconv_dev_event start, fconv_dev_event end,
+                                                  double *seconds);
 FCONV_HIDDEN void fconv_dev_event_destroy(fconv_dev_event e);
 FCONV_HIDDEN fconv_status fconv_dev_event_record(fconv_dev_event e, fconv_dev_stream s);
 FCONV_HIDDEN fconv_status fconv_dev_event_sync(fconv_dev_event e);
@@ -214,7 +222,8 @@ static inline fconv_status fconv_dev_stage_d2h(fconv_dev_stager *st, void *host,
 /* Modelled seconds of staging `bytes` in and out for a host-pointer plan (0 for device ones). */
 static inline double fconv_dev_transfer_seconds(const fconv_problem *p, double bytes) {
   if (p->flags & FCONV_FLAG_DEVICE_POINTERS) return 0.0;
-  return bytes / FCONV_DEV_STAGE_BW + FCONV_DEV_SYNC_S;
+  const fconv_cuda_cost *c = fconv_cuda_cost_get();
+  return bytes / c->stage_bw + c->sync_s;
 }
 /* ==== END fft-helper block ================================================================== */
 

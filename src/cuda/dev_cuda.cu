@@ -4,6 +4,7 @@
 #include "dev.h"
 
 #include <atomic>
+#include <stdio.h>
 
 /* The oldest architecture this build has code for (nvcc lists them in __CUDA_ARCH_LIST__,
  * e.g. 750,800,860,890,900): a device older than that cannot run fconv's kernels. */
@@ -69,6 +70,25 @@ int fconv_cuda_devices(void) {
 
 fconv_status fconv_dev_get_device(int *device) { return fconv_dev_status(cudaGetDevice(device)); }
 fconv_status fconv_dev_set_device(int device) { return fconv_dev_status(cudaSetDevice(device)); }
+
+fconv_status fconv_dev_properties(int device, fconv_dev_props *p) {
+  memset(p, 0, sizeof *p);
+  cudaDeviceProp prop;
+  FCONV_FORWARD(fconv_dev_status(cudaGetDeviceProperties(&prop, device)));
+  snprintf(p->name, sizeof p->name, "%s", prop.name);
+  p->cc_major = prop.major;
+  p->cc_minor = prop.minor;
+  p->sms = prop.multiProcessorCount;
+  int v = 0;
+  if (cudaDeviceGetAttribute(&v, cudaDevAttrClockRate, device) == cudaSuccess) p->clock_hz = 1e3 * v;
+  if (cudaDeviceGetAttribute(&v, cudaDevAttrMemoryClockRate, device) == cudaSuccess)
+    p->mem_clock_hz = 1e3 * v;
+  if (cudaDeviceGetAttribute(&v, cudaDevAttrGlobalMemoryBusWidth, device) == cudaSuccess)
+    p->bus_bits = v;
+  if (cudaDriverGetVersion(&v) == cudaSuccess) p->driver = v;
+  (void)cudaGetLastError(); /* an attribute this device does not report: 0, no error left */
+  return FCONV_OK;
+}
 
 int fconv_dev_sm_count(int device) {
   int n = 0;
@@ -187,6 +207,20 @@ fconv_status fconv_dev_event_create(fconv_dev_event *e) {
   fconv_status r = fconv_dev_status(cudaEventCreateWithFlags(&t, cudaEventDisableTiming));
   *e = r == FCONV_OK ? (fconv_dev_event)t : NULL;
   return r;
+}
+
+fconv_status fconv_dev_timer_create(fconv_dev_event *e) {
+  cudaEvent_t t = NULL;
+  const fconv_status r = fconv_dev_status(cudaEventCreate(&t));
+  *e = r == FCONV_OK ? (fconv_dev_event)t : NULL;
+  return r;
+}
+
+fconv_status fconv_dev_event_elapsed(fconv_dev_event start, fconv_dev_event end, double *seconds) {
+  float ms = 0;
+  FCONV_FORWARD(fconv_dev_status(cudaEventElapsedTime(&ms, (cudaEvent_t)start, (cudaEvent_t)end)));
+  *seconds = 1e-3 * ms;
+  return FCONV_OK;
 }
 
 void fconv_dev_event_destroy(fconv_dev_event e) {

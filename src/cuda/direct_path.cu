@@ -59,10 +59,6 @@ const size_t kSmemMax = 48 * 1024;       /* without cudaFuncSetAttribute */
 const long long kMaxTap = 1ll << 30;     /* k and stride per axis (int window math) */
 
 /* Cost model (see the header comment; the constants are cost.h's). */
-const double kMacRate[4] = {FCONV_CUDA_MAC_F32, FCONV_CUDA_MAC_F64, FCONV_CUDA_MAC_C64,
-                           FCONV_CUDA_MAC_C128}; /* by fconv_dtype (cost.h) */
-const double kMacRateReg[4] = {FCONV_CUDA_MAC_REG_F32, FCONV_CUDA_MAC_REG_F64, FCONV_CUDA_MAC_C64,
-                              FCONV_CUDA_MAC_C128}; /* the specialised kernels (real only) */
 
 enum { BUF_SIGNAL, BUF_A, BUF_B, BUF_OUT };
 
@@ -318,40 +314,39 @@ bool find_reg(const fconv_problem *p, const geom &g, int flip, reg_variant *v) {
 
 /* ---- the cost model -------------------------------------------------------------------------- */
 
-double device_scale() {
-  int dev = 0;
-  if (fconv_dev_get_device(&dev) != FCONV_OK) return 1.0;
-  int sms = fconv_dev_sm_count(dev);
-  return sms > 0 ? (double)sms / FCONV_CUDA_REFERENCE_SMS : 1.0;
-}
-
 /* Seconds for `macs` multiply-adds over `launches` launches moving `dev_bytes` on the device,
  * plus the host transfers of host-pointer plans; `reg`: the specialised kernel's rate. */
 double model(const fconv_problem *p, double macs, double dev_bytes, int launches, bool reg) {
-  const double scale = device_scale();
-  const double rate = reg ? kMacRateReg[p->dtype] : kMacRate[p->dtype];
-  const double compute = macs / (rate * scale);
-  const double memory = dev_bytes / (FCONV_DEV_MEM_BW * scale);
+  const fconv_cuda_cost *c = fconv_cuda_cost_get(); /* this device's (cost.h) */
+  const double compute = macs / fconv_cost_mac_rate(c, (int)p->dtype, reg);
+  const double memory = dev_bytes / c->mem_bw;
   const double host = (double)p->esize * ((double)p->batch * p->sig_elems +
                                           (double)p->count * p->out_elems);
-  return FCONV_CUDA_EXECUTE_S + launches * FCONV_DEV_LAUNCH_S + (compute > memory ? compute : memory) +
+  return FCONV_CUDA_EXECUTE_S + launches * c->launch_s + (compute > memory ? compute : memory) +
          fconv_dev_transfer_seconds(p, host);
 }
 
-double full_seconds(const direct_state *s) {
+/* One full pass; reg: the specialised kernel runs it. */
+double full_seconds_as(const direct_state *s, bool reg) {
   const fconv_problem *p = &s->p;
   const double bytes = (double)p->esize * ((double)p->batch * p->sig_elems +
                                            (double)p->count * p->out_elems);
-  return model(p, (double)p->count * s->full.macs, bytes, 1, s->full.use_reg);
+  return model(p, (double)p->count * s->full.macs, bytes, 1, reg);
 }
+
+double full_seconds(const direct_state *s) { return full_seconds_as(s, s->full.use_reg); }
 
 double sep_seconds(const direct_state *s) {
   const fconv_problem *p = &s->p;
+  const fconv_cuda_cost *c = fconv_cuda_cost_get();
   double macs = 0, bytes = 0;
   for (int i = 0; i < s->nsep; i++) {
     const pass &q = s->sep[i];
     /* a specialised pass counts as that many generic multiply-adds */
-    macs += (double)p->count * q.macs * (q.use_reg ? kMacRate[p->dtype] / kMacRateReg[p->dtype] : 1.0);
+    macs += (double)p->count * q.macs *
+            (q.use_reg ? fconv_cost_mac_rate(c, (int)p->dtype, 0) /
+                             fconv_cost_mac_rate(c, (int)p->dtype, 1)
+                       : 1.0);
     bytes += (double)p->esize * (double)p->count * (volume(q.g.n) + volume(q.g.out));
   }
   return model(p, macs, bytes, s->nsep, false);

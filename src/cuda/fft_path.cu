@@ -6,11 +6,20 @@
  *
  * Per execute, on the plan's stream:
  *   [host pointers: signal -> pinned chunks -> device (dev.h's stager)]
- *   pad:   extended signal windows -> X (batch * blocks items, zero-padded to M per axis)
- *   fft:   X forward in place (R2C for real dtypes, C2C for complex)
- *   mul:   Y = X * H (conj(H) for correlation) / prod(M); H cached by set_kernel
- *   fft:   Y inverse in place
- *   crop:  the strided valid part of every block -> out  [host pointers: -> pinned -> out]
+ *   gather:  the extended signal windows (boundary rule applied here) -> the data box of every
+ *            item of P, the plan's persistent transform input (batch * blocks items of M per
+ *            axis) whose zero padding was written ONCE, at create: per execute only the
+ *            positions that carry samples are rewritten, always the same set
+ *   fft:     P -> X forward, OUT of place (R2C for real dtypes, C2C for complex), so P's zeros
+ *            stay (cuFFT keeps the input of out-of-place R2C / C2C; only C2R overwrites it)
+ *   mul:     Y = X * H (conj(H) for correlation); H cached by set_kernel, 1/prod(M) folded
+ *            into H when it is made, so no pass scales anything
+ *   fft:     Y inverse in place
+ *   extract: the mode's window, stride and blocks of every item -> out, one kernel, 32-bit
+ *            index math with divisors precomputed at create (fastdiv.cuh) where sizes allow
+ *            [host pointers: -> pinned -> out]
+ * Passes over device memory and bytes per output: traffic() below (the cost model's and the
+ * FCONV_DEBUG log's one count); figures in docs/cuda-kernels.md.
  * Host-pointer executes return with out in place; device-pointer ones too unless the caller
  * gave a stream (fconv_plan_set_cuda_stream), where they only queue the work.
  * Transform extents per axis: the rules of both backends (core/geometry.h). One block ("single"
@@ -31,10 +40,11 @@
  * bound by reading the spectra, which the register-tiled kernel does once per tile (a model, not
  * measured: no GPU here)), then batch x C_out inverse transforms and crops.
  *
- * Not done: cuFFT LTO callbacks (cufftXtSetJITCallback) could fuse pad into the forward load and
- * multiply/crop into the inverse load/store, saving about two of the five passes over device
- * memory. They need LTO-IR fatbins built with -dlto, nvJitLink at run time and a GPU to check
- * the gain, none of which this code could be tested with; the plain kernels stay the path.
+ * Not done: cuFFT LTO callbacks (cufftXtSetJITCallback) could also move the gather into the
+ * forward transform's load, the multiply into its store and the extraction into the inverse's
+ * store (~4 fewer passes over the buffer). They need LTO-IR fatbins built with -dlto, nvJitLink
+ * at run time and a GPU to check them, none of which this code could be tested with; the
+ * persistent pre-zeroed input with fused gather / extract kernels is the path.
  */
 #include "compat.cuh"
 
@@ -50,7 +60,8 @@
 
 #include "../core/geometry.h"
 
-/* ---- cost model: the constants are cost.h's (H100-class defaults, not measured) ------------- */
+/* ---- cost model: the constants are cost.h's (the device's calibration file, or defaults from
+ * its properties) ------------------------------------------------------------------------------ */
 
 /* Test hook (emulator tests only): when > 0, overlap-save blocks are at most this long on
  * every axis, so small problems get many blocks. */
@@ -118,35 +129,66 @@ static size_t items_y(const fconv_problem *p) { return p->count * p->cout; }
 
 /* ---- the model ------------------------------------------------------------------------------- */
 
-/* Modelled seconds of one execute with geometry g. */
-static double model(const fconv_problem *p, const fft_geom *g) {
-  const int dbl = fconv_dtype_is_double(p->dtype);
+/* Positions of one item of P that carry samples (the gather writes them, every execute): the
+ * data box, cnt per axis (a blocked axis: all M; the positions whose source lies outside the
+ * window, which the gather skips too, are not subtracted). */
+static double data_box(const fft_geom *g) {
+  double v = 1;
+  for (int a = 0; a < 3; a++) v *= g->kind[a] == AX_SINGLE ? (double)g->sp[a].c : (double)g->M[a];
+  return v;
+}
+
+/* What one execute moves through device memory (bytes), step by step: the cost model's and
+ * the FCONV_DEBUG log's one count. */
+typedef struct fft_traffic {
+  double gather;  /* read the signal windows, write P's data box */
+  double fwd;     /* forward transforms: each pass through device memory reads and writes */
+  double mul;     /* read X and H, write Y (the channel product: X once per output tile) */
+  double inv;     /* inverse transforms */
+  double extract; /* read the outputs' positions, write the outputs */
+  double buffer;  /* bytes of all signal spectra (one "pass over the transform buffer") */
+  double outputs; /* output elements */
+  int passes;     /* cuFFT passes through device memory per transform */
+  double flops;   /* butterflies of every transform */
+  double ch_flops;/* the channel product's */
+} fft_traffic;
+
+static void traffic(const fconv_problem *p, const fft_geom *g, fft_traffic *t) {
   const double es = (double)p->esize, cs = (double)g->item_bytes / (double)g->spec;
   const double spec = (double)g->spec, NB = (double)g->NB;
   const double vol = (double)g->M[0] * (double)g->M[1] * (double)g->M[2];
   int passes = 0;
   for (int a = 0; a < 3; a++)
     if (g->M[a] > 1) passes += (int)ceil(log2((double)g->M[a]) / FCONV_CUFFT_PASS_LOG2);
-  const double flops_item = (p->is_complex ? 5.0 : 2.5) * vol * log2(vol > 2 ? vol : 2);
-  const double flops = dbl ? FCONV_CUDA_FLOPS_F64 : FCONV_CUDA_FLOPS_F32;
   const double xi = (double)items_x(p), yi = (double)items_y(p);
   const double bx = xi * NB, by = yi * NB; /* transform items */
-  double t = 0;
-  /* pad: write the windows, read the signals; forward and inverse transforms */
-  t += (bx * spec * cs + xi * (double)p->sig_elems * es) / FCONV_DEV_MEM_BW;
-  t += (bx + by) * (2.0 * spec * cs * passes / FCONV_DEV_MEM_BW + flops_item / flops);
-  /* multiply: X (once for a filter bank), H, Y */
-  t += (bx + (double)items_k(p) + by) * spec * cs / FCONV_DEV_MEM_BW;
-  /* the channel product: X read once per tile of FCONV_CH_TO output channels, 8 flops a term */
-  if (p->multichannel)
-    t += bx * ceil((double)p->cog / FCONV_CH_TO) * spec * cs / FCONV_DEV_MEM_BW +
-         8.0 * by * (double)p->cig * spec / flops;
-  /* crop: read and write the outputs */
-  t += 2.0 * yi * (double)p->out_elems * es / FCONV_DEV_MEM_BW;
-  t += 5 * FCONV_DEV_LAUNCH_S;
-  const double staged = (xi * (double)p->sig_elems + yi * (double)p->out_elems) * es;
-  t += fconv_dev_transfer_seconds(p, staged);
-  return t;
+  t->passes = passes;
+  t->gather = 2.0 * bx * data_box(g) * es;
+  t->fwd = bx * 2.0 * spec * cs * passes;
+  t->inv = by * 2.0 * spec * cs * passes;
+  t->mul = (bx + (double)items_k(p) + by) * spec * cs;
+  if (p->multichannel) /* X read once per tile of FCONV_CH_TO output channels */
+    t->mul = (bx * ceil((double)p->cog / FCONV_CH_TO) + (double)items_k(p) + by) * spec * cs;
+  t->outputs = yi * (double)p->out_elems;
+  t->extract = 2.0 * t->outputs * es;
+  t->buffer = bx * spec * cs;
+  t->flops = (bx + by) * (p->is_complex ? 5.0 : 2.5) * vol * log2(vol > 2 ? vol : 2);
+  t->ch_flops = p->multichannel ? 8.0 * by * (double)p->cig * spec : 0.0;
+}
+
+/* Modelled seconds of one execute with geometry g. */
+static double model(const fconv_problem *p, const fft_geom *g) {
+  fft_traffic t;
+  traffic(p, g, &t);
+  const fconv_cuda_cost *c = fconv_cuda_cost_get();
+  const double fft_flops = fconv_cost_fft_flops(c, fconv_dtype_is_double(p->dtype));
+  /* the transforms as calibrated (fft_scale: measured / modelled cuFFT time) */
+  const double fft = c->fft_scale * fconv_cost_fft_seconds(c, t.fwd + t.inv, t.flops,
+                                                           fconv_dtype_is_double(p->dtype));
+  double s = (t.gather + t.mul + t.extract) / c->mem_bw + t.ch_flops / fft_flops + fft +
+             5 * c->launch_s;
+  const double staged = ((double)items_x(p) * (double)p->sig_elems + t.outputs) * (double)p->esize;
+  return s + fconv_dev_transfer_seconds(p, staged);
 }
 
 /* One block per axis: the core's wrap-free extents (the rule of both backends), CUDA sizes. */
@@ -232,8 +274,14 @@ typedef struct fft_state {
   fft_geom g;
   fconv_cuda_host h;      /* device, stream, workspace, stager (host.h) */
   int host;               /* host pointers (staged through pinned buffers) */
-  fconv_fft *fx, *fh, *fy;/* forward signals (items_x*NB), forward kernels (items_k),
-                             inverse products (items_y*NB); all in place */
+  fconv_fft *fx, *fh, *fy;/* forward signals (items_x*NB; P -> X out of place), forward
+                             kernels (items_k, in place), inverse products (items_y*NB, in
+                             place) */
+  void *xin;              /* P: the signals' transform input, items_x*NB items of xin_dist
+                             elements (rows of M2, no R2C padding), plan-owned and zeroed at
+                             create; the gather rewrites only its data box */
+  size_t xin_bytes;
+  long long xin_dist;
   size_t fft_work;        /* largest work area of the three */
   void *hspec;            /* cached kernel spectra (items_k), plan-owned */
   int have_kernel;
@@ -278,10 +326,11 @@ static int ws_layout(fft_state *s) {
   return 0;
 }
 
-/* Layout of `howmany` in-place transforms of geometry g (axes with M == 1 left out, axis 2
- * always in). For real dtypes: in-place R2C/C2R, rows padded to 2*(M2/2+1) reals. */
+/* Layout of `howmany` transforms of geometry g (axes with M == 1 left out, axis 2 always in).
+ * In place, for real dtypes: R2C/C2R with rows padded to 2*(M2/2+1) reals. tight_in: out of
+ * place from P (rows of M2 elements, items xin_dist apart) into the in-place layout's spectra. */
 static void fft_layout(const fconv_problem *p, const fft_geom *g, long long howmany, int c2r,
-                       fconv_fft_layout *l) {
+                       int tight_in, fconv_fft_layout *l) {
   memset(l, 0, sizeof *l);
   int r = 0;
   for (int a = 0; a < 3; a++) {
@@ -294,7 +343,7 @@ static void fft_layout(const fconv_problem *p, const fft_geom *g, long long howm
   l->istride = l->ostride = 1;
   l->howmany = howmany;
   if (p->is_complex) {
-    l->idist = l->odist = g->spec;
+    l->idist = l->odist = g->spec; /* tight too: complex rows carry no padding */
     return;
   }
   long long *re = c2r ? l->onembed : l->inembed, *ce = c2r ? l->inembed : l->onembed;
@@ -303,6 +352,10 @@ static void fft_layout(const fconv_problem *p, const fft_geom *g, long long howm
   if (c2r) {
     l->idist = g->spec;
     l->odist = 2 * g->spec;
+  } else if (tight_in) {
+    l->inembed[r - 1] = g->M[2];
+    l->idist = g->M[0] * g->M[1] * g->M[2];
+    l->odist = g->spec;
   } else {
     l->idist = 2 * g->spec;
     l->odist = g->spec;
@@ -315,6 +368,7 @@ static void state_free(fft_state *s) {
   fconv_fft_destroy(s->fh);
   fconv_fft_destroy(s->fy);
   fconv_dev_free(s->hspec);
+  fconv_dev_free(s->xin);
   fconv_free(s);
 }
 
@@ -329,12 +383,13 @@ static fconv_status bind_plans(fft_state *s) {
   return FCONV_OK;
 }
 
-static fconv_status make_plan(fft_state *s, fconv_fft_kind kind, long long howmany,
+static fconv_status make_plan(fft_state *s, fconv_fft_kind kind, long long howmany, int in_place,
                               fconv_fft **out) {
   fconv_fft_layout l;
-  fft_layout(&s->p, &s->g, howmany, kind == FCONV_FFT_C2R, &l);
+  fft_layout(&s->p, &s->g, howmany, kind == FCONV_FFT_C2R, !in_place, &l);
   size_t work = 0;
-  FCONV_FORWARD(fconv_fft_plan_many(out, kind, fconv_dtype_is_double(s->p.dtype), &l, 1, &work));
+  FCONV_FORWARD(
+      fconv_fft_plan_many(out, kind, fconv_dtype_is_double(s->p.dtype), &l, in_place, &work));
   if (work > s->fft_work) s->fft_work = work;
   return FCONV_OK;
 }
@@ -363,12 +418,22 @@ static fconv_status path_create(const fconv_problem *p, void **state, int os) {
   const fconv_fft_kind fwd = p->is_complex ? FCONV_FFT_C2C : FCONV_FFT_R2C;
   const fconv_fft_kind inv = p->is_complex ? FCONV_FFT_C2C : FCONV_FFT_C2R;
   if (st == FCONV_OK) st = fconv_cuda_host_init(&s->h, p);
-  if (st == FCONV_OK) st = make_plan(s, fwd, (long long)items_x(p) * s->g.NB, &s->fx);
-  if (st == FCONV_OK) st = make_plan(s, fwd, (long long)items_k(p), &s->fh);
-  if (st == FCONV_OK) st = make_plan(s, inv, (long long)items_y(p) * s->g.NB, &s->fy);
+  s->xin_dist = s->g.M[0] * s->g.M[1] * s->g.M[2]; /* <= spec * 2: no overflow */
+  size_t xin_elems;
+  if (st == FCONV_OK &&
+      (fconv_mul_ovf(items_x(p) * (size_t)s->g.NB, (size_t)s->xin_dist, &xin_elems) ||
+       fconv_mul_ovf(xin_elems, p->esize, &s->xin_bytes)))
+    st = FCONV_ERROR(FCONV_ERR_UNSUPPORTED, "transform input overflows size_t");
+  if (st == FCONV_OK) st = make_plan(s, fwd, (long long)items_x(p) * s->g.NB, 0, &s->fx);
+  if (st == FCONV_OK) st = make_plan(s, fwd, (long long)items_k(p), 1, &s->fh);
+  if (st == FCONV_OK) st = make_plan(s, inv, (long long)items_y(p) * s->g.NB, 1, &s->fy);
   if (st == FCONV_OK && ws_layout(s))
     st = FCONV_ERROR(FCONV_ERR_UNSUPPORTED, "workspace overflows size_t");
   if (st == FCONV_OK) st = fconv_dev_malloc(&s->hspec, items_k(p) * s->g.item_bytes);
+  /* P's zero padding, written once: the gather never writes it, nothing else writes P */
+  if (st == FCONV_OK) st = fconv_dev_malloc(&s->xin, s->xin_bytes);
+  if (st == FCONV_OK) st = fconv_dev_memset(s->xin, 0, s->xin_bytes, s->h.stream);
+  if (st == FCONV_OK) st = fconv_dev_stream_sync(s->h.stream);
   if (st == FCONV_OK) {
     size_t most = s->sig_bytes > s->ker_bytes ? s->sig_bytes : s->ker_bytes;
     st = fconv_cuda_host_alloc(&s->h, s->ws_need, most > s->out_bytes ? most : s->out_bytes);
@@ -377,6 +442,16 @@ static fconv_status path_create(const fconv_problem *p, void **state, int os) {
   if (st != FCONV_OK) {
     state_free(s);
     return st;
+  }
+  if (fconv_debug_enabled()) {
+    fft_traffic t;
+    traffic(p, &s->g, &t);
+    const double all = t.gather + t.fwd + t.mul + t.inv + t.extract;
+    FCONV_LOG("%s: per execute %.2f passes over the transform buffer (gather %.2f, forward "
+              "%.2f, multiply %.2f, inverse %.2f, extract %.2f), %.1f bytes per output",
+              os ? "cuda-overlap-save" : "cuda-fft", all / t.buffer, t.gather / t.buffer,
+              t.fwd / t.buffer, t.mul / t.buffer, t.inv / t.buffer, t.extract / t.buffer,
+              all / t.outputs);
   }
   FCONV_LOG("%s: M %lldx%lldx%lld kinds %d%d%d (0 single, 1 blocked) blocks "
             "%lldx%lldx%lld of %lldx%lldx%lld outputs, workspace %zu bytes",
@@ -416,47 +491,61 @@ static void rows_config(long long rows, long long len, dim3 *grid, dim3 *block) 
   *grid = dim3((unsigned)(gx > 0 ? gx : 1), (unsigned)(gy > 0 ? gy : 1), 1);
 }
 
-/* Element type of the dtype: real or interleaved complex. */
-template <class T>
-static fconv_status launch_pad_t(const fconv_pad_args &a, long long rows, void *stream) {
+/* A rows x len launch of a kernel in its 32-bit (narrow) or 64-bit (wide) instance. */
+template <class Args>
+static fconv_status launch_rows(void (*narrow)(Args), void (*wide_kernel)(Args), int wide,
+                                long long rows, long long len, const Args &a, void *stream) {
   dim3 grid, block;
-  rows_config(rows, a.pitch, &grid, &block);
-  void (*const pad_kernel)(fconv_pad_args) = fconv_fft_pad_kernel<T>;
-  return FCONV_LAUNCH(pad_kernel, grid, block, 0, stream, a);
+  rows_config(rows, len, &grid, &block);
+  return wide ? FCONV_LAUNCH(wide_kernel, grid, block, 0, stream, a)
+              : FCONV_LAUNCH(narrow, grid, block, 0, stream, a);
 }
 
-#define LAUNCH_PAD_(E, S, C) return launch_pad_t<fconv_elem<S, C>::type>(a, rows, s->h.stream);
-static fconv_status launch_pad(const fft_state *s, const fconv_pad_args &a) {
-  const long long rows = a.items * a.ax[0].nb * a.ax[1].nb * a.ax[2].nb * a.ax[0].M * a.ax[1].M;
-  FCONV_DTYPE_DISPATCH(s->p.dtype, LAUNCH_PAD_)
+/* The gather for the dtype's element type T (real or interleaved complex). */
+template <class T>
+static fconv_status launch_gather_t(const fconv_gather_args &a, int wide, void *stream) {
+  return launch_rows(fconv_fft_gather_kernel<T, false>, fconv_fft_gather_kernel<T, true>, wide,
+                     a.rows, a.ax[2].R, a, stream);
+}
+
+#define LAUNCH_GATHER_(E, S, C) \
+  return launch_gather_t<fconv_elem<S, C>::type>(a, wide, s->h.stream);
+/* Complete a's derived fields and launch it. */
+static fconv_status launch_gather(const fft_state *s, fconv_gather_args &a) {
+  const int wide = fconv_gather_prepare(&a);
+  FCONV_DTYPE_DISPATCH(s->p.dtype, LAUNCH_GATHER_)
   return FCONV_ERR_INTERNAL;
 }
-#undef LAUNCH_PAD_
+#undef LAUNCH_GATHER_
 
-/* Pad arguments common to signals and kernels: `items` sources `src_dist` elements apart into
- * transform buffer items at dst. */
-static void pad_args_init(const fft_state *s, fconv_pad_args *a, const void *src,
-                          size_t src_dist, size_t items, void *dst) {
+/* Gather arguments common to signals and kernels: `items` sources `src_dist` elements apart into
+ * transform buffer items at dst, dst_dist elements apart, rows of `pitch` elements. */
+static void gather_args_init(const fft_state *s, fconv_gather_args *a, const void *src,
+                             size_t src_dist, size_t items, void *dst, long long dst_dist,
+                             long long pitch) {
   memset(a, 0, sizeof *a);
   a->src = src;
   a->src_dist = (long long)src_dist;
   a->items = (long long)items;
   a->dst = dst;
-  a->dst_dist = 2 * s->g.spec / (s->p.is_complex ? 2 : 1);
-  a->pitch = s->g.pitch;
+  a->dst_dist = dst_dist;
+  a->pitch = pitch;
+  a->scale = 1.0;
+  (void)s;
 }
 
-/* Signal windows of every block into X. */
-static fconv_status pad_signal(const fft_state *s, const void *x) {
+/* Signal windows of every block into P's data boxes (the padding is zero since create). */
+static fconv_status gather_signal(const fft_state *s, const void *x) {
   const fconv_problem *p = &s->p;
   const fft_geom *g = &s->g;
-  fconv_pad_args a;
-  pad_args_init(s, &a, x, p->sig_elems, items_x(p), s->h.ws + s->off_x);
+  fconv_gather_args a;
+  gather_args_init(s, &a, x, p->sig_elems, items_x(p), s->xin, s->xin_dist, g->M[2]);
   a.boundary = (int)p->boundary;
   a.flip_conj = p->signal_flip;
+  a.full = 0;
   for (int d = 0; d < 3; d++) {
     const fconv_axis *x = &p->ax[d];
-    fconv_pad_axis *q = &a.ax[d];
+    fconv_gather_axis *q = &a.ax[d];
     const long long n = (long long)x->n, p0 = (long long)x->p0, p1 = (long long)x->p1;
     q->n = n;
     q->M = g->M[d];
@@ -471,24 +560,32 @@ static fconv_status pad_signal(const fft_state *s, const void *x) {
       q->step = g->bo[d] * (long long)x->stride;
       q->cnt = g->M[d];
     }
+    q->R = q->cnt; /* only the data box */
   }
-  return launch_pad(s, a);
+  if (a.ax[0].R == 0 || a.ax[1].R == 0 || a.ax[2].R == 0) return FCONV_OK; /* all padding */
+  return launch_gather(s, a);
 }
 
-/* Kernels (user layout) zero-padded into items_k items at dst, then transformed there. */
+/* Kernels (user layout), scaled by 1/prod(M) (the transform's normalisation, so no later pass
+ * scales), zero-padded into items_k whole items at dst (in the in-place transform layout: the
+ * transform overwrites them), then transformed there. */
 static fconv_status kernel_spectra(const fft_state *s, const void *h, void *dst) {
   const fconv_problem *p = &s->p;
   const fft_geom *g = &s->g;
-  fconv_pad_args a;
-  pad_args_init(s, &a, h, p->ker_elems, items_k(p), dst);
+  fconv_gather_args a;
+  gather_args_init(s, &a, h, p->ker_elems, items_k(p), dst,
+                   2 * g->spec / (p->is_complex ? 2 : 1), g->pitch);
   a.boundary = (int)FCONV_BOUNDARY_ZERO;
+  a.scale = 1.0 / ((double)g->M[0] * (double)g->M[1] * (double)g->M[2]);
+  a.full = 1;
   for (int d = 0; d < 3; d++) {
-    fconv_pad_axis *q = &a.ax[d];
+    fconv_gather_axis *q = &a.ax[d];
     q->n = q->cnt = q->hi = (long long)p->ax[d].k;
     q->M = g->M[d];
+    q->R = d == 2 ? g->pitch : g->M[d];
     q->nb = 1;
   }
-  FCONV_FORWARD(launch_pad(s, a));
+  FCONV_FORWARD(launch_gather(s, a));
   return fconv_fft_exec(s->fh, dst, dst, 0);
 }
 
@@ -505,7 +602,6 @@ static fconv_status launch_mul_t(const fft_state *s, const void *H) {
   a.batch = (long long)p->batch;
   a.kernel_batch = (long long)p->kernel_batch;
   a.group = p->batch == 1 && p->count > 1 ? 8 : 1; /* filter bank: X[f] read once per group */
-  a.scale = (R)(1.0 / ((double)s->g.M[0] * (double)s->g.M[1] * (double)s->g.M[2]));
   a.conj = p->op == FCONV_OP_CORRELATE;
   dim3 grid, block;
   rows_config(a.nb * ((a.count + a.group - 1) / a.group), a.spec, &grid, &block);
@@ -529,7 +625,6 @@ static fconv_status launch_channel_product_t(const fft_state *s, const void *H) 
   a.cout = (long long)p->cout;
   a.cig = (long long)p->cig;
   a.cog = (long long)p->cog;
-  a.scale = (R)(1.0 / ((double)s->g.M[0] * (double)s->g.M[1] * (double)s->g.M[2]));
   a.conj = p->op == FCONV_OP_CORRELATE;
   const long long rows = a.nb * ((a.batch + FCONV_CH_TB - 1) / FCONV_CH_TB) *
                          (long long)p->groups * ((a.cog + FCONV_CH_TO - 1) / FCONV_CH_TO);
@@ -549,47 +644,46 @@ static fconv_status launch_mul(const fft_state *s, const void *H) {
 }
 
 template <class T>
-static fconv_status launch_crop_t(const fconv_crop_args &a, void *stream) {
-  dim3 grid, block;
-  rows_config(a.count * a.ax[0].out * a.ax[1].out, a.ax[2].out, &grid, &block);
-  void (*const crop_kernel)(fconv_crop_args) = fconv_fft_crop_kernel<T>;
-  return FCONV_LAUNCH(crop_kernel, grid, block, 0, stream, a);
+static fconv_status launch_extract_t(const fconv_extract_args &a, int wide, void *stream) {
+  return launch_rows(fconv_fft_extract_kernel<T, false>, fconv_fft_extract_kernel<T, true>, wide,
+                     a.rows, a.ax[2].out, a, stream);
 }
 
-#define LAUNCH_CROP_(E, S, C) return launch_crop_t<fconv_elem<S, C>::type>(a, s->h.stream);
-static fconv_status crop(const fft_state *s, void *out) {
+#define LAUNCH_EXTRACT_(E, S, C) \
+  return launch_extract_t<fconv_elem<S, C>::type>(a, wide, s->h.stream);
+/* The outputs of every item: output o of an axis (block b = o / bo, q = o % bo) reads the
+ * circular result at u = q*stride + base, valid in [0, uhi], at position (u - shift) mod M
+ * (shift = k-1 for correlation); here turned into [qlo, qhi) and c0 = base - shift once. */
+static fconv_status extract(const fft_state *s, void *out) {
   const fconv_problem *p = &s->p;
   const fft_geom *g = &s->g;
-  fconv_crop_args a;
+  fconv_extract_args a;
   memset(&a, 0, sizeof a);
   a.src = s->h.ws + s->off_y;
   a.src_dist = 2 * g->spec / (p->is_complex ? 2 : 1);
   a.pitch = g->pitch;
   a.dst = out;
   a.count = (long long)items_y(p);
+  int wide = 0;
   for (int d = 0; d < 3; d++) {
     const fconv_axis *x = &p->ax[d];
-    fconv_crop_axis *q = &a.ax[d];
-    const long long k = (long long)x->k;
-    q->out = (long long)x->out;
-    q->stride = (long long)x->stride;
-    q->bo = g->bo[d];
-    q->nb = g->nb[d];
-    q->M = g->M[d];
-    q->shift = p->op == FCONV_OP_CORRELATE ? k - 1 : 0;
-    if (g->kind[d] == AX_SINGLE) { /* idx = o*s + k-1 - org, 0 outside [0, c + k - 1) */
-      q->base = k - 1 - (long long)g->sp[d].org;
-      q->uhi = (long long)g->sp[d].c + k - 2;
+    const long long k = (long long)x->k, shift = p->op == FCONV_OP_CORRELATE ? k - 1 : 0;
+    long long base, uhi;
+    if (g->kind[d] == AX_SINGLE) { /* u = o*s + k-1 - org, 0 outside [0, c + k - 1) */
+      base = k - 1 - (long long)g->sp[d].org;
+      uhi = g->sp[d].c ? (long long)g->sp[d].c + k - 2 : -1; /* an empty box: all zero */
     } else {
-      q->step = g->bo[d] * q->stride;
-      q->base = k - 1;
-      q->uhi = LLONG_MAX;
+      base = k - 1;
+      uhi = LLONG_MAX;
     }
+    wide |= fconv_extract_axis_init(&a.ax[d], (long long)x->out, (long long)x->stride, g->bo[d],
+                                    g->nb[d], g->M[d], base, uhi, shift);
   }
-  FCONV_DTYPE_DISPATCH(p->dtype, LAUNCH_CROP_)
+  wide |= fconv_extract_prepare(&a);
+  FCONV_DTYPE_DISPATCH(p->dtype, LAUNCH_EXTRACT_)
   return FCONV_ERR_INTERNAL;
 }
-#undef LAUNCH_CROP_
+#undef LAUNCH_EXTRACT_
 
 /* Work queued on a caller's stream with device pointers stays asynchronous; everything else
  * returns with the work done. */
@@ -646,15 +740,15 @@ static fconv_status execute_body(fft_state *s, const void *signal, const void *k
                                       s->h.stream));
     x = s->h.ws + s->off_sig;
   }
-  FCONV_FORWARD(pad_signal(s, x));
-  FCONV_FORWARD(fconv_fft_exec(s->fx, s->h.ws + s->off_x, s->h.ws + s->off_x, 0));
+  FCONV_FORWARD(gather_signal(s, x));
+  FCONV_FORWARD(fconv_fft_exec(s->fx, s->xin, s->h.ws + s->off_x, 0));
   FCONV_FORWARD(launch_mul(s, H));
   FCONV_FORWARD(fconv_fft_exec(s->fy, s->h.ws + s->off_y, s->h.ws + s->off_y, 1));
   if (!s->host) {
-    FCONV_FORWARD(crop(s, out));
+    FCONV_FORWARD(extract(s, out));
     return finish(s);
   }
-  FCONV_FORWARD(crop(s, s->h.ws + s->off_out));
+  FCONV_FORWARD(extract(s, s->h.ws + s->off_out));
   return fconv_dev_stage_d2h(&s->h.stage, out, s->h.ws + s->off_out, s->out_bytes, s->h.stream);
 }
 
@@ -677,7 +771,7 @@ static void path_describe(const void *state, fconv_plan_info *info) {
     info->transform_shape[a] = a < s->p.rank ? (size_t)s->g.M[off + a] : 0;
     info->block_shape[a] = s->os && a < s->p.rank ? (size_t)s->g.bo[off + a] : 0;
   }
-  info->workspace_bytes = s->h.ws_bytes + items_k(&s->p) * s->g.item_bytes;
+  info->workspace_bytes = s->h.ws_bytes + items_k(&s->p) * s->g.item_bytes + s->xin_bytes;
 }
 
 static fconv_status path_set_stream(void *state, void *stream) {

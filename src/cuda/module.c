@@ -8,6 +8,9 @@
 
 #include "../core/memory.h"
 
+/* cuda/calibrate.cu */
+FCONV_HIDDEN fconv_status fconv_cuda_calibrate(int quick, char *report, size_t report_bytes);
+
 #ifndef FCONV_CUDA_EMULATE
 static const fconv_host_services *host_services; /* set by the entry, before any path runs */
 
@@ -59,6 +62,7 @@ const fconv_cuda_module *fconv_cuda_module_entry(const fconv_host_services *host
       .overlap_save = &fconv_cuda_overlap_save_path,
       .channels_direct = &fconv_cuda_channels_direct_path,
       .devices = fconv_cuda_devices,
+      .calibrate = fconv_cuda_calibrate,
       .stream = &fconv_cuda_stream_engine,
   };
 #ifndef FCONV_CUDA_EMULATE

@@ -353,11 +353,12 @@ double cuda_stream_estimate(const fconv_stream_desc *d, size_t capacity) {
   const double groups = (double)((z.out + FCONV_STREAM_OUTS - 1) / FCONV_STREAM_OUTS);
   const double mac_bytes = ((double)z.pairs + groups * (double)z.in) * (double)z.n *
                            (double)z.bins * (double)z.csize;
-  const double fft = 5.0 * N * log2(N > 2 ? N : 2) * (double)(z.in + z.out) /
-                     (dbl ? FCONV_CUDA_FLOPS_F64 : FCONV_CUDA_FLOPS_F32);
-  double t = 7 * FCONV_DEV_LAUNCH_S + FCONV_DEV_SYNC_S + mac_bytes / FCONV_DEV_MEM_BW + fft;
+  const fconv_cuda_cost *c = fconv_cuda_cost_get(); /* this device's (cost.h) */
+  const double fft = c->fft_scale * 5.0 * N * log2(N > 2 ? N : 2) * (double)(z.in + z.out) /
+                     fconv_cost_fft_flops(c, dbl);
+  double t = 7 * c->launch_s + c->sync_s + mac_bytes / c->mem_bw + fft;
   if (!(d->flags & FCONV_FLAG_DEVICE_POINTERS))
-    t += (double)(z.in + z.out) * (double)z.B * (double)z.esize / FCONV_DEV_STAGE_BW;
+    t += (double)(z.in + z.out) * (double)z.B * (double)z.esize / c->stage_bw;
   return t;
 }
 

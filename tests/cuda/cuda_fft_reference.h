@@ -30,7 +30,7 @@ std::vector<cld> unpack(const void *p, size_t count, fconv_dtype t);
 /* The accuracy bound of DESIGN.md, reference::error_bound (log2 of the actual transform length
  * fft_len) with its constant kBoundC replaced by the (stricter) C, per output item with that
  * item's ||xe||_2 ||g||_2 from reference::convolve. Returns the max over items of
- * max|y - ref| / bound (<= 1 passes). */
+ * max|y - ref| / bound (<= 1 passes; a NaN output gives HUGE_VAL). */
 double error_ratio(const fconv_desc &d, const std::vector<cld> &x, const std::vector<cld> &h,
                    const std::vector<cld> &got, const std::vector<cld> &want, double fft_len,
                    double C);

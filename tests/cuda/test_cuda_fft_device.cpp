@@ -134,3 +134,47 @@ TEST(CudaFftDevice, LongSignalOverlapSaveFilterBankAndSwap) {
 }
 
 }  // namespace
+
+namespace {
+
+/* The transform input is zeroed once at create and the forward transform runs out of place
+ * from it: cuFFT must leave its input as it was (R2C and C2C out of place do; only C2R
+ * overwrites its input). Three executes of one plan with signals of very different magnitudes
+ * each match their own reference: an overwritten padding or a stale sample would not. */
+TEST(CudaFftDevice, ExecutesInARowKeepThePaddingAndRewriteTheSamples) {
+  NEED_DEVICE();
+  const size_t n[2] = {45, 37}, k[2] = {31, 20};
+  for (fconv_method m : {FCONV_METHOD_FFT, FCONV_METHOD_OVERLAP_SAVE})
+    for (fconv_dtype t : {FCONV_F32, FCONV_F64, FCONV_C64, FCONV_C128}) {
+      fconv_desc d;
+      fconv_desc_init(&d, 2, n, k, t);
+      d.backend = FCONV_BACKEND_CUDA;
+      d.method = m;
+      d.batch = 2;
+      const bool cx = is_complex(t);
+      std::vector<cld> h = fftref::random_values(d.kernel_batch * k[0] * k[1], cx, 5);
+      auto hs = fftref::pack(h, t);
+      Plan plan;
+      ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
+      ASSERT_EQ(fconv_plan_set_kernel(plan.p, hs.data()), FCONV_OK);
+      fconv_plan_info info;
+      ASSERT_EQ(fconv_plan_get_info(plan.p, &info), FCONV_OK);
+      const double fft_len = (double)info.transform_shape[0] * (double)info.transform_shape[1];
+      const double mag[3] = {1e3, 1e-3, 1.0};
+      for (int i = 0; i < 3; i++) {
+        std::vector<cld> x = fftref::random_values(d.batch * n[0] * n[1], cx, 30 + i);
+        for (cld &v : x) v *= (long double)mag[i];
+        std::vector<cld> want;
+        size_t shape[3];
+        ASSERT_TRUE(fftref::reference(d, x, h, want, shape));
+        auto xs = fftref::pack(x, t);
+        std::vector<unsigned char> out(want.size() * esize(t), 0xCD);
+        ASSERT_EQ(fconv_execute(plan.p, xs.data(), nullptr, out.data()), FCONV_OK);
+        std::vector<cld> got = fftref::unpack(out.data(), want.size(), t);
+        EXPECT_LE(fftref::error_ratio(d, x, h, got, want, fft_len, kC), 1.0)
+            << "method " << m << " dtype " << t << " execute " << i;
+      }
+    }
+}
+
+}  // namespace

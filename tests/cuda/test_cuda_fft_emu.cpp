@@ -4,6 +4,7 @@
  * long-double reference. Nothing here touches a GPU. Label: cuda-emu. */
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -49,6 +50,15 @@ struct Options {
   bool set_kernel = true;       /* set_kernel + execute(NULL), else execute(kernel) */
   bool device_pointers = false; /* FCONV_FLAG_DEVICE_POINTERS with emulated device buffers */
   bool expect_blocks = false;   /* overlap-save: some axis must have more than one block */
+  bool second_signal = false;   /* execute again with another signal (a stale transform input
+                                   or a gather that misses a position would show) */
+};
+
+/* New emulated device memory reads as NaN until written (cudaMalloc does not zero it either):
+ * a transform input whose padding the plan did not zero at create gives NaN results. */
+struct Poison {
+  Poison() { fconv_emu::dev_poison_allocations(true); }
+  ~Poison() { fconv_emu::dev_poison_allocations(false); }
 };
 
 std::string describe(const fconv_desc &d) {
@@ -150,11 +160,34 @@ void check_case(fconv_desc d, const Options &o = Options(), unsigned seed = 1) {
   }
   if (o.device_pointers) {
     ASSERT_EQ(fconv_dev_copy_d2h(out.data(), dy, out.size(), nullptr), FCONV_OK);
+  }
+  EXPECT_LE(in.ratio(d, out.data(), fft_len), 1.0) << "error / bound";
+  if (o.second_signal) { /* another signal (the same kernel), 1000x smaller: stale samples of
+                            the first one would exceed the bound */
+    Data in2(d, seed + 7919);
+    for (cld &v : in2.x) v /= 1000.0L;
+    ASSERT_TRUE(fftref::reference(d, in2.x, in.h, in2.want, in2.shape));
+    in2.xs = fftref::pack(in2.x, d.dtype);
+    std::fill(out.begin(), out.end(), (unsigned char)0xCD);
+    const void *px2 = in2.xs.data();
+    if (o.device_pointers) {
+      ASSERT_EQ(fconv_dev_copy_h2d(dx, in2.xs.data(), in2.xs.size(), nullptr), FCONV_OK);
+      px2 = dx;
+    }
+    const bool cached = o.set_kernel && !(swapped && o.device_pointers);
+    ASSERT_EQ(fconv_execute(plan, px2, cached ? nullptr : ph, py), FCONV_OK);
+    if (o.device_pointers) {
+      ASSERT_EQ(fconv_dev_copy_d2h(out.data(), dy, out.size(), nullptr), FCONV_OK);
+    }
+    std::vector<cld> got = fftref::unpack(out.data(), in2.want.size(), d.dtype);
+    EXPECT_LE(fftref::error_ratio(d, in2.x, in.h, got, in2.want, fft_len, kC), 1.0)
+        << "second execute: error / bound";
+  }
+  if (o.device_pointers) {
     fconv_dev_free(dx);
     fconv_dev_free(dh);
     fconv_dev_free(dy);
   }
-  EXPECT_LE(in.ratio(d, out.data(), fft_len), 1.0) << "error / bound";
 }
 
 /* A CUDA-backend description with every other field at its default. */
@@ -199,6 +232,7 @@ TEST_P(Sweep, EveryModeOpBoundaryBatch) {
   const fconv_method m = std::get<2>(GetParam());
   const Shape &sh = kShapes[rank - 1];
   OsCap cap(m == FCONV_METHOD_OVERLAP_SAVE ? 16 : 0);
+  Poison poison;
   for (int mode = 0; mode < 4; mode++)
     for (int op = 0; op < 2; op++)
       for (int b = 0; b < 5; b++)
@@ -217,6 +251,7 @@ TEST_P(Sweep, EveryModeOpBoundaryBatch) {
           }
           Options o;
           o.set_kernel = v.set_kernel;
+          o.second_signal = true;
           /* (rank-3 VALID windows are too short for a block smaller than the one FFT) */
           o.expect_blocks = m == FCONV_METHOD_OVERLAP_SAVE && !(rank == 3 && mode == 2);
           check_case(d, o, (unsigned)(mode * 100 + op * 10 + b));
@@ -359,6 +394,52 @@ TEST(CudaFftEmu, ExecutePlansNothingAndReusesTheCachedSpectrum) {
     EXPECT_LE(d1.ratio(d, y.data(), 256), 1.0);
     EXPECT_EQ(fconv_fft_standin_plans(), plans) << "execute must not plan";
   }
+}
+
+/* The transform input's zero padding is written once, at create (one device memset, into
+ * memory that reads as NaN until written), never per execute; executes rewrite only the
+ * samples. Three executes in a row, with signals of very different magnitudes (large, small,
+ * large again), must each match their own reference: a padding or sample position left from
+ * the previous signal would exceed the bound of the current one. FULL with a kernel nearly
+ * as long as the signal: most of every transform item is padding. */
+TEST(CudaFftEmu, PaddingIsZeroedOnceAtCreateAndSamplesRewrittenEveryExecute) {
+  Poison poison;
+  const size_t n[2] = {9, 11}, k[2] = {7, 8};
+  for (fconv_method m : kMethods)
+    for (fconv_dtype t : {FCONV_F32, FCONV_C128})
+      for (int b : {(int)FCONV_BOUNDARY_ZERO, (int)FCONV_BOUNDARY_REPLICATE}) {
+        OsCap cap(m == FCONV_METHOD_OVERLAP_SAVE ? 16 : 0);
+        fconv_desc d = make_desc(2, n, k, t, m);
+        d.boundary = (fconv_boundary)b;
+        d.mode = b == FCONV_BOUNDARY_ZERO ? FCONV_MODE_FULL : FCONV_MODE_SAME;
+        d.batch = 2;
+        SCOPED_TRACE(describe(d));
+        Data in[3] = {Data(d, 11), Data(d, 12), Data(d, 13)};
+        const double mag[3] = {1e3, 1e-3, 1.0};
+        for (int i = 0; i < 3; i++) {
+          for (cld &v : in[i].x) v *= (long double)mag[i];
+          ASSERT_TRUE(fftref::reference(d, in[i].x, in[0].h, in[i].want, in[i].shape));
+          in[i].xs = fftref::pack(in[i].x, d.dtype);
+        }
+        const long memsets0 = fconv_emu::memsets_queued();
+        Plan plan;
+        ASSERT_EQ(fconv_plan_create(&plan.p, &d), FCONV_OK);
+        EXPECT_EQ(fconv_emu::memsets_queued() - memsets0, 1) << "create zeroes the input once";
+        ASSERT_EQ(fconv_plan_set_kernel(plan.p, in[0].hs.data()), FCONV_OK);
+        fconv_plan_info info;
+        ASSERT_EQ(fconv_plan_get_info(plan.p, &info), FCONV_OK);
+        double fft_len = 1;
+        for (int a = 0; a < 2; a++) fft_len *= (double)info.transform_shape[a];
+        const long memsets1 = fconv_emu::memsets_queued();
+        for (int i = 0; i < 3; i++) {
+          std::vector<unsigned char> y(in[i].want.size() * esize(t), 0xCD);
+          ASSERT_EQ(fconv_execute(plan.p, in[i].xs.data(), nullptr, y.data()), FCONV_OK);
+          std::vector<cld> got = fftref::unpack(y.data(), in[i].want.size(), t);
+          EXPECT_LE(fftref::error_ratio(d, in[i].x, in[0].h, got, in[i].want, fft_len, kC), 1.0)
+              << "execute " << i;
+        }
+        EXPECT_EQ(fconv_emu::memsets_queued(), memsets1) << "no execute re-zeroes anything";
+      }
 }
 
 TEST(CudaFftEmu, Workspace) {
@@ -616,19 +697,31 @@ TEST(CudaFftEmu, EveryCufftResultMapsToAStatus) {
 
 /* ---- the kernels alone: any grid gives the same buffers (grid-stride tails) ------------------ */
 
+/* Launches a kernel's 32-bit (narrow) or 64-bit (wide) instance on the legacy stream. */
+template <class Args>
+fconv_status launch_either(void (*narrow)(Args), void (*wide_kernel)(Args), bool wide, dim3 grid,
+                           dim3 block, const Args &a) {
+  return wide ? FCONV_LAUNCH(wide_kernel, grid, block, 0, nullptr, a)
+              : FCONV_LAUNCH(narrow, grid, block, 0, nullptr, a);
+}
+
+/* Runs the gather (32-bit index math unless wide) over dst prefilled with `fill`. */
 template <class T>
-std::vector<T> run_pad(const fconv_pad_args &a0, const std::vector<T> &src, size_t dst_elems,
-                       dim3 grid, dim3 block) {
-  fconv_pad_args a = a0;
+std::vector<T> run_gather(const fconv_gather_args &a0, const std::vector<T> &src,
+                          size_t dst_elems, dim3 grid, dim3 block, bool wide, T fill) {
+  fconv_gather_args a = a0;
+  EXPECT_EQ(fconv_gather_prepare(&a), 0) << "small sizes: 32-bit index math";
   void *ds = nullptr, *dd = nullptr;
   EXPECT_EQ(fconv_dev_malloc(&ds, src.size() * sizeof(T)), FCONV_OK);
   EXPECT_EQ(fconv_dev_malloc(&dd, dst_elems * sizeof(T)), FCONV_OK);
   EXPECT_EQ(fconv_dev_copy_h2d(ds, src.data(), src.size() * sizeof(T), nullptr), FCONV_OK);
+  std::vector<T> out(dst_elems, fill);
+  EXPECT_EQ(fconv_dev_copy_h2d(dd, out.data(), dst_elems * sizeof(T), nullptr), FCONV_OK);
   a.src = ds;
   a.dst = dd;
-  void (*const k)(fconv_pad_args) = fconv_fft_pad_kernel<T>;
-  EXPECT_EQ(FCONV_LAUNCH(k, grid, block, 0, nullptr, a), FCONV_OK);
-  std::vector<T> out(dst_elems);
+  EXPECT_EQ(launch_either(fconv_fft_gather_kernel<T, false>, fconv_fft_gather_kernel<T, true>,
+                          wide, grid, block, a),
+            FCONV_OK);
   EXPECT_EQ(fconv_dev_copy_d2h(out.data(), dd, dst_elems * sizeof(T), nullptr), FCONV_OK);
   fconv_dev_free(ds);
   fconv_dev_free(dd);
@@ -646,52 +739,67 @@ long pad_index(long i, long n, fconv_boundary b) {
   return (long)line[(size_t)(i + (long)left)].real() - 1;
 }
 
-TEST(CudaFftKernels, PadExtendsBlocksWithTheBoundaryRule) {
+/* The gather into a pre-zeroed buffer writes exactly the positions that carry samples (every
+ * other position keeps what was there: the sentinel here, the zeros of create in the path);
+ * full mode writes every position, zeros included, and scales. Both index widths, any grid. */
+TEST(CudaFftKernels, GatherWritesOnlyTheSamplesWithTheBoundaryRule) {
   /* 2 items of a 2-D signal 5 x 7, blocks along both axes, every boundary, flip_conj too */
+  const double2 sentinel = make_double2(-777.0, 555.0);
   for (int b = 0; b < 5; b++)
-    for (int flip = 0; flip < 2; flip++) {
-      fconv_pad_args a;
-      std::memset(&a, 0, sizeof a);
-      const long n[3] = {1, 5, 7};
-      a.items = 2;
-      a.src_dist = 35;
-      a.boundary = b;
-      a.flip_conj = flip;
-      a.ax[0] = fconv_pad_axis{1, 1, 1, 0, 0, 1, 0, 1};
-      a.ax[1] = fconv_pad_axis{5, 8, 3, 4, -6, 8, -6, 5 + 9};  /* pads 6 / 9 */
-      a.ax[2] = fconv_pad_axis{7, 6, 4, 3, -4, 6, -4, 7 + 3};  /* pads 4 / 3 */
-      a.pitch = 9;
-      a.dst_dist = 8 * 9;
-      const size_t dst_elems = 2 * 12 * 8 * 9;
-      std::vector<double2> src(70);
-      for (size_t i = 0; i < src.size(); i++) src[i] = make_double2((double)i, 1000.0 + i);
-      auto big = run_pad(a, src, dst_elems, dim3(2, 24), dim3(8, 8));
-      auto tiny = run_pad(a, src, dst_elems, dim3(1, 1), dim3(32, 1));
-      ASSERT_EQ(std::memcmp(big.data(), tiny.data(), dst_elems * sizeof(double2)), 0);
-      for (long it = 0; it < 2; it++)
-        for (long b1 = 0; b1 < 3; b1++)
-          for (long b2 = 0; b2 < 4; b2++)
-            for (long i1 = 0; i1 < 8; i1++)
-              for (long i2 = 0; i2 < 9; i2++) {
-                const double2 v = big[(size_t)((((it * 3 + b1) * 4 + b2) * 8 + i1) * 9 + i2)];
-                const long s1 = -6 + b1 * 4 + i1, s2 = -4 + b2 * 3 + i2;
-                long j1 = s1 < -6 || s1 >= 14 ? -1 : pad_index(s1, n[1], (fconv_boundary)b);
-                long j2 = i2 >= 6 || s2 < -4 || s2 >= 10
-                              ? -1 : pad_index(s2, n[2], (fconv_boundary)b);
-                double re = 0, im = 0;
-                if (j1 >= 0 && j2 >= 0) {
-                  if (flip) { j1 = n[1] - 1 - j1; j2 = n[2] - 1 - j2; }
-                  const double2 sv = src[(size_t)(it * 35 + j1 * 7 + j2)];
-                  re = sv.x;
-                  im = flip ? -sv.y : sv.y;
+    for (int flip = 0; flip < 2; flip++)
+      for (int full = 0; full < 2; full++) {
+        fconv_gather_args a;
+        std::memset(&a, 0, sizeof a);
+        const long n[3] = {1, 5, 7};
+        a.items = 2;
+        a.src_dist = 35;
+        a.boundary = b;
+        a.flip_conj = flip;
+        a.full = full;
+        a.scale = full ? 0.5 : 1.0;
+        /* n, M, R, nb, step, off, cnt, lo, hi */
+        a.ax[0] = fconv_gather_axis{1, 1, 1, 1, 0, 0, 1, 0, 1, {}, {}};
+        a.ax[1] = fconv_gather_axis{5, 8, 8, 3, 4, -6, 8, -6, 5 + 9, {}, {}}; /* pads 6 / 9 */
+        a.ax[2] = fconv_gather_axis{7, 7, full ? 9 : 6, 4, 3, -4, 6, -4, 7 + 3, {}, {}};
+        a.pitch = 9; /* 7 positions, 6 carry data, 2 of row padding */
+        a.dst_dist = 8 * 9;
+        const size_t dst_elems = 2 * 12 * 8 * 9;
+        std::vector<double2> src(70);
+        for (size_t i = 0; i < src.size(); i++) src[i] = make_double2((double)i, 1000.0 + i);
+        auto big = run_gather(a, src, dst_elems, dim3(2, 24), dim3(8, 8), false, sentinel);
+        auto tiny = run_gather(a, src, dst_elems, dim3(1, 1), dim3(32, 1), false, sentinel);
+        auto wide = run_gather(a, src, dst_elems, dim3(3, 5), dim3(4, 16), true, sentinel);
+        ASSERT_EQ(std::memcmp(big.data(), tiny.data(), dst_elems * sizeof(double2)), 0);
+        ASSERT_EQ(std::memcmp(big.data(), wide.data(), dst_elems * sizeof(double2)), 0);
+        for (long it = 0; it < 2; it++)
+          for (long b1 = 0; b1 < 3; b1++)
+            for (long b2 = 0; b2 < 4; b2++)
+              for (long i1 = 0; i1 < 8; i1++)
+                for (long i2 = 0; i2 < 9; i2++) {
+                  const double2 v = big[(size_t)((((it * 3 + b1) * 4 + b2) * 8 + i1) * 9 + i2)];
+                  const long s1 = -6 + b1 * 4 + i1, s2 = -4 + b2 * 3 + i2;
+                  long j1 = s1 < -6 || s1 >= 14 ? -1 : pad_index(s1, n[1], (fconv_boundary)b);
+                  long j2 = i2 >= 6 || s2 < -4 || s2 >= 10
+                                ? -1 : pad_index(s2, n[2], (fconv_boundary)b);
+                  double re, im;
+                  if (j1 >= 0 && j2 >= 0) {
+                    if (flip) { j1 = n[1] - 1 - j1; j2 = n[2] - 1 - j2; }
+                    const double2 sv = src[(size_t)(it * 35 + j1 * 7 + j2)];
+                    re = sv.x * a.scale;
+                    im = (flip ? -sv.y : sv.y) * a.scale;
+                  } else if (full) {
+                    re = im = 0; /* full: every position written */
+                  } else {
+                    re = sentinel.x; /* a padding position: never written */
+                    im = sentinel.y;
+                  }
+                  ASSERT_EQ(v.x, re) << full << " " << it << " " << b1 << " " << b2 << " " << i1 << " " << i2;
+                  ASSERT_EQ(v.y, im) << full << " " << it << " " << b1 << " " << b2 << " " << i1 << " " << i2;
                 }
-                ASSERT_EQ(v.x, re) << it << " " << b1 << " " << b2 << " " << i1 << " " << i2;
-                ASSERT_EQ(v.y, im) << it << " " << b1 << " " << b2 << " " << i1 << " " << i2;
-              }
-    }
+      }
 }
 
-TEST(CudaFftKernels, MultiplyConjugatesScalesAndServesFilterBanks) {
+TEST(CudaFftKernels, MultiplyConjugatesAndServesFilterBanks) {
   const long spec = 37, nb = 3;
   for (int conj = 0; conj < 2; conj++)
     for (long cfg = 0; cfg < 3; cfg++) {
@@ -717,7 +825,6 @@ TEST(CudaFftKernels, MultiplyConjugatesScalesAndServesFilterBanks) {
       a.batch = batch;
       a.kernel_batch = kb;
       a.group = batch == 1 ? 4 : 1;
-      a.scale = 0.25f;
       a.conj = conj;
       void (*const k)(fconv_mul_args<float, float2>) = fconv_fft_mul_kernel<float, float2>;
       ASSERT_EQ(FCONV_LAUNCH(k, dim3(1, 2), dim3(32, 2), 0, nullptr, a), FCONV_OK);
@@ -730,10 +837,10 @@ TEST(CudaFftKernels, MultiplyConjugatesScalesAndServesFilterBanks) {
             cld hh = H[(size_t)((kb == 1 ? 0 : i) * spec + f)];
             x = cld((float)x.real(), (float)x.imag());
             hh = cld((float)hh.real(), (float)hh.imag());
-            const cld w = x * (conj ? std::conj(hh) : hh) * 0.25L;
+            const cld w = x * (conj ? std::conj(hh) : hh);
             const float2 g = Y[(size_t)((i * nb + bl) * spec + f)];
-            ASSERT_NEAR(g.x, (double)w.real(), 1e-6) << i << " " << bl << " " << f;
-            ASSERT_NEAR(g.y, (double)w.imag(), 1e-6) << i << " " << bl << " " << f;
+            ASSERT_NEAR(g.x, (double)w.real(), 4e-6) << i << " " << bl << " " << f;
+            ASSERT_NEAR(g.y, (double)w.imag(), 4e-6) << i << " " << bl << " " << f;
           }
       fconv_dev_free(dX);
       fconv_dev_free(dH);
@@ -741,39 +848,129 @@ TEST(CudaFftKernels, MultiplyConjugatesScalesAndServesFilterBanks) {
     }
 }
 
-TEST(CudaFftKernels, CropReadsTheValidStridedPartOfEveryBlock) {
+/* Runs the extract kernel (both index widths) on src; returns the outputs. */
+std::vector<double> run_extract(fconv_extract_args a, const std::vector<double> &src,
+                                size_t outs, bool wide, dim3 grid, dim3 block) {
+  void *ds, *dd;
+  EXPECT_EQ(fconv_dev_malloc(&ds, src.size() * 8), FCONV_OK);
+  EXPECT_EQ(fconv_dev_malloc(&dd, outs * 8), FCONV_OK);
+  EXPECT_EQ(fconv_dev_copy_h2d(ds, src.data(), src.size() * 8, nullptr), FCONV_OK);
+  a.src = ds;
+  a.dst = dd;
+  EXPECT_EQ(launch_either(fconv_fft_extract_kernel<double, false>,
+                          fconv_fft_extract_kernel<double, true>, wide, grid, block, a),
+            FCONV_OK);
+  std::vector<double> y(outs);
+  EXPECT_EQ(fconv_dev_copy_d2h(y.data(), dd, outs * 8, nullptr), FCONV_OK);
+  fconv_dev_free(ds);
+  fconv_dev_free(dd);
+  return y;
+}
+
+TEST(CudaFftKernels, ExtractReadsTheValidStridedPartOfEveryBlock) {
   /* 1-D, 2 outputs of 3 blocks: source value = item * 1000 + position, so the expected
    * position of every output follows from the crop rule stated in fft_kernels.cuh. */
   const long M = 16, nb = 3, count = 2, out = 14, stride = 2, bo = 5, k = 4;
   for (int corr = 0; corr < 2; corr++) {
     std::vector<double> src((size_t)(count * nb * M));
     for (size_t i = 0; i < src.size(); i++) src[i] = (double)(i / M) * 1000 + (double)(i % M);
-    void *ds, *dd;
-    ASSERT_EQ(fconv_dev_malloc(&ds, src.size() * 8), FCONV_OK);
-    ASSERT_EQ(fconv_dev_malloc(&dd, (size_t)(count * out) * 8), FCONV_OK);
-    ASSERT_EQ(fconv_dev_copy_h2d(ds, src.data(), src.size() * 8, nullptr), FCONV_OK);
-    fconv_crop_args a;
+    fconv_extract_args a;
     std::memset(&a, 0, sizeof a);
-    a.src = ds;
     a.src_dist = M;
     a.pitch = M;
-    a.dst = dd;
     a.count = count;
-    a.ax[0] = a.ax[1] = fconv_crop_axis{1, 1, 1, 1, 0, 0, 0, 0, 1};
-    a.ax[2] = fconv_crop_axis{out, stride, bo, nb, bo * stride, k - 1, 1LL << 40,
-                              corr ? k - 1 : 0, M};
-    void (*const kk)(fconv_crop_args) = fconv_fft_crop_kernel<double>;
-    ASSERT_EQ(FCONV_LAUNCH(kk, dim3(1, 1), dim3(32, 1), 0, nullptr, a), FCONV_OK);
-    std::vector<double> y((size_t)(count * out));
-    ASSERT_EQ(fconv_dev_copy_d2h(y.data(), dd, y.size() * 8, nullptr), FCONV_OK);
+    EXPECT_EQ(fconv_extract_axis_init(&a.ax[0], 1, 1, 1, 1, 1, 0, 0, 0), 0);
+    EXPECT_EQ(fconv_extract_axis_init(&a.ax[1], 1, 1, 1, 1, 1, 0, 0, 0), 0);
+    EXPECT_EQ(fconv_extract_axis_init(&a.ax[2], out, stride, bo, nb, M, k - 1, 1LL << 40,
+                                      corr ? k - 1 : 0), 0);
+    EXPECT_EQ(fconv_extract_prepare(&a), 0);
+    const auto y = run_extract(a, src, (size_t)(count * out), false, dim3(1, 1), dim3(32, 1));
+    const auto yw = run_extract(a, src, (size_t)(count * out), true, dim3(2, 1), dim3(4, 2));
     for (long i = 0; i < count; i++)
       for (long o = 0; o < out; o++) {
         const long b = o / bo, q = o % bo;
         const long pos = q * stride + (corr ? 0 : k - 1); /* convolution: c[j + k-1] */
         EXPECT_EQ(y[(size_t)(i * out + o)], (double)((i * nb + b) * 1000 + pos)) << i << " " << o;
+        EXPECT_EQ(yw[(size_t)(i * out + o)], y[(size_t)(i * out + o)]) << i << " " << o;
       }
-    fconv_dev_free(ds);
-    fconv_dev_free(dd);
+  }
+}
+
+/* A 1-tap blocked axis (base 0, no upper limit): every output of every block is valid (the
+ * rule's (uhi - base) / stride + 1 must not overflow into "no valid output"). */
+TEST(CudaFftKernels, ExtractOneTapBlocksKeepEveryOutput) {
+  fconv_extract_axis q;
+  EXPECT_EQ(fconv_extract_axis_init(&q, 7, 1, 2, 4, 2, 0, LLONG_MAX, 0), 0);
+  EXPECT_EQ(q.qlo, 0);
+  EXPECT_EQ(q.qhi, 2);
+  EXPECT_EQ(fconv_extract_axis_init(&q, 7, 3, 2, 4, 4, 0, LLONG_MAX, 0), 0);
+  EXPECT_EQ(q.qhi, 2);
+}
+
+/* One block (one item per output) along every axis of a 3-D result: the valid window
+ * [0, uhi] of u = o*stride + base, positions (u - shift) mod M wrapping below 0 for
+ * correlation; 32-bit and 64-bit instances against the rule evaluated here. */
+TEST(CudaFftKernels, ExtractSingleBlockWindowsWrapAndZeroOutside) {
+  const long M[3] = {6, 7, 9}, out[3] = {4, 5, 7}, stride[3] = {2, 1, 2};
+  const long base[3] = {-3, 2, -1}, uhi[3] = {5, 6, 8}, shift[3] = {2, 0, 3};
+  const long count = 2, spec = M[0] * M[1] * M[2];
+  std::vector<double> src((size_t)(count * spec));
+  for (size_t i = 0; i < src.size(); i++) src[i] = 1.0 + (double)i;
+  fconv_extract_args a;
+  std::memset(&a, 0, sizeof a);
+  a.src_dist = spec;
+  a.pitch = M[2];
+  a.count = count;
+  for (int d = 0; d < 3; d++)
+    EXPECT_EQ(fconv_extract_axis_init(&a.ax[d], out[d], stride[d], out[d], 1, M[d], base[d],
+                                      uhi[d], shift[d]), 0) << d;
+  EXPECT_EQ(fconv_extract_prepare(&a), 0);
+  const size_t outs = (size_t)(count * out[0] * out[1] * out[2]);
+  const auto y = run_extract(a, src, outs, false, dim3(2, 3), dim3(4, 4));
+  const auto yw = run_extract(a, src, outs, true, dim3(1, 1), dim3(8, 1));
+  size_t idx = 0;
+  for (long i = 0; i < count; i++)
+    for (long o0 = 0; o0 < out[0]; o0++)
+      for (long o1 = 0; o1 < out[1]; o1++)
+        for (long o2 = 0; o2 < out[2]; o2++, idx++) {
+          const long o[3] = {o0, o1, o2};
+          long t[3];
+          bool zero = false;
+          for (int d = 0; d < 3; d++) {
+            const long u = o[d] * stride[d] + base[d];
+            zero |= u < 0 || u > uhi[d];
+            t[d] = (((u - shift[d]) % M[d]) + M[d]) % M[d];
+          }
+          const double want = zero ? 0.0 : src[(size_t)(i * spec + (t[0] * M[1] + t[1]) * M[2] + t[2])];
+          ASSERT_EQ(y[idx], want) << i << " " << o0 << " " << o1 << " " << o2;
+          ASSERT_EQ(yw[idx], want) << i << " " << o0 << " " << o1 << " " << o2;
+        }
+}
+
+/* fconv_fastdiv: the quotient and remainder of every dividend below 2^31 tried, for divisors
+ * around every power of two and a dense small range, against the hardware's division. */
+TEST(CudaFftKernels, FastDivisionMatchesDivision) {
+  std::vector<unsigned> ds;
+  for (unsigned d = 1; d <= 2000; d++) ds.push_back(d);
+  for (int l = 11; l < 31; l++)
+    for (long dd = -3; dd <= 3; dd++) ds.push_back((unsigned)((1L << l) + dd));
+  ds.push_back(2147483647u);
+  unsigned long long x = 88172645463325252ull; /* xorshift64 */
+  for (unsigned d : ds) {
+    const fconv_fastdiv f = fconv_fastdiv_make(d);
+    std::vector<unsigned> ns = {0u, 1u, d - 1, d, d + 1, 2 * d - 1, 2147483647u, 2147483646u,
+                                2147483647u / d * d, 2147483647u / d * d - 1};
+    for (int i = 0; i < 200; i++) {
+      x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+      ns.push_back((unsigned)(x % 2147483648ull));
+    }
+    for (unsigned n : ns) {
+      if (n >= 2147483648u) continue;
+      unsigned r;
+      const unsigned q = fconv_fastdiv_divmod(f, n, &r);
+      ASSERT_EQ(q, n / d) << n << " / " << d;
+      ASSERT_EQ(r, n % d) << n << " % " << d;
+    }
   }
 }
 

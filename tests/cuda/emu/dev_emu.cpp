@@ -19,6 +19,7 @@
 #include "../../../src/cuda/dev.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <deque>
 #include <functional>
@@ -49,6 +50,8 @@ struct EStream {
 struct EEvent {
   uint64_t stream = 0; /* id; 0 = never recorded */
   uint64_t seq = 0;
+  bool timed = false;  /* fconv_dev_timer_create: a record queues a time stamp */
+  std::shared_ptr<double> when = std::make_shared<double>(0.0); /* host clock at completion */
 };
 
 struct DevState {
@@ -62,6 +65,9 @@ struct DevState {
   int current = 0;
   int devices = 1; /* emulated devices (set_device_count) */
   bool fail_streams = false; /* dev_fail_stream_create */
+  bool poison = false;       /* dev_poison_allocations */
+  std::string props_name = "fconv emulated device"; /* set_device_name */
+  long memsets = 0;          /* device memsets queued (memsets_queued) */
 };
 
 DevState &st() {
@@ -162,6 +168,7 @@ fconv_status alloc(void **p, size_t bytes, fconv_dev_ptr_kind kind) {
   void *m = nullptr;
   if (posix_memalign(&m, kind == FCONV_PTR_DEVICE ? 256 : 64, bytes) != 0)
     return FCONV_ERR_OUT_OF_MEMORY;
+  if (d.poison && kind == FCONV_PTR_DEVICE) std::memset(m, 0xFF, bytes); /* NaN everywhere */
   d.allocs[(uintptr_t)m] = Alloc{bytes, kind, false, d.current};
   *p = m;
   return FCONV_OK;
@@ -208,6 +215,22 @@ int fconv_dev_usable(int device) {
   return device >= 0 && device < st().devices;
 }
 int fconv_dev_sm_count(int device) { return fconv_dev_usable(device) ? 132 : 0; }
+
+/* An H100 SXM5-like device: its defaults (cost.h) are the figures the models had before. */
+fconv_status fconv_dev_properties(int device, fconv_dev_props *p) {
+  std::lock_guard<std::recursive_mutex> lock(st().m);
+  memset(p, 0, sizeof *p);
+  if (!fconv_dev_usable(device)) return FCONV_ERR_CUDA; /* cudaErrorInvalidDevice */
+  snprintf(p->name, sizeof p->name, "%s", st().props_name.c_str());
+  p->cc_major = 9;
+  p->cc_minor = 0;
+  p->driver = 13000;
+  p->sms = 132;
+  p->clock_hz = 1.98e9;
+  p->mem_clock_hz = 2.619e9;
+  p->bus_bits = 5120;
+  return FCONV_OK;
+}
 
 /* ---- memory ---------------------------------------------------------------------------------- */
 
@@ -299,6 +322,7 @@ fconv_status fconv_dev_memset(void *dst, int value, size_t bytes, fconv_dev_stre
   if (bytes == 0) return FCONV_OK;
   std::lock_guard<std::recursive_mutex> lock(st().m);
   if (!is_device(dst, bytes)) return bad("memset: destination is not a device buffer of that size");
+  st().memsets++;
   enqueue(s, [=]() { std::memset(dst, value, bytes); return FCONV_OK; });
   return FCONV_OK;
 }
@@ -360,11 +384,35 @@ fconv_status fconv_dev_event_create(fconv_dev_event *e) {
   return FCONV_OK;
 }
 
+fconv_status fconv_dev_timer_create(fconv_dev_event *e) {
+  EEvent *ev = new EEvent();
+  ev->timed = true;
+  *e = ev;
+  return FCONV_OK;
+}
+
+fconv_status fconv_dev_event_elapsed(fconv_dev_event start, fconv_dev_event end, double *seconds) {
+  std::lock_guard<std::recursive_mutex> lock(st().m);
+  const EEvent *a = (const EEvent *)start, *b = (const EEvent *)end;
+  if (!a->timed || !b->timed || !a->stream || !b->stream)
+    return bad("event_elapsed: events without timing, or never recorded");
+  *seconds = *b->when - *a->when;
+  return FCONV_OK;
+}
+
 void fconv_dev_event_destroy(fconv_dev_event e) { delete (EEvent *)e; }
 
 fconv_status fconv_dev_event_record(fconv_dev_event e, fconv_dev_stream s) {
   std::lock_guard<std::recursive_mutex> lock(st().m);
   EEvent *ev = (EEvent *)e;
+  if (ev->timed) {
+    std::shared_ptr<double> when = ev->when;
+    enqueue(s, [when]() {
+      *when = (double)std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::steady_clock::now().time_since_epoch()).count() * 1e-9;
+      return FCONV_OK;
+    });
+  }
   EStream *es = stream_of(s);
   ev->stream = es->id;
   ev->seq = es->enq;
@@ -407,6 +455,21 @@ void dev_fail_after(long n) {
   std::lock_guard<std::recursive_mutex> lock(st().m);
   st().fail_after = n;
   st().count = 0;
+}
+
+void set_device_name(const char *name) {
+  std::lock_guard<std::recursive_mutex> lock(st().m);
+  st().props_name = name;
+}
+
+void dev_poison_allocations(bool on) {
+  std::lock_guard<std::recursive_mutex> lock(st().m);
+  st().poison = on;
+}
+
+long memsets_queued() {
+  std::lock_guard<std::recursive_mutex> lock(st().m);
+  return st().memsets;
 }
 
 void dev_fail_stream_create(bool on) {

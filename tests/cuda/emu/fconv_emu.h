@@ -55,6 +55,8 @@
  *   set_device_count(n)       (dev_emu.cpp) n emulated devices; memory remembers its device.
  *   dev_fail_stream_create(b) (dev_emu.cpp) stream creation fails (a busy device).
  *   set_capturing(s, b)       (dev_emu.cpp) s captures a graph: syncing it is a failure.
+ *   dev_poison_allocations(b) (dev_emu.cpp) new device memory reads as NaN until written;
+ *                              memsets_queued() counts device memsets.
  * Limitations: no warp-level semantics (shuffles, votes, implicit warp synchrony are not
  * emulated: fconv kernels must not rely on them); no races are detected between threads of
  * a block (fibers run one at a time between barriers).
@@ -226,6 +228,14 @@ Stats stats();
 /* Emulated device memory controls (dev_emu.cpp). */
 void dev_fail_after(long n);
 long live_device_allocations();
+/* New device allocations are filled with 0xFF bytes (NaN as float and double), as cudaMalloc
+ * gives whatever was there: a reader of memory nothing wrote sees NaN. Off by default. */
+void dev_poison_allocations(bool on);
+/* Device memsets queued so far (a counter that only grows). */
+long memsets_queued();
+/* The name fconv_dev_properties reports (default "fconv emulated device"; the calibration
+ * file's key). */
+void set_device_name(const char *name);
 /* Emulated devices 0..n-1 (default 1): fconv_cuda_devices(), set_device and usable follow;
  * device memory remembers the device current at its allocation. */
 void set_device_count(int n);
