@@ -203,7 +203,9 @@ TEST(CudaCost, UnusableFilesGiveTheDefaultsSilently) {
     EXPECT_EQ(g->measured, 0);
     EXPECT_EQ(g->mem_bw, def.mem_bw);
     EXPECT_EQ(g->fp64_ratio, def.fp64_ratio);
-    if (!getenv("FCONV_DEBUG")) EXPECT_EQ(err, "") << "nothing printed";
+    if (!getenv("FCONV_DEBUG")) {
+      EXPECT_EQ(err, "") << "nothing printed";
+    }
   }
   /* the good one is accepted (so the rejections above are about what was changed) */
   write_text(path_of(d), good);
