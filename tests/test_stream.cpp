@@ -33,6 +33,26 @@ TEST(Stream, RandomCasesMatchFullConvolution) { check_random_cases(kCpu, 14); }
 TEST(Stream, SmallOddPrimeBlocksAndShortResponses) { check_small_blocks(kCpu); }
 
 // Long responses through several partition levels, each policy, real and complex.
+// NONUNIFORM with a max_partition, a block under FCONV_STREAM_HEAD_BELOW (32) and responses the
+// time-domain head covers alone (no partition level): create must not read a level that does not
+// exist (UBSan caught lv[-1] in CI's sanitizer stage, from the random cases).
+TEST(Stream, NonUniformWithoutLevelsMatchesFullConvolution) {
+  auto g = rng();
+  for (size_t len : {1, 2, 5, 32}) {
+    StreamCase c;
+    c.dtype = FCONV_F32;
+    c.block = 16;
+    c.lengths.assign(1, len); // not = {x}: GCC 12 warns (-Wnonnull, a false positive)
+    c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
+    c.max_partition = 256;
+    c.blocks = 4;
+    const auto h = make_responses(c, g);
+    fconv_stream *s = make_stream(c, h);
+    ASSERT_NE(s, nullptr) << c.str() << ": " << fconv_last_error();
+    fconv_stream_destroy(s);
+  }
+}
+
 TEST(Stream, NonUniformLevelsMatchFullConvolution) {
   auto g = rng();
   for (fconv_dtype t : {FCONV_F32, FCONV_F64, FCONV_C64}) {

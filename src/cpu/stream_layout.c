@@ -177,7 +177,7 @@ fconv_status fconv_stream_choose_layout(fconv_stream_layout *L, size_t block, si
           if (!build(&cand, cap, growth[gi], extra[ei], inputs, outputs, cplx, dbl)) continue;
           /* NONUNIFORM with a max_partition: grow to within a factor 2 of it. */
           if (policy == FCONV_STREAM_PARTITION_NONUNIFORM && max_partition &&
-              cand.lv[cand.levels - 1].P * 2 <= max_partition)
+              (cand.levels == 0 || cand.lv[cand.levels - 1].P * 2 <= max_partition))
             continue;
           if (!have || cand.cost_ns < best.cost_ns) {
             best = cand;
