@@ -12,7 +12,8 @@
  * measured").
  *
  *   fconv_stream_gpu_bench [--inputs 64] [--outputs 64] [--matrix diag|full] [--ir 10]
- *                          [--block 256] [--seconds 20] [--backend cuda|auto|cpu] [--csv FILE] */
+ *                          [--block 256] [--seconds 20] [--backend cuda|auto|cpu]
+ *                          [--partitioning auto|uniform|nonuniform] [--csv FILE] */
 #include <fconv.h>
 
 #include <math.h>
@@ -47,12 +48,14 @@ int main(int argc, char **argv) {
   double ir = 10.0, seconds = 20.0, rate = 48000.0;
   int full = 0;
   fconv_backend backend = FCONV_BACKEND_CUDA;
+  fconv_stream_partitioning policy = FCONV_STREAM_PARTITION_AUTO;
   const char *csv = NULL;
   for (int a = 1; a < argc; a++) {
     const char *k = argv[a], *v = a + 1 < argc ? argv[a + 1] : NULL;
     if (!strcmp(k, "-h") || !strcmp(k, "--help")) {
       printf("usage: %s [--inputs 64] [--outputs 64] [--matrix diag|full] [--ir 10] "
-             "[--block 256] [--seconds 20] [--backend cuda|auto|cpu] [--csv FILE]\n", argv[0]);
+             "[--block 256] [--seconds 20] [--backend cuda|auto|cpu] "
+             "[--partitioning auto|uniform|nonuniform] [--csv FILE]\n", argv[0]);
       return 0;
     }
     if (!v) {
@@ -70,6 +73,9 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--backend") && !strcmp(v, "cuda")) backend = FCONV_BACKEND_CUDA;
     else if (!strcmp(k, "--backend") && !strcmp(v, "auto")) backend = FCONV_BACKEND_AUTO;
     else if (!strcmp(k, "--backend") && !strcmp(v, "cpu")) backend = FCONV_BACKEND_CPU;
+    else if (!strcmp(k, "--partitioning") && !strcmp(v, "auto")) policy = FCONV_STREAM_PARTITION_AUTO;
+    else if (!strcmp(k, "--partitioning") && !strcmp(v, "uniform")) policy = FCONV_STREAM_PARTITION_UNIFORM;
+    else if (!strcmp(k, "--partitioning") && !strcmp(v, "nonuniform")) policy = FCONV_STREAM_PARTITION_NONUNIFORM;
     else {
       fprintf(stderr, "%s: bad option %s %s\n", argv[0], k, v);
       return 1;
@@ -103,6 +109,7 @@ int main(int argc, char **argv) {
   d.responses = hp;
   d.response_lengths = lens;
   d.backend = backend;
+  d.partitioning = policy;
   fconv_stream *s = NULL;
   const double c0 = now();
   const fconv_status st = fconv_stream_create(&s, &d);
@@ -136,10 +143,11 @@ int main(int argc, char **argv) {
   const double p99 = dt[warm + (size_t)(0.99 * (double)(counted - 1))], worst = dt[nblocks - 1];
   const double rtf = (double)counted * period / busy, margin = period / worst;
   printf("stream %zux%zu %s ir %.3g s block %zu on %s: real-time factor %.2f, margin %.2f "
-         "(worst %.3f ms, p99 %.3f ms, median %.3f ms, period %.3f ms), %zu partitions, memory "
-         "%.1f MiB, create %.2f s (checksum %g)\n",
+         "(worst %.3f ms, p99 %.3f ms, median %.3f ms, period %.3f ms), %zu partitions in %d "
+         "levels (largest %zu), memory %.1f MiB, create %.2f s (checksum %g)\n",
          inputs, outputs, full ? "full" : "diag", ir, block, fconv_backend_name(info.backend), rtf,
-         margin, worst * 1e3, p99 * 1e3, med * 1e3, period * 1e3, info.partitions,
+         margin, worst * 1e3, p99 * 1e3, med * 1e3, period * 1e3, info.partitions, info.levels,
+         info.partition_size[info.levels > 0 ? info.levels - 1 : 0],
          (double)info.memory_bytes / 1048576.0, create_s, sink);
   if (csv) {
     FILE *f = fopen(csv, "a");

@@ -433,15 +433,18 @@ FCONV_API fconv_status fconv_plan_set_workspace(fconv_plan *plan, void *workspac
  * different streams are independent.
  *
  * Engine (CUDA, backend CUDA, or AUTO when a usable device exists and the model says it is
- * faster: many channels, long responses): one uniformly partitioned frequency-domain delay
- * line (partitions of B samples, transforms of 2B points) on the device. Per block: one batched
- * cuFFT forward transform of the new block of every input, one kernel summing over the
- * partitions and inputs of every (output, input) pair into each output's spectrum, one batched
- * inverse transform, and the overlap-save extraction; the same guarantees and the same results
- * (within the FFT bound) as the CPU engine. Non-uniform partitioning is the CPU engine's only
- * (NONUNIFORM with backend CUDA is FCONV_ERR_UNSUPPORTED; AUTO partitioning is uniform there);
- * max_partition, FCONV_FLAG_MEASURE and FCONV_STREAM_FLAG_EVEN_LOAD do not apply, and with
- * FCONV_STREAM_FLAG_WORKER fconv_stream_work has nothing to do (returns 0 units).
+ * faster: many channels, long responses): frequency-domain delay lines on the device, uniformly
+ * partitioned (one level of B-sample partitions, transforms of 2B points) or non-uniformly
+ * (levels of partitions B, 2B, 4B, ... up to a maximum; AUTO partitioning takes the one the
+ * device model finds cheaper per block). Per block: one batched cuFFT forward transform of the
+ * new block of every input, one kernel summing over the partitions and inputs of every
+ * (output, input) pair into each output's spectrum, one batched inverse transform, and the
+ * overlap-save output; each larger level's products are spread evenly over the blocks of its
+ * period (a share of its partitions per block) and its transforms run once per period. The same
+ * guarantees and the same results (within the FFT bound) as the CPU engine; max_partition
+ * applies as on the CPU (rounded down to B 2^k); FCONV_FLAG_MEASURE and
+ * FCONV_STREAM_FLAG_EVEN_LOAD do not apply, and with FCONV_STREAM_FLAG_WORKER fconv_stream_work
+ * has nothing to do (returns 0 units).
  * fconv_stream_process then waits for the device (a synchronisation) but allocates nothing;
  * a CUDA error is returned as a status (FCONV_ERR_CUDA, ...) with out untouched, and the stream
  * must then be reset. With FCONV_FLAG_DEVICE_POINTERS (CUDA engine only) in, out and the
@@ -502,8 +505,8 @@ FCONV_API void fconv_stream_desc_init(fconv_stream_desc *d, size_t block, size_t
  * failure. FCONV_ERR_INVALID_ARGUMENT for NULL pointers, B, channel counts or a length of 0,
  * enum values out of range, sizes that overflow, FCONV_FLAG_DEVICE_POINTERS with backend CPU;
  * for backend CUDA (or device pointers): FCONV_ERR_NO_DEVICE without a usable device or CUDA
- * module (fconv_last_error says why), FCONV_ERR_UNSUPPORTED in a build without CUDA or with
- * NONUNIFORM partitioning, and the device's failures (FCONV_ERR_CUDA, FCONV_ERR_OUT_OF_MEMORY). */
+ * module (fconv_last_error says why), FCONV_ERR_UNSUPPORTED in a build without CUDA, and the
+ * device's failures (FCONV_ERR_CUDA, FCONV_ERR_OUT_OF_MEMORY). */
 FCONV_API fconv_status fconv_stream_create(fconv_stream **stream, const fconv_stream_desc *d);
 
 /* fconv_stream_process: filter one block. in: inputs x B elements of dtype, channel after

@@ -191,6 +191,12 @@ if want stream; then
     --matrix diag --ir 10 --block 256 --seconds 20 --csv "$out/stream.csv" || true
   run stream-64-full "$build/bench/fconv_stream_gpu_bench" --inputs 64 --outputs 64 \
     --matrix full --ir 10 --block 256 --seconds 8 --csv "$out/stream.csv" || true
+  # the two partitionings side by side (AUTO above chose by the model)
+  for pol in uniform nonuniform; do
+    run "stream-64-full-$pol" "$build/bench/fconv_stream_gpu_bench" --inputs 64 --outputs 64 \
+      --matrix full --ir 10 --block 256 --seconds 8 --partitioning "$pol" \
+      --csv "$out/stream.csv" || true
+  done
 fi
 
 # ---- 7. the report ---------------------------------------------------------------------

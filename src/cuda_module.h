@@ -31,8 +31,9 @@ extern "C" {
 /* Raise on any change to what crosses the boundary: this header, path.h's vtable, stream_path.h's
  * engine, the problem, kernel-info, plan-info and stream description / info structures, or the
  * meaning of a field in them. 3: the streaming engine (`stream`);
- * 4: the cost-model calibration (`calibrate`). */
-#define FCONV_CUDA_MODULE_ABI 4
+ * 4: the cost-model calibration (`calibrate`); 5: the stream engine takes NONUNIFORM and
+ * max_partition (the api no longer filters them out). */
+#define FCONV_CUDA_MODULE_ABI 5
 #define FCONV_CUDA_MODULE_ENTRY "fconv_cuda_module_entry"
 
 /* What the module may call in libfconv (core/error.h, core/memory.h). */

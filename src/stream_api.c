@@ -74,15 +74,12 @@ static fconv_status choose_engine(const fconv_stream_desc *d, size_t capacity,
     FCONV_RETURN_IF(!cuda, FCONV_ERR_NO_DEVICE, "the CUDA backend module is not available: %s",
                     fconv_cuda_module_why());
     FCONV_RETURN_IF(cuda->devices() == 0, FCONV_ERR_NO_DEVICE, "no usable CUDA device or driver");
-    FCONV_RETURN_IF(d->partitioning == FCONV_STREAM_PARTITION_NONUNIFORM, FCONV_ERR_UNSUPPORTED,
-                    "the CUDA stream engine partitions uniformly (NONUNIFORM runs on the CPU)");
     FCONV_RETURN_IF(cuda->stream->estimate(d, capacity) < 0, FCONV_ERR_UNSUPPORTED,
                     "the CUDA stream engine cannot address this stream's sizes");
     *engine = cuda->stream;
     return FCONV_OK;
   }
-  if (!cuda || cuda->devices() == 0 || d->partitioning == FCONV_STREAM_PARTITION_NONUNIFORM)
-    return FCONV_OK;
+  if (!cuda || cuda->devices() == 0) return FCONV_OK;
   const double gpu = cuda->stream->estimate(d, capacity);
   const double cpu = fconv_cpu_stream_engine.estimate(d, capacity);
   FCONV_LOG("stream model: cpu %.3g us, cuda %.3g us per block", cpu * 1e6, gpu * 1e6);

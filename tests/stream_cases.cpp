@@ -164,9 +164,7 @@ void check_case(const StreamCase &c, std::mt19937_64 &g) {
 }
 
 // A partitioning policy the backend runs (the CUDA engine partitions uniformly).
-static fconv_stream_partitioning random_policy(std::mt19937_64 &g, fconv_backend b) {
-  if (b == FCONV_BACKEND_CUDA)
-    return coin(g) ? FCONV_STREAM_PARTITION_AUTO : FCONV_STREAM_PARTITION_UNIFORM;
+static fconv_stream_partitioning random_policy(std::mt19937_64 &g) {
   return (fconv_stream_partitioning)uniform(g, 0, 2);
 }
 
@@ -181,7 +179,7 @@ StreamCase random_stream_case(std::mt19937_64 &g, fconv_backend b) {
   const size_t maxlen = coin(g) ? uniform(g, 1, 3 * c.block) : uniform(g, 1, 3000);
   for (size_t p = 0; p < c.inputs * c.outputs; p++)
     c.lengths.push_back(coin(g, 0.2) ? 1 : uniform(g, 1, maxlen));
-  c.policy = random_policy(g, b);
+  c.policy = random_policy(g);
   if (coin(g)) c.max_partition = c.block * ((size_t)1 << uniform(g, 1, 4));
   if (coin(g)) c.flags = FCONV_STREAM_FLAG_EVEN_LOAD;
   const size_t longest = *std::max_element(c.lengths.begin(), c.lengths.end());
@@ -240,8 +238,7 @@ void check_reset(fconv_backend b) {
   c.block = 37;
   c.lengths.assign(1, 2500); // not = {x}: GCC 12 warns (-Wnonnull, a false positive)
   c.blocks = 80;
-  c.policy = b == FCONV_BACKEND_CUDA ? FCONV_STREAM_PARTITION_UNIFORM
-                                     : FCONV_STREAM_PARTITION_NONUNIFORM;
+  c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
   const auto h = make_responses(c, g);
   Array x(c.dtype, c.blocks * c.block);
   x.fill_random(g);
@@ -273,10 +270,9 @@ void check_swaps(fconv_backend b, int reps) {
     }
     for (size_t p = 0; p < c.inputs * c.outputs; p++)
       c.lengths.push_back(uniform(g, 1, c.capacity));
-    c.policy = random_policy(g, b);
+    c.policy = random_policy(g);
     if (rep == 0) {
-      c.policy = b == FCONV_BACKEND_CUDA ? FCONV_STREAM_PARTITION_UNIFORM
-                                         : FCONV_STREAM_PARTITION_NONUNIFORM;
+      c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
       c.max_partition = 64 * c.block;
       c.flags = FCONV_STREAM_FLAG_EVEN_LOAD;
     }

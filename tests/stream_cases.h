@@ -81,7 +81,7 @@ double log2_of(fconv_stream *s);
 // Run case c (random responses and input) and compare with the oracle.
 void check_case(const StreamCase &c, std::mt19937_64 &g);
 
-// ---- the contract, checked on one backend (CPU, or CUDA: then no NONUNIFORM policy) ----------
+// ---- the contract, checked on one backend (CPU or CUDA) ------------------------------------------
 
 // Random dtypes, blocks, channel matrices (up to 3 x 3), response lengths (single sample,
 // shorter than the block, up to 3000), policies and max partitions.
@@ -94,7 +94,8 @@ void check_impulse(fconv_backend b);
 // reset forgets the input: the same blocks after a reset give the same output, bit for bit.
 void check_reset(fconv_backend b);
 // Response swaps at random blocks with and without crossfade (rep 0: long responses, block
-// 64-72, EVEN_LOAD / NONUNIFORM on the CPU: swaps in the middle of split transforms).
+// 64-72, NONUNIFORM up to 64 B, EVEN_LOAD: swaps in the middle of split transforms on the CPU,
+// in the middle of a level's period on the CUDA engine).
 void check_swaps(fconv_backend b, int reps);
 // Bad descriptions and calls return statuses and change nothing; cuda_status: what backend
 // CUDA gets on a description that is otherwise good (FCONV_OK when a device runs it).

@@ -5,7 +5,8 @@
  * in every dtype, small and odd blocks, impulse, reset, swaps with and without crossfade, bad
  * input) against the independent reference, plus what is the CUDA engine's own: many channels
  * with long responses (the partition ranges split over thread blocks), the info it reports,
- * device pointers (bit for bit the host-pointer result), pointer kinds, no device, NONUNIFORM,
+ * device pointers (bit for bit the host-pointer result), pointer kinds, no device, the levels
+ * of non-uniform partitioning (sizes, max_partition, swaps in the middle of a level's period),
  * failing device allocations (a status, nothing leaked). Seeds printed. Label: cuda-emu. */
 #include <gtest/gtest.h>
 
@@ -61,6 +62,7 @@ TEST(CudaStream, InfoDescribesTheDeviceEngine) {
   auto g = rng();
   StreamCase c = stream_case_of(FCONV_F32, 100, 3, 2, {1, 250, 1001, 7, 500, 999}, 3, kCuda);
   c.capacity = 1500;
+  c.policy = FCONV_STREAM_PARTITION_UNIFORM;
   const auto h = make_responses(c, g);
   fconv_stream *s = make_stream(c, h);
   ASSERT_NE(s, nullptr);
@@ -161,19 +163,14 @@ TEST(CudaStream, DevicePointersGiveTheHostPointerResult) {
   }
 }
 
-// Without a usable device an explicit CUDA stream is FCONV_ERR_NO_DEVICE with a reason;
-// NONUNIFORM partitioning is the CPU engine's only.
-TEST(CudaStream, NoDeviceAndNonUniformAreStatuses) {
+// Without a usable device an explicit CUDA stream is FCONV_ERR_NO_DEVICE with a reason.
+TEST(CudaStream, NoDeviceIsAStatus) {
   auto g = rng();
   const StreamCase c = stream_case_of(FCONV_F32, 16, 1, 1, {3}, 1, kCuda);
   const auto h = make_responses(c, g);
   std::vector<const void *> ptr;
   fconv_stream_desc d = stream_desc_of(c, h, ptr);
   fconv_stream *s = nullptr;
-  d.partitioning = FCONV_STREAM_PARTITION_NONUNIFORM;
-  EXPECT_EQ(fconv_stream_create(&s, &d), FCONV_ERR_UNSUPPORTED);
-  EXPECT_NE(std::string(fconv_last_error()).find("uniform"), std::string::npos);
-  d.partitioning = FCONV_STREAM_PARTITION_AUTO;
   fconv_emu::set_device_count(0);
   EXPECT_EQ(fconv_stream_create(&s, &d), FCONV_ERR_NO_DEVICE);
   EXPECT_EQ(s, nullptr);
@@ -182,6 +179,60 @@ TEST(CudaStream, NoDeviceAndNonUniformAreStatuses) {
   fconv_emu::set_device_count(1);
   EXPECT_EQ(fconv_stream_create(&s, &d), FCONV_OK);
   fconv_stream_destroy(s);
+}
+
+// NONUNIFORM on the device: levels of doubling partitions from B (each level's partitions
+// covering the response in order, transforms of twice the largest), max_partition rounded down
+// to the grid B 2^k; the output matches the reference for each dtype, and a reset repeats it.
+TEST(CudaStream, NonUniformLevels) {
+  auto g = rng();
+  const size_t caps[4] = {0, 1000, 2500, 130};
+  for (int k = 0; k < 4; k++) {
+    StreamCase c = stream_case_of(kAllDtypes[k], k == 3 ? 3 : 64, 2, 2, {}, 0, kCuda);
+    const size_t len = k == 3 ? 700 : 5000;
+    c.lengths = {len, 1, len / 3, len - 5};
+    c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
+    c.max_partition = caps[k];
+    c.blocks = (len + 500) / c.block;
+    SCOPED_TRACE(c.str());
+    const auto h = make_responses(c, g);
+    fconv_stream *s = make_stream(c, h);
+    ASSERT_NE(s, nullptr);
+    const fconv_stream_info info = stream_info(s);
+    EXPECT_GE(info.levels, 2);
+    EXPECT_EQ(info.partition_size[0], c.block);
+    size_t covered = 0, parts = 0;
+    for (int l = 0; l < info.levels; l++) {
+      if (l) {
+        EXPECT_EQ(info.partition_size[l], 2 * info.partition_size[l - 1]) << l;
+        EXPECT_EQ(covered % info.partition_size[l], 0u) << l; // starts on its grid
+        EXPECT_GE(covered, 2 * info.partition_size[l]) << l;  // a period of slack
+      }
+      covered += info.partition_count[l] * info.partition_size[l];
+      parts += info.partition_count[l];
+    }
+    EXPECT_GE(covered, len);
+    EXPECT_LT(covered - info.partition_size[info.levels - 1], len);
+    EXPECT_EQ(info.partitions, parts);
+    const size_t largest = info.partition_size[info.levels - 1];
+    EXPECT_EQ(info.transform_max, 2 * largest);
+    if (caps[k] == 1000) {
+      EXPECT_EQ(largest, 512u); // 64 * 2^3 <= 1000 < 64 * 2^4
+    } else if (caps[k] == 2500) {
+      EXPECT_EQ(largest, 2048u);
+    } else if (caps[k] == 130) {
+      EXPECT_EQ(largest, 96u); // 3 * 2^5
+    }
+    EXPECT_GE(info.cost_peak, info.cost_per_block);
+    Array x(c.dtype, c.inputs * c.blocks * c.block);
+    x.fill_random(g);
+    const Array y1 = run_stream(s, c, x);
+    EXPECT_TRUE(close_to(y1, expected(c, x, h, log2_of(s)), c));
+    ASSERT_EQ(fconv_stream_reset(s), FCONV_OK);
+    const Array y2 = run_stream(s, c, x);
+    EXPECT_TRUE(y1.same_bytes(y2));
+    fconv_stream_destroy(s);
+  }
 }
 
 // Every device or pinned allocation of create failing in turn: FCONV_ERR_OUT_OF_MEMORY, nothing
