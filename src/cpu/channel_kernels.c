@@ -20,7 +20,11 @@
  *   about KH multiply-adds per load instead of one.
  * cmac: CB items x CC output channels x one vector of bins, real and imaginary accumulators
  *   (AVX-512: 2 x 4, i.e. 16 registers; the rest 2 x 2): per input channel 2 CB + 2 CC vector
- *   loads feed 4 CB CC multiply-adds. */
+ *   loads feed 4 CB CC multiply-adds.
+ * wino_in / wino_out: the transforms of Winograd's F(4x4, 3x3) (channels_winograd.c) for one
+ *   row of tiles, one vector of tiles at a time (a lane per tile): the input tile's columns come
+ *   from the row's four column phases (unit-stride loads), the 36 transformed values go to 36
+ *   planes (unit-stride stores); the output tiles' 4 x 4 values are interleaved into rows. */
 #include <string.h>
 
 #include "direct_kernels.h"
@@ -256,7 +260,96 @@ DK_INLINE void ck_f64_stn(double *p, dk_vd v, int n) {
 CK_DEFINE(ck_f32, float, dk_vf)
 CK_DEFINE(ck_f64, double, dk_vd)
 
+/* ---- Winograd F(4x4, 3x3) transforms (Lavin & Gray 2016, interpolation points 0, +-1, +-2,
+ * infinity): V = B^T d B (6x6 input tile d), y = A^T M A (4x4 outputs of the 6x6 product M), with
+ *   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+ *   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+ * (the kernel's G g G^T is made once, in double, by channels_winograd.c). */
+#define WK_BT(T, VT, d, e)                                                                     \
+  do {                                                                                         \
+    const VT four = (VT){0} + (T)4, five = (VT){0} + (T)5, two = (VT){0} + (T)2;               \
+    const VT s1 = d[4] - d[2] * four, s2 = d[3] - d[1] * four;                                 \
+    const VT s3 = d[4] - d[2], s4 = (d[3] - d[1]) * two;                                       \
+    e[0] = d[0] * four - d[2] * five + d[4];                                                   \
+    e[1] = s1 + s2;                                                                            \
+    e[2] = s1 - s2;                                                                            \
+    e[3] = s3 + s4;                                                                            \
+    e[4] = s3 - s4;                                                                            \
+    e[5] = d[1] * four - d[3] * five + d[5];                                                   \
+  } while (0)
+#define WK_AT(T, VT, m, o)                                                                     \
+  do {                                                                                         \
+    const VT two = (VT){0} + (T)2, four = (VT){0} + (T)4, eight = (VT){0} + (T)8;              \
+    const VT p1 = m[1] + m[2], m1 = m[1] - m[2], p3 = m[3] + m[4], m3 = m[3] - m[4];          \
+    o[0] = m[0] + p1 + p3;                                                                     \
+    o[1] = m1 + m3 * two;                                                                      \
+    o[2] = p1 + p3 * four;                                                                     \
+    o[3] = m1 + m3 * eight + m[5];                                                             \
+  } while (0)
+
+#define WK_DEFINE(NAME, T, VT)                                                                 \
+  static void NAME##_wino_in(void *vv, size_t fs, const void *xv, size_t ldx, size_t lp,      \
+                             size_t nt) {                                                      \
+    enum { W = sizeof(VT) / sizeof(T) };                                                       \
+    T *v = (T *)vv;                                                                            \
+    const T *x = (const T *)xv;                                                                \
+    for (size_t t = 0; t < nt; t += W) {                                                       \
+      VT e[6][6]; /* e[r][j]: row r of the tile times B */                                     \
+      _Pragma("GCC unroll 6") for (int r = 0; r < 6; r++) {                                    \
+        const T *row = x + r * ldx + t;                                                        \
+        VT d[6];                                                                               \
+        _Pragma("GCC unroll 6") for (int k = 0; k < 6; k++)                                    \
+            d[k] = NAME##_ld(row + (k % 4) * lp + k / 4);                                      \
+        WK_BT(T, VT, d, e[r]);                                                                 \
+      }                                                                                        \
+      const int n = nt - t < (size_t)W ? (int)(nt - t) : W;                                    \
+      _Pragma("GCC unroll 6") for (int j = 0; j < 6; j++) {                                    \
+        VT d[6], o[6];                                                                         \
+        _Pragma("GCC unroll 6") for (int r = 0; r < 6; r++) d[r] = e[r][j];                    \
+        WK_BT(T, VT, d, o);                                                                    \
+        _Pragma("GCC unroll 6") for (int i = 0; i < 6; i++) {                                  \
+          T *dst = v + (size_t)(i * 6 + j) * fs + t;                                           \
+          if (n == W) memcpy(dst, &o[i], sizeof o[i]);                                         \
+          else NAME##_stn(dst, o[i], n);                                                       \
+        }                                                                                      \
+      }                                                                                        \
+    }                                                                                          \
+  }                                                                                            \
+  static void NAME##_wino_out(void *yv, size_t ldy, const void *mv, size_t fs, size_t nt,     \
+                              size_t rows, size_t cols) {                                      \
+    enum { W = sizeof(VT) / sizeof(T) };                                                       \
+    T *y = (T *)yv;                                                                            \
+    const T *m = (const T *)mv;                                                                \
+    for (size_t t = 0; t < nt; t += W) {                                                       \
+      VT e[6][4]; /* e[i][b]: row i of M times A */                                            \
+      _Pragma("GCC unroll 6") for (int i = 0; i < 6; i++) {                                    \
+        VT d[6];                                                                               \
+        _Pragma("GCC unroll 6") for (int j = 0; j < 6; j++)                                    \
+            d[j] = NAME##_ld(m + (size_t)(i * 6 + j) * fs + t);                                \
+        WK_AT(T, VT, d, e[i]);                                                                 \
+      }                                                                                        \
+      const size_t c0 = 4 * t, n = cols - c0 < 4 * (size_t)W ? cols - c0 : 4 * (size_t)W;     \
+      _Pragma("GCC unroll 4") for (int b = 0; b < 4; b++) {                                    \
+        VT d[6], o[4];                                                                         \
+        _Pragma("GCC unroll 6") for (int i = 0; i < 6; i++) d[i] = e[i][b];                    \
+        WK_AT(T, VT, d, o);                                                                    \
+        _Pragma("GCC unroll 4") for (int a = 0; a < 4; a++) e[a][b] = o[a];                    \
+      }                                                                                        \
+      /* e[a][b] now holds output (a, b) of every tile: rows a, interleaved by tile */          \
+      for (size_t a = 0; a < rows; a++) {                                                      \
+        T buf[4 * W];                                                                          \
+        _Pragma("GCC unroll 8") for (int l = 0; l < W; l++)                                    \
+            _Pragma("GCC unroll 4") for (int b = 0; b < 4; b++) buf[4 * l + b] = e[a][b][l];   \
+        memcpy(y + a * ldy + c0, buf, n * sizeof(T));                                          \
+      }                                                                                        \
+    }                                                                                          \
+  }
+
+WK_DEFINE(ck_f32, float, dk_vf)
+WK_DEFINE(ck_f64, double, dk_vd)
+
 __attribute__((visibility("hidden"))) const fconv_ck_ops DK_CAT(fconv_ck_ops, FCONV_DK_ISA) = {
     CK_MR, CK_NV, {ck_f32_gemm, ck_f64_gemm}, CK_DR, CK_DNV, {ck_f32_dw, ck_f64_dw},
     {{ck_f32_dwr3, ck_f32_dwr5, ck_f32_dwr7}, {ck_f64_dwr3, ck_f64_dwr5, ck_f64_dwr7}},
-    CK_CB, CK_CC, {ck_f32_cmac, ck_f64_cmac}};
+    CK_CB, CK_CC, {ck_f32_cmac, ck_f64_cmac}, {ck_f32_wino_in, ck_f64_wino_in},
+    {ck_f32_wino_out, ck_f64_wino_out}};
