@@ -287,6 +287,70 @@ CK_DEFINE(ck_f64, double, dk_vd)
     o[3] = m1 + m3 * eight + m[5];                                                             \
   } while (0)
 
+/* Four vectors as interleaved quadruples, dst[4 l + b] = c[b][l] for 4 l + b < n, and the
+ * inverse, the four column phases of a row: ph[q * lp + j] = src[4 j + q] for j < 4 lanes ...
+ * (src readable and ph writable up to a multiple of 4 lanes). AVX2 f32: 4 x 4 transposes
+ * within 128-bit lanes plus lane permutes; otherwise element by element. */
+#if FCONV_DK_VBYTES == 32 && defined(__AVX2__)
+#include <immintrin.h>
+DK_INLINE void ck_f32_put4(float *dst, const dk_vf c[4], size_t n) {
+  const __m256 u0 = _mm256_unpacklo_ps((__m256)c[0], (__m256)c[1]);
+  const __m256 u1 = _mm256_unpackhi_ps((__m256)c[0], (__m256)c[1]);
+  const __m256 u2 = _mm256_unpacklo_ps((__m256)c[2], (__m256)c[3]);
+  const __m256 u3 = _mm256_unpackhi_ps((__m256)c[2], (__m256)c[3]);
+  const __m256 q0 = _mm256_shuffle_ps(u0, u2, 0x44), q1 = _mm256_shuffle_ps(u0, u2, 0xEE);
+  const __m256 q2 = _mm256_shuffle_ps(u1, u3, 0x44), q3 = _mm256_shuffle_ps(u1, u3, 0xEE);
+  __m256 o[4] = {_mm256_permute2f128_ps(q0, q1, 0x20), _mm256_permute2f128_ps(q2, q3, 0x20),
+                 _mm256_permute2f128_ps(q0, q1, 0x31), _mm256_permute2f128_ps(q2, q3, 0x31)};
+  if (n >= 32) {
+    memcpy(dst, o, sizeof o);
+    return;
+  }
+  memcpy(dst, o, n * sizeof(float));
+}
+static void ck_f32_split4(void *phv, size_t lp, const void *srcv, size_t n) {
+  float *ph = (float *)phv;
+  const float *src = (const float *)srcv;
+  for (size_t e = 0; e < n; e += 32, ph += 8, src += 32) {
+    const __m256 a0 = _mm256_loadu_ps(src), a1 = _mm256_loadu_ps(src + 8);
+    const __m256 a2 = _mm256_loadu_ps(src + 16), a3 = _mm256_loadu_ps(src + 24);
+    const __m256 t0 = _mm256_permute2f128_ps(a0, a2, 0x20), t1 = _mm256_permute2f128_ps(a1, a3, 0x20);
+    const __m256 t2 = _mm256_permute2f128_ps(a0, a2, 0x31), t3 = _mm256_permute2f128_ps(a1, a3, 0x31);
+    const __m256 u0 = _mm256_unpacklo_ps(t0, t2), u1 = _mm256_unpackhi_ps(t0, t2);
+    const __m256 u2 = _mm256_unpacklo_ps(t1, t3), u3 = _mm256_unpackhi_ps(t1, t3);
+    _mm256_storeu_ps(ph, _mm256_shuffle_ps(u0, u2, 0x44));
+    _mm256_storeu_ps(ph + lp, _mm256_shuffle_ps(u0, u2, 0xEE));
+    _mm256_storeu_ps(ph + 2 * lp, _mm256_shuffle_ps(u1, u3, 0x44));
+    _mm256_storeu_ps(ph + 3 * lp, _mm256_shuffle_ps(u1, u3, 0xEE));
+  }
+}
+#else
+DK_INLINE void ck_f32_put4(float *dst, const dk_vf c[4], size_t n) {
+  enum { W = sizeof(dk_vf) / sizeof(float) };
+  float buf[4 * W];
+  for (int l = 0; l < W; l++)
+    for (int b = 0; b < 4; b++) buf[4 * l + b] = c[b][l];
+  memcpy(dst, buf, (n < 4 * W ? n : 4 * W) * sizeof(float));
+}
+static void ck_f32_split4(void *phv, size_t lp, const void *srcv, size_t n) {
+  float *ph = (float *)phv;
+  const float *src = (const float *)srcv;
+  for (size_t e = 0; e < n; e++) ph[(e & 3) * lp + (e >> 2)] = src[e];
+}
+#endif
+DK_INLINE void ck_f64_put4(double *dst, const dk_vd c[4], size_t n) {
+  enum { W = sizeof(dk_vd) / sizeof(double) };
+  double buf[4 * W];
+  for (int l = 0; l < W; l++)
+    for (int b = 0; b < 4; b++) buf[4 * l + b] = c[b][l];
+  memcpy(dst, buf, (n < 4 * W ? n : 4 * W) * sizeof(double));
+}
+static void ck_f64_split4(void *phv, size_t lp, const void *srcv, size_t n) {
+  double *ph = (double *)phv;
+  const double *src = (const double *)srcv;
+  for (size_t e = 0; e < n; e++) ph[(e & 3) * lp + (e >> 2)] = src[e];
+}
+
 #define WK_DEFINE(NAME, T, VT)                                                                 \
   static void NAME##_wino_in(void *vv, size_t fs, const void *xv, size_t ldx, size_t lp,      \
                              size_t nt) {                                                      \
@@ -336,12 +400,7 @@ CK_DEFINE(ck_f64, double, dk_vd)
         _Pragma("GCC unroll 4") for (int a = 0; a < 4; a++) e[a][b] = o[a];                    \
       }                                                                                        \
       /* e[a][b] now holds output (a, b) of every tile: rows a, interleaved by tile */          \
-      for (size_t a = 0; a < rows; a++) {                                                      \
-        T buf[4 * W];                                                                          \
-        _Pragma("GCC unroll 8") for (int l = 0; l < W; l++)                                    \
-            _Pragma("GCC unroll 4") for (int b = 0; b < 4; b++) buf[4 * l + b] = e[a][b][l];   \
-        memcpy(y + a * ldy + c0, buf, n * sizeof(T));                                          \
-      }                                                                                        \
+      for (size_t a = 0; a < rows; a++) NAME##_put4(y + a * ldy + c0, e[a], n);                \
     }                                                                                          \
   }
 
@@ -352,4 +411,4 @@ __attribute__((visibility("hidden"))) const fconv_ck_ops DK_CAT(fconv_ck_ops, FC
     CK_MR, CK_NV, {ck_f32_gemm, ck_f64_gemm}, CK_DR, CK_DNV, {ck_f32_dw, ck_f64_dw},
     {{ck_f32_dwr3, ck_f32_dwr5, ck_f32_dwr7}, {ck_f64_dwr3, ck_f64_dwr5, ck_f64_dwr7}},
     CK_CB, CK_CC, {ck_f32_cmac, ck_f64_cmac}, {ck_f32_wino_in, ck_f64_wino_in},
-    {ck_f32_wino_out, ck_f64_wino_out}};
+    {ck_f32_wino_out, ck_f64_wino_out}, {ck_f32_split4, ck_f64_split4}};

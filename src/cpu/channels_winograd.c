@@ -49,6 +49,7 @@ typedef struct {
   const fconv_ck_ops *ck;
   size_t es, lanes, mr;
   size_t W1, W2;       /* extended window rows and columns: out + 2 */
+  size_t tp;           /* pitch of a gathered row: W2 rounded up to 4 vectors (zero past W2) */
   size_t tx, ty;       /* tiles per row, tile rows per plane */
   size_t rows;         /* tile rows of the whole layer: batch * out0 * ty */
   size_t R, Tp;        /* tile rows per chunk; its tiles rounded up to the lanes */
@@ -153,7 +154,8 @@ static fconv_status wg_create(const fconv_problem *p, void **state) {
   /* a band row's phases: the vectors of tiles rounded up, + 1 for the columns 4 and 5 */
   s->lp = (WG_CEIL(s->tx, s->lanes) + 1) * s->lanes;
   s->band_elems = (4 * s->R + 2) * 4 * s->lp;
-  s->tmp_elems = (4 * s->R + 2) * s->W2;
+  s->tp = WG_CEIL(s->W2, 4 * s->lanes) * 4 * s->lanes;
+  s->tmp_elems = (4 * s->R + 2) * s->tp;
   s->v_elems = WG_F * p->cin * s->Tp;
   s->m_elems = WG_F * s->coutp * s->Tp;
   const size_t nt = (size_t)p->threads, es = s->es;
@@ -167,10 +169,10 @@ static fconv_status wg_create(const fconv_problem *p, void **state) {
   s->off = (ptrdiff_t *)fconv_malloc(p->cig * sizeof *s->off);
   s->taps = (unsigned char *)fconv_malloc(p->filters * 9 * es);
   s->uw = (unsigned char *)fconv_malloc(ub);
-  /* zeroed: the band's columns past the window and V's columns past a chunk's tiles are read
-   * (for outputs that are dropped) and must hold finite values */
+  /* zeroed: the band's and the gathered rows' columns past the window and V's columns past a
+   * chunk's tiles are read (for outputs that are dropped) and must hold finite values */
   s->band = (unsigned char *)fconv_calloc(bb);
-  s->tmp = (unsigned char *)fconv_malloc(tb);
+  s->tmp = (unsigned char *)fconv_calloc(tb);
   s->v = (unsigned char *)fconv_calloc(vb);
   s->m = (unsigned char *)fconv_malloc(mb);
   if (!s->off || !s->taps || !s->uw || !s->band || !s->tmp || !s->v || !s->m) {
@@ -266,7 +268,7 @@ static void wg_extend_band(const wg_state *s, const unsigned char *x, size_t o0,
   const size_t valid = e1 >= s->W1 ? 0 : (s->W1 - e1 < n ? s->W1 - e1 : n);
   if (valid) {
     const ptrdiff_t org[3] = {(ptrdiff_t)o0, (ptrdiff_t)e1, 0};
-    const size_t cnt[3] = {1, valid, W2}, pitch[2] = {valid * W2, W2};
+    const size_t cnt[3] = {1, valid, W2}, pitch[2] = {valid * s->tp, s->tp};
     fconv_gather(p, x, org, cnt, tmp, pitch, 0);
   }
   for (size_t i = 0; i < n; i++) {
@@ -275,16 +277,7 @@ static void wg_extend_band(const wg_state *s, const unsigned char *x, size_t o0,
       memset(row, 0, 4 * lp * es);
       continue;
     }
-    const unsigned char *src = tmp + i * W2 * es;
-    if (es == 4) {
-      const float *f = (const float *)(const void *)src;
-      float *d = (float *)(void *)row;
-      for (size_t e = 0; e < W2; e++) d[(e & 3) * lp + (e >> 2)] = f[e];
-    } else {
-      const double *f = (const double *)(const void *)src;
-      double *d = (double *)(void *)row;
-      for (size_t e = 0; e < W2; e++) d[(e & 3) * lp + (e >> 2)] = f[e];
-    }
+    s->ck->wino_split[fconv_dtype_is_double(p->dtype)](row, lp, tmp + i * s->tp * es, W2);
   }
 }
 
@@ -315,15 +308,19 @@ static void wg_chunk(const wg_ctx *c, size_t chunk, int tid) {
             4 * lp, lp, tx);
       r += nr;
     }
-  /* 2. M[f] = U[f] V[f] per frequency, group and block of output channels */
-  const size_t nvec = WG_CEIL(ntiles, s->lanes);
+  /* 2. M[f] = U[f] V[f] per frequency and group, one register tile of tiles at a time against
+   * every block of output channels (its V panel stays in L1, the weight panels stream) */
+  const size_t nvec = WG_CEIL(ntiles, s->lanes), nv = s->ck->nv;
   for (size_t f = 0; f < WG_F; f++)
     for (size_t g = 0; g < p->groups; g++)
-      for (size_t cb = 0; cb < s->cblocks; cb++) {
-        const size_t prow = (f * p->groups + g) * s->cblocks + cb;
-        gemm(m + (f * s->coutp + (g * s->cblocks + cb) * mr) * Tp * es, Tp,
-             v + (f * p->cin + g * p->cig) * Tp * es, s->off, c->w + prow * s->panel * es,
-             p->cig, nvec);
+      for (size_t t = 0; t < nvec; t += nv) {
+        const size_t n = nvec - t < nv ? nvec - t : nv;
+        const unsigned char *vt = v + ((f * p->cin + g * p->cig) * Tp + t * s->lanes) * es;
+        for (size_t cb = 0; cb < s->cblocks; cb++) {
+          const size_t prow = (f * p->groups + g) * s->cblocks + cb;
+          gemm(m + ((f * s->coutp + (g * s->cblocks + cb) * mr) * Tp + t * s->lanes) * es, Tp,
+               vt, s->off, c->w + prow * s->panel * es, p->cig, n);
+        }
       }
   /* 3. y = A^T M A per output channel and tile row */
   const fconv_axis *a = p->ax;

@@ -66,7 +66,9 @@ typedef void (*fconv_dk_fn2)(void *out_a, void *out_b, size_t len, const fconv_d
  * and writes B^T d B to v[f * fs + t], f = 6 i + j < 36; reads up to nt rounded up to the lanes
  * (+ 1) of every phase. wino_out: tile t's 6 x 6 product at m[f * fs + t]; writes A^T M A to
  *     y[a * ldy + 4 t + b]     a < rows, 4 t + b < cols
- * reading m up to nt rounded up to the lanes. */
+ * reading m up to nt rounded up to the lanes. wino_split: a row's four column phases,
+ *     ph[q * lp + j] = src[4 j + q]     4 j + q < n
+ * reading src and writing every phase up to n rounded up to 4 lanes. */
 typedef void (*fconv_dk_wino_in_fn)(void *v, size_t fs, const void *x, size_t ldx, size_t lp,
                                     size_t nt);
 typedef void (*fconv_dk_wino_out_fn)(void *y, size_t ldy, const void *m, size_t fs, size_t nt,
@@ -89,6 +91,7 @@ typedef struct fconv_ck_ops {
   fconv_dk_cmac_fn cmac[2];
   fconv_dk_wino_in_fn wino_in[2];
   fconv_dk_wino_out_fn wino_out[2];
+  void (*wino_split[2])(void *ph, size_t lp, const void *src, size_t n);
 } fconv_ck_ops;
 
 typedef struct fconv_dk_ops {
