@@ -36,10 +36,14 @@
 #define WG_CEIL(a, b) (((a) + (b) - 1) / (b))
 
 /* The GEMM's time per multiply-add and the transforms' time per transformed element, relative
- * to the direct path's calibrated time per multiply-add (cost_direct.h), measured with
- * bench/cnn.py layers 1 and 2 (fconv_cnn_bench ... auto prints est_ms beside the time). */
-#define WG_GEMM_FACTOR 0.35
-#define WG_XFORM_FACTOR 2.0
+ * to the direct path's calibrated time per multiply-add (cost_direct.h): fitted (least squares
+ * on the ratio) to the best-of-10 times of this path and the direct channel path's GEMM kernel
+ * (fconv_cnn_bench 2 N C C 1 S 3 1 1 2 auto|direct 10) on 3x3 pad-1 layers N x C x S^2 =
+ * 8x64x56^2, 8x256x14^2, 8x16x56^2, 4x32x28^2, 8x128x28^2, 2x(8->12)x20^2, 1x16x13^2 (AVX2,
+ * 2 threads): measured / direct-GEMM time 0.39, 0.39, 0.98, 0.82, 0.37, 1.23, 1.94; modelled
+ * 0.46, 0.38, 1.02, 0.63, 0.36, 1.42, 1.39. */
+#define WG_GEMM_FACTOR 0.40
+#define WG_XFORM_FACTOR 8.6
 /* Bytes of one chunk's V and M together that should stay in cache (L2 + a share of L3) */
 #define WG_CHUNK_BYTES ((size_t)2 << 20)
 
