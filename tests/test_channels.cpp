@@ -464,49 +464,21 @@ ChCase winograd_case(std::mt19937_64 &g) {
 // Run c, check that it ran on the Winograd path and that every output is within the Winograd
 // bound (reference.h: winograd_error_bound); returns the largest |err| / (eps * scale) seen.
 double run_winograd(const ChCase &c, std::mt19937_64 &g) {
-  const fconv_desc &d = c.d;
-  SCOPED_TRACE(ft::describe(d) + " way " + std::to_string(c.way));
-  Array x(d.dtype, ft::signal_elems(d), 1), h(d.dtype, ft::kernel_elems(d), 2);
-  x.fill_random(g);
-  h.fill_random(g);
-  fconv_plan *plan = nullptr;
-  EXPECT_EQ(fconv_plan_create(&plan, &d), FCONV_OK);
-  if (!plan) return 0;
-  Array y(d.dtype, output_elems(plan, d), 3);
-  y.fill_pattern(0x7f);
-  fconv_status st;
-  if (c.way == 0) {
-    st = fconv_convolve(&d, x.data(), h.data(), y.data());
-  } else if (c.way == 1) {
-    st = fconv_execute(plan, x.data(), h.data(), y.data());
-  } else {
-    st = fconv_plan_set_kernel(plan, h.data());
-    if (st == FCONV_OK) st = fconv_execute(plan, x.data(), nullptr, y.data());
-  }
-  fconv_plan_info info;
-  EXPECT_EQ(fconv_plan_get_info(plan, &info), FCONV_OK);
-  fconv_plan_destroy(plan);
-  EXPECT_EQ(st, FCONV_OK);
-  EXPECT_NE(std::string(info.isa).find("+wino"), std::string::npos)
-      << "ran " << info.isa << " (" << info.reason << ")";
-  EXPECT_EQ(info.method, FCONV_METHOD_DIRECT);
-  const reference::Result ref = ft::reference_of(d, x, h);
-  EXPECT_EQ(ref.y.size(), y.size());
-  EXPECT_TRUE(y.guards_intact());
-  if (ref.y.size() != y.size()) return 0;
-  const size_t cig = d.in_channels / d.groups;
-  const double eps = reference::eps_of(d.dtype);
+  const size_t cig = c.d.in_channels / c.d.groups;
+  const double eps = reference::eps_of(c.d.dtype);
   double worst = 0;
-  size_t bad = 0;
-  for (size_t i = 0; i < y.size(); i++) {
-    const size_t item = i / ref.per_output;
-    const double err = (double)std::abs(y.get(i) - ref.y[i]);
-    const double bound = reference::winograd_error_bound(d.dtype, cig, ref.scale[item]);
-    if (!(err <= bound) && bad++ == 0)
-      ADD_FAILURE() << "output " << i << ": |err| " << err << " > bound " << bound;
-    worst = std::max(worst, err / (eps * (double)ref.scale[item]));
-  }
-  EXPECT_EQ(bad, 0u);
+  run_case(c, g, "+wino", [&](const Array &y, const reference::Result &ref) {
+    size_t bad = 0;
+    for (size_t i = 0; i < y.size(); i++) {
+      const size_t item = i / ref.per_output;
+      const double err = (double)std::abs(y.get(i) - ref.y[i]);
+      const double bound = reference::winograd_error_bound(c.d.dtype, cig, ref.scale[item]);
+      if (!(err <= bound) && bad++ == 0)
+        ADD_FAILURE() << "output " << i << ": |err| " << err << " > bound " << bound;
+      worst = std::max(worst, err / (eps * (double)ref.scale[item]));
+    }
+    EXPECT_EQ(bad, 0u);
+  });
   return worst;
 }
 
