@@ -302,11 +302,9 @@ DK_INLINE void ck_f32_put4(float *dst, const dk_vf c[4], size_t n) {
   const __m256 q2 = _mm256_shuffle_ps(u1, u3, 0x44), q3 = _mm256_shuffle_ps(u1, u3, 0xEE);
   __m256 o[4] = {_mm256_permute2f128_ps(q0, q1, 0x20), _mm256_permute2f128_ps(q2, q3, 0x20),
                  _mm256_permute2f128_ps(q0, q1, 0x31), _mm256_permute2f128_ps(q2, q3, 0x31)};
-  if (n >= 32) {
-    memcpy(dst, o, sizeof o);
-    return;
-  }
-  memcpy(dst, o, n * sizeof(float));
+  size_t i = 0;
+  for (; i + 8 <= n && i < 32; i += 8) _mm256_storeu_ps(dst + i, o[i / 8]);
+  if (i < n && i < 32) memcpy(dst + i, &o[i / 8], (n - i) * sizeof(float));
 }
 static void ck_f32_split4(void *phv, size_t lp, const void *srcv, size_t n) {
   float *ph = (float *)phv;
@@ -366,16 +364,12 @@ static void ck_f64_split4(void *phv, size_t lp, const void *srcv, size_t n) {
             d[k] = NAME##_ld(row + (k % 4) * lp + k / 4);                                      \
         WK_BT(T, VT, d, e[r]);                                                                 \
       }                                                                                        \
-      const int n = nt - t < (size_t)W ? (int)(nt - t) : W;                                    \
       _Pragma("GCC unroll 6") for (int j = 0; j < 6; j++) {                                    \
         VT d[6], o[6];                                                                         \
         _Pragma("GCC unroll 6") for (int r = 0; r < 6; r++) d[r] = e[r][j];                    \
         WK_BT(T, VT, d, o);                                                                    \
-        _Pragma("GCC unroll 6") for (int i = 0; i < 6; i++) {                                  \
-          T *dst = v + (size_t)(i * 6 + j) * fs + t;                                           \
-          if (n == W) memcpy(dst, &o[i], sizeof o[i]);                                         \
-          else NAME##_stn(dst, o[i], n);                                                       \
-        }                                                                                      \
+        _Pragma("GCC unroll 6") for (int i = 0; i < 6; i++)                                    \
+            memcpy(v + (size_t)(i * 6 + j) * fs + t, &o[i], sizeof o[i]);                      \
       }                                                                                        \
     }                                                                                          \
   }                                                                                            \

@@ -300,7 +300,9 @@ static void wg_chunk(const wg_ctx *c, size_t chunk, int tid) {
   unsigned char *m = s->m + (size_t)tid * s->m_elems * es;
   const size_t r0 = chunk * s->R, r1 = r0 + s->R < s->rows ? r0 + s->R : s->rows;
   const size_t ntiles = (r1 - r0) * tx;
-  /* 1. V = B^T d B of every tile and input channel: bands of tile rows of one plane */
+  /* 1. V = B^T d B of every tile and input channel: bands of tile rows of one plane, in order
+   * (a tile row's transform writes up to a vector past its end: the next row overwrites it, the
+   * last one writes into the slack of Tp) */
   for (size_t ci = 0; ci < p->cin; ci++)
     for (size_t r = r0; r < r1;) {
       const wg_row t = wg_row_of(s, r);

@@ -63,8 +63,9 @@ typedef void (*fconv_dk_fn2)(void *out_a, void *out_b, size_t len, const fconv_d
  * wino_in / wino_out (channels_winograd.c): Winograd F(4x4, 3x3) transforms of nt tiles of one
  * row of tiles. wino_in: input tile t (6 x 6) has row r, column c at
  *     x[r * ldx + (c % 4) * lp + t + c / 4]     (a row's four column phases, lp apart)
- * and writes B^T d B to v[f * fs + t], f = 6 i + j < 36; reads up to nt rounded up to the lanes
- * (+ 1) of every phase. wino_out: tile t's 6 x 6 product at m[f * fs + t]; writes A^T M A to
+ * and writes B^T d B to v[f * fs + t], f = 6 i + j < 36, for t up to nt rounded up to the lanes
+ * (the tiles past nt are transforms of whatever the phases hold there), reading as far (+ 1) in
+ * every phase. wino_out: tile t's 6 x 6 product at m[f * fs + t]; writes A^T M A to
  *     y[a * ldy + 4 t + b]     a < rows, 4 t + b < cols
  * reading m up to nt rounded up to the lanes. wino_split: a row's four column phases,
  *     ph[q * lp + j] = src[4 j + q]     4 j + q < n
