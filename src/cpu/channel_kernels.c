@@ -287,17 +287,16 @@ CK_DEFINE(ck_f64, double, dk_vd)
     o[3] = m1 + m3 * eight + m[5];                                                             \
   } while (0)
 
-/* Four vectors as interleaved quadruples, dst[4 l + b] = c[b][l] for 4 l + b < n, and the
- * inverse, the four column phases of a row: ph[q * lp + j] = src[4 j + q] for j < 4 lanes ...
- * (src readable and ph writable up to a multiple of 4 lanes). AVX2 f32: 4 x 4 transposes
- * within 128-bit lanes plus lane permutes; otherwise element by element. */
-#if FCONV_DK_VBYTES == 32 && defined(__AVX2__)
+/* put4: four vectors as interleaved quadruples, dst[4 l + b] = c[b][l] for 4 l + b < n; split4
+ * the inverse, a row's four column phases, ph[q * lp + j] = src[4 j + q] (direct_kernels.h:
+ * wino_split). f32 with AVX2 (also in the AVX-512 variant, a 256-bit half at a time): 4 x 4
+ * transposes within 128-bit lanes plus lane permutes; otherwise element by element. */
+#if (FCONV_DK_VBYTES == 32 || FCONV_DK_VBYTES == 64) && defined(__AVX2__)
 #include <immintrin.h>
-DK_INLINE void ck_f32_put4(float *dst, const dk_vf c[4], size_t n) {
-  const __m256 u0 = _mm256_unpacklo_ps((__m256)c[0], (__m256)c[1]);
-  const __m256 u1 = _mm256_unpackhi_ps((__m256)c[0], (__m256)c[1]);
-  const __m256 u2 = _mm256_unpacklo_ps((__m256)c[2], (__m256)c[3]);
-  const __m256 u3 = _mm256_unpackhi_ps((__m256)c[2], (__m256)c[3]);
+/* eight tiles (AVX2 registers; AVX-512 runs it on each half of its registers) */
+DK_INLINE void ck_f32_put4x8(float *dst, __m256 c0, __m256 c1, __m256 c2, __m256 c3, size_t n) {
+  const __m256 u0 = _mm256_unpacklo_ps(c0, c1), u1 = _mm256_unpackhi_ps(c0, c1);
+  const __m256 u2 = _mm256_unpacklo_ps(c2, c3), u3 = _mm256_unpackhi_ps(c2, c3);
   const __m256 q0 = _mm256_shuffle_ps(u0, u2, 0x44), q1 = _mm256_shuffle_ps(u0, u2, 0xEE);
   const __m256 q2 = _mm256_shuffle_ps(u1, u3, 0x44), q3 = _mm256_shuffle_ps(u1, u3, 0xEE);
   __m256 o[4] = {_mm256_permute2f128_ps(q0, q1, 0x20), _mm256_permute2f128_ps(q2, q3, 0x20),
@@ -305,6 +304,13 @@ DK_INLINE void ck_f32_put4(float *dst, const dk_vf c[4], size_t n) {
   size_t i = 0;
   for (; i + 8 <= n && i < 32; i += 8) _mm256_storeu_ps(dst + i, o[i / 8]);
   if (i < n && i < 32) memcpy(dst + i, &o[i / 8], (n - i) * sizeof(float));
+}
+DK_INLINE void ck_f32_put4(float *dst, const dk_vf c[4], size_t n) {
+  enum { H = sizeof(dk_vf) / sizeof(__m256) }; /* halves */
+  __m256 h[4][H];
+  memcpy(h, c, sizeof h);
+  for (int k = 0; k < H && 32 * (size_t)k < n; k++)
+    ck_f32_put4x8(dst + 32 * k, h[0][k], h[1][k], h[2][k], h[3][k], n - 32 * (size_t)k);
 }
 static void ck_f32_split4(void *phv, size_t lp, const void *srcv, size_t n) {
   float *ph = (float *)phv;
