@@ -428,8 +428,8 @@ TEST(ChannelsDispatch, AutoFollowsTheKernelSize) {
 
 // ---- Winograd F(4x4, 3x3) (cpu-channels-winograd: method AUTO, info.isa "+wino") --------------
 
-// A 3x3 stride-1 layer wide enough that the cost model picks Winograd: 2-D (or 3-D with one
-// kernel plane), extents 13..23 (mostly not multiples of the 4 x 4 tile), 28..35 inputs and 30..39
+// A 3x3 stride-1 layer wide enough that the cost model picks Winograd: 2-D (or 3-D with a
+// kernel of 1-3 planes), extents 13..23 (mostly not multiples of the 4 x 4 tile), 28..35 inputs and 30..39
 // outputs per group (not multiples of any register block), 1-2 groups, batch 1-2, every mode,
 // op, boundary and call way, f32 or f64, method AUTO on the CPU.
 ChCase winograd_case(std::mt19937_64 &g) {
@@ -440,7 +440,10 @@ ChCase winograd_case(std::mt19937_64 &g) {
     n[a] = ft::uniform(g, 13, 23);
     k[a] = 3;
   }
-  if (rank == 3) n[0] = ft::uniform(g, 1, 3), k[0] = 1; // plane by plane
+  if (rank == 3) { // a kernel of 1, 2 or 3 planes
+    k[0] = ft::uniform(g, 1, 3);
+    n[0] = ft::uniform(g, k[0], 4);
+  }
   c.d = ft::make_desc(rank, n, k, ft::coin(g) ? FCONV_F32 : FCONV_F64);
   c.d.mode = (fconv_mode)ft::uniform(g, 0, 3);
   if (c.d.mode == FCONV_MODE_PAD)
@@ -464,7 +467,8 @@ ChCase winograd_case(std::mt19937_64 &g) {
 // Run c, check that it ran on the Winograd path and that every output is within the Winograd
 // bound (reference.h: winograd_error_bound); returns the largest |err| / (eps * scale) seen.
 double run_winograd(const ChCase &c, std::mt19937_64 &g) {
-  const size_t cig = c.d.in_channels / c.d.groups;
+  // the products' inner dimension: inputs per group x kernel planes (3-D)
+  const size_t cig = c.d.in_channels / c.d.groups * (c.d.rank == 3 ? c.d.kernel_shape[0] : 1);
   const double eps = reference::eps_of(c.d.dtype);
   double worst = 0;
   run_case(c, g, "+wino", [&](const Array &y, const reference::Result &ref) {
@@ -485,7 +489,7 @@ double run_winograd(const ChCase &c, std::mt19937_64 &g) {
 // Random layers through the Winograd path at every instruction set, within its bound. A wrong
 // entry in any transform matrix gives errors of the order of the outputs: 1e9 times the f64
 // bound, so the f64 cases fail for every such mistake. Prints the measured constant
-// max |err| / (eps * sum_i ||xe_i|| ||g_i||) beside the documented 300 (C_in/groups + 20).
+// max |err| / (eps * sum_i ||xe_i|| ||g_i||) beside the documented 300 (C_in/groups * k0 + 20).
 TEST(ChannelsWinograd, MatchesReferenceWithinItsBound) {
   auto g = ft::rng();
   double worst[2] = {0, 0};
@@ -498,7 +502,7 @@ TEST(ChannelsWinograd, MatchesReferenceWithinItsBound) {
     }
   });
   std::cout << "  max |err| / (eps * sum ||xe_i|| ||g_i||): f32 " << worst[0] << ", f64 "
-            << worst[1] << " (bound: 300 * (C_in/groups + 20) >= 13200)\n";
+            << worst[1] << " (bound: 300 * (C_in/groups * k0 + 20) >= 14400)\n";
 }
 
 // The path is taken for the CNN bench's 3x3 layers (bench/cnn.py layers 1 and 2) under AUTO,

@@ -8,16 +8,18 @@
  * channel path (channel_kernels.c, fconv_ck_ops.gemm); the transforms are fconv_ck_ops.wino_in /
  * wino_out. 36 multiplies per 16 outputs and tap pair instead of 144.
  *
- * Runs: real dtypes, 2-D problems (or 3-D ones whose kernel has one plane: plane by plane) with a
- * 3 x 3 kernel (no dilation), stride 1, any mode, padding, boundary, op, batch and groups; the
- * estimate is negative for everything else, which the direct channel path runs. Its error bound
+ * Runs: real dtypes, 2-D problems with a 3 x 3 kernel and 3-D ones with a k0 x 3 x 3 kernel (no
+ * dilation), stride 1, any mode, padding, boundary, op, batch and groups; the estimate is
+ * negative for everything else, which the direct channel path runs. 3-D: output plane o0 is the
+ * sum over the kernel planes m0 of the 2-D problems of window plane o0 + m0, i.e. the products'
+ * inner dimension runs over (input channel, kernel plane), K = C_in/groups x k0. Its error bound
  * is not the direct method's per-output one (fconv.h, "Accuracy": WINOGRAD), so dispatch offers
  * it to method AUTO only (vtable auto_only), never to a requested DIRECT or FCONV_FLAG_ACCURATE.
  *
  * Work: the tile rows of all (batch item, plane) flattened, cut into chunks of whole tile rows
  * (fconv_parallel_for units). A chunk extends the rows it reads of each input channel into the
  * thread's band buffer (fconv_gather, then each row split into its four column phases so that
- * the input transform loads a vector of tiles per tap), transforms them into V (36 x C_in x
+ * the input transform loads a vector of tiles per tap), transforms them into V (36 x C_in k0 x
  * tiles), multiplies per frequency and group into M (36 x C_out x tiles), and transforms M into
  * the output rows. Window rows and columns past the extended window (out + 2) are zero, so the
  * last tiles' dropped outputs never feed non-finite values into kept ones. */
@@ -61,9 +63,11 @@ typedef struct {
   size_t lp;           /* elements of one column phase of a band row */
   size_t cblocks;      /* output-channel blocks of mr per group */
   size_t coutp;        /* M rows: groups * cblocks * mr */
-  size_t panel;        /* elements of one (frequency, group, block) weight panel: cig * mr */
-  ptrdiff_t *off;      /* cig offsets into V: k * Tp */
-  unsigned char *taps; /* filters * 9: fconv_prepare_taps */
+  size_t kp;           /* kernel planes (axis 0); V rows per input channel */
+  size_t K;            /* the products' inner dimension: cig * kp */
+  size_t panel;        /* elements of one (frequency, group, block) weight panel: K * mr */
+  ptrdiff_t *off;      /* K offsets into V: k * Tp */
+  unsigned char *taps; /* filters * kp * 9: fconv_prepare_taps */
   unsigned char *kset; /* set_kernel's transformed weights, or NULL */
   int kset_valid;
   unsigned char *uw;   /* an explicit kernel's transformed weights */
@@ -72,12 +76,14 @@ typedef struct {
   unsigned char *band, *tmp, *v, *m;
 } wg_state;
 
-/* p runs here: real, one kernel plane, 3 x 3 undilated, stride 1, host operands as given. */
+/* p runs here: real, 3 x 3 undilated on the last two axes (any undilated depth on axis 0),
+ * stride 1, host operands as given. */
 static int wg_fits(const fconv_problem *p) {
   const fconv_axis *a = p->ax;
   return p->multichannel && !p->is_complex && !p->swapped && !p->signal_flip &&
-         p->kernel_batch == 1 && a[0].k == 1 && a[1].k == 3 && a[2].k == 3 && a[1].kt == 3 &&
-         a[2].kt == 3 && a[0].stride == 1 && a[1].stride == 1 && a[2].stride == 1;
+         p->kernel_batch == 1 && a[0].k == a[0].kt && a[1].k == 3 && a[2].k == 3 &&
+         a[1].kt == 3 && a[2].kt == 3 && a[0].stride == 1 && a[1].stride == 1 &&
+         a[2].stride == 1;
 }
 
 static size_t wg_cblocks(const fconv_problem *p, size_t mr) { return WG_CEIL(p->cog, mr); }
@@ -86,7 +92,7 @@ static double wg_estimate(const fconv_problem *p) {
   if (!wg_fits(p)) return -1.0;
   const fconv_dk_ops *ops = fconv_dk_select_isa();
   const size_t mr = ops->ch->mr;
-  /* the direct model's time per multiply-add, from count * C_out outputs of cig * 9 taps */
+  /* the direct model's time per multiply-add, from count * C_out outputs of cig * k0 * 9 taps */
   fconv_problem q = *p;
   q.count = p->count * p->cout;
   q.ker_elems = p->cig * p->tap_elems;
@@ -97,8 +103,9 @@ static double wg_estimate(const fconv_problem *p) {
   const double tiles = (double)p->count * (double)p->ax[0].out *
                        (double)WG_CEIL(p->ax[1].out, 4) * (double)WG_CEIL(p->ax[2].out, 4);
   const double coutp = (double)(p->groups * wg_cblocks(p, mr) * mr);
-  const double wmacs = tiles * WG_F * (double)p->cig * coutp;
-  const double xform = tiles * WG_F * (double)(p->cin + p->cout);
+  const double kp = (double)p->ax[0].k;
+  const double wmacs = tiles * WG_F * (double)p->cig * kp * coutp;
+  const double xform = tiles * WG_F * ((double)p->cin * kp + (double)p->cout);
   return direct / macs * (WG_GEMM_FACTOR * wmacs + WG_XFORM_FACTOR * xform);
 }
 
@@ -141,10 +148,12 @@ static fconv_status wg_create(const fconv_problem *p, void **state) {
   s->rows = p->batch * a[0].out * s->ty;
   s->cblocks = wg_cblocks(p, s->mr);
   s->coutp = p->groups * s->cblocks * s->mr;
-  s->panel = p->cig * s->mr;
+  s->kp = a[0].k;
+  s->K = p->cig * s->kp;
+  s->panel = s->K * s->mr;
   /* chunks: about WG_CHUNK_BYTES of V and M, at least 4 register tiles of the GEMM, and at
    * least one per thread */
-  const size_t per_tile = WG_F * (p->cin + s->coutp) * s->es;
+  const size_t per_tile = WG_F * (p->cin * s->kp + s->coutp) * s->es;
   size_t want = WG_CHUNK_BYTES / per_tile, floor_tiles = 4 * s->ck->nv * s->lanes;
   if (want < floor_tiles) want = floor_tiles;
   size_t chunks = (s->rows * s->tx + want / 2) / want;
@@ -160,18 +169,18 @@ static fconv_status wg_create(const fconv_problem *p, void **state) {
   s->band_elems = (4 * s->R + 2) * 4 * s->lp;
   s->tp = WG_CEIL(s->W2, 4 * s->lanes) * 4 * s->lanes;
   s->tmp_elems = (4 * s->R + 2) * s->tp;
-  s->v_elems = WG_F * p->cin * s->Tp;
+  s->v_elems = WG_F * p->cin * s->kp * s->Tp;
   s->m_elems = WG_F * s->coutp * s->Tp;
   const size_t nt = (size_t)p->threads, es = s->es;
   const size_t bb = wg_bytes(s->band_elems, nt, es), tb = wg_bytes(s->tmp_elems, nt, es);
   const size_t vb = wg_bytes(s->v_elems, nt, es), mb = wg_bytes(s->m_elems, nt, es);
-  const size_t ub = wg_bytes(WG_F * s->coutp, p->cig, es);
+  const size_t ub = wg_bytes(WG_F * s->coutp, s->K, es);
   if (!bb || !tb || !vb || !mb || !ub) {
     wg_destroy(s);
     FCONV_RETURN_ERROR(FCONV_ERR_OUT_OF_MEMORY, "winograd workspace overflows");
   }
-  s->off = (ptrdiff_t *)fconv_malloc(p->cig * sizeof *s->off);
-  s->taps = (unsigned char *)fconv_malloc(p->filters * 9 * es);
+  s->off = (ptrdiff_t *)fconv_malloc(s->K * sizeof *s->off);
+  s->taps = (unsigned char *)fconv_malloc(p->filters * s->kp * 9 * es);
   s->uw = (unsigned char *)fconv_malloc(ub);
   /* zeroed: the band's and the gathered rows' columns past the window and V's columns past a
    * chunk's tiles are read (for outputs that are dropped) and must hold finite values */
@@ -183,7 +192,7 @@ static fconv_status wg_create(const fconv_problem *p, void **state) {
     wg_destroy(s);
     FCONV_RETURN_ERROR(FCONV_ERR_OUT_OF_MEMORY, "winograd workspace");
   }
-  for (size_t k = 0; k < p->cig; k++) s->off[k] = (ptrdiff_t)(k * s->Tp);
+  for (size_t k = 0; k < s->K; k++) s->off[k] = (ptrdiff_t)(k * s->Tp);
   *state = s;
   return FCONV_OK;
 }
@@ -207,7 +216,8 @@ static void wg_kernel_transform(const double t[9], double u[WG_F]) {
 }
 
 /* The transformed weights into dst: per (frequency, group, block of mr output channels) a panel
- * of cig x mr, k-major (the GEMM kernel's w); channels past the group's end are zero. */
+ * of K x mr, k-major (the GEMM kernel's w; k = input channel * kp + kernel plane); channels past
+ * the group's end are zero. */
 static void wg_pack(wg_state *s, const void *h, unsigned char *dst) {
   const fconv_problem *p = &s->p;
   fconv_problem q = *p;
@@ -215,17 +225,17 @@ static void wg_pack(wg_state *s, const void *h, unsigned char *dst) {
   fconv_prepare_taps(&q, h, s->taps);
   const size_t es = s->es, mr = s->mr;
   const int dbl = fconv_dtype_is_double(p->dtype);
-  memset(dst, 0, WG_F * s->coutp * p->cig * es);
+  memset(dst, 0, WG_F * s->coutp * s->K * es);
   for (size_t co = 0; co < p->cout; co++)
-    for (size_t ci = 0; ci < p->cig; ci++) {
-      const size_t fi = co * p->cig + ci, g = co / p->cog, j = co % p->cog;
+    for (size_t k = 0; k < s->K; k++) { /* k = ci * kp + plane: taps k * 9 of the filter */
+      const size_t fi = co * s->K + k, g = co / p->cog, j = co % p->cog;
       double t[9], u[WG_F];
-      for (int k = 0; k < 9; k++)
-        t[k] = dbl ? ((const double *)(const void *)s->taps)[fi * 9 + k]
-                   : (double)((const float *)(const void *)s->taps)[fi * 9 + k];
+      for (int i = 0; i < 9; i++)
+        t[i] = dbl ? ((const double *)(const void *)s->taps)[fi * 9 + i]
+                   : (double)((const float *)(const void *)s->taps)[fi * 9 + i];
       wg_kernel_transform(t, u);
       for (size_t f = 0; f < WG_F; f++) {
-        const size_t at = (((f * p->groups + g) * s->cblocks + j / mr) * p->cig + ci) * mr + j % mr;
+        const size_t at = (((f * p->groups + g) * s->cblocks + j / mr) * s->K + k) * mr + j % mr;
         if (dbl) ((double *)(void *)dst)[at] = u[f];
         else ((float *)(void *)dst)[at] = (float)u[f];
       }
@@ -236,7 +246,7 @@ static fconv_status wg_set_kernel(void *state, const void *h, const fconv_kernel
   (void)info;
   wg_state *s = (wg_state *)state;
   if (!s->kset) {
-    s->kset = (unsigned char *)fconv_malloc(WG_F * s->coutp * s->p.cig * s->es);
+    s->kset = (unsigned char *)fconv_malloc(WG_F * s->coutp * s->K * s->es);
     FCONV_RETURN_IF(!s->kset, FCONV_ERR_OUT_OF_MEMORY, "winograd weights");
   }
   wg_pack(s, h, s->kset);
@@ -262,16 +272,16 @@ static wg_row wg_row_of(const wg_state *s, size_t r) {
   return t;
 }
 
-/* Extend window rows [4 ty, 4 (ty + nr) + 2) of plane o0 of channel x into the band, each row
+/* Extend window rows [4 ty, 4 (ty + nr) + 2) of window plane e0 of channel x into the band, each row
  * split into its four column phases (row i at band + i * 4 lp, phase c at + c * lp); rows past
  * the window are zero. */
-static void wg_extend_band(const wg_state *s, const unsigned char *x, size_t o0, size_t ty,
+static void wg_extend_band(const wg_state *s, const unsigned char *x, size_t e0, size_t ty,
                            size_t nr, unsigned char *band, unsigned char *tmp) {
   const fconv_problem *p = &s->p;
   const size_t es = s->es, W2 = s->W2, lp = s->lp, e1 = 4 * ty, n = 4 * nr + 2;
   const size_t valid = e1 >= s->W1 ? 0 : (s->W1 - e1 < n ? s->W1 - e1 : n);
   if (valid) {
-    const ptrdiff_t org[3] = {(ptrdiff_t)o0, (ptrdiff_t)e1, 0};
+    const ptrdiff_t org[3] = {(ptrdiff_t)e0, (ptrdiff_t)e1, 0};
     const size_t cnt[3] = {1, valid, W2}, pitch[2] = {valid * s->tp, s->tp};
     fconv_gather(p, x, org, cnt, tmp, pitch, 0);
   }
@@ -300,20 +310,23 @@ static void wg_chunk(const wg_ctx *c, size_t chunk, int tid) {
   unsigned char *m = s->m + (size_t)tid * s->m_elems * es;
   const size_t r0 = chunk * s->R, r1 = r0 + s->R < s->rows ? r0 + s->R : s->rows;
   const size_t ntiles = (r1 - r0) * tx;
-  /* 1. V = B^T d B of every tile and input channel: bands of tile rows of one plane, in order
-   * (a tile row's transform writes up to a vector past its end: the next row overwrites it, the
-   * last one writes into the slack of Tp) */
+  /* 1. V = B^T d B of every tile, input channel and kernel plane (V row ci * kp + m0: window
+   * plane o0 + m0 of channel ci): bands of tile rows of one plane, in order (a tile row's
+   * transform writes up to a vector past its end: the next row overwrites it, the last one
+   * writes into the slack of Tp) */
+  const size_t K = s->K, kp = s->kp, fs = p->cin * kp * Tp;
   for (size_t ci = 0; ci < p->cin; ci++)
-    for (size_t r = r0; r < r1;) {
-      const wg_row t = wg_row_of(s, r);
-      const size_t nr = s->ty - t.ty < r1 - r ? s->ty - t.ty : r1 - r;
-      const unsigned char *xc = c->x + (t.item * p->cin + ci) * p->sig_elems * es;
-      wg_extend_band(s, xc, t.o0, t.ty, nr, band, tmp);
-      for (size_t k = 0; k < nr; k++)
-        win(v + (ci * Tp + (r - r0 + k) * tx) * es, p->cin * Tp, band + k * 16 * lp * es,
-            4 * lp, lp, tx);
-      r += nr;
-    }
+    for (size_t m0 = 0; m0 < kp; m0++)
+      for (size_t r = r0; r < r1;) {
+        const wg_row t = wg_row_of(s, r);
+        const size_t nr = s->ty - t.ty < r1 - r ? s->ty - t.ty : r1 - r;
+        const unsigned char *xc = c->x + (t.item * p->cin + ci) * p->sig_elems * es;
+        wg_extend_band(s, xc, t.o0 + m0, t.ty, nr, band, tmp);
+        for (size_t k = 0; k < nr; k++)
+          win(v + ((ci * kp + m0) * Tp + (r - r0 + k) * tx) * es, fs, band + k * 16 * lp * es,
+              4 * lp, lp, tx);
+        r += nr;
+      }
   /* 2. M[f] = U[f] V[f] per frequency and group, one register tile of tiles at a time against
    * every block of output channels (its V panel stays in L1, the weight panels stream) */
   const size_t nvec = WG_CEIL(ntiles, s->lanes), nv = s->ck->nv;
@@ -321,11 +334,11 @@ static void wg_chunk(const wg_ctx *c, size_t chunk, int tid) {
     for (size_t g = 0; g < p->groups; g++)
       for (size_t t = 0; t < nvec; t += nv) {
         const size_t n = nvec - t < nv ? nvec - t : nv;
-        const unsigned char *vt = v + ((f * p->cin + g * p->cig) * Tp + t * s->lanes) * es;
+        const unsigned char *vt = v + (f * fs + (g * K * Tp) + t * s->lanes) * es;
         for (size_t cb = 0; cb < s->cblocks; cb++) {
           const size_t prow = (f * p->groups + g) * s->cblocks + cb;
           gemm(m + ((f * s->coutp + (g * s->cblocks + cb) * mr) * Tp + t * s->lanes) * es, Tp,
-               vt, s->off, c->w + prow * s->panel * es, p->cig, n);
+               vt, s->off, c->w + prow * s->panel * es, K, n);
         }
       }
   /* 3. y = A^T M A per output channel and tile row */
@@ -366,7 +379,7 @@ static void wg_describe(const void *state, fconv_plan_info *info) {
   const size_t nt = (size_t)s->p.threads;
   info->workspace_bytes =
       (nt * (s->band_elems + s->tmp_elems + s->v_elems + s->m_elems) +
-       2 * WG_F * s->coutp * s->p.cig + s->p.filters * 9) * s->es;
+       2 * WG_F * s->coutp * s->K + s->p.filters * s->kp * 9) * s->es;
 }
 
 const fconv_path_vtbl fconv_cpu_channels_winograd_path = {
