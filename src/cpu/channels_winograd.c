@@ -39,13 +39,15 @@
 
 /* The GEMM's time per multiply-add and the transforms' time per transformed element, relative
  * to the direct path's calibrated time per multiply-add (cost_direct.h): fitted (least squares
- * on the ratio) to the best-of-10 times of this path and the direct channel path's GEMM kernel
- * (fconv_cnn_bench 2 N C C 1 S 3 1 1 2 auto|direct 10) on 3x3 pad-1 layers N x C x S^2 =
- * 8x64x56^2, 8x256x14^2, 8x16x56^2, 4x32x28^2, 8x128x28^2, 2x(8->12)x20^2, 1x16x13^2 (AVX2,
- * 2 threads): measured / direct-GEMM time 0.39, 0.39, 0.98, 0.82, 0.37, 1.23, 1.94; modelled
- * 0.46, 0.38, 1.02, 0.63, 0.36, 1.42, 1.39. */
-#define WG_GEMM_FACTOR 0.40
-#define WG_XFORM_FACTOR 8.6
+ * on the ratio, then rounded between two fits) to the best of 8 runs of 10 executes of this path
+ * (forced by a temporary hook) and of the direct channel path's GEMM kernel (fconv_cnn_bench R N
+ * C C' 1 S 3 1 1 2 auto|direct 10) on 3x3 (3-D: 3x3x3) pad-1 layers R: N x C->C' x S^R =
+ * 2: 8x64x56^2, 8x256x14^2, 8x16x56^2, 4x32x28^2, 8x128x28^2, 2x(8->12)x20^2, 1x16x13^2;
+ * 3: 2x16x64^3, 1x32x24^3 (AVX2, 2 threads, a loaded VM): measured / direct-GEMM time 0.28,
+ * 0.53, 0.92, 0.51, 0.27, 0.97, 1.44; 0.54, 0.22; modelled 0.36, 0.29, 0.81, 0.49, 0.27, 1.14,
+ * 1.10; 0.61, 0.39. */
+#define WG_GEMM_FACTOR 0.30
+#define WG_XFORM_FACTOR 7.0
 /* Bytes of one chunk's V and M together that should stay in cache (L2 + a share of L3) */
 #define WG_CHUNK_BYTES ((size_t)2 << 20)
 
