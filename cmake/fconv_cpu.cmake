@@ -3,6 +3,7 @@ target_sources(fconv PRIVATE
   src/cpu/direct_path.c
   src/cpu/fft_path.c
   src/cpu/channels_direct.c
+  src/cpu/channels_winograd.c
   src/cpu/channels_fft.c)
 
 # ---- FFT and overlap-save paths: the shared FFTW engine and planner helpers ------------------

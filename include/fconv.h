@@ -271,7 +271,22 @@ FCONV_API const char *fconv_last_error(void);
  *                   max_n |y[n] - exact[n]| <= 8 * eps * log2(T) * ||xe||_2 * ||g||_2
  *                   (a normwise bound: the error is spread over all outputs, so outputs much
  *                   smaller than ||xe|| ||g|| can lose relative accuracy).
- * Both hold for finite data whose products stay in the dtype's normal range. The CPU transform
+ *  - WINOGRAD (multi-channel F32/F64 layers, stride 1, no dilation, a 3x3 kernel in 2-D or a
+ *    k0x3x3 one in 3-D; fconv_plan_info.method DIRECT, isa ending in "+wino"): output channel
+ *    o computed by Winograd's F(4x4, 3x3) algorithm (6x6 tiles, 36 products per 16 outputs and
+ *    tap pair instead of 144; in 3-D summed over the kernel's planes), with, for every output n
+ *    of o and k0 = 1 in 2-D,
+ *             |y[n] - exact[n]| <= 300 * (k0 * C_in/groups + 20) * eps * sum_i ||xe_i||_2 ||g_i||_2
+ *                   (the sum over the inputs i of o's group, xe_i the extended input channel
+ *                   and g_i o's filter for it; 300 bounds how much the transforms amplify
+ *                   rounding, k0 C_in/groups + 20 the rounding steps). A normwise bound like the
+ *                   FFT's (an output's error depends on its whole 6x6 tile, not only on the
+ *                   products it reads, so no per-output direct bound holds); measured on
+ *                   random data the error stays below 4 * eps * the sum. Only AUTO runs it,
+ *                   where its cost model is the fastest; FCONV_METHOD_DIRECT and
+ *                   FCONV_FLAG_ACCURATE keep the per-output direct bound.
+ * All hold for finite data whose products (and Winograd's transformed taps, G g G^T, down to
+ * g / 576) stay in the dtype's normal range. The CPU transform
  * paths compute with g scaled by 1/T; for a kernel so small that the scaled taps round in the
  * subnormal range, sqrt(K) * T * (smallest subnormal / 2) > eps * ||g||_2 (with FLT_TRUE_MIN,
  * FLT_EPSILON for F32/C64; DBL_ for F64/C128), the FFT bound can be missed, so
@@ -310,7 +325,8 @@ typedef struct fconv_plan_info {
   size_t workspace_bytes;           /* scratch the plan holds (host, or device for CUDA) */
   char isa[16];                     /* CPU direct path's instruction set: "avx512", "avx2", ...
                                        (multi-channel: + the micro-kernel, "avx512+gemm",
-                                       "avx512+dw", "avx512+dwr"; none for the pair-row kernels);
+                                       "avx512+dw", "avx512+dwr", "avx512+wino" (Winograd,
+                                       see "Accuracy"); none for the pair-row kernels);
                                        CUDA direct path's kernel: "reg7x7" (specialised, see
                                        README), "tile" (generic); separable passes joined by + */
   char reason[160];                 /* one line: why this backend and method */

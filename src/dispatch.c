@@ -25,6 +25,7 @@ static const fconv_path_vtbl *const fconv_cpu_paths[] = {
     &fconv_cpu_fft_path,
     &fconv_cpu_overlap_save_path,
     &fconv_cpu_channels_direct_path,
+    &fconv_cpu_channels_winograd_path,
     &fconv_cpu_channels_fft_path,
     &fconv_cpu_channels_overlap_save_path,
 };
@@ -121,6 +122,8 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
     if (method == FCONV_METHOD_AUTO && (p->flags & FCONV_FLAG_ACCURATE) &&
         path->method != FCONV_METHOD_DIRECT)
       continue; /* the caller asked for the per-output bound */
+    if (path->auto_only && (method != FCONV_METHOD_AUTO || (p->flags & FCONV_FLAG_ACCURATE)))
+      continue; /* its bound is not the requested method's */
     if (!path_runs(path, p)) continue;
     if (path->backend == FCONV_BACKEND_CUDA && cuda_devices == 0) continue;
     if (path->backend == FCONV_BACKEND_CPU && (backend == FCONV_BACKEND_CUDA || device_ptrs))
@@ -237,7 +240,7 @@ fconv_status fconv_dispatch_create(const fconv_problem *p, fconv_method method,
   if (method == FCONV_METHOD_AUTO && cand[0].path->method != FCONV_METHOD_DIRECT) {
     for (size_t i = 0; i < nall; i++) {
       if (all[i].path->backend != cand[0].path->backend ||
-          all[i].path->method != FCONV_METHOD_DIRECT)
+          all[i].path->method != FCONV_METHOD_DIRECT || all[i].path->auto_only)
         continue;
       void *st = NULL;
       if (all[i].path->create(p, &st) == FCONV_OK) {

@@ -71,6 +71,8 @@ typedef struct fconv_path_vtbl {
   fconv_status (*set_stream)(void *state, void *stream);
   fconv_status (*set_workspace)(void *state, void *ws, size_t bytes);
   size_t (*workspace_size)(const void *state);
+  int auto_only; /* 1: the path's error bound is not its method's (fconv.h, "Accuracy"):
+                    dispatch offers it to method AUTO without FCONV_FLAG_ACCURATE only */
 } fconv_path_vtbl;
 
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_direct_path;
@@ -86,8 +88,10 @@ FCONV_HIDDEN fconv_status fconv_fftw_wisdom_export_file(const char *path);
 FCONV_HIDDEN fconv_status fconv_fftw_wisdom_import_file(const char *path);
 FCONV_HIDDEN void fconv_fftw_wisdom_forget(void);
 
-/* multi-channel problems (p->multichannel) only; cpu/channels_direct.c, cpu/channels_fft.c */
+/* multi-channel problems (p->multichannel) only; cpu/channels_direct.c, cpu/channels_fft.c,
+ * cpu/channels_winograd.c */
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_channels_direct_path;
+extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_channels_winograd_path;
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_channels_fft_path;
 extern FCONV_HIDDEN const fconv_path_vtbl fconv_cpu_channels_overlap_save_path;
 /* The CUDA backend's paths live in the CUDA module (libfconv_cuda, src/cuda); libfconv reaches

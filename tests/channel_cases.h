@@ -4,6 +4,9 @@
 #ifndef FCONV_TESTS_CHANNEL_CASES_H
 #define FCONV_TESTS_CHANNEL_CASES_H
 
+#include <functional>
+
+#include "reference.h"
 #include "test_common.h"
 
 namespace ft {
@@ -19,9 +22,13 @@ struct ChCase {
 ChCase random_channel_case(std::mt19937_64 &g, fconv_method m, bool multi, fconv_backend b);
 // Output elements of a plan of d (all items and channels).
 size_t output_elems(const fconv_plan *plan, const fconv_desc &d);
-// Run c and compare with the reference (gtest failures on a mismatch). With kernel, the plan's
-// info.isa must contain it (the CPU channel path's micro-kernel: "+gemm", "+dw", "+dwr").
-void run_case(const ChCase &c, std::mt19937_64 &g, const char *kernel = nullptr);
+// The comparison of an output with the reference (gtest failures on a mismatch).
+using ChCheck = std::function<void(const Array &y, const reference::Result &ref)>;
+// Run c and compare with the reference (gtest failures on a mismatch): within the suite's bound
+// (ft::matches_reference), or by check when given. With kernel, the plan's info.isa must
+// contain it (the CPU channel path's micro-kernel: "+gemm", "+dw", "+dwr", "+wino").
+void run_case(const ChCase &c, std::mt19937_64 &g, const char *kernel = nullptr,
+              const ChCheck &check = nullptr);
 // gtest parameter names of the methods: "direct", "fft", "overlap_save", "auto".
 std::string method_param_name(const ::testing::TestParamInfo<fconv_method> &i);
 

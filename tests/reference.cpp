@@ -160,6 +160,10 @@ double error_bound(fconv_dtype t, long double scale, double log2_len) {
   return kBoundC * eps_of(t) * std::max(1.0, log2_len) * (double)scale;
 }
 
+double winograd_error_bound(fconv_dtype t, size_t cig, long double scale) {
+  return kWinogradKappa * ((double)cig + 20.0) * eps_of(t) * (double)scale;
+}
+
 static bool convolve_plain(const fconv_desc &d, const std::vector<cld> &x,
                            const std::vector<cld> &h, Result *out, std::string *why,
                            const std::vector<size_t> *only) {

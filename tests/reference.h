@@ -79,6 +79,16 @@ constexpr double kBoundC = 8.0;
 // in practice ~sqrt(taps) * eps, and the window norm is <= ||xe||).
 double error_bound(fconv_dtype t, long double scale, double log2_len);
 
+// The Winograd F(4x4, 3x3) bound of fconv.h ("Accuracy": WINOGRAD), for an output channel whose
+// group has cig input channels (times k0, the kernel's planes, in 3-D), with scale = sum over
+// those inputs of ||xe_i||_2 ||g_i||_2 (Result::scale of a multi-channel problem):
+//   |y[n] - exact[n]| <= kWinogradKappa * (cig + 20) * eps(dtype) * scale
+// kWinogradKappa = 300 bounds the largest singular value, over the 16 outputs of a tile, of the
+// map (|g|, |d|) -> |A^T| (|G| |g| |G^T| (.) |B^T| |d| |B|) |A| (299.35), and cig + 20 the
+// rounding steps (6 per transform, cig in the product's sum, 8 for the weights and slack).
+constexpr double kWinogradKappa = 300.0;
+double winograd_error_bound(fconv_dtype t, size_t cig, long double scale);
+
 } // namespace reference
 
 #endif

@@ -5,9 +5,13 @@
 //  - properties: linearity in each input channel; the impulse response of every channel pair;
 //  - dilation alone on plain problems, every method (the zero-stuffed kernel);
 //  - bad input and the 0.1 descriptor ABI (extension ignored without the flag);
-//  - the cost model's choice for a small and a large kernel.
+//  - the cost model's choice for a small and a large kernel;
+//  - the Winograd path (AUTO, 3x3 stride 1): random layers within its bound, when AUTO takes it
+//    and when it declines.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -16,6 +20,7 @@
 #include <sstream>
 
 #include "channel_cases.h"
+#include "reference.h"
 #include "test_common.h"
 
 namespace {
@@ -418,6 +423,144 @@ TEST(ChannelsDispatch, AutoFollowsTheKernelSize) {
   ASSERT_EQ(fconv_plan_get_info(plan, &info), FCONV_OK);
   EXPECT_NE(info.method, FCONV_METHOD_DIRECT) << info.reason;
   fconv_plan_destroy(plan);
+}
+
+
+// ---- Winograd F(4x4, 3x3) (cpu-channels-winograd: method AUTO, info.isa "+wino") --------------
+
+// A 3x3 stride-1 layer wide enough that the cost model picks Winograd: 2-D (or 3-D with a
+// kernel of 1-3 planes), extents 13..23 (mostly not multiples of the 4 x 4 tile), 28..35 inputs and 30..39
+// outputs per group (not multiples of any register block), 1-2 groups, batch 1-2, every mode,
+// op, boundary and call way, f32 or f64, method AUTO on the CPU.
+ChCase winograd_case(std::mt19937_64 &g) {
+  ChCase c;
+  const int rank = ft::coin(g, 0.8) ? 2 : 3;
+  size_t n[3], k[3];
+  for (int a = 0; a < rank; a++) {
+    n[a] = ft::uniform(g, 13, 23);
+    k[a] = 3;
+  }
+  if (rank == 3) { // a kernel of 1, 2 or 3 planes
+    k[0] = ft::uniform(g, 1, 3);
+    n[0] = ft::uniform(g, k[0], 4);
+  }
+  c.d = ft::make_desc(rank, n, k, ft::coin(g) ? FCONV_F32 : FCONV_F64);
+  c.d.mode = (fconv_mode)ft::uniform(g, 0, 3);
+  if (c.d.mode == FCONV_MODE_PAD)
+    for (int a = rank - 2; a < rank; a++) {
+      c.d.pad_before[a] = ft::uniform(g, 0, 3);
+      c.d.pad_after[a] = ft::uniform(g, 0, 3);
+    }
+  c.d.op = ft::coin(g) ? FCONV_OP_CORRELATE : FCONV_OP_CONVOLVE;
+  c.d.boundary = (fconv_boundary)ft::uniform(g, 0, 4);
+  c.d.method = FCONV_METHOD_AUTO;
+  c.d.backend = FCONV_BACKEND_CPU;
+  c.d.threads = (int)ft::uniform(g, 1, 3);
+  c.d.batch = ft::uniform(g, 1, 2);
+  const size_t groups = ft::uniform(g, 1, 2);
+  fconv_desc_set_channels(&c.d, groups * ft::uniform(g, 28, 35), groups * ft::uniform(g, 30, 39),
+                          groups);
+  c.way = (int)ft::uniform(g, 0, 2);
+  return c;
+}
+
+// Run c, check that it ran on the Winograd path and that every output is within the Winograd
+// bound (reference.h: winograd_error_bound); returns the largest |err| / (eps * scale) seen.
+double run_winograd(const ChCase &c, std::mt19937_64 &g) {
+  // the products' inner dimension: inputs per group x kernel planes (3-D)
+  const size_t cig = c.d.in_channels / c.d.groups * (c.d.rank == 3 ? c.d.kernel_shape[0] : 1);
+  const double eps = reference::eps_of(c.d.dtype);
+  double worst = 0;
+  run_case(c, g, "+wino", [&](const Array &y, const reference::Result &ref) {
+    size_t bad = 0;
+    for (size_t i = 0; i < y.size(); i++) {
+      const size_t item = i / ref.per_output;
+      const double err = (double)std::abs(y.get(i) - ref.y[i]);
+      const double bound = reference::winograd_error_bound(c.d.dtype, cig, ref.scale[item]);
+      if (!(err <= bound) && bad++ == 0)
+        ADD_FAILURE() << "output " << i << ": |err| " << err << " > bound " << bound;
+      worst = std::max(worst, err / (eps * (double)ref.scale[item]));
+    }
+    EXPECT_EQ(bad, 0u);
+  });
+  return worst;
+}
+
+// Random layers through the Winograd path at every instruction set, within its bound. A wrong
+// entry in any transform matrix gives errors of the order of the outputs: 1e9 times the f64
+// bound, so the f64 cases fail for every such mistake. Prints the measured constant
+// max |err| / (eps * sum_i ||xe_i|| ||g_i||) beside the documented 300 (C_in/groups * k0 + 20).
+TEST(ChannelsWinograd, MatchesReferenceWithinItsBound) {
+  auto g = ft::rng();
+  double worst[2] = {0, 0};
+  for_every_isa([&] {
+    for (int i = 0; i < 8 && !::testing::Test::HasFailure(); i++) {
+      const ChCase c = winograd_case(g);
+      const double w = run_winograd(c, g);
+      double &slot = worst[c.d.dtype == FCONV_F64];
+      slot = std::max(slot, w);
+    }
+  });
+  std::cout << "  max |err| / (eps * sum ||xe_i|| ||g_i||): f32 " << worst[0] << ", f64 "
+            << worst[1] << " (bound: 300 * (C_in/groups * k0 + 20) >= 14400)\n";
+}
+
+// The path is taken for the CNN bench's 3x3 layers (bench/cnn.py layers 1 and 2) under AUTO,
+// and never when the caller asks for the direct method or for the per-output bound.
+TEST(ChannelsWinograd, ChosenByAutoOnlyForTheBenchLayers) {
+  struct Layer { size_t batch, c, n; } layers[] = {{8, 64, 56}, {8, 256, 14}};
+  for (const Layer &l : layers) {
+    const size_t n[2] = {l.n, l.n}, k[2] = {3, 3};
+    for (int variant = 0; variant < 3; variant++) {
+      fconv_desc d = ft::make_desc(2, n, k, FCONV_F32);
+      d.mode = FCONV_MODE_PAD;
+      d.op = FCONV_OP_CORRELATE;
+      d.pad_before[0] = d.pad_before[1] = d.pad_after[0] = d.pad_after[1] = 1;
+      d.batch = l.batch;
+      d.threads = 2;
+      d.backend = FCONV_BACKEND_CPU;
+      if (variant == 1) d.method = FCONV_METHOD_DIRECT;
+      if (variant == 2) d.flags |= FCONV_FLAG_ACCURATE;
+      fconv_desc_set_channels(&d, l.c, l.c, 1);
+      fconv_plan *plan = nullptr;
+      ASSERT_EQ(fconv_plan_create(&plan, &d), FCONV_OK);
+      fconv_plan_info info;
+      ASSERT_EQ(fconv_plan_get_info(plan, &info), FCONV_OK);
+      fconv_plan_destroy(plan);
+      const bool wino = std::string(info.isa).find("+wino") != std::string::npos;
+      EXPECT_EQ(wino, variant == 0) << "C " << l.c << " variant " << variant << ": " << info.isa
+                                    << " (" << info.reason << ")";
+      EXPECT_EQ(info.method, FCONV_METHOD_DIRECT);
+    }
+  }
+}
+
+// Not for layers it cannot run: a strided, a dilated, a 5x5 and a complex 3x3 layer run
+// elsewhere under AUTO (and still match the reference there).
+TEST(ChannelsWinograd, DeclinesWhatItDoesNotRun) {
+  auto g = ft::rng();
+  for (int variant = 0; variant < 4; variant++) {
+    const size_t n[2] = {20, 18}, k[2] = {variant == 2 ? 5u : 3u, variant == 2 ? 5u : 3u};
+    ChCase c;
+    c.d = ft::make_desc(2, n, k, variant == 3 ? FCONV_C64 : FCONV_F32);
+    c.d.mode = FCONV_MODE_SAME;
+    c.d.backend = FCONV_BACKEND_CPU;
+    c.d.batch = 2;
+    if (variant == 0) c.d.stride[0] = c.d.stride[1] = 2;
+    fconv_desc_set_channels(&c.d, 32, 36, 1);
+    if (variant == 1) {
+      const size_t dil[2] = {2, 1};
+      fconv_desc_set_dilation(&c.d, dil);
+    }
+    c.way = 2;
+    fconv_plan *plan = nullptr;
+    ASSERT_EQ(fconv_plan_create(&plan, &c.d), FCONV_OK);
+    fconv_plan_info info;
+    ASSERT_EQ(fconv_plan_get_info(plan, &info), FCONV_OK);
+    fconv_plan_destroy(plan);
+    EXPECT_EQ(std::string(info.isa).find("+wino"), std::string::npos) << "variant " << variant;
+    run_case(c, g);
+  }
 }
 
 } // namespace

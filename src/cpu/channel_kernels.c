@@ -20,7 +20,11 @@
  *   about KH multiply-adds per load instead of one.
  * cmac: CB items x CC output channels x one vector of bins, real and imaginary accumulators
  *   (AVX-512: 2 x 4, i.e. 16 registers; the rest 2 x 2): per input channel 2 CB + 2 CC vector
- *   loads feed 4 CB CC multiply-adds. */
+ *   loads feed 4 CB CC multiply-adds.
+ * wino_in / wino_out: the transforms of Winograd's F(4x4, 3x3) (channels_winograd.c) for one
+ *   row of tiles, one vector of tiles at a time (a lane per tile): the input tile's columns come
+ *   from the row's four column phases (unit-stride loads), the 36 transformed values go to 36
+ *   planes (unit-stride stores); the output tiles' 4 x 4 values are interleaved into rows. */
 #include <string.h>
 
 #include "direct_kernels.h"
@@ -256,7 +260,155 @@ DK_INLINE void ck_f64_stn(double *p, dk_vd v, int n) {
 CK_DEFINE(ck_f32, float, dk_vf)
 CK_DEFINE(ck_f64, double, dk_vd)
 
+/* ---- Winograd F(4x4, 3x3) transforms (Lavin & Gray 2016, interpolation points 0, +-1, +-2,
+ * infinity): V = B^T d B (6x6 input tile d), y = A^T M A (4x4 outputs of the 6x6 product M), with
+ *   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+ *   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+ * (the kernel's G g G^T is made once, in double, by channels_winograd.c). */
+#define WK_BT(T, VT, d, e)                                                                     \
+  do {                                                                                         \
+    const VT four = (VT){0} + (T)4, five = (VT){0} + (T)5, two = (VT){0} + (T)2;               \
+    const VT s1 = d[4] - d[2] * four, s2 = d[3] - d[1] * four;                                 \
+    const VT s3 = d[4] - d[2], s4 = (d[3] - d[1]) * two;                                       \
+    e[0] = d[0] * four - d[2] * five + d[4];                                                   \
+    e[1] = s1 + s2;                                                                            \
+    e[2] = s1 - s2;                                                                            \
+    e[3] = s3 + s4;                                                                            \
+    e[4] = s3 - s4;                                                                            \
+    e[5] = d[1] * four - d[3] * five + d[5];                                                   \
+  } while (0)
+#define WK_AT(T, VT, m, o)                                                                     \
+  do {                                                                                         \
+    const VT two = (VT){0} + (T)2, four = (VT){0} + (T)4, eight = (VT){0} + (T)8;              \
+    const VT p1 = m[1] + m[2], m1 = m[1] - m[2], p3 = m[3] + m[4], m3 = m[3] - m[4];          \
+    o[0] = m[0] + p1 + p3;                                                                     \
+    o[1] = m1 + m3 * two;                                                                      \
+    o[2] = p1 + p3 * four;                                                                     \
+    o[3] = m1 + m3 * eight + m[5];                                                             \
+  } while (0)
+
+/* put4: four vectors as interleaved quadruples, dst[4 l + b] = c[b][l] for 4 l + b < n; split4
+ * the inverse, a row's four column phases, ph[q * lp + j] = src[4 j + q] (direct_kernels.h:
+ * wino_split). f32 with AVX2 (also in the AVX-512 variant, a 256-bit half at a time): 4 x 4
+ * transposes within 128-bit lanes plus lane permutes; otherwise element by element. */
+#if (FCONV_DK_VBYTES == 32 || FCONV_DK_VBYTES == 64) && defined(__AVX2__)
+#include <immintrin.h>
+/* eight tiles (AVX2 registers; AVX-512 runs it on each half of its registers) */
+DK_INLINE void ck_f32_put4x8(float *dst, __m256 c0, __m256 c1, __m256 c2, __m256 c3, size_t n) {
+  const __m256 u0 = _mm256_unpacklo_ps(c0, c1), u1 = _mm256_unpackhi_ps(c0, c1);
+  const __m256 u2 = _mm256_unpacklo_ps(c2, c3), u3 = _mm256_unpackhi_ps(c2, c3);
+  const __m256 q0 = _mm256_shuffle_ps(u0, u2, 0x44), q1 = _mm256_shuffle_ps(u0, u2, 0xEE);
+  const __m256 q2 = _mm256_shuffle_ps(u1, u3, 0x44), q3 = _mm256_shuffle_ps(u1, u3, 0xEE);
+  __m256 o[4] = {_mm256_permute2f128_ps(q0, q1, 0x20), _mm256_permute2f128_ps(q2, q3, 0x20),
+                 _mm256_permute2f128_ps(q0, q1, 0x31), _mm256_permute2f128_ps(q2, q3, 0x31)};
+  size_t i = 0;
+  for (; i + 8 <= n && i < 32; i += 8) _mm256_storeu_ps(dst + i, o[i / 8]);
+  if (i < n && i < 32) memcpy(dst + i, &o[i / 8], (n - i) * sizeof(float));
+}
+DK_INLINE void ck_f32_put4(float *dst, const dk_vf c[4], size_t n) {
+  enum { H = sizeof(dk_vf) / sizeof(__m256) }; /* halves */
+  __m256 h[4][H];
+  memcpy(h, c, sizeof h);
+  for (int k = 0; k < H && 32 * (size_t)k < n; k++)
+    ck_f32_put4x8(dst + 32 * k, h[0][k], h[1][k], h[2][k], h[3][k], n - 32 * (size_t)k);
+}
+static void ck_f32_split4(void *phv, size_t lp, const void *srcv, size_t n) {
+  float *ph = (float *)phv;
+  const float *src = (const float *)srcv;
+  for (size_t e = 0; e < n; e += 32, ph += 8, src += 32) {
+    const __m256 a0 = _mm256_loadu_ps(src), a1 = _mm256_loadu_ps(src + 8);
+    const __m256 a2 = _mm256_loadu_ps(src + 16), a3 = _mm256_loadu_ps(src + 24);
+    const __m256 t0 = _mm256_permute2f128_ps(a0, a2, 0x20), t1 = _mm256_permute2f128_ps(a1, a3, 0x20);
+    const __m256 t2 = _mm256_permute2f128_ps(a0, a2, 0x31), t3 = _mm256_permute2f128_ps(a1, a3, 0x31);
+    const __m256 u0 = _mm256_unpacklo_ps(t0, t2), u1 = _mm256_unpackhi_ps(t0, t2);
+    const __m256 u2 = _mm256_unpacklo_ps(t1, t3), u3 = _mm256_unpackhi_ps(t1, t3);
+    _mm256_storeu_ps(ph, _mm256_shuffle_ps(u0, u2, 0x44));
+    _mm256_storeu_ps(ph + lp, _mm256_shuffle_ps(u0, u2, 0xEE));
+    _mm256_storeu_ps(ph + 2 * lp, _mm256_shuffle_ps(u1, u3, 0x44));
+    _mm256_storeu_ps(ph + 3 * lp, _mm256_shuffle_ps(u1, u3, 0xEE));
+  }
+}
+#else
+DK_INLINE void ck_f32_put4(float *dst, const dk_vf c[4], size_t n) {
+  enum { W = sizeof(dk_vf) / sizeof(float) };
+  float buf[4 * W];
+  for (int l = 0; l < W; l++)
+    for (int b = 0; b < 4; b++) buf[4 * l + b] = c[b][l];
+  memcpy(dst, buf, (n < 4 * W ? n : 4 * W) * sizeof(float));
+}
+static void ck_f32_split4(void *phv, size_t lp, const void *srcv, size_t n) {
+  float *ph = (float *)phv;
+  const float *src = (const float *)srcv;
+  for (size_t e = 0; e < n; e++) ph[(e & 3) * lp + (e >> 2)] = src[e];
+}
+#endif
+DK_INLINE void ck_f64_put4(double *dst, const dk_vd c[4], size_t n) {
+  enum { W = sizeof(dk_vd) / sizeof(double) };
+  double buf[4 * W];
+  for (int l = 0; l < W; l++)
+    for (int b = 0; b < 4; b++) buf[4 * l + b] = c[b][l];
+  memcpy(dst, buf, (n < 4 * W ? n : 4 * W) * sizeof(double));
+}
+static void ck_f64_split4(void *phv, size_t lp, const void *srcv, size_t n) {
+  double *ph = (double *)phv;
+  const double *src = (const double *)srcv;
+  for (size_t e = 0; e < n; e++) ph[(e & 3) * lp + (e >> 2)] = src[e];
+}
+
+#define WK_DEFINE(NAME, T, VT)                                                                 \
+  static void NAME##_wino_in(void *vv, size_t fs, const void *xv, size_t ldx, size_t lp,      \
+                             size_t nt) {                                                      \
+    enum { W = sizeof(VT) / sizeof(T) };                                                       \
+    T *v = (T *)vv;                                                                            \
+    const T *x = (const T *)xv;                                                                \
+    for (size_t t = 0; t < nt; t += W) {                                                       \
+      VT e[6][6]; /* e[r][j]: row r of the tile times B */                                     \
+      _Pragma("GCC unroll 6") for (int r = 0; r < 6; r++) {                                    \
+        const T *row = x + r * ldx + t;                                                        \
+        VT d[6];                                                                               \
+        _Pragma("GCC unroll 6") for (int k = 0; k < 6; k++)                                    \
+            d[k] = NAME##_ld(row + (k % 4) * lp + k / 4);                                      \
+        WK_BT(T, VT, d, e[r]);                                                                 \
+      }                                                                                        \
+      _Pragma("GCC unroll 6") for (int j = 0; j < 6; j++) {                                    \
+        VT d[6], o[6];                                                                         \
+        _Pragma("GCC unroll 6") for (int r = 0; r < 6; r++) d[r] = e[r][j];                    \
+        WK_BT(T, VT, d, o);                                                                    \
+        _Pragma("GCC unroll 6") for (int i = 0; i < 6; i++)                                    \
+            memcpy(v + (size_t)(i * 6 + j) * fs + t, &o[i], sizeof o[i]);                      \
+      }                                                                                        \
+    }                                                                                          \
+  }                                                                                            \
+  static void NAME##_wino_out(void *yv, size_t ldy, const void *mv, size_t fs, size_t nt,     \
+                              size_t rows, size_t cols) {                                      \
+    enum { W = sizeof(VT) / sizeof(T) };                                                       \
+    T *y = (T *)yv;                                                                            \
+    const T *m = (const T *)mv;                                                                \
+    for (size_t t = 0; t < nt; t += W) {                                                       \
+      VT e[6][4]; /* e[i][b]: row i of M times A */                                            \
+      _Pragma("GCC unroll 6") for (int i = 0; i < 6; i++) {                                    \
+        VT d[6];                                                                               \
+        _Pragma("GCC unroll 6") for (int j = 0; j < 6; j++)                                    \
+            d[j] = NAME##_ld(m + (size_t)(i * 6 + j) * fs + t);                                \
+        WK_AT(T, VT, d, e[i]);                                                                 \
+      }                                                                                        \
+      const size_t c0 = 4 * t, n = cols - c0 < 4 * (size_t)W ? cols - c0 : 4 * (size_t)W;     \
+      _Pragma("GCC unroll 4") for (int b = 0; b < 4; b++) {                                    \
+        VT d[6], o[4];                                                                         \
+        _Pragma("GCC unroll 6") for (int i = 0; i < 6; i++) d[i] = e[i][b];                    \
+        WK_AT(T, VT, d, o);                                                                    \
+        _Pragma("GCC unroll 4") for (int a = 0; a < 4; a++) e[a][b] = o[a];                    \
+      }                                                                                        \
+      /* e[a][b] now holds output (a, b) of every tile: rows a, interleaved by tile */          \
+      for (size_t a = 0; a < rows; a++) NAME##_put4(y + a * ldy + c0, e[a], n);                \
+    }                                                                                          \
+  }
+
+WK_DEFINE(ck_f32, float, dk_vf)
+WK_DEFINE(ck_f64, double, dk_vd)
+
 __attribute__((visibility("hidden"))) const fconv_ck_ops DK_CAT(fconv_ck_ops, FCONV_DK_ISA) = {
     CK_MR, CK_NV, {ck_f32_gemm, ck_f64_gemm}, CK_DR, CK_DNV, {ck_f32_dw, ck_f64_dw},
     {{ck_f32_dwr3, ck_f32_dwr5, ck_f32_dwr7}, {ck_f64_dwr3, ck_f64_dwr5, ck_f64_dwr7}},
-    CK_CB, CK_CC, {ck_f32_cmac, ck_f64_cmac}};
+    CK_CB, CK_CC, {ck_f32_cmac, ck_f64_cmac}, {ck_f32_wino_in, ck_f64_wino_in},
+    {ck_f32_wino_out, ck_f64_wino_out}, {ck_f32_split4, ck_f64_split4}};

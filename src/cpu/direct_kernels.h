@@ -58,7 +58,22 @@ typedef void (*fconv_dk_fn2)(void *out_a, void *out_b, size_t len, const fconv_d
  * imaginary parts; channel i of an operand at + i * 2 * ld):
  *     y[(b * cc + c) * 2 * ld] = sum_{i < cig} x[b][i] * h[c][i]    (complex, per bin f < n)
  * for b < cb items and c < cc output channels (point unused ones at valid duplicates); n and ld
- * are multiples of the lanes. */
+ * are multiples of the lanes.
+ *
+ * wino_in / wino_out (channels_winograd.c): Winograd F(4x4, 3x3) transforms of nt tiles of one
+ * row of tiles. wino_in: input tile t (6 x 6) has row r, column c at
+ *     x[r * ldx + (c % 4) * lp + t + c / 4]     (a row's four column phases, lp apart)
+ * and writes B^T d B to v[f * fs + t], f = 6 i + j < 36, for t up to nt rounded up to the lanes
+ * (the tiles past nt are transforms of whatever the phases hold there), reading as far (+ 1) in
+ * every phase. wino_out: tile t's 6 x 6 product at m[f * fs + t]; writes A^T M A to
+ *     y[a * ldy + 4 t + b]     a < rows, 4 t + b < cols
+ * reading m up to nt rounded up to the lanes. wino_split: a row's four column phases,
+ *     ph[q * lp + j] = src[4 j + q]     4 j + q < n
+ * reading src and writing every phase up to n rounded up to 4 lanes. */
+typedef void (*fconv_dk_wino_in_fn)(void *v, size_t fs, const void *x, size_t ldx, size_t lp,
+                                    size_t nt);
+typedef void (*fconv_dk_wino_out_fn)(void *y, size_t ldy, const void *m, size_t fs, size_t nt,
+                                     size_t rows, size_t cols);
 typedef void (*fconv_dk_gemm_fn)(void *out, size_t ldo, const void *x, const ptrdiff_t *off,
                                  const void *w, size_t K, size_t nvec);
 typedef void (*fconv_dk_dw_fn)(void *out, size_t ldo, const void *x, size_t ldx,
@@ -75,6 +90,9 @@ typedef struct fconv_ck_ops {
   fconv_dk_dwr_fn dwr[2][3];
   size_t cb, cc;  /* cmac: items and output channels per call */
   fconv_dk_cmac_fn cmac[2];
+  fconv_dk_wino_in_fn wino_in[2];
+  fconv_dk_wino_out_fn wino_out[2];
+  void (*wino_split[2])(void *ph, size_t lp, const void *src, size_t n);
 } fconv_ck_ops;
 
 typedef struct fconv_dk_ops {

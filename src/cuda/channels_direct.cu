@@ -213,4 +213,5 @@ extern "C" const fconv_path_vtbl fconv_cuda_channels_direct_path = {
     .to_host = chd_to_host,
     .set_stream = chd_set_stream,
     .set_workspace = chd_set_workspace,
-    .workspace_size = chd_workspace_size};
+    .workspace_size = chd_workspace_size,
+    .auto_only = 0};

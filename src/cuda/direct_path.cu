@@ -856,4 +856,5 @@ extern "C" const fconv_path_vtbl fconv_cuda_direct_path = {
     .to_host = cuda_direct_to_host,
     .set_stream = cuda_direct_set_stream,
     .set_workspace = cuda_direct_set_workspace,
-    .workspace_size = cuda_direct_workspace_size};
+    .workspace_size = cuda_direct_workspace_size,
+    .auto_only = 0};

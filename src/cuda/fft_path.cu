@@ -820,7 +820,8 @@ const fconv_path_vtbl fconv_cuda_fft_path = {
     .to_host = path_to_host,
     .set_stream = path_set_stream,
     .set_workspace = path_set_workspace,
-    .workspace_size = path_workspace_size};
+    .workspace_size = path_workspace_size,
+    .auto_only = 0};
 const fconv_path_vtbl fconv_cuda_overlap_save_path = {
     .name = "cuda-overlap-save",
     .backend = FCONV_BACKEND_CUDA,
@@ -836,5 +837,6 @@ const fconv_path_vtbl fconv_cuda_overlap_save_path = {
     .to_host = path_to_host,
     .set_stream = path_set_stream,
     .set_workspace = path_set_workspace,
-    .workspace_size = path_workspace_size};
+    .workspace_size = path_workspace_size,
+    .auto_only = 0};
 }

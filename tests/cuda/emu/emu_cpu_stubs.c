@@ -54,6 +54,8 @@ void fconv_fftw_wisdom_forget(void) {}
 
 NONE(fconv_cpu_channels_direct_path, "cpu-channels-direct", FCONV_METHOD_DIRECT,
      FCONV_PATH_CHANNELS_ONLY)
+NONE(fconv_cpu_channels_winograd_path, "cpu-channels-winograd", FCONV_METHOD_DIRECT,
+     FCONV_PATH_CHANNELS_ONLY)
 NONE(fconv_cpu_channels_fft_path, "cpu-channels-fft", FCONV_METHOD_FFT, FCONV_PATH_CHANNELS_ONLY)
 NONE(fconv_cpu_channels_overlap_save_path, "cpu-channels-overlap-save", FCONV_METHOD_OVERLAP_SAVE,
      FCONV_PATH_CHANNELS_ONLY)
