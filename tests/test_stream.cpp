@@ -108,6 +108,37 @@ TEST(Stream, SplitTransformsAndSwapMatchFullConvolution) {
   }
 }
 
+// Split levels of every transposition kernel: with EVEN_LOAD at block 64 (sub-transforms of
+// 2048 points), partitions of 2048, 4096 and 8192 samples split their transforms into r = 2, 4
+// and 8 sub-transforms (the transpositions have a loop for each of these r); the response
+// reaches into the 8192-sample level.
+TEST(Stream, SplitTransformsOfRadix2To8MatchFullConvolution) {
+  auto g = rng();
+  StreamCase c;
+  c.dtype = FCONV_F32;
+  c.block = 64;
+  c.lengths.assign(1, 17000); // not = {x}: GCC 12 warns (-Wnonnull, a false positive)
+  c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
+  c.max_partition = 8192;
+  c.flags = FCONV_STREAM_FLAG_EVEN_LOAD;
+  c.blocks = 18500 / c.block;
+  const auto h = make_responses(c, g);
+  fconv_stream *s = make_stream(c, h);
+  ASSERT_NE(s, nullptr);
+  fconv_stream_info info;
+  ASSERT_EQ(fconv_stream_get_info(s, &info), FCONV_OK);
+  std::vector<size_t> sizes(info.partition_size, info.partition_size + info.levels);
+  for (size_t P : {2048, 4096, 8192})
+    EXPECT_NE(std::find(sizes.begin(), sizes.end(), P), sizes.end()) << P << " | " << c.str();
+  EXPECT_GE(info.split_levels, 3) << c.str();
+  size_t below = 0; // where the 8192-sample level starts
+  for (int l = 0; l < info.levels && info.partition_size[l] < 8192; l++)
+    below += info.partition_size[l] * info.partition_count[l];
+  EXPECT_LT(below, c.lengths[0]) << c.str();
+  fconv_stream_destroy(s);
+  check_case(c, g);
+}
+
 // The spreading of the work (cost model): for the bench's long responses (10 s at 48 kHz, 1 and
 // 2 channels) and blocks, without EVEN_LOAD, no block's modelled work is more than 3 times the
 // mean (the large partitions' pieces of different sizes placed apart, and transforms too large
