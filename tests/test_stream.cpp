@@ -85,17 +85,25 @@ TEST(Stream, NonUniformLevelsMatchFullConvolution) {
 // FCONV_STREAM_FLAG_EVEN_LOAD with partitions of 2048 and 4096 samples, whose transforms are
 // split into sub-transforms spread over blocks (the swap test's first case adds a swap in the
 // middle of their windows).
+// A mono EVEN_LOAD case of one response of `length`, NONUNIFORM up to max_partition, for
+// `samples` of input.
+StreamCase even_load_case(fconv_dtype t, size_t block, size_t length, size_t max_partition,
+                          size_t samples) {
+  StreamCase c;
+  c.dtype = t;
+  c.block = block;
+  c.lengths.assign(1, length); // not = {x}: GCC 12 warns (-Wnonnull, a false positive)
+  c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
+  c.max_partition = max_partition;
+  c.flags = FCONV_STREAM_FLAG_EVEN_LOAD;
+  c.blocks = samples / block;
+  return c;
+}
+
 TEST(Stream, SplitTransformsAndSwapMatchFullConvolution) {
   auto g = rng();
   for (fconv_dtype t : {FCONV_F32, FCONV_F64}) {
-    StreamCase c;
-    c.dtype = t;
-    c.block = t == FCONV_F32 ? 64 : 128;
-    c.lengths.assign(1, 13000); // not = {x}: GCC 12 warns (-Wnonnull, a false positive)
-    c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
-    c.max_partition = 4096;
-    c.flags = FCONV_STREAM_FLAG_EVEN_LOAD;
-    c.blocks = 16000 / c.block;
+    const StreamCase c = even_load_case(t, t == FCONV_F32 ? 64 : 128, 13000, 4096, 16000);
     const auto h = make_responses(c, g);
     fconv_stream *s = make_stream(c, h);
     ASSERT_NE(s, nullptr);
@@ -114,14 +122,7 @@ TEST(Stream, SplitTransformsAndSwapMatchFullConvolution) {
 // reaches into the 8192-sample level.
 TEST(Stream, SplitTransformsOfRadix2To8MatchFullConvolution) {
   auto g = rng();
-  StreamCase c;
-  c.dtype = FCONV_F32;
-  c.block = 64;
-  c.lengths.assign(1, 17000); // not = {x}: GCC 12 warns (-Wnonnull, a false positive)
-  c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
-  c.max_partition = 8192;
-  c.flags = FCONV_STREAM_FLAG_EVEN_LOAD;
-  c.blocks = 18500 / c.block;
+  const StreamCase c = even_load_case(FCONV_F32, 64, 17000, 8192, 18500);
   const auto h = make_responses(c, g);
   fconv_stream *s = make_stream(c, h);
   ASSERT_NE(s, nullptr);
