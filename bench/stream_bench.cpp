@@ -3,9 +3,10 @@
 // 48 kHz, N seconds of noise through decaying-noise impulse responses, blocks of B samples;
 // zita with Convproc::process(sync = true) in the calling thread, minimum partition = B, maximum
 // 8192, options FFTW_MEASURE + VECTOR_MODE; fconv with FCONV_FLAG_MEASURE, single-threaded.
-// Figures: CPU microseconds per block (process CPU time, all threads counted), median over the
-// runs; real-time factor (audio seconds per CPU second); fconv's worst block over its median
-// block: CPU time of the calling thread per block, each block position of the schedule's period
+// Figures: CPU microseconds per block (process CPU time, all threads counted, no clock read
+// per block), median over the runs; real-time factor (audio seconds per CPU second); fconv's
+// worst block over its median block, from as many further runs: CPU time of the calling thread
+// per block, each block position of the schedule's period
 // (largest partition / B blocks) taken as the median over its repetitions, so that preemption
 // and interrupts on a busy machine do not count, the least disturbed run (not measurable this way
 // for zita, whose work runs in its own threads); and each engine's largest difference from the
@@ -158,31 +159,38 @@ struct ZitaEngine : Engine {
 };
 #endif
 
-// Run x (nin x T) through a fresh engine `runs` times.
+// Run x (nin x T) through a fresh engine `runs` times for the CPU time per block, and (with
+// per_block, for engines without threads of their own) `runs` more times timing each block for
+// the worst block: a thread CPU clock read is a system call (about 1 us on a virtual machine),
+// which would otherwise be counted in every block of both engines.
 template <class E>
 Timing measure(size_t B, size_t nin, size_t nout, const std::vector<std::vector<float>> &h,
-               const std::vector<float> &x, size_t T, int runs) {
+               const std::vector<float> &x, size_t T, int runs, bool per_block) {
   Timing r;
   const size_t nblocks = T / B;
   std::vector<double> per_run, worst;
   std::vector<float> in(nin * B), out(nout * B);
   r.out.assign(nout * T, 0.0f);
   std::vector<double> bt(nblocks);
-  for (int run = 0; run < runs; run++) {
+  for (int run = 0; run < (per_block ? 2 * runs : runs); run++) {
+    const bool timed = run >= runs; // this run times each block
     E e(B, nin, nout, h);
     const double c0 = cpu_now();
     bool ok = true;
     for (size_t b = 0; b < nblocks && ok; b++) {
       for (size_t i = 0; i < nin; i++) memcpy(&in[i * B], &x[i * T + b * B], B * sizeof(float));
-      const double w0 = thread_now();
+      const double w0 = timed ? thread_now() : 0.0;
       ok = e.process(in.data(), out.data());
-      bt[b] = thread_now() - w0;
+      if (timed) bt[b] = thread_now() - w0;
       if (run == runs - 1)
         for (size_t o = 0; o < nout; o++) memcpy(&r.out[o * T + b * B], &out[o * B], B * sizeof(float));
     }
     const double c1 = cpu_now();
     if (!ok) return Timing();
-    per_run.push_back((c1 - c0) / nblocks * 1e6);
+    if (!timed) {
+      per_run.push_back((c1 - c0) / nblocks * 1e6);
+      continue;
+    }
     // The schedule repeats every `period` blocks: the median over the repetitions of each block
     // position is that position's cost without the machine's random interruptions; the worst
     // position over the median one is the engine's own spike.
@@ -307,10 +315,10 @@ int main(int argc, char **argv) {
         std::vector<float> x(nch * T);
         for (auto &v : x) v = u(g);
         const std::vector<float> ref = offline(x, h, nch, T);
-        const Timing tf = measure<FconvEngine>(B, nch, nch, h, x, T, runs);
+        const Timing tf = measure<FconvEngine>(B, nch, nch, h, x, T, runs, true);
         Timing tz;
 #ifdef FCONV_BENCH_ZITA
-        tz = measure<ZitaEngine>(B, nch, nch, h, x, T, runs);
+        tz = measure<ZitaEngine>(B, nch, nch, h, x, T, runs, false);
 #endif
         const double df = rel_diff(tf.out, ref), dz = rel_diff(tz.out, ref);
         const double rtf = (B / kRate) / (tf.us_per_block * 1e-6);

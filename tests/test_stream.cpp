@@ -85,17 +85,25 @@ TEST(Stream, NonUniformLevelsMatchFullConvolution) {
 // FCONV_STREAM_FLAG_EVEN_LOAD with partitions of 2048 and 4096 samples, whose transforms are
 // split into sub-transforms spread over blocks (the swap test's first case adds a swap in the
 // middle of their windows).
+// A mono EVEN_LOAD case of one response of `length`, NONUNIFORM up to max_partition, for
+// `samples` of input.
+StreamCase even_load_case(fconv_dtype t, size_t block, size_t length, size_t max_partition,
+                          size_t samples) {
+  StreamCase c;
+  c.dtype = t;
+  c.block = block;
+  c.lengths.assign(1, length); // not = {x}: GCC 12 warns (-Wnonnull, a false positive)
+  c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
+  c.max_partition = max_partition;
+  c.flags = FCONV_STREAM_FLAG_EVEN_LOAD;
+  c.blocks = samples / block;
+  return c;
+}
+
 TEST(Stream, SplitTransformsAndSwapMatchFullConvolution) {
   auto g = rng();
   for (fconv_dtype t : {FCONV_F32, FCONV_F64}) {
-    StreamCase c;
-    c.dtype = t;
-    c.block = t == FCONV_F32 ? 64 : 128;
-    c.lengths.assign(1, 13000); // not = {x}: GCC 12 warns (-Wnonnull, a false positive)
-    c.policy = FCONV_STREAM_PARTITION_NONUNIFORM;
-    c.max_partition = 4096;
-    c.flags = FCONV_STREAM_FLAG_EVEN_LOAD;
-    c.blocks = 16000 / c.block;
+    const StreamCase c = even_load_case(t, t == FCONV_F32 ? 64 : 128, 13000, 4096, 16000);
     const auto h = make_responses(c, g);
     fconv_stream *s = make_stream(c, h);
     ASSERT_NE(s, nullptr);
@@ -106,6 +114,30 @@ TEST(Stream, SplitTransformsAndSwapMatchFullConvolution) {
     fconv_stream_destroy(s);
     check_case(c, g);
   }
+}
+
+// Split levels of every transposition kernel: with EVEN_LOAD at block 64 (sub-transforms of
+// 2048 points), partitions of 2048, 4096 and 8192 samples split their transforms into r = 2, 4
+// and 8 sub-transforms (the transpositions have a loop for each of these r); the response
+// reaches into the 8192-sample level.
+TEST(Stream, SplitTransformsOfRadix2To8MatchFullConvolution) {
+  auto g = rng();
+  const StreamCase c = even_load_case(FCONV_F32, 64, 17000, 8192, 18500);
+  const auto h = make_responses(c, g);
+  fconv_stream *s = make_stream(c, h);
+  ASSERT_NE(s, nullptr);
+  fconv_stream_info info;
+  ASSERT_EQ(fconv_stream_get_info(s, &info), FCONV_OK);
+  std::vector<size_t> sizes(info.partition_size, info.partition_size + info.levels);
+  for (size_t P : {2048, 4096, 8192})
+    EXPECT_NE(std::find(sizes.begin(), sizes.end(), P), sizes.end()) << P << " | " << c.str();
+  EXPECT_GE(info.split_levels, 3) << c.str();
+  size_t below = 0; // where the 8192-sample level starts
+  for (int l = 0; l < info.levels && info.partition_size[l] < 8192; l++)
+    below += info.partition_size[l] * info.partition_count[l];
+  EXPECT_LT(below, c.lengths[0]) << c.str();
+  fconv_stream_destroy(s);
+  check_case(c, g);
 }
 
 // The spreading of the work (cost model): for the bench's long responses (10 s at 48 kHz, 1 and

@@ -44,8 +44,9 @@ typedef struct fconv_stream_level {
   size_t r, m, q;
   size_t nt;             /* units: transpositions of the window (split levels: r), each way */
   size_t nf, nc, ni, nv; /* units: forward subs, combine chunks, inverse chunks, inverse subs */
-  size_t mc, mq;         /* multiply-adds: mc chunks of mq bins per partition */
-  size_t units;          /* nt + nf + nc + n mc + ni + nv + nt */
+  size_t mg, mc, mq;     /* multiply-adds: mg groups of FCONV_STREAM_MAC_PARTS partitions by mc
+                            chunks of mq bins (of bs) */
+  size_t units;          /* nt + nf + nc + mg mc + ni + nv + nt */
 } fconv_stream_level;
 
 #define FCONV_STREAM_SPLIT_SUB 4096       /* shortest sub-transform of split levels, except for
@@ -53,8 +54,11 @@ typedef struct fconv_stream_level {
 #define FCONV_STREAM_SPLIT_BUDGET 1.0     /* without EVEN_LOAD, transforms costing more than this
                                              many mean blocks (modelled) are split */
 #define FCONV_STREAM_SPLIT_PER_BLOCK 16     /* sub-transforms of at least this many blocks */
-#define FCONV_STREAM_MAC_CHUNK 4096        /* lag-2 multiply-adds in chunks of at most this many
-                                              bins (a large partition streams megabytes) */
+#define FCONV_STREAM_MAC_CHUNK 4096        /* lag-2 multiply-add units of at most about this
+                                              many bins x partitions (a large partition streams
+                                              megabytes) */
+#define FCONV_STREAM_MAC_PARTS 2           /* partitions per pass over an accumulator (measured:
+                                              4 need more registers than x86-64 has) */
 
 typedef struct fconv_stream_layout {
   size_t B, Q, D;      /* block, base partition, head taps (0: no head) */
@@ -76,8 +80,8 @@ FCONV_HIDDEN fconv_status fconv_stream_choose_layout(fconv_stream_layout *L, siz
                                                      size_t max_partition, int even_load);
 
 /* Units of a level's work, in order: nt transpositions of the input window (samples n1, n1 + r,
- * ... made contiguous), nf forward transforms (or sub-transforms), nc combine chunks, n x mc
- * multiply-adds (partition j, bin chunk), ni inverse chunks, nv inverse (sub-)transforms, nt
+ * ... made contiguous), nf forward transforms (or sub-transforms), nc combine chunks, mg x mc
+ * multiply-adds (group of partitions, bin chunk), ni inverse chunks, nv inverse (sub-)transforms, nt
  * transpositions of their outputs into the output ring.
  * sched[l][s]..sched[l][s+1] are the units of stage s (s < M) of lag-2 level l (the other
  * levels' entries are not used); sched[l] has M + 1 entries. The stages of all levels are placed

@@ -18,6 +18,8 @@ static double fft_cost(size_t N, int cplx, int dbl) {
   return COST_FFT * (double)N * log2((double)N) * (cplx ? 2.0 : 1.0) * (dbl ? 1.7 : 1.0);
 }
 
+static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+
 static void level_geometry(fconv_stream_level *lv, size_t P, size_t B, int cplx) {
   lv->P = P;
   lv->N = 2 * P;
@@ -43,8 +45,6 @@ static double level_cost(const fconv_stream_level *lv, size_t in, size_t out, in
                        (double)out * (double)lv->P * COST_ADD * (cplx ? 2.0 : 1.0) + COST_CALL;
   return chunk / (double)lv->M;
 }
-
-static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
 /* The unit structure of a level (stream.h): with `even` (FCONV_STREAM_FLAG_EVEN_LOAD, or a
  * transform too large for one block, see build), lag-2 levels of real data whose transform is
@@ -72,9 +72,16 @@ static void level_units(fconv_stream_level *lv, int cplx, int even) {
     lv->nc = (lv->m + lv->q - 1) / lv->q;
     lv->ni = (lv->m / 2 + 1 + lv->q - 1) / lv->q;
   }
-  lv->mc = lv->lag == 2 ? (lv->bins + FCONV_STREAM_MAC_CHUNK - 1) / FCONV_STREAM_MAC_CHUNK : 1;
-  lv->mq = (lv->bins + lv->mc - 1) / lv->mc;
-  lv->units = 2 * lv->nt + lv->nf + lv->nc + lv->n * lv->mc + lv->ni + lv->nv;
+  /* Multiply-adds: groups of FCONV_STREAM_MAC_PARTS partitions over chunks of bins (multiples
+   * of 16, up to bs: long runs for the prefetchers); lag-2 levels' units of at most about
+   * FCONV_STREAM_MAC_CHUNK products per pair of channels. */
+  lv->mg = (lv->n + FCONV_STREAM_MAC_PARTS - 1) / FCONV_STREAM_MAC_PARTS;
+  const size_t mc = lv->lag == 2 ? (FCONV_STREAM_MAC_PARTS * lv->bs + FCONV_STREAM_MAC_CHUNK - 1) /
+                                       FCONV_STREAM_MAC_CHUNK
+                                 : 1;
+  lv->mq = round_up((lv->bs + mc - 1) / mc, 16);
+  lv->mc = (lv->bs + lv->mq - 1) / lv->mq;
+  lv->units = 2 * lv->nt + lv->nf + lv->nc + lv->mg * lv->mc + lv->ni + lv->nv;
 }
 
 /* Build one candidate: growth g (0 = uniform), at least `minparts` partitions per level below the
@@ -217,13 +224,13 @@ static void unit_costs_init(unit_costs *k, const fconv_stream_level *lv, size_t 
   k->u_f = lv->nt;
   k->u_c = k->u_f + lv->nf;
   k->u_m = k->u_c + lv->nc;
-  k->u_i = k->u_m + lv->n * lv->mc;
+  k->u_i = k->u_m + lv->mg * lv->mc;
   k->u_v = k->u_i + lv->ni;
   k->u_t = k->u_v + lv->nv;
   k->w_t_in = in * w_t;
   k->w_sub_in = in * w_sub;
   k->w_chunk_in = in * w_chunk;
-  k->w_mac = in * out * (double)lv->mq * COST_MAC;
+  k->w_mac = in * out * (double)FCONV_STREAM_MAC_PARTS * (double)lv->mq * COST_MAC;
   k->w_chunk_out = out * w_chunk;
   k->w_sub_out = out * w_sub;
   k->w_t_out = out * w_t;
