@@ -643,20 +643,32 @@ static void gemm_range(void *vctx, size_t begin, size_t end, int tid) {
       const unsigned char *w = c->w + (g * s->cblocks + cb) * s->panel * es;
       const size_t co0 = g * p->cog + cb * mr;
       const size_t rows = p->cog - cb * mr < mr ? p->cog - cb * mr : mr;
-      for (size_t q = q0; q < q1; q += nvw) {
-        const size_t n = q1 - q < nvw ? q1 - q : nvw;
+      /* tiles within one output row each: the positions between rows and planes (the phase
+       * blocks' padding) are skipped, not computed */
+      for (size_t q = q0; q < q1;) {
         const chd_pos at = pos_of(s, q);
-        if (n == nvw && rows == mr && at.o1 < p->ax[1].out && at.o2 + nvw <= p->ax[2].out) {
-          /* the whole tile inside one output row: straight into y */
-          unsigned char *y = c->y + ((item * p->cout + co0) * p->out_elems +
-                                     (at.o0 * p->ax[1].out + at.o1) * p->ax[2].out + at.o2) * es;
-          gemm(y, p->out_elems, xg + q * es, s->off, w, s->K, s->ck->nv);
+        if (at.o1 >= p->ax[1].out) { /* between planes */
+          q += (s->L[1] - at.o1) * s->L[2] - at.o2;
           continue;
         }
-        gemm(tile, nvw, xg + q * es, s->off, w, s->K, CHD_CEIL(n, s->lanes));
-        for (size_t r = 0; r < rows; r++)
-          scatter_row(s, tile + r * nvw * es, at, n,
-                      c->y + (item * p->cout + co0 + r) * p->out_elems * es);
+        if (at.o2 >= p->ax[2].out) { /* between rows */
+          q += s->L[2] - at.o2;
+          continue;
+        }
+        size_t n = q1 - q < nvw ? q1 - q : nvw;
+        if (n > p->ax[2].out - at.o2) n = p->ax[2].out - at.o2;
+        if (rows == mr && n % s->lanes == 0) {
+          /* whole vectors inside one output row: straight into y */
+          unsigned char *y = c->y + ((item * p->cout + co0) * p->out_elems +
+                                     (at.o0 * p->ax[1].out + at.o1) * p->ax[2].out + at.o2) * es;
+          gemm(y, p->out_elems, xg + q * es, s->off, w, s->K, n / s->lanes);
+        } else {
+          gemm(tile, nvw, xg + q * es, s->off, w, s->K, CHD_CEIL(n, s->lanes));
+          for (size_t r = 0; r < rows; r++)
+            scatter_row(s, tile + r * nvw * es, at, n,
+                        c->y + (item * p->cout + co0 + r) * p->out_elems * es);
+        }
+        q += n;
       }
     }
   }
