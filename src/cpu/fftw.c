@@ -200,6 +200,9 @@ fconv_status fconv_fftw_wisdom_export(char **text) {
 fconv_status fconv_fftw_wisdom_import(const char *text) {
   FCONV_INVALID_IF(!text, "text is NULL");
   fconv_fftw_lock();
+  /* wisdom of threaded plans names FFTW's threads solvers, which FFTW registers only in
+   * fftw(f)_init_threads: without it, the import in a process that has not planned yet fails */
+  threads_init_locked();
   const fconv_status st = import_locked(text);
   fconv_fftw_unlock();
   return st;
