@@ -442,9 +442,9 @@ FCONV_API fconv_status fconv_plan_set_workspace(fconv_plan *plan, void *workspac
  * blocks' shares in one call), and it can wait in one case only: when, at the last block before
  * a large partition's result is due, the worker is running one piece of that partition's work;
  * it then spins (no system call) until that one piece is done (one transform, or with EVEN_LOAD
- * one sub-transform, or the products of at most 4096 bins of every channel pair). So the worker
- * thread must not be one that the processing thread can keep from running (same core and lower
- * priority under a real-time scheduler).
+ * one sub-transform, or the products of two partitions over about 2048 bins of every channel
+ * pair). So the worker thread must not be one that the processing thread can keep from running
+ * (same core and lower priority under a real-time scheduler).
  * A stream is not thread-safe: one thread at a time may use it (fconv_stream_work excepted);
  * different streams are independent.
  *
