@@ -328,32 +328,26 @@ static void ck_f32_split4(void *phv, size_t lp, const void *srcv, size_t n) {
     _mm256_storeu_ps(ph + 3 * lp, _mm256_shuffle_ps(u1, u3, 0xEE));
   }
 }
-#else
-DK_INLINE void ck_f32_put4(float *dst, const dk_vf c[4], size_t n) {
-  enum { W = sizeof(dk_vf) / sizeof(float) };
-  float buf[4 * W];
-  for (int l = 0; l < W; l++)
-    for (int b = 0; b < 4; b++) buf[4 * l + b] = c[b][l];
-  memcpy(dst, buf, (n < 4 * W ? n : 4 * W) * sizeof(float));
-}
-static void ck_f32_split4(void *phv, size_t lp, const void *srcv, size_t n) {
-  float *ph = (float *)phv;
-  const float *src = (const float *)srcv;
-  for (size_t e = 0; e < n; e++) ph[(e & 3) * lp + (e >> 2)] = src[e];
-}
 #endif
-DK_INLINE void ck_f64_put4(double *dst, const dk_vd c[4], size_t n) {
-  enum { W = sizeof(dk_vd) / sizeof(double) };
-  double buf[4 * W];
-  for (int l = 0; l < W; l++)
-    for (int b = 0; b < 4; b++) buf[4 * l + b] = c[b][l];
-  memcpy(dst, buf, (n < 4 * W ? n : 4 * W) * sizeof(double));
-}
-static void ck_f64_split4(void *phv, size_t lp, const void *srcv, size_t n) {
-  double *ph = (double *)phv;
-  const double *src = (const double *)srcv;
-  for (size_t e = 0; e < n; e++) ph[(e & 3) * lp + (e >> 2)] = src[e];
-}
+/* put4 / split4 element by element (f64, and f32 without the AVX2 transposes above) */
+#define CK_PUT4_GENERIC(NAME, T, VT)                                                           \
+  DK_INLINE void NAME##_put4(T *dst, const VT c[4], size_t n) {                                \
+    enum { W = sizeof(VT) / sizeof(T) };                                                       \
+    T buf[4 * W];                                                                              \
+    for (int l = 0; l < W; l++)                                                                \
+      for (int b = 0; b < 4; b++) buf[4 * l + b] = c[b][l];                                    \
+    memcpy(dst, buf, (n < 4 * W ? n : 4 * W) * sizeof(T));                                     \
+  }                                                                                            \
+  static void NAME##_split4(void *phv, size_t lp, const void *srcv, size_t n) {                \
+    T *ph = (T *)phv;                                                                          \
+    const T *src = (const T *)srcv;                                                            \
+    for (size_t e = 0; e < n; e++) ph[(e & 3) * lp + (e >> 2)] = src[e];                       \
+  }
+#if !((FCONV_DK_VBYTES == 32 || FCONV_DK_VBYTES == 64) && defined(__AVX2__))
+CK_PUT4_GENERIC(ck_f32, float, dk_vf)
+#endif
+CK_PUT4_GENERIC(ck_f64, double, dk_vd)
+#undef CK_PUT4_GENERIC
 
 #define WK_DEFINE(NAME, T, VT)                                                                 \
   static void NAME##_wino_in(void *vv, size_t fs, const void *xv, size_t ldx, size_t lp,      \
