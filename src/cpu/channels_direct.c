@@ -89,6 +89,9 @@ typedef struct {
 #define CHD_DW_BYTES ((size_t)512 << 10)
 /* Input bytes a position block should keep in cache (half of a 1 MiB L2) */
 #define CHD_BLOCK_BYTES ((size_t)384 << 10)
+/* A group's GEMM weights of at most this many bytes are cheap to read once per position block:
+ * blocks are then cut finer for the threads' balance */
+#define CHD_SMALL_WEIGHTS ((size_t)256 << 10)
 /* The GEMM path's time per multiply-add relative to the direct path's calibrated model
  * (cost_direct.h, one output row per call): measured with bench/cnn.py layers 1, 2, 8. */
 #define CHD_GEMM_FACTOR 0.35
@@ -103,6 +106,8 @@ typedef struct {
 #define CHD_DW_FACTOR 0.94
 #define CHD_DWR_FACTOR 0.58
 #define CHD_CEIL(a, b) (((a) + (b) - 1) / (b))
+#define CHD_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define CHD_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* The GEMM micro-kernel runs p: real dtype, mr channels per group. */
 static int gemm_fits(const fconv_problem *p, const fconv_ck_ops *ck) {
@@ -284,11 +289,18 @@ static int gemm_setup(chd_state *s) {
   while (PB < s->P && block_bytes(s, 2 * PB) <= CHD_BLOCK_BYTES) PB *= 2;
   if (PB < s->P && block_bytes(s, s->P) <= CHD_BLOCK_BYTES) PB = s->P;
   PB = CHD_CEIL(CHD_CEIL(s->P, CHD_CEIL(s->P, PB)), s->nvw) * s->nvw; /* even blocks, no stub */
-  const size_t items = p->batch * p->groups, want = 4 * (size_t)p->threads;
+  /* units for the threads: many when a group's weights are small (each unit reads them all:
+   * layer 3's 37 KB), a few when they are not (layer 2's 2.4 MB) */
+  const size_t wbytes = s->K * p->cog * s->es;
+  const size_t items = p->batch * p->groups,
+               want = (wbytes <= CHD_SMALL_WEIGHTS ? 16 : 4) * (size_t)p->threads;
   if (items * CHD_CEIL(s->P, PB) < want) {
     const size_t per = CHD_CEIL(s->P, CHD_CEIL(want, items));
     PB = CHD_CEIL(per, s->nvw) * s->nvw;
   }
+  /* whole rows of the phase block when a block holds more than one: no block boundary cuts a
+   * row's vectors (a cut row's ends would take the partial-tile path) */
+  if (PB > s->L[2]) PB = CHD_CEIL(PB, s->L[2]) * s->L[2];
   s->PB = PB;
   s->nsb = CHD_CEIL(s->P, PB);
   return 1;
@@ -441,6 +453,7 @@ typedef struct {
   const unsigned char *x;
   unsigned char *y;
   const unsigned char *w; /* packed taps */
+  size_t parts;           /* extend_range: parts per channel */
 } chd_ctx;
 
 /* Copy n elements of size es from src, every step-th, to dst (contiguous); copy_strided calls
@@ -465,7 +478,7 @@ static void copy_strided(unsigned char *dst, const unsigned char *src, size_t n,
  * part of the window inside the signal is written: d's border is zero from create on (every
  * channel of the plan has the same border) and nothing else writes it. tmp: W2 elements. */
 static void extend_one(const chd_state *s, const unsigned char *x, unsigned char *d,
-                       unsigned char *tmp) {
+                       unsigned char *tmp, size_t part, size_t parts) {
   const fconv_problem *p = &s->p;
   const size_t es = s->es, s2 = p->ax[2].stride;
   size_t lo[3], hi[3];
@@ -478,6 +491,12 @@ static void extend_one(const chd_state *s, const unsigned char *x, unsigned char
       hi[a] = end < s->W[a] ? end : s->W[a];
       if (hi[a] <= lo[a]) return;
     }
+  }
+  if (parts > 1) { /* this part's share of the window's rows of axis 1 */
+    const size_t rows = hi[1] - lo[1], r0 = lo[1];
+    lo[1] = r0 + rows * part / parts;
+    hi[1] = r0 + rows * (part + 1) / parts;
+    if (hi[1] <= lo[1]) return;
   }
   if (s->chan == s->pb) { /* stride 1: one box */
     const ptrdiff_t org[3] = {(ptrdiff_t)lo[0], (ptrdiff_t)lo[1], (ptrdiff_t)lo[2]};
@@ -506,13 +525,17 @@ static void extend_one(const chd_state *s, const unsigned char *x, unsigned char
     }
 }
 
-/* Step 1: extend channel item j (batch item * cin + channel) into xe. */
+/* Step 1: extend the channels (batch item * cin + channel) into xe, unit u = channel *
+ * c->parts + part (a share of the channel's rows: a few channels still keep every thread busy). */
 static void extend_range(void *vctx, size_t begin, size_t end, int tid) {
   const chd_ctx *c = (const chd_ctx *)vctx;
   const chd_state *s = c->s;
   unsigned char *tmp = s->tmp + (size_t)tid * s->W[2] * s->es;
-  for (size_t j = begin; j < end; j++)
-    extend_one(s, c->x + j * s->p.sig_elems * s->es, s->xe + j * s->chan * s->es, tmp);
+  for (size_t u = begin; u < end; u++) {
+    const size_t j = u / c->parts;
+    extend_one(s, c->x + j * s->p.sig_elems * s->es, s->xe + j * s->chan * s->es, tmp,
+               u % c->parts, c->parts);
+  }
 }
 
 /* The depthwise kernel: unit u = batch item * cin + input channel, extended into the thread's
@@ -531,7 +554,7 @@ static void dw_range(void *vctx, size_t begin, size_t end, int tid) {
   const size_t seg = s->ck->dnv * s->ops->vbytes / es; /* a row segment when out1 == 1 */
   for (size_t u = begin; u < end; u++) {
     const size_t item = u / p->cin, ci = u % p->cin;
-    extend_one(s, c->x + u * p->sig_elems * es, buf, tmp);
+    extend_one(s, c->x + u * p->sig_elems * es, buf, tmp, 0, 1);
     for (size_t j = 0; j < p->cog; j++) {
       const size_t co = ci * p->cog + j; /* group ci */
       const unsigned char *w = c->w + co * K * es;
@@ -655,14 +678,18 @@ static void gemm_range(void *vctx, size_t begin, size_t end, int tid) {
           q += s->L[2] - at.o2;
           continue;
         }
-        size_t n = q1 - q < nvw ? q1 - q : nvw;
+        /* the rest of this output row within the block */
+        size_t n = q1 - q;
         if (n > p->ax[2].out - at.o2) n = p->ax[2].out - at.o2;
-        if (rows == mr && n % s->lanes == 0) {
-          /* whole vectors inside one output row: straight into y */
+        if (rows == mr && (n % s->lanes == 0 || n >= nvw)) {
+          /* its whole vectors in one call (the call's overhead amortised over the row):
+           * straight into y; a partial vector left goes through the tile below */
+          n -= n % s->lanes;
           unsigned char *y = c->y + ((item * p->cout + co0) * p->out_elems +
                                      (at.o0 * p->ax[1].out + at.o1) * p->ax[2].out + at.o2) * es;
           gemm(y, p->out_elems, xg + q * es, s->off, w, s->K, n / s->lanes);
         } else {
+          if (n > nvw) n = nvw;
           gemm(tile, nvw, xg + q * es, s->off, w, s->K, CHD_CEIL(n, s->lanes));
           for (size_t r = 0; r < rows; r++)
             scatter_row(s, tile + r * nvw * es, at, n,
@@ -722,12 +749,15 @@ static fconv_status chd_execute(void *state, const void *x, const void *h, void 
   if (h) /* an explicit kernel: packed into the plan's scratch weights */
     w = pack(s, h, s->gemm || s->dw ? s->gw : s->taps);
   FCONV_RETURN_IF(!w || (!h && !s->kset_valid), FCONV_ERR_INVALID_ARGUMENT, "no kernel set");
-  chd_ctx c = {s, (const unsigned char *)x, (unsigned char *)y, w};
+  chd_ctx c = {s, (const unsigned char *)x, (unsigned char *)y, w, 1};
   if (s->dw) {
     fconv_parallel_for(p->batch * p->cin, 1, p->threads, dw_range, &c);
     return FCONV_OK;
   }
-  fconv_parallel_for(p->batch * p->cin, 1, p->threads, extend_range, &c);
+  const size_t chans = p->batch * p->cin, want = 8 * (size_t)p->threads;
+  if (p->threads > 1 && chans < want) /* rows of a channel in parts of at least 8 */
+    c.parts = CHD_MIN(CHD_CEIL(want, chans), CHD_MAX(s->W[1] / 8, 1));
+  fconv_parallel_for(chans * c.parts, 1, p->threads, extend_range, &c);
   if (s->gemm) {
     fconv_parallel_for(p->batch * p->groups * s->nsb, 1, p->threads, gemm_range, &c);
     return FCONV_OK;
