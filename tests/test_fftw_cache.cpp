@@ -33,16 +33,16 @@ TEST(FftwPlanCache, IdenticalRequestsSharePlans) {
   float *buf = (float *)fconv_calloc(g.slot * 4 * sizeof(float));
   ASSERT_NE(buf, nullptr);
   fconv_fftw_plan a, b, c, d, e;
-  ASSERT_EQ(fconv_fftw_make(&a, &g, FCONV_FFTW_FORWARD, 4, buf, 1, 0), FCONV_OK);
-  ASSERT_EQ(fconv_fftw_make(&b, &g, FCONV_FFTW_FORWARD, 4, buf, 1, 0), FCONV_OK);
+  ASSERT_EQ(fconv_fftw_make(&a, &g, FCONV_FFTW_FORWARD, 4, buf, buf, 1, 0), FCONV_OK);
+  ASSERT_EQ(fconv_fftw_make(&b, &g, FCONV_FFTW_FORWARD, 4, buf, buf, 1, 0), FCONV_OK);
   EXPECT_EQ(a.plan, b.plan) << "an identical request shares the plan";
-  ASSERT_EQ(fconv_fftw_make(&c, &g, FCONV_FFTW_BACKWARD, 4, buf, 1, 0), FCONV_OK);
-  ASSERT_EQ(fconv_fftw_make(&d, &g, FCONV_FFTW_FORWARD, 3, buf, 1, 0), FCONV_OK);
+  ASSERT_EQ(fconv_fftw_make(&c, &g, FCONV_FFTW_BACKWARD, 4, buf, buf, 1, 0), FCONV_OK);
+  ASSERT_EQ(fconv_fftw_make(&d, &g, FCONV_FFTW_FORWARD, 3, buf, buf, 1, 0), FCONV_OK);
   fconv_fftw_geom g2 = g;
   g2.rembed[0] += 16; /* another embedding */
   g2.cembed[0] += 8;
   g2.slot += 16;
-  ASSERT_EQ(fconv_fftw_make(&e, &g2, FCONV_FFTW_FORWARD, 4, buf, 1, 0), FCONV_OK);
+  ASSERT_EQ(fconv_fftw_make(&e, &g2, FCONV_FFTW_FORWARD, 4, buf, buf, 1, 0), FCONV_OK);
   EXPECT_NE(c.plan, a.plan);
   EXPECT_NE(d.plan, a.plan);
   EXPECT_NE(e.plan, a.plan);
@@ -53,7 +53,7 @@ TEST(FftwPlanCache, IdenticalRequestsSharePlans) {
   EXPECT_EQ(a.plan, nullptr);
   memset(buf, 0, g.slot * 4 * sizeof(float));
   buf[0] = 1.0f;
-  fconv_fftw_exec(&b, buf);
+  fconv_fftw_exec(&b, buf, buf);
   for (int i = 0; i <= 240; i++) {
     EXPECT_NEAR(buf[2 * i], 1.0f, 1e-6f) << i;
     EXPECT_NEAR(buf[2 * i + 1], 0.0f, 1e-6f) << i;
@@ -61,9 +61,34 @@ TEST(FftwPlanCache, IdenticalRequestsSharePlans) {
   fconv_fftw_destroy(&b);
   // both released: the next identical request gets the cached plan again
   fconv_fftw_plan again;
-  ASSERT_EQ(fconv_fftw_make(&again, &g, FCONV_FFTW_FORWARD, 4, buf, 1, 0), FCONV_OK);
+  ASSERT_EQ(fconv_fftw_make(&again, &g, FCONV_FFTW_FORWARD, 4, buf, buf, 1, 0), FCONV_OK);
   EXPECT_EQ(again.plan, shared);
   fconv_fftw_destroy(&again);
+
+  // out of place (what the engine's chunks use): not the in-place plan of the same key, and
+  // it transforms from the real slots into a separate spectrum buffer, the input kept
+  float *spec = (float *)fconv_calloc(g.slot * 4 * sizeof(float));
+  ASSERT_NE(spec, nullptr);
+  fconv_fftw_plan o1, o2;
+  ASSERT_EQ(fconv_fftw_make(&o1, &g, FCONV_FFTW_FORWARD, 4, buf, spec, 1, 0), FCONV_OK);
+  ASSERT_EQ(fconv_fftw_make(&o2, &g, FCONV_FFTW_FORWARD, 4, buf, spec, 1, 0), FCONV_OK);
+  EXPECT_NE(o1.plan, shared) << "an out-of-place request never gets an in-place plan";
+  EXPECT_EQ(o1.plan, o2.plan) << "identical out-of-place requests share the plan";
+  memset(buf, 0, g.slot * 4 * sizeof(float));
+  memset(spec, 0, g.slot * 4 * sizeof(float));
+  for (int j = 0; j < 4; j++) buf[j * g.slot + j] = 1.0f; /* slot j: an impulse at j */
+  fconv_fftw_exec(&o1, buf, spec);
+  for (int j = 0; j < 4; j++) {
+    EXPECT_EQ(buf[j * g.slot + j], 1.0f) << "r2c out of place keeps its input";
+    for (int i = 0; i <= 240; i += 60) { /* X[i] = exp(-2 pi i j i / 480) */
+      const double ang = -2.0 * M_PI * (double)(i * j) / 480.0;
+      EXPECT_NEAR(spec[j * g.slot + 2 * i], cos(ang), 1e-5) << j << " " << i;
+      EXPECT_NEAR(spec[j * g.slot + 2 * i + 1], sin(ang), 1e-5) << j << " " << i;
+    }
+  }
+  fconv_fftw_destroy(&o1);
+  fconv_fftw_destroy(&o2);
+  fconv_free(spec);
   fconv_fftw_destroy(&c);
   fconv_fftw_destroy(&d);
   fconv_fftw_destroy(&e);
@@ -79,10 +104,10 @@ TEST(FftwPlanCache, EvictionKeepsResultsRight) {
     float *buf = (float *)fconv_calloc(g.slot * sizeof(float));
     ASSERT_NE(buf, nullptr);
     fconv_fftw_plan p;
-    ASSERT_EQ(fconv_fftw_make(&p, &g, FCONV_FFTW_FORWARD, 1, buf, 1, 0), FCONV_OK);
+    ASSERT_EQ(fconv_fftw_make(&p, &g, FCONV_FFTW_FORWARD, 1, buf, buf, 1, 0), FCONV_OK);
     for (int i = 0; i < n; i++) buf[i] = (float)std::sin(0.3 * i) + 0.01f * (float)i;
     std::vector<float> in(buf, buf + n), ref(g.slot);
-    fconv_fftw_exec(&p, buf);
+    fconv_fftw_exec(&p, buf, buf);
     fconv_fftw_lock();
     fftwf_plan q = fftwf_plan_dft_r2c_1d(n, in.data(), (fftwf_complex *)ref.data(), FFTW_ESTIMATE);
     fconv_fftw_unlock();

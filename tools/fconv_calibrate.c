@@ -103,10 +103,12 @@ static double pair_time(int rank, const int *n, int dbl, int cplx, int threads, 
   const size_t sbytes = slot * (dbl ? 8 : 4);
   size_t hm = CHUNK_BYTES / sbytes;
   if (hm < 1) hm = 1;
-  void *buf = fconv_calloc(sbytes * hm);
+  /* in place (1-D) or out of place (2-D, 3-D), as the engine transforms (fconv_fc_create) */
+  void *buf = fconv_calloc(sbytes * hm), *spec = rank >= 2 ? fconv_calloc(sbytes * hm) : buf;
   fconv_fftw_plan f, b;
-  if (!buf || fconv_fftw_make(&f, &g, FCONV_FFTW_FORWARD, (int)hm, buf, threads, 0) != FCONV_OK ||
-      fconv_fftw_make(&b, &g, FCONV_FFTW_BACKWARD, (int)hm, buf, threads, 0) != FCONV_OK) {
+  if (!buf || !spec ||
+      fconv_fftw_make(&f, &g, FCONV_FFTW_FORWARD, (int)hm, buf, spec, threads, 0) != FCONV_OK ||
+      fconv_fftw_make(&b, &g, FCONV_FFTW_BACKWARD, (int)hm, spec, buf, threads, 0) != FCONV_OK) {
     fprintf(stderr, "planning failed\n");
     exit(1);
   }
@@ -122,8 +124,8 @@ static double pair_time(int rank, const int *n, int dbl, int cplx, int threads, 
   for (int r = 0; r < reps + 1; r++) {
     double t0 = clk();
     for (int j = 0; j < inner; j++) {
-      fconv_fftw_exec(&f, buf);
-      fconv_fftw_exec(&b, buf);
+      fconv_fftw_exec(&f, buf, spec);
+      fconv_fftw_exec(&b, spec, buf);
     }
     double t = (clk() - t0) / inner;
     if (r == 0) { /* warm-up sizes the inner loop */
@@ -139,6 +141,7 @@ static double pair_time(int rank, const int *n, int dbl, int cplx, int threads, 
   }
   fconv_fftw_destroy(&f);
   fconv_fftw_destroy(&b);
+  if (spec != buf) fconv_free(spec);
   fconv_free(buf);
   if (howmany_out) *howmany_out = hm;
   (void)pts;
@@ -176,16 +179,19 @@ static void tonly_items(void *vctx, size_t begin, size_t end, int tid) {
   for (size_t it = begin; it < end; it++) {
     if (!s->fb) {
       const size_t u0 = it * s->h, m = u0 + s->h <= s->nunits ? s->h : s->nunits - u0;
-      fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_FORWARD, m), fc->wbuf[tid]);
-      fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_BACKWARD, m), fc->wbuf[tid]);
+      void *spec = fc->oop ? fc->cbuf[tid] : fc->wbuf[tid];
+      fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_FORWARD, m), fc->wbuf[tid], spec);
+      fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_BACKWARD, m), spec, fc->wbuf[tid]);
     } else {
       const size_t kb = fc->p.kernel_batch, bc = it / s->ksplit, r = it % s->ksplit;
       const size_t a0 = bc * s->h, cs = a0 + s->h <= s->nact ? s->h : s->nact - a0;
-      fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_FORWARD, cs), fc->wbuf[tid]);
+      fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_FORWARD, cs), fc->wbuf[tid],
+                      fc->oop ? fc->cbuf[tid] : fc->wbuf[tid]);
       const size_t q_lo = r * kb / s->ksplit, q_hi = (r + 1) * kb / s->ksplit;
       for (size_t q0 = q_lo; q0 < q_hi; q0 += s->kq) {
         const size_t qn = q0 + s->kq <= q_hi ? s->kq : q_hi - q0;
-        fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_BACKWARD, cs * qn), fc->pbuf[tid]);
+        fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_BACKWARD, cs * qn), fc->pbuf[tid],
+                        fc->pbuf[tid]);
       }
     }
   }

@@ -196,9 +196,9 @@ static fconv_status create(const fconv_problem *p, int os, void **state) {
     FCONV_RETURN_ERROR(FCONV_ERR_OUT_OF_MEMORY, "channel spectra");
   }
   const int measure = (p->flags & FCONV_FLAG_MEASURE) != 0;
-  st = fconv_fftw_make(&s->fwd, &s->fc->fg, FCONV_FFTW_FORWARD, 1, s->X, 1, measure);
+  st = fconv_fftw_make(&s->fwd, &s->fc->fg, FCONV_FFTW_FORWARD, 1, s->X, s->X, 1, measure);
   if (st == FCONV_OK)
-    st = fconv_fftw_make(&s->bwd, &s->fc->fg, FCONV_FFTW_BACKWARD, 1, s->Y, 1, measure);
+    st = fconv_fftw_make(&s->bwd, &s->fc->fg, FCONV_FFTW_BACKWARD, 1, s->Y, s->Y, 1, measure);
   if (st != FCONV_OK) {
     chf_destroy(s);
     return st;
@@ -325,7 +325,7 @@ static void forward_range(void *vctx, size_t begin, size_t end, int tid) {
   for (size_t j = begin; j < end; j++) {
     unsigned char *slot = s->X + j * s->sb;
     fconv_fc_pack_block(s->fc, c->x + j * s->p.sig_elems * s->p.esize, c->sp, slot, 1);
-    fconv_fftw_exec(&s->fwd, slot);
+    fconv_fftw_exec(&s->fwd, slot, slot);
   }
 }
 
@@ -346,7 +346,7 @@ static void inverse_range(void *vctx, size_t begin, size_t end, int tid) {
   const chf_state *s = c->s;
   for (size_t j = begin; j < end; j++) {
     unsigned char *slot = s->Y + j * s->sb;
-    fconv_fftw_exec(&s->bwd, slot);
+    fconv_fftw_exec(&s->bwd, slot, slot);
     fconv_fc_crop_block(s->fc, slot, c->sp, c->y + j * s->p.out_elems * s->p.esize, 1);
   }
 }

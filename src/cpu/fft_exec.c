@@ -54,6 +54,7 @@ static void run_chunk(const fc_exec_ctx *c, size_t chunk, int tid) {
   const size_t sb = s->slot * fconv_dtype_scalar_size(p->dtype);
   const size_t xb = p->sig_elems * p->esize, yb = p->out_elems * p->esize;
   unsigned char *W = (unsigned char *)fc->wbuf[tid];
+  unsigned char *C = fc->oop ? (unsigned char *)fc->cbuf[tid] : W; /* W's spectra */
   const size_t u0 = chunk * s->h;
   const size_t m = u0 + s->h <= s->nunits ? s->h : s->nunits - u0;
   fconv_span sp[3];
@@ -62,12 +63,12 @@ static void run_chunk(const fc_exec_ctx *c, size_t chunk, int tid) {
     active_spans(fc, u % s->nact, sp);
     fconv_fc_pack_block(fc, c->x + fconv_signal_of(p, i) * xb, sp, W + j * sb, s->inner);
   }
-  fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_FORWARD, m), W);
+  fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_FORWARD, m), W, C);
   for (size_t j = 0; j < m; j++) {
     const size_t i = (u0 + j) / s->nact;
-    fconv_fc_multiply(fc, W + j * sb, W + j * sb, c->G + fconv_kernel_of(p, i) * sb, s->inner);
+    fconv_fc_multiply(fc, C + j * sb, C + j * sb, c->G + fconv_kernel_of(p, i) * sb, s->inner);
   }
-  fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_BACKWARD, m), W);
+  fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_BACKWARD, m), C, W);
   for (size_t j = 0; j < m; j++) {
     const size_t u = u0 + j, i = u / s->nact;
     active_spans(fc, u % s->nact, sp);
@@ -84,20 +85,21 @@ static void run_fb_item(const fc_exec_ctx *c, size_t item, int tid) {
   const size_t kb = p->kernel_batch;
   const size_t bc = item / s->ksplit, r = item % s->ksplit;
   unsigned char *S = (unsigned char *)fc->wbuf[tid], *P = (unsigned char *)fc->pbuf[tid];
+  unsigned char *Sc = fc->oop ? (unsigned char *)fc->cbuf[tid] : S; /* S's spectra */
   const size_t a0 = bc * s->h, cs = a0 + s->h <= s->nact ? s->h : s->nact - a0;
   fconv_span sp[3];
   for (size_t j = 0; j < cs; j++) {
     active_spans(fc, a0 + j, sp);
     fconv_fc_pack_block(fc, c->x, sp, S + j * sb, s->inner);
   }
-  fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_FORWARD, cs), S);
+  fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_FORWARD, cs), S, Sc);
   const size_t q_lo = r * kb / s->ksplit, q_hi = (r + 1) * kb / s->ksplit;
   for (size_t q0 = q_lo; q0 < q_hi; q0 += s->kq) {
     const size_t qn = q0 + s->kq <= q_hi ? s->kq : q_hi - q0;
     for (size_t ql = 0; ql < qn; ql++)
       for (size_t j = 0; j < cs; j++)
-        fconv_fc_multiply(fc, P + (ql * cs + j) * sb, S + j * sb, c->G + (q0 + ql) * sb, s->inner);
-    fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_BACKWARD, cs * qn), P);
+        fconv_fc_multiply(fc, P + (ql * cs + j) * sb, Sc + j * sb, c->G + (q0 + ql) * sb, s->inner);
+    fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_BACKWARD, cs * qn), P, P);
     for (size_t ql = 0; ql < qn; ql++)
       for (size_t j = 0; j < cs; j++) {
         active_spans(fc, a0 + j, sp);

@@ -342,9 +342,12 @@ static void kpack_range(void *vctx, size_t begin, size_t end, int tid) {
   }
 }
 
-/* Spectra of every kernel into dst (kernel_batch slots). */
+/* Spectra of every kernel into dst (kernel_batch slots): in place, or (oop) packed into the
+ * staging slots (kstage, else the first worker's buffer: no chunk runs meanwhile) and
+ * transformed out of place. */
 void fconv_fc_kernel_spectra(fconv_fc *fc, const void *h, void *dst) {
-  fc_kpack_ctx c = {fc, (const unsigned char *)h, (unsigned char *)dst};
+  unsigned char *stage = (unsigned char *)(!fc->oop ? dst : fc->kstage ? fc->kstage : fc->wbuf[0]);
+  fc_kpack_ctx c = {fc, (const unsigned char *)h, stage};
   fconv_parallel_for(fc->p.kernel_batch, 1, fc->p.threads, kpack_range, &c);
-  fconv_fftw_exec(fc->kplan, dst);
+  fconv_fftw_exec(fc->kplan, stage, dst);
 }

@@ -83,7 +83,7 @@ typedef struct {
 
 typedef struct {
   fconv_fftw_dir dir;
-  int howmany, nthreads;
+  int howmany, nthreads, inplace;
   fconv_fftw_plan plan;
 } fc_plan_entry;
 
@@ -97,7 +97,11 @@ typedef struct fconv_fc {
   fc_plan_entry plans[FC_MAX_PLANS];
   int nplans;
   const fconv_fftw_plan *kplan; /* kernel_batch kernels at once */
-  void **wbuf;                  /* per worker: h slots (non-FB) or S: h slots (FB) */
+  void **wbuf;                  /* per worker: h real slots (non-FB) or S: h slots (FB) */
+  int oop;                      /* transforms out of place (multi-dimensional ones) */
+  void **cbuf;                  /* oop: per worker, the h spectra of wbuf's slots */
+  void *kstage;                 /* oop: kernel_batch real slots for the kernels' transform, when
+                                 * wbuf[0] has fewer slots (else wbuf[0] stages them) */
   void **pbuf;                  /* FB: per worker: h * kq product slots */
   void *kscr;                   /* explicit kernels' spectra (execute with a kernel) */
   void *kset;                   /* set_kernel's spectra (allocated by the first set_kernel) */

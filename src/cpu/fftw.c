@@ -304,6 +304,7 @@ unsigned fconv_fftw_effort(int measure) {
  * the plan. Guarded by fconv_fftw_lock, like every planner call. */
 
 #define FC_PLANS 64
+#define FC_KEY_OUT_OF_PLACE (1u << 31) /* in the key's flags: an out-of-place plan */
 
 typedef struct {
   void *plan;
@@ -394,9 +395,11 @@ static int cache_release_locked(void *plan) {
 /* ---- plans ----------------------------------------------------------------------------------- */
 
 fconv_status fconv_fftw_make(fconv_fftw_plan *pl, const fconv_fftw_geom *g, fconv_fftw_dir dir,
-                             int howmany, void *buf, int nthreads, int measure) {
+                             int howmany, void *in, void *out, int nthreads, int measure) {
   memset(pl, 0, sizeof *pl);
   unsigned flags = fconv_fftw_effort(measure);
+  /* the cache's key tells in-place plans from out-of-place ones (a bit FFTW does not use) */
+  const unsigned oop = in != out ? FC_KEY_OUT_OF_PLACE : 0u;
   if (nthreads < 1) nthreads = 1;
   /* Distances between slots: in scalars for the real side, in complex elements otherwise. */
   const int rdist = (int)g->slot, cdist = (int)(g->slot / 2);
@@ -405,32 +408,30 @@ fconv_status fconv_fftw_make(fconv_fftw_plan *pl, const fconv_fftw_geom *g, fcon
   /* One body for both precisions: PFX is fftw or fftwf, R the real type. */
 #define FCONV_FFTW_PLAN(PFX, R)                                                                \
   do {                                                                                         \
-    PFX##_plan_with_nthreads(nthreads);                                     \
-    R *r = (R *)buf;                                                                           \
-    PFX##_complex *c = (PFX##_complex *)buf;                                                   \
+    PFX##_plan_with_nthreads(nthreads);                                                       \
     if (g->cplx)                                                                               \
-      plan = PFX##_plan_many_dft(g->rank, g->n, howmany, c, g->cembed, 1, cdist, c, g->cembed, \
-                                 1, cdist, sign, flags);                                       \
+      plan = PFX##_plan_many_dft(g->rank, g->n, howmany, (PFX##_complex *)in, g->cembed, 1,    \
+                                 cdist, (PFX##_complex *)out, g->cembed, 1, cdist, sign, flags); \
     else if (dir == FCONV_FFTW_FORWARD)                                                        \
-      plan = PFX##_plan_many_dft_r2c(g->rank, g->n, howmany, r, g->rembed, 1, rdist, c,        \
-                                     g->cembed, 1, cdist, flags);                              \
+      plan = PFX##_plan_many_dft_r2c(g->rank, g->n, howmany, (R *)in, g->rembed, 1, rdist,     \
+                                     (PFX##_complex *)out, g->cembed, 1, cdist, flags);        \
     else                                                                                       \
-      plan = PFX##_plan_many_dft_c2r(g->rank, g->n, howmany, c, g->cembed, 1, cdist, r,        \
-                                     g->rembed, 1, rdist, flags);                              \
+      plan = PFX##_plan_many_dft_c2r(g->rank, g->n, howmany, (PFX##_complex *)in, g->cembed, 1, \
+                                     cdist, (R *)out, g->rembed, 1, rdist, flags);             \
   } while (0)
   char cache[4096];
   fconv_fftw_lock();
   threads_init_locked();
   const int cached = cache_load_locked(cache, sizeof cache);
   if (cached && effort_override() < 0) flags = FFTW_MEASURE;
-  plan = cache_find_locked(g, (int)dir, howmany, nthreads, flags);
+  plan = cache_find_locked(g, (int)dir, howmany, nthreads, flags | oop);
   if (!plan) {
     if (g->dbl)
       FCONV_FFTW_PLAN(fftw, double);
     else
       FCONV_FFTW_PLAN(fftwf, float);
     if (cached && plan) cache_store_locked(cache);
-    if (plan) cache_insert_locked(plan, g, (int)dir, howmany, nthreads, flags);
+    if (plan) cache_insert_locked(plan, g, (int)dir, howmany, nthreads, flags | oop);
   }
 #undef FCONV_FFTW_PLAN
   fconv_fftw_unlock();
@@ -443,23 +444,23 @@ fconv_status fconv_fftw_make(fconv_fftw_plan *pl, const fconv_fftw_geom *g, fcon
   return FCONV_OK;
 }
 
-void fconv_fftw_exec(const fconv_fftw_plan *pl, void *buf) {
+void fconv_fftw_exec(const fconv_fftw_plan *pl, void *in, void *out) {
   if (pl->dbl) {
     fftw_plan p = (fftw_plan)pl->plan;
     if (pl->cplx)
-      fftw_execute_dft(p, (fftw_complex *)buf, (fftw_complex *)buf);
+      fftw_execute_dft(p, (fftw_complex *)in, (fftw_complex *)out);
     else if (pl->dir == FCONV_FFTW_FORWARD)
-      fftw_execute_dft_r2c(p, (double *)buf, (fftw_complex *)buf);
+      fftw_execute_dft_r2c(p, (double *)in, (fftw_complex *)out);
     else
-      fftw_execute_dft_c2r(p, (fftw_complex *)buf, (double *)buf);
+      fftw_execute_dft_c2r(p, (fftw_complex *)in, (double *)out);
   } else {
     fftwf_plan p = (fftwf_plan)pl->plan;
     if (pl->cplx)
-      fftwf_execute_dft(p, (fftwf_complex *)buf, (fftwf_complex *)buf);
+      fftwf_execute_dft(p, (fftwf_complex *)in, (fftwf_complex *)out);
     else if (pl->dir == FCONV_FFTW_FORWARD)
-      fftwf_execute_dft_r2c(p, (float *)buf, (fftwf_complex *)buf);
+      fftwf_execute_dft_r2c(p, (float *)in, (fftwf_complex *)out);
     else
-      fftwf_execute_dft_c2r(p, (fftwf_complex *)buf, (float *)buf);
+      fftwf_execute_dft_c2r(p, (fftwf_complex *)in, (float *)out);
   }
 }
 
