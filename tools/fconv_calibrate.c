@@ -103,8 +103,9 @@ static double pair_time(int rank, const int *n, int dbl, int cplx, int threads, 
   const size_t sbytes = slot * (dbl ? 8 : 4);
   size_t hm = CHUNK_BYTES / sbytes;
   if (hm < 1) hm = 1;
-  /* in place (1-D) or out of place (2-D, 3-D), as the engine transforms (fconv_fc_create) */
-  void *buf = fconv_calloc(sbytes * hm), *spec = rank >= 2 ? fconv_calloc(sbytes * hm) : buf;
+  /* out of place or in place, as the engine transforms (fconv_fc_make_sched) */
+  const int oop = rank >= 2 || pts <= FC_OOP_1D_POINTS;
+  void *buf = fconv_calloc(sbytes * hm), *spec = oop ? fconv_calloc(sbytes * hm) : buf;
   fconv_fftw_plan f, b;
   if (!buf || !spec ||
       fconv_fftw_make(&f, &g, FCONV_FFTW_FORWARD, (int)hm, buf, spec, threads, 0) != FCONV_OK ||
@@ -179,14 +180,14 @@ static void tonly_items(void *vctx, size_t begin, size_t end, int tid) {
   for (size_t it = begin; it < end; it++) {
     if (!s->fb) {
       const size_t u0 = it * s->h, m = u0 + s->h <= s->nunits ? s->h : s->nunits - u0;
-      void *spec = fc->oop ? fc->cbuf[tid] : fc->wbuf[tid];
+      void *spec = fc->s.oop ? fc->cbuf[tid] : fc->wbuf[tid];
       fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_FORWARD, m), fc->wbuf[tid], spec);
       fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_BACKWARD, m), spec, fc->wbuf[tid]);
     } else {
       const size_t kb = fc->p.kernel_batch, bc = it / s->ksplit, r = it % s->ksplit;
       const size_t a0 = bc * s->h, cs = a0 + s->h <= s->nact ? s->h : s->nact - a0;
       fconv_fftw_exec(fconv_fc_find_plan(fc, FCONV_FFTW_FORWARD, cs), fc->wbuf[tid],
-                      fc->oop ? fc->cbuf[tid] : fc->wbuf[tid]);
+                      fc->s.oop ? fc->cbuf[tid] : fc->wbuf[tid]);
       const size_t q_lo = r * kb / s->ksplit, q_hi = (r + 1) * kb / s->ksplit;
       for (size_t q0 = q_lo; q0 < q_hi; q0 += s->kq) {
         const size_t qn = q0 + s->kq <= q_hi ? s->kq : q_hi - q0;

@@ -54,7 +54,7 @@ static void run_chunk(const fc_exec_ctx *c, size_t chunk, int tid) {
   const size_t sb = s->slot * fconv_dtype_scalar_size(p->dtype);
   const size_t xb = p->sig_elems * p->esize, yb = p->out_elems * p->esize;
   unsigned char *W = (unsigned char *)fc->wbuf[tid];
-  unsigned char *C = fc->oop ? (unsigned char *)fc->cbuf[tid] : W; /* W's spectra */
+  unsigned char *C = fc->s.oop ? (unsigned char *)fc->cbuf[tid] : W; /* W's spectra */
   const size_t u0 = chunk * s->h;
   const size_t m = u0 + s->h <= s->nunits ? s->h : s->nunits - u0;
   fconv_span sp[3];
@@ -85,7 +85,7 @@ static void run_fb_item(const fc_exec_ctx *c, size_t item, int tid) {
   const size_t kb = p->kernel_batch;
   const size_t bc = item / s->ksplit, r = item % s->ksplit;
   unsigned char *S = (unsigned char *)fc->wbuf[tid], *P = (unsigned char *)fc->pbuf[tid];
-  unsigned char *Sc = fc->oop ? (unsigned char *)fc->cbuf[tid] : S; /* S's spectra */
+  unsigned char *Sc = fc->s.oop ? (unsigned char *)fc->cbuf[tid] : S; /* S's spectra */
   const size_t a0 = bc * s->h, cs = a0 + s->h <= s->nact ? s->h : s->nact - a0;
   fconv_span sp[3];
   for (size_t j = 0; j < cs; j++) {

@@ -346,7 +346,7 @@ static void kpack_range(void *vctx, size_t begin, size_t end, int tid) {
  * staging slots (kstage, else the first worker's buffer: no chunk runs meanwhile) and
  * transformed out of place. */
 void fconv_fc_kernel_spectra(fconv_fc *fc, const void *h, void *dst) {
-  unsigned char *stage = (unsigned char *)(!fc->oop ? dst : fc->kstage ? fc->kstage : fc->wbuf[0]);
+  unsigned char *stage = (unsigned char *)(!fc->s.oop ? dst : fc->kstage ? fc->kstage : fc->wbuf[0]);
   fc_kpack_ctx c = {fc, (const unsigned char *)h, stage};
   fconv_parallel_for(fc->p.kernel_batch, 1, fc->p.threads, kpack_range, &c);
   fconv_fftw_exec(fc->kplan, stage, dst);

@@ -149,7 +149,16 @@ int fconv_fc_make_sched(const fconv_problem *p, const fconv_fc_geom *g, fc_sched
     s->nw = 1; s->inner = T; s->fftw_threads = 1; s->h = 1; s->kq = 1; s->ksplit = 1;
     return 1;
   }
-  const size_t per_chunk = FC_CHUNK_BYTES / slot_bytes;
+  /* Out of place (spectra in a buffer of their own): multi-dimensional transforms, and 1-D
+   * ones of up to FC_OOP_1D_POINTS points. FFTW's ESTIMATE planner searches in-place real
+   * transforms 2-4x longer, and out of place they ran as fast or faster on the CI machine (2-D
+   * 1152^2 a pair 13.1 against 20.0 ms, 256^2 0.43 against 0.52, 3-D 40^3 1.70 against 1.98,
+   * 1-D 16384 84 against 105 us); longer 1-D ones ran slower on 2 FFTW threads (2^19 points
+   * 4.7 against 3.4 ms). A chunk then holds half as many slots: both buffers in its budget. */
+  int rank = 0;
+  for (int a = 0; a < 3; a++) rank += g->T[a] > 1;
+  s->oop = rank >= 2 || s->points <= FC_OOP_1D_POINTS;
+  const size_t per_chunk = FC_CHUNK_BYTES / ((s->oop ? 2 : 1) * slot_bytes);
   if (!s->fb) {
     s->nunits = p->count * s->nact;
     const int per_thread = T > 1 && s->nunits >= (size_t)T &&
@@ -321,7 +330,7 @@ static fconv_status make_plans(fconv_fc *fc) {
   const fconv_fftw_plan *pl;
   if (s->nact == 0) return FCONV_OK;
   size_t cs_list[2] = {s->h, s->nunits - (s->nchunks - 1) * s->h};
-  void *spec = fc->oop ? fc->cbuf[0] : fc->wbuf[0]; /* out of place: wbuf's spectra in cbuf */
+  void *spec = fc->s.oop ? fc->cbuf[0] : fc->wbuf[0]; /* out of place: wbuf's spectra in cbuf */
   for (int i = 0; i < 2; i++) {
     FCONV_FORWARD(get_plan(fc, FCONV_FFTW_FORWARD, cs_list[i], ft, fc->wbuf[0], spec, &pl));
     if (!s->fb)
@@ -374,16 +383,10 @@ fconv_status fconv_fc_create(const fconv_problem *p, const fconv_fc_geom *g, int
   const size_t sb = s->slot * fconv_dtype_scalar_size(p->dtype);
   fconv_status st = FCONV_OK;
   fc->wbuf = (void **)fconv_calloc(sizeof(void *) * (size_t)s->nw);
-  /* Multi-dimensional transforms run out of place (spectra in cbuf): FFTW's ESTIMATE planner
-   * searches in-place real ones 2-4x longer, and their out-of-place plans ran as fast or faster
-   * on the CI machine (2-D 1152^2 a pair 13.1 against 20.0 ms, 256^2 0.43 against 0.52, 3-D
-   * 40^3 1.70 against 1.98). 1-D ones stay in place: out of place they planned faster too but
-   * ran 10-35 % slower in several engine cases (2^19 points on 2 threads 4.7 against 3.4 ms). */
-  fc->oop = fg->rank >= 2;
-  if (fc->oop) fc->cbuf = (void **)fconv_calloc(sizeof(void *) * (size_t)s->nw);
+  if (s->oop) fc->cbuf = (void **)fconv_calloc(sizeof(void *) * (size_t)s->nw);
   fc->kscr = fconv_calloc(sb * p->kernel_batch);
   fc->kmemo = fconv_malloc(fc->kbytes);
-  if (!fc->wbuf || (fc->oop && !fc->cbuf) || !fc->kscr || !fc->kmemo)
+  if (!fc->wbuf || (fc->s.oop && !fc->cbuf) || !fc->kscr || !fc->kmemo)
     st = FCONV_ERR_OUT_OF_MEMORY;
   fc->workspace = sb * p->kernel_batch + fc->kbytes;
   if (st == FCONV_OK && s->fb) {
@@ -395,7 +398,7 @@ fconv_status fconv_fc_create(const fconv_problem *p, const fconv_fc_geom *g, int
       fc->wbuf[w] = fconv_calloc(sb * s->h);
       if (!fc->wbuf[w]) st = FCONV_ERR_OUT_OF_MEMORY;
       fc->workspace += sb * s->h;
-      if (st == FCONV_OK && fc->oop) {
+      if (st == FCONV_OK && fc->s.oop) {
         fc->cbuf[w] = fconv_calloc(sb * s->h);
         if (!fc->cbuf[w]) st = FCONV_ERR_OUT_OF_MEMORY;
         fc->workspace += sb * s->h;
@@ -411,8 +414,8 @@ fconv_status fconv_fc_create(const fconv_problem *p, const fconv_fc_geom *g, int
     /* the kernels' transform: out of place like the blocks' (one plan for both when the counts
      * and threads agree), staged in wbuf[0] when it has the slots */
     const int kt = s->points * p->kernel_batch >= FC_FFTW_THREADS_MIN_POINTS ? p->threads : 1;
-    void *stage = fc->oop ? fc->wbuf[0] : fc->kscr;
-    if (fc->oop && p->kernel_batch > s->h) {
+    void *stage = fc->s.oop ? fc->wbuf[0] : fc->kscr;
+    if (fc->s.oop && p->kernel_batch > s->h) {
       stage = fc->kstage = fconv_malloc(sb * p->kernel_batch);
       fc->workspace += sb * p->kernel_batch;
       if (!stage) st = FCONV_ERR_OUT_OF_MEMORY;

@@ -47,6 +47,8 @@ extern "C" {
 #define FC_CHUNK_BYTES ((size_t)256 << 10)
 /* FFTW threads are used inside a plan only from this many points per execute on. */
 #define FC_FFTW_THREADS_MIN_POINTS ((size_t)1 << 15)
+/* 1-D transforms of at most this many points run out of place (fconv_fc_make_sched) */
+#define FC_OOP_1D_POINTS ((size_t)1 << 16)
 /* Pack/multiply/crop passes are split over threads from this many elements per job on. */
 #define FC_PASS_GRAIN ((size_t)1 << 14)
 #define FC_MAX_PLANS 12
@@ -69,6 +71,7 @@ typedef struct {
   size_t slot;        /* scalars per slot */
   size_t spec;        /* complex elements per slot */
   size_t points;      /* prod(T) */
+  int oop;            /* transforms out of place (fconv_fc_make_sched says which) */
   int fb;             /* filter bank: one signal, kernel_batch > 1 kernels */
   size_t nunits;      /* non-FB: count * nact; FB: nact */
   int nw;             /* workers (buffer sets) */
@@ -98,9 +101,8 @@ typedef struct fconv_fc {
   int nplans;
   const fconv_fftw_plan *kplan; /* kernel_batch kernels at once */
   void **wbuf;                  /* per worker: h real slots (non-FB) or S: h slots (FB) */
-  int oop;                      /* transforms out of place (multi-dimensional ones) */
-  void **cbuf;                  /* oop: per worker, the h spectra of wbuf's slots */
-  void *kstage;                 /* oop: kernel_batch real slots for the kernels' transform, when
+  void **cbuf;                  /* s.oop: per worker, the h spectra of wbuf's slots */
+  void *kstage;                 /* s.oop: kernel_batch real slots for the kernels' transform, when
                                  * wbuf[0] has fewer slots (else wbuf[0] stages them) */
   void **pbuf;                  /* FB: per worker: h * kq product slots */
   void *kscr;                   /* explicit kernels' spectra (execute with a kernel) */
