@@ -48,7 +48,7 @@ extern "C" {
 /* FFTW threads are used inside a plan only from this many points per execute on. */
 #define FC_FFTW_THREADS_MIN_POINTS ((size_t)1 << 15)
 /* 1-D transforms of at most this many points run out of place (fconv_fc_make_sched) */
-#define FC_OOP_1D_POINTS ((size_t)1 << 16)
+#define FC_OOP_1D_POINTS ((size_t)1 << 17)
 /* Pack/multiply/crop passes are split over threads from this many elements per job on. */
 #define FC_PASS_GRAIN ((size_t)1 << 14)
 #define FC_MAX_PLANS 12
