@@ -66,10 +66,9 @@ FCONV_HIDDEN unsigned fconv_fftw_effort(int measure);
  * destroys its input). Both are scratch (planning may overwrite them; at least howmany *
  * g->slot scalars each, allocated with fconv_malloc). nthreads FFTW threads, the effort
  * fconv_fftw_effort(measure) picks (with the wisdom cache on, its wisdom is imported first and
- * written back after). Out of place is what the engine uses for its chunks: FFTW's ESTIMATE
- * planner searches in-place real transforms 2-4x longer (buffered and indirect solvers), and
- * their plans ran as fast or faster out of place on the CI machine (1-D 2^20 12.8 against 26.2
- * ms a pair, 2-D 1152^2 13.1 against 20.0 ms).
+ * written back after). The engine transforms out of place where fconv_fc_make_sched says so
+ * (multi-dimensional and shorter 1-D transforms): FFTW's ESTIMATE planner searches in-place real
+ * transforms 2-4x longer (buffered and indirect solvers).
  * FCONV_ERR_FFT when FFTW returns NULL. */
 FCONV_HIDDEN fconv_status fconv_fftw_make(fconv_fftw_plan *pl, const fconv_fftw_geom *g,
                                           fconv_fftw_dir dir, int howmany, void *in, void *out,
