@@ -124,6 +124,20 @@ reu = [r for r in rows if r["call"] == "reuse" and r["status"] == "ok"]
 assert one and all(float(r["first_ms"]) > 0 and r["plan_ms"] == "" for r in one), one
 assert reu and all(float(r["set_kernel_ms"]) >= 0 and float(r["plan_ms"]) > 0 for r in reu), reu
 assert all(r["set_kernel_ms"] == "" for r in rows if r["call"] != "reuse")
+# AUTO rows of the exec and reuse paths on host arrays are timed side by side with a plan per
+# forced method: the fastest is one of those listed, AUTO's paired median is positive; other
+# rows carry no paired columns
+pa = [r for r in rows if r["call"] in ("exec", "reuse") and r["status"] == "ok" and
+      r["mem"] == "host" and "auto" in (r["method_req"], r["backend_req"])]
+assert pa, rows
+for r in pa:
+    assert int(r["paired_rounds"]) >= 3 and float(r["paired_auto_ms"]) > 0, r
+    listed = dict(p.split()[:2] for p in r["paired"].split("; ") if "(> 3x)" not in p)
+    assert r["paired_best"] in listed and float(listed[r["paired_best"]]) == \
+        min(float(v) for v in listed.values()), r
+    assert abs(float(r["paired_best_ms"]) - float(listed[r["paired_best"]])) <= \
+        6e-4 * float(r["paired_best_ms"]), r
+assert all(r["paired_rounds"] == "" for r in rows if r not in pa), rows
 EOF
   grep -q '^cli,1d:f32:300:k7:same,1d:f32:300:k7:same:direct:cpu,fconv,fconv,direct,cpu,host,direct,cpu,.*,ok,full,' \
     "$work/fconv.csv" || fail "direct row not ok and fully verified"

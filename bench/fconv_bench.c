@@ -66,6 +66,7 @@ typedef struct options {
   int contended;           /* one busy process beside every row */
   const char *transforms;  /* NULL, or the FFTW planner effort for transforms-only timing */
   int run;                 /* run number recorded in the CSV (scripts/bench.sh --repeat) */
+  int no_paired;           /* AUTO rows without the side-by-side forced plans */
 } options;
 
 static void usage(FILE *f) {
@@ -85,6 +86,8 @@ static void usage(FILE *f) {
           "  --matrix NAME        default (several minutes on 2 cores) or full (GPU machines)\n"
           "  --csv FILE           write the CSV there (default: stdout)\n"
           "  --budget S           seconds of timed repetitions per row (default 0.4; min reps 3)\n"
+          "  --no-paired          AUTO rows (exec, reuse) skip timing AUTO's plan side by side\n"
+          "                       with a plan per forced method (the paired regret columns)\n"
           "  --min-reps N         minimum timed repetitions (default 3)\n"
           "  --threads N          CPU threads for fconv (default 2; 0 = all cores)\n"
           "  --timeout S          seconds per row before it is stopped (default 30)\n"
@@ -170,6 +173,12 @@ typedef struct row_result {
   double rel_err, oracle_err, tol;
   int threads;
   int warm_counted;
+  /* AUTO rows: AUTO's plan and a plan per forced method called in turn in this process
+   * (time_paired): AUTO's regret without the noise between separately timed rows. */
+  int paired_rounds;
+  double paired_auto_ms, paired_best_ms;
+  char paired_best[24];  /* method/backend of the fastest forced plan */
+  char paired[256];      /* every forced plan's median, "fft/cpu 0.095; os/cpu 0.093; ..." */
   volatile int nreps;
   double t[MAX_REPS];
 } row_result;
@@ -601,6 +610,106 @@ static fconv_status call_once(const bench_case *c, const fconv_desc *d, fconv_pl
   return st;
 }
 
+/* AUTO's regret measured side by side: after AUTO's own repetitions, a plan per forced method
+ * (and backend, for BACKEND auto) is made in this process and called in turn with AUTO's
+ * plan, round after round (the order rotating), for another budget; the medians of the rounds
+ * give AUTO's time and the fastest forced time under the same machine state (on a noisy host
+ * the rows timed one after another differ by up to 2x with the very same plan). A forced plan
+ * whose second call is over 3x AUTO's median cannot be the fastest within the regret target
+ * and leaves the rounds (it is listed with that time). Forced rows are verified on their own
+ * rows; these plans' results are not read. */
+#define PAIRED_MAX 6
+#define PAIRED_MAX_ROUNDS 4000
+static void time_paired(const bench_case *c, const fconv_desc *d, const options *o,
+                        fconv_plan *autop, const void *x, const void *h, void *y,
+                        size_t ybytes, row_result *r) {
+  const fconv_method all_m[3] = {FCONV_METHOD_DIRECT, FCONV_METHOD_FFT, FCONV_METHOD_OVERLAP_SAVE};
+  const fconv_backend all_b[2] = {FCONV_BACKEND_CPU, FCONV_BACKEND_CUDA};
+  fconv_plan *alt[PAIRED_MAX];
+  char name[PAIRED_MAX][24];
+  int na = 0;
+  const void *hk = c->call == BENCH_CALL_REUSE ? NULL : h;
+  void *y2 = xalloc(ybytes);
+  double *t = malloc(sizeof(double) * (PAIRED_MAX + 1) * PAIRED_MAX_ROUNDS);
+  bench_stats st;
+  double *ta = malloc(sizeof(double) * MAX_REPS);
+  if (!y2 || !t || !ta) goto out;
+  const int nauto = r->nreps;
+  if (nauto < 1) goto out;
+  memcpy(ta, r->t, sizeof(double) * (size_t)nauto);
+  bench_stats_of(ta, (size_t)nauto, &st);
+  const double auto_med = st.median;
+  char *list = r->paired;
+  size_t used = 0;
+  for (int mi = 0; mi < 3; mi++) {
+    if (c->method != FCONV_METHOD_AUTO && all_m[mi] != c->method) continue;
+    for (int bi = 0; bi < 2; bi++) {
+      if (c->backend != FCONV_BACKEND_AUTO && all_b[bi] != c->backend) continue;
+      if (na == PAIRED_MAX) break;
+      fconv_desc dd = *d;
+      dd.method = all_m[mi];
+      dd.backend = all_b[bi];
+      fconv_plan *p = NULL;
+      if (fconv_plan_create(&p, &dd) != FCONV_OK) continue;
+      if ((c->call == BENCH_CALL_REUSE && fconv_plan_set_kernel(p, h) != FCONV_OK) ||
+          fconv_execute(p, x, hk, y2) != FCONV_OK) {
+        fconv_plan_destroy(p);
+        continue;
+      }
+      double t0 = now_s();
+      fconv_status s2 = fconv_execute(p, x, hk, y2);
+      double t1 = now_s() - t0;
+      char nm[24];
+      snprintf(nm, sizeof nm, "%s/%s", bench_method_token(all_m[mi]),
+               bench_backend_token(all_b[bi]));
+      if (s2 != FCONV_OK || t1 > 3 * auto_med) {
+        if (s2 == FCONV_OK && used < sizeof r->paired)
+          used += (size_t)snprintf(list + used, sizeof r->paired - used, "%s%s %.4g (> 3x)",
+                                   used ? "; " : "", nm, t1 * 1e3);
+        fconv_plan_destroy(p);
+        continue;
+      }
+      snprintf(name[na], sizeof name[na], "%s", nm);
+      alt[na++] = p;
+    }
+  }
+  if (na == 0) goto out;
+  int rounds = 0;
+  const double start = now_s();
+  while (rounds < PAIRED_MAX_ROUNDS && (rounds < o->min_reps || now_s() - start < o->budget)) {
+    for (int j = 0; j <= na; j++) {
+      const int k = (j + rounds) % (na + 1); /* 0: AUTO */
+      double t0 = now_s();
+      fconv_status s2 = k == 0 ? fconv_execute(autop, x, hk, y)
+                               : fconv_execute(alt[k - 1], x, hk, y2);
+      if (s2 != FCONV_OK) goto destroy;
+      t[k * PAIRED_MAX_ROUNDS + rounds] = now_s() - t0;
+    }
+    rounds++;
+  }
+  bench_stats_of(t, (size_t)rounds, &st);
+  r->paired_auto_ms = st.median * 1e3;
+  r->paired_best_ms = INFINITY;
+  for (int k = 1; k <= na; k++) {
+    bench_stats_of(t + k * PAIRED_MAX_ROUNDS, (size_t)rounds, &st);
+    const double ms = st.median * 1e3;
+    if (ms < r->paired_best_ms) {
+      r->paired_best_ms = ms;
+      memcpy(r->paired_best, name[k - 1], sizeof r->paired_best);
+    }
+    if (used < sizeof r->paired)
+      used += (size_t)snprintf(list + used, sizeof r->paired - used, "%s%s %.4g",
+                               used ? "; " : "", name[k - 1], ms);
+  }
+  r->paired_rounds = rounds;
+destroy:
+  for (int k = 0; k < na; k++) fconv_plan_destroy(alt[k]);
+out:
+  free(y2);
+  free(t);
+  free(ta);
+}
+
 static void run_row(const bench_case *c, const options *o, row_result *r) {
   bench_geom g;
   fconv_desc d;
@@ -752,6 +861,9 @@ static void run_row(const bench_case *c, const options *o, row_result *r) {
     __atomic_store_n(&r->nreps, n + 1, __ATOMIC_RELEASE);
   }
   if (o->transforms) time_transforms(c, &g, &info, o, r);
+  if (!o->no_paired && !oneshot && !c->device_ptrs &&
+      (c->method == FCONV_METHOD_AUTO || c->backend == FCONV_BACKEND_AUTO))
+    time_paired(c, &d, o, plan, ax, ah, ay, yn * es, r);
   set_status(r, "ok", "%s", "");
   r->stage = STAGE_DONE;
 done:
@@ -975,7 +1087,7 @@ static const char *const csv_columns =
     "group,problem,case,source,impl,method_req,backend_req,mem,method,backend,reason,threads,"
     "status,verify,max_rel_err,oracle_rel_err,tol,reps,plan_ms,median_ms,min_ms,max_ms,q1_ms,"
     "q3_ms,outputs,taps,bytes,outputs_per_s,gbps,gflops,note,call,first_ms,set_kernel_ms,"
-    "transforms_ms,transforms";
+    "transforms_ms,transforms,paired_rounds,paired_auto_ms,paired_best_ms,paired_best,paired";
 
 static void write_header(FILE *f, const machine *m, const options *o, pid_t spinner, int argc,
                          char **argv) {
@@ -1090,6 +1202,18 @@ static void write_row(FILE *f, const char *group, const bench_case *c, const ben
   csv_num(f, r->transforms_ms);
   fputc(',', f);
   csv_str(f, r->transforms);
+  if (r->paired_rounds > 0) {
+    fprintf(f, ",%d,", r->paired_rounds);
+    csv_num(f, r->paired_auto_ms);
+    fputc(',', f);
+    csv_num(f, r->paired_best_ms);
+    fputc(',', f);
+  } else {
+    fputs(",,,,", f);
+  }
+  csv_str(f, r->paired_best);
+  fputc(',', f);
+  csv_str(f, r->paired);
   fputc('\n', f);
   fflush(f);
 }
@@ -1176,6 +1300,9 @@ static int bench_one(FILE *csv, const char *group, const bench_case *c, const op
         fprintf(stderr, "            set_kernel %s\n", (fmt_time(tm, sizeof tm, r->set_kernel_ms * 1e-3), tm));
       if (is_auto)
         fprintf(stderr, "            AUTO chose %s/%s: %s\n", r->method, r->backend, r->reason);
+      if (r->paired_rounds > 0 || r->paired[0])
+        fprintf(stderr, "            side by side (%d rounds): AUTO %.4g ms; %s\n",
+                r->paired_rounds, r->paired_auto_ms, r->paired);
       if (!isnan(r->transforms_ms))
         fprintf(stderr, "            transforms alone %s: %s\n",
                 (fmt_time(tm, sizeof tm, r->transforms_ms * 1e-3), tm), r->transforms);
@@ -1210,7 +1337,7 @@ typedef struct {
 } bench_heap;
 
 static int bench_main(int argc, char **argv, bench_heap *heap) {
-  options o = {NULL, NULL, 0.4, 3, 2, 30.0, 5e7, 0, 0, 0, 0, 0, BENCH_CALLS_ALL, 0, NULL, 1};
+  options o = {NULL, NULL, 0.4, 3, 2, 30.0, 5e7, 0, 0, 0, 0, 0, BENCH_CALLS_ALL, 0, NULL, 1, 0};
   const char **cases = heap->cases = (const char **)calloc((size_t)argc, sizeof *cases);
   if (!cases) {
     fprintf(stderr, "fconv_bench: out of memory\n");
@@ -1268,6 +1395,8 @@ static int bench_main(int argc, char **argv, bench_heap *heap) {
       }
     } else if (strcmp(a, "--contended") == 0) {
       o.contended = 1;
+    } else if (strcmp(a, "--no-paired") == 0) {
+      o.no_paired = 1;
     } else if (strcmp(a, "--transforms") == 0) {
       NEED_VALUE;
       if (strcmp(val, "estimate") && strcmp(val, "measure") && strcmp(val, "patient")) {

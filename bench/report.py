@@ -30,7 +30,8 @@ import benchcase  # noqa: E402
 
 NUMERIC = ("max_rel_err", "oracle_rel_err", "tol", "reps", "plan_ms", "median_ms", "min_ms",
            "max_ms", "q1_ms", "q3_ms", "outputs", "taps", "bytes", "outputs_per_s", "gbps",
-           "gflops", "threads", "first_ms", "set_kernel_ms", "transforms_ms")
+           "gflops", "threads", "first_ms", "set_kernel_ms", "transforms_ms", "paired_rounds",
+           "paired_auto_ms", "paired_best_ms")
 CALLS = ("exec", "reuse", "oneshot")
 CALL_NAME = {"exec": "kernel passed to execute", "reuse": "set_kernel + execute(NULL)",
              "oneshot": "fconv_convolve (create + execute + destroy)"}
@@ -185,9 +186,9 @@ class Data:
         ok = [r for r in self.first_by_problem.get(problem, []) if is_ok(r) and is_peer(r)]
         return min(ok, key=lambda r: r["median_ms"]) if ok else None
 
-    def regret(self, problem, call):
+    def regret_rows(self, problem, call):
         """(AUTO row, fastest forced row on the same call path and backends, AUTO time / its
-        time) or None when either is not measured."""
+        time) from separately timed rows, or None when either is not measured."""
         a = self.auto_row(problem, call)
         if not is_ok(a):
             return None
@@ -198,13 +199,32 @@ class Data:
         best = min(forced, key=lambda r: r["median_ms"])
         return a, best, a["median_ms"] / best["median_ms"]
 
+    def regret(self, problem, call):
+        """(AUTO, fastest forced, AUTO time / its time). Measured side by side where the AUTO
+        row has the paired columns (fconv_bench's time_paired: AUTO's plan and a plan per
+        forced method called in turn in one process; the AUTO and forced entries are then
+        dicts with those medians as median_ms); else from the separately timed rows."""
+        a = self.auto_row(problem, call)
+        if is_ok(a) and a.get("paired_rounds") and a.get("paired_auto_ms") and \
+                a.get("paired_best_ms") and "/" in (a.get("paired_best") or ""):
+            m, b = a["paired_best"].split("/", 1)
+            best = {"method": m, "backend": b, "median_ms": a["paired_best_ms"], "status": "ok"}
+            auto = dict(a, median_ms=a["paired_auto_ms"])
+            return auto, best, a["paired_auto_ms"] / a["paired_best_ms"]
+        return self.regret_rows(problem, call)
+
     def choice_regret(self, problem, call):
-        """The forced row of the method AUTO chose / the fastest forced row, same call path: the
-        choice alone, without the timing noise between AUTO's row and the forced rows."""
+        """The method AUTO chose, forced / the fastest forced, same call path: the choice alone.
+        Side by side where the AUTO row has the paired columns (the chosen method's forced
+        plan's median among them; 1 when AUTO's choice is the fastest), else the separately
+        timed forced rows."""
         res = self.regret(problem, call)
         if res is None:
             return None
         a, best, _ = res
+        if a.get("paired_rounds"):
+            mine = paired_times(a.get("paired") or "").get("%s/%s" % (a["method"], a["backend"]))
+            return mine / best["median_ms"] if mine else None
         mine = self.get(problem, a["method"], a["backend"], "host", call)
         return mine["median_ms"] / best["median_ms"] if is_ok(mine) else None
 
@@ -773,6 +793,20 @@ def ms_of(r):
     return r["median_ms"] if is_ok(r) else None
 
 
+def paired_times(text):
+    """{"fft/cpu": ms, ...} from an AUTO row's paired column ("direct/cpu 0.32 (> 3x); fft/cpu
+    0.0953"); plans left out of the rounds (> 3x AUTO) are not included."""
+    out = {}
+    for part in text.split(";"):
+        f = part.split()
+        if len(f) == 2:
+            try:
+                out[f[0]] = float(f[1])
+            except ValueError:
+                pass
+    return out
+
+
 def choice(r):
     return "%s/%s" % (r["method"], r["backend"]) if is_ok(r) else "-"
 
@@ -869,10 +903,15 @@ def section_regret(R):
     lines = ["## AUTO's regret on both call paths", "",
              "AUTO's regret: AUTO's time / the fastest forced method's time on the same call path "
              "(exec: kernel passed to execute; reuse: set_kernel + execute(NULL)); target <= %s. "
-             "*Choice*: the forced time of the method AUTO chose / the fastest forced time, the "
-             "choice without the noise between separately timed rows. Times are medians over "
-             "the %d quiet run(s), ratios the median of the runs' ratios. Cases of the sweeps "
-             "are listed only above the target." % (fmt_target(REGRET_TARGET), len(R.quiet)), ""]
+             "Measured side by side: in AUTO's row, after its own repetitions, a plan per forced "
+             "method is made in the same process and called in turn with AUTO's plan, round "
+             "after round, for another budget; the times are the medians of those rounds (a "
+             "forced plan over 3x AUTO's time leaves the rounds). *Separate rows*: AUTO's row / "
+             "the fastest forced row, each timed in its own process -- on a noisy host the same "
+             "plan differs by up to 2x between rows. *Choice*: the method AUTO chose, forced / "
+             "the fastest forced (side by side). Times are medians over the %d quiet run(s), "
+             "ratios the median of the runs' ratios. Cases of the sweeps are listed only above "
+             "the target." % (fmt_target(REGRET_TARGET), len(R.quiet)), ""]
     rows, n, bad = [], 0, []
     for g, p in d.problems:
         for call in ("exec", "reuse"):
@@ -890,8 +929,10 @@ def section_regret(R):
                         if q.regret(p, call) else None)
             tb = R.over(R.quiet, lambda q: q.regret(p, call)[1]["median_ms"]
                         if q.regret(p, call) else None)
+            sep = R.over(R.quiet, lambda q: (q.regret_rows(p, call) or (None, None, None))[2])
             rows.append((p, call, choice(a), fmt_ms(ta), choice(best), fmt_ms(tb),
-                         fmt_regret(x), fmt_x(R.over(R.quiet, lambda q: q.choice_regret(p, call))),
+                         fmt_regret(x), fmt_x(sep),
+                         fmt_x(R.over(R.quiet, lambda q: q.choice_regret(p, call))),
                          a["reason"]))
     if not n:
         return "\n".join(lines + ["not measured: no case has an AUTO row and a forced row on "
@@ -901,7 +942,8 @@ def section_regret(R):
         "; worst: `%s` on the %s path, %s" % (max(bad)[1], max(bad)[2], fmt_x(max(bad)[0]))
         if bad else ""))
     lines += ["", md_table(["case", "path", "AUTO chose", "AUTO ms", "fastest forced",
-                            "its ms", "regret", "choice", "AUTO's reason"], rows)]
+                            "its ms", "regret", "separate rows", "choice", "AUTO's reason"],
+                           rows)]
     return "\n".join(lines)
 
 

@@ -305,7 +305,8 @@ class TestReportRuns(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         import peers
-        cols = peers.COLUMNS
+        cols = peers.COLUMNS + ["paired_rounds", "paired_auto_ms", "paired_best_ms",
+                                "paired_best", "paired"]
         cls.dir = tempfile.mkdtemp(prefix="fconv-report-runs-")
         P, Q = cls.P, cls.Q
         fpaths, ppaths = [], []
@@ -327,6 +328,15 @@ class TestReportRuns(unittest.TestCase):
                          frow2(run, Q, "fft", call, 2 * s, plan=0.5),
                          frow2(run, Q, "os", call, 3 * s, plan=0.5),
                          frow2(run, Q, "auto", call, (3 if contended else 1) * s, "direct", plan=0.5)]
+            # Q exec: AUTO timed side by side with the forced plans (time_paired): its regret
+            # is 1.2 / 0.96 = 1.25x there, not the separate rows' 1.00x; the choice (direct,
+            # the fastest side by side) is 1.00x; fft left the rounds (> 3x).
+            qa = [r for r in rows if r["problem"] == Q and r["method_req"] == "auto" and
+                  r["call"] == "exec"][0]
+            qa.update({"paired_rounds": "100", "paired_auto_ms": str(1.2 * s),
+                             "paired_best_ms": str(0.96 * s), "paired_best": "direct/cpu",
+                             "paired": "direct/cpu %g; fft/cpu %g (> 3x); os/cpu %g"
+                                       % (0.96 * s, 4 * s, 2.5 * s)})
             rows.append(frow2(run, Q, "auto", "oneshot", 1.5 * s, "direct", first=4 * s))
             return rows
 
@@ -376,7 +386,7 @@ class TestReportRuns(unittest.TestCase):
         # one-shot first 250 / steady 30; peers' first 60 / steady 40; plan 2400 ms flagged
         self.assertIn("| %s | 20.0 fft | 1.05x | 912 direct | **51x** | 40.0 scipy.signal.oaconvolve"
                       " | 2.00x | 30.0 (1.50x) | 250 / 30.0 | 60.0 / 40.0 | **2400** |" % self.P, h)
-        self.assertIn("| %s | 1.00 direct | 1.00x | 1.00 direct | 1.00x | 2.00 cv2.filter2D | 2.00x | "
+        self.assertIn("| %s | 1.00 direct | 1.25x | 1.00 direct | 1.00x | 2.00 cv2.filter2D | 2.00x | "
                       "3.00 (3.00x) | 4.00 / 1.50 | 5.00 / 2.00 | 0.500 |" % self.Q, h)
         self.assertIn("Geometric mean of best peer / fconv over the 1 target cases: 2.00x (median "
                       "of 3 runs; min 1.82x, max 2.22x).", h)
@@ -385,9 +395,21 @@ class TestReportRuns(unittest.TestCase):
         r = self.section("AUTO's regret on both call paths")
         self.assertIn("AUTO's regret is within 1.25x in **3 of 4** (case, call path) pairs; worst: "
                       "`%s` on the reuse path, 51x." % self.P, r)
-        # choice: the forced time of AUTO's method / the fastest: 900/18 and 19/19
-        self.assertIn("| %s | reuse | direct/cpu | 912 | fft/cpu | 18.0 | **51x** | 50x |" % self.P, r)
-        self.assertIn("| %s | exec | fft/cpu | 20.0 | fft/cpu | 19.0 | 1.05x | 1.00x |" % self.P, r)
+        # separate rows: AUTO's row / the fastest forced row; choice: the forced time of AUTO's
+        # method / the fastest: 900/18 and 19/19
+        self.assertIn("| %s | reuse | direct/cpu | 912 | fft/cpu | 18.0 | **51x** | 51x | 50x |"
+                      % self.P, r)
+        self.assertIn("| %s | exec | fft/cpu | 20.0 | fft/cpu | 19.0 | 1.05x | 1.05x | 1.00x |"
+                      % self.P, r)
+
+    def test_regret_side_by_side(self):
+        # Q exec has the paired columns: regret and times from them (1.2 / 0.96), the separate
+        # rows' ratio beside it (1.00x), the choice from the paired direct/cpu time (1.00x).
+        r = self.section("AUTO's regret on both call paths")
+        self.assertIn("| %s | exec | direct/cpu | 1.20 | direct/cpu | 0.960 | 1.25x | 1.00x | "
+                      "1.00x |" % self.Q, r)
+        self.assertIn("| %s | reuse | direct/cpu | 1.00 | direct/cpu | 1.00 | 1.00x | 1.00x | "
+                      "1.00x |" % self.Q, r)
 
     def test_contended(self):
         c = self.section("Quiet against contended")
