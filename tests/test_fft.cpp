@@ -737,40 +737,51 @@ TEST(FftPaths, HugeZeroPadding) {
 }
 
 // A long 1-D signal with a long kernel: FFT and overlap-save agree, and sampled outputs match a
-// direct sum computed here in double precision.
+// direct sum computed here in double precision. Long 1-D transforms on both sides of the engine's in-place / out-of-place ranges
+// (fconv_fc_out_of_place: in place from 2^17 to 2^19 points and from 2^21 on, out of place
+// between): FFT and overlap-save against sampled direct sums and against each other.
 TEST(FftPaths, Big1DLongKernel) {
   EstimatePlanner est;
   Rng g(31);
-  const size_t n = (size_t)1 << 18, k = 12289;
-  fconv_desc d = make_desc(1, {n}, {k}, FCONV_F32);
-  d.mode = FCONV_MODE_SAME;
-  Buf x = signal_for(d, g), h = kernel_for(d, g);
-  PathRun f = run(d, FCONV_METHOD_FFT, x, h, true);
-  PathRun o = run(d, FCONV_METHOD_OVERLAP_SAVE, x, h, true);
-  ASSERT_EQ(f.st, FCONV_OK);
-  ASSERT_EQ(o.st, FCONV_OK);
-  double xn = 0, hn = 0;
-  for (size_t i = 0; i < n; i++) xn += std::norm(at(x, i));
-  for (size_t i = 0; i < k; i++) hn += std::norm(at(h, i));
-  const double bound =
-      kC / reference::kBoundC *
-      reference::error_bound(d.dtype, std::sqrt(xn) * std::sqrt(hn),
-                             std::log2((double)f.info.transform_shape[0]));
-  const size_t p0 = k / 2;
-  std::vector<size_t> idx = {0, 1, p0, n / 2, n - 1, n - 2};
-  for (int i = 0; i < 60; i++) idx.push_back(g() % n);
-  for (size_t o_ : idx) {
-    double s = 0; /* y[o] = sum_m xe[o + k-1 - m] h[m], xe[e] = x[e - p0] */
-    for (size_t m = 0; m < k; m++) {
-      long e = (long)o_ + (long)k - 1 - (long)m - (long)p0;
-      if (e >= 0 && e < (long)n) s += at(x, (size_t)e).real() * at(h, m).real();
+  const size_t k = 12289;
+  struct R { size_t n, tmin, tmax; };
+  const R cases[] = {{(size_t)1 << 18, (size_t)1 << 17, (size_t)1 << 19},   /* in place */
+                     {600000, (size_t)1 << 19, (size_t)1 << 21},           /* out of place */
+                     {2100000, (size_t)1 << 21, (size_t)1 << 23}};         /* in place */
+  for (const R &c : cases) {
+    const size_t n = c.n;
+    fconv_desc d = make_desc(1, {n}, {k}, FCONV_F32);
+    d.mode = FCONV_MODE_SAME;
+    Buf x = signal_for(d, g), h = kernel_for(d, g);
+    PathRun f = run(d, FCONV_METHOD_FFT, x, h, true);
+    PathRun o = run(d, FCONV_METHOD_OVERLAP_SAVE, x, h, true);
+    ASSERT_EQ(f.st, FCONV_OK) << n;
+    ASSERT_EQ(o.st, FCONV_OK) << n;
+    EXPECT_GT(f.info.transform_shape[0], c.tmin) << n;
+    EXPECT_LT(f.info.transform_shape[0], c.tmax) << n;
+    double xn = 0, hn = 0;
+    for (size_t i = 0; i < n; i++) xn += std::norm(at(x, i));
+    for (size_t i = 0; i < k; i++) hn += std::norm(at(h, i));
+    const double bound =
+        kC / reference::kBoundC *
+        reference::error_bound(d.dtype, std::sqrt(xn) * std::sqrt(hn),
+                               std::log2((double)f.info.transform_shape[0]));
+    const size_t p0 = k / 2;
+    std::vector<size_t> idx = {0, 1, p0, n / 2, n - 1, n - 2};
+    for (int i = 0; i < 60; i++) idx.push_back(g() % n);
+    for (size_t o_ : idx) {
+      double s = 0; /* y[o] = sum_m xe[o + k-1 - m] h[m], xe[e] = x[e - p0] */
+      for (size_t m = 0; m < k; m++) {
+        long e = (long)o_ + (long)k - 1 - (long)m - (long)p0;
+        if (e >= 0 && e < (long)n) s += at(x, (size_t)e).real() * at(h, m).real();
+      }
+      EXPECT_NEAR(at(f.y, o_).real(), s, bound) << "fft output " << o_ << " of " << n;
+      EXPECT_NEAR(at(o.y, o_).real(), s, bound) << "overlap-save output " << o_ << " of " << n;
     }
-    EXPECT_NEAR(at(f.y, o_).real(), s, bound) << "fft output " << o_;
-    EXPECT_NEAR(at(o.y, o_).real(), s, bound) << "overlap-save output " << o_;
+    double diff = 0;
+    for (size_t i = 0; i < n; i++) diff = std::max(diff, std::abs(at(f.y, i) - at(o.y, i)));
+    EXPECT_LE(diff, 2 * bound) << n;
   }
-  double diff = 0;
-  for (size_t i = 0; i < n; i++) diff = std::max(diff, std::abs(at(f.y, i) - at(o.y, i)));
-  EXPECT_LE(diff, 2 * bound);
 }
 
 // Failed allocations: FCONV_ERR_OUT_OF_MEMORY, nothing leaked (ASan builds), plans still usable.

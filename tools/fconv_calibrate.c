@@ -104,7 +104,7 @@ static double pair_time(int rank, const int *n, int dbl, int cplx, int threads, 
   size_t hm = CHUNK_BYTES / sbytes;
   if (hm < 1) hm = 1;
   /* out of place or in place, as the engine transforms (fconv_fc_make_sched) */
-  const int oop = rank >= 2 || pts <= FC_OOP_1D_POINTS;
+  const int oop = fconv_fc_out_of_place(rank, pts);
   void *buf = fconv_calloc(sbytes * hm), *spec = oop ? fconv_calloc(sbytes * hm) : buf;
   fconv_fftw_plan f, b;
   if (!buf || !spec ||

@@ -149,16 +149,14 @@ int fconv_fc_make_sched(const fconv_problem *p, const fconv_fc_geom *g, fc_sched
     s->nw = 1; s->inner = T; s->fftw_threads = 1; s->h = 1; s->kq = 1; s->ksplit = 1;
     return 1;
   }
-  /* Out of place (spectra in a buffer of their own): multi-dimensional transforms, and 1-D
-   * ones of up to FC_OOP_1D_POINTS points. FFTW's ESTIMATE planner searches in-place real
-   * transforms 2-4x longer, and out of place they ran as fast or faster on the CI machine (2-D
-   * 1152^2 a pair 13.1 against 20.0 ms, 256^2 0.43 against 0.52, 3-D 40^3 1.70 against 1.98,
-   * 1-D 16384 84 against 105 us); longer 1-D ones ran slower on 2 FFTW threads (2^19 points
-   * 4.7 against 3.4 ms; 2^17: 65536 full, plan 19.9 -> 14.7 ms, execute 1.09 -> 0.95 ms). A
-   * chunk then holds half as many slots: both buffers in its budget. */
+  /* Out of place (spectra in a buffer of their own) where fconv_fc_out_of_place says (FFTW's
+   * ESTIMATE planner searches in-place real transforms 2-4x longer; out of place they ran as
+   * fast or faster on the CI machine: 2-D 1152^2 a pair 13.1 against 20.0 ms, 256^2 0.43
+   * against 0.52, 3-D 40^3 1.70 against 1.98, 1-D 16384 84 against 105 us, 2^20 7.1 against
+   * 13.3 ms). A chunk then holds half as many slots: both buffers in its budget. */
   int rank = 0;
   for (int a = 0; a < 3; a++) rank += g->T[a] > 1;
-  s->oop = rank >= 2 || s->points <= FC_OOP_1D_POINTS;
+  s->oop = fconv_fc_out_of_place(rank, s->points);
   const size_t per_chunk = FC_CHUNK_BYTES / ((s->oop ? 2 : 1) * slot_bytes);
   if (!s->fb) {
     s->nunits = p->count * s->nact;

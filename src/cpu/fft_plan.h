@@ -47,8 +47,21 @@ extern "C" {
 #define FC_CHUNK_BYTES ((size_t)256 << 10)
 /* FFTW threads are used inside a plan only from this many points per execute on. */
 #define FC_FFTW_THREADS_MIN_POINTS ((size_t)1 << 15)
-/* 1-D transforms of at most this many points run out of place (fconv_fc_make_sched) */
+/* Which transforms run out of place (spectra in a buffer of their own): every 2-D and 3-D
+ * one, and 1-D ones of at most FC_OOP_1D_POINTS points or of more than FC_OOP_1D_MID_END and
+ * fewer than FC_OOP_1D_LARGE_END points. FFTW's ESTIMATE planner searches in-place real
+ * transforms longer (in-place c2r of 589824 points: 35-47 ms against 16-18 out of place, in a
+ * fresh process with 2 threads on the CI machine), and out of place they ran as fast or faster
+ * there — except 1-D ones of 2^17-2^19 points (2^19: an r2c + c2r pair 2.55 ms in place against
+ * 2.9-3.1, planned in 12.5 against 17-19 ms) and from 2^21 on (4194304: 57 against 81-84 ms).
+ * Used by fconv_fc_make_sched and tools/fconv_calibrate.c. */
 #define FC_OOP_1D_POINTS ((size_t)1 << 17)
+#define FC_OOP_1D_MID_END ((size_t)1 << 19)
+#define FC_OOP_1D_LARGE_END ((size_t)1 << 21)
+static inline int fconv_fc_out_of_place(int rank, size_t points) {
+  return rank >= 2 || points <= FC_OOP_1D_POINTS ||
+         (points > FC_OOP_1D_MID_END && points < FC_OOP_1D_LARGE_END);
+}
 /* Pack/multiply/crop passes are split over threads from this many elements per job on. */
 #define FC_PASS_GRAIN ((size_t)1 << 14)
 #define FC_MAX_PLANS 12
