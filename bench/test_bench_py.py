@@ -20,7 +20,11 @@ sys.path.insert(0, HERE)
 import benchcase  # noqa: E402
 import report  # noqa: E402
 
-WORK = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
+# A directory to keep the outputs in: the first argument when this file runs as a script (ctest
+# passes one); under `python3 -m unittest test_bench_py` argv[1] is the module name, not a
+# directory, and a temporary directory is used.
+WORK = (sys.argv[1] if __name__ == "__main__" and len(sys.argv) > 1 and
+        not sys.argv[1].startswith("-") else None)
 
 
 class TestBenchcase(unittest.TestCase):
