@@ -737,20 +737,22 @@ TEST(FftPaths, HugeZeroPadding) {
 }
 
 // A long 1-D signal with a long kernel: FFT and overlap-save agree, and sampled outputs match a
-// direct sum computed here in double precision. Long 1-D transforms on both sides of the engine's in-place / out-of-place ranges
-// (fconv_fc_out_of_place: in place from 2^17 to 2^19 points and from 2^21 on, out of place
-// between): FFT and overlap-save against sampled direct sums and against each other.
+// direct sum computed here in double precision. Transform lengths on both sides of the engine's
+// in-place / out-of-place ranges (fconv_fc_out_of_place: in place from 2^17 to 2^19 points and
+// from 8 MiB of data on, out of place between: f32 up to 2^21 points, f64 up to 2^20).
 TEST(FftPaths, Big1DLongKernel) {
   EstimatePlanner est;
   Rng g(31);
   const size_t k = 12289;
-  struct R { size_t n, tmin, tmax; };
-  const R cases[] = {{(size_t)1 << 18, (size_t)1 << 17, (size_t)1 << 19},   /* in place */
-                     {600000, (size_t)1 << 19, (size_t)1 << 21},           /* out of place */
-                     {2100000, (size_t)1 << 21, (size_t)1 << 23}};         /* in place */
+  struct R { size_t n, tmin, tmax; fconv_dtype t; };
+  const R cases[] = {{(size_t)1 << 18, (size_t)1 << 17, (size_t)1 << 19, FCONV_F32}, /* in place */
+                     {600000, (size_t)1 << 19, (size_t)1 << 21, FCONV_F32},   /* out of place */
+                     {2100000, (size_t)1 << 21, (size_t)1 << 23, FCONV_F32},  /* in place */
+                     {600000, (size_t)1 << 19, (size_t)1 << 20, FCONV_F64},   /* out of place */
+                     {1100000, (size_t)1 << 20, (size_t)1 << 22, FCONV_F64}}; /* in place */
   for (const R &c : cases) {
     const size_t n = c.n;
-    fconv_desc d = make_desc(1, {n}, {k}, FCONV_F32);
+    fconv_desc d = make_desc(1, {n}, {k}, c.t);
     d.mode = FCONV_MODE_SAME;
     Buf x = signal_for(d, g), h = kernel_for(d, g);
     PathRun f = run(d, FCONV_METHOD_FFT, x, h, true);

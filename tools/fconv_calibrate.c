@@ -104,7 +104,7 @@ static double pair_time(int rank, const int *n, int dbl, int cplx, int threads, 
   size_t hm = CHUNK_BYTES / sbytes;
   if (hm < 1) hm = 1;
   /* out of place or in place, as the engine transforms (fconv_fc_make_sched) */
-  const int oop = fconv_fc_out_of_place(rank, pts);
+  const int oop = fconv_fc_out_of_place(rank, pts, (size_t)(dbl ? 8 : 4) * (cplx ? 2 : 1));
   void *buf = fconv_calloc(sbytes * hm), *spec = oop ? fconv_calloc(sbytes * hm) : buf;
   fconv_fftw_plan f, b;
   if (!buf || !spec ||

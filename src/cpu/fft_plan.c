@@ -156,7 +156,7 @@ int fconv_fc_make_sched(const fconv_problem *p, const fconv_fc_geom *g, fc_sched
    * 13.3 ms). A chunk then holds half as many slots: both buffers in its budget. */
   int rank = 0;
   for (int a = 0; a < 3; a++) rank += g->T[a] > 1;
-  s->oop = fconv_fc_out_of_place(rank, s->points);
+  s->oop = fconv_fc_out_of_place(rank, s->points, p->esize);
   const size_t per_chunk = FC_CHUNK_BYTES / ((s->oop ? 2 : 1) * slot_bytes);
   if (!s->fb) {
     s->nunits = p->count * s->nact;

@@ -48,19 +48,21 @@ extern "C" {
 /* FFTW threads are used inside a plan only from this many points per execute on. */
 #define FC_FFTW_THREADS_MIN_POINTS ((size_t)1 << 15)
 /* Which transforms run out of place (spectra in a buffer of their own): every 2-D and 3-D
- * one, and 1-D ones of at most FC_OOP_1D_POINTS points or of more than FC_OOP_1D_MID_END and
- * fewer than FC_OOP_1D_LARGE_END points. FFTW's ESTIMATE planner searches in-place real
- * transforms longer (in-place c2r of 589824 points: 35-47 ms against 16-18 out of place, in a
- * fresh process with 2 threads on the CI machine), and out of place they ran as fast or faster
- * there — except 1-D ones of 2^17-2^19 points (2^19: an r2c + c2r pair 2.55 ms in place against
- * 2.9-3.1, planned in 12.5 against 17-19 ms) and from 2^21 on (4194304: 57 against 81-84 ms).
- * Used by fconv_fc_make_sched and tools/fconv_calibrate.c. */
+ * one, and 1-D ones of at most FC_OOP_1D_POINTS points or of more than FC_OOP_1D_MID_END
+ * points whose data (points x element bytes) stays under FC_OOP_1D_MAX_BYTES. FFTW's ESTIMATE
+ * planner searches in-place real transforms longer (in-place c2r of 589824 points: 35-47 ms
+ * against 16-18 out of place, in a fresh process with 2 threads on the CI machine), and out of
+ * place they ran as fast or faster there — except 1-D ones of 2^17-2^19 points (2^19: an r2c +
+ * c2r pair 2.55 ms in place against 2.9-3.1, planned in 12.5 against 17-19 ms) and large ones:
+ * f32 4194304 points 57 against 81-84 ms; f64 of 2^20 + 16 taps with FFT forced 28 against 34 ms
+ * (fconv_bench, old and new builds alternating, 4 rounds). Used by fconv_fc_make_sched and
+ * tools/fconv_calibrate.c. */
 #define FC_OOP_1D_POINTS ((size_t)1 << 17)
 #define FC_OOP_1D_MID_END ((size_t)1 << 19)
-#define FC_OOP_1D_LARGE_END ((size_t)1 << 21)
-static inline int fconv_fc_out_of_place(int rank, size_t points) {
+#define FC_OOP_1D_MAX_BYTES ((size_t)8 << 20)
+static inline int fconv_fc_out_of_place(int rank, size_t points, size_t elem_bytes) {
   return rank >= 2 || points <= FC_OOP_1D_POINTS ||
-         (points > FC_OOP_1D_MID_END && points < FC_OOP_1D_LARGE_END);
+         (points > FC_OOP_1D_MID_END && points * elem_bytes < FC_OOP_1D_MAX_BYTES);
 }
 /* Pack/multiply/crop passes are split over threads from this many elements per job on. */
 #define FC_PASS_GRAIN ((size_t)1 << 14)
