@@ -2,6 +2,7 @@
 
     import fconv
     from fconv import signal, ndimage      # SciPy's names and semantics
+    from fconv import nn                   # CNN layers, PyTorch's F.conv1d/2d/3d conventions
 
     y = signal.convolve(x, h, mode="same")              # like scipy.signal.convolve
     z = ndimage.correlate(img, w, mode="mirror")         # like scipy.ndimage.correlate
@@ -14,15 +15,17 @@
 
 fconv.signal: convolve, correlate, fftconvolve, oaconvolve, convolve2d, correlate2d,
 choose_conv_method, correlation_lags.  fconv.ndimage: correlate, convolve, correlate1d,
-convolve1d.  Errors from the library raise fconv.Error subclasses (InvalidArgumentError is
+convolve1d.  fconv.nn: conv, conv1d, conv2d, conv3d (multi-channel layers: N x C_in x
+spatial signals, C_out x C_in/groups x kernel weights, stride, padding, dilation, groups;
+fconv.Plan(..., channels=(C_in, C_out)) is the same as a reusable plan).  Errors from the library raise fconv.Error subclasses (InvalidArgumentError is
 also a ValueError, UnsupportedError a NotImplementedError, OutOfMemoryError a MemoryError;
 NoDeviceError, CudaError, FFTError, InternalError); `err.status` is the fconv_status value.
 The computations run with the GIL released.
 
 fconv.set_default_threads(n) sets the CPU threads of the SciPy-style functions called without
 threads= (initially 0: all cores). The one-shot functions keep recently used plans in a small cache (plan_cache() reads and sets
-its limits; clear_plan_cache() empties it). Streaming and multi-channel objects will join
-Plan here when the C library provides them.
+its limits; clear_plan_cache() empties it). The C library's streaming API (fconv_stream_*) has
+no Python binding yet.
 """
 
 from . import _core
@@ -31,9 +34,9 @@ from ._core import (CudaError, Error, FFTError, InternalError, InvalidArgumentEr
                     cuda_device_count, plan_cache)
 from ._engine import set_default_threads
 from ._plan import Plan
-from . import ndimage, signal
+from . import ndimage, nn, signal
 
-__all__ = ["Plan", "signal", "ndimage", "Error", "InvalidArgumentError", "UnsupportedError",
+__all__ = ["Plan", "signal", "ndimage", "nn", "Error", "InvalidArgumentError", "UnsupportedError",
            "OutOfMemoryError", "NoDeviceError", "CudaError", "FFTError", "InternalError",
            "plan_cache", "clear_plan_cache", "set_default_threads", "cuda_device_count", "version",
            "library_version", "status_string"]

@@ -423,6 +423,48 @@ static int device_input(PyObject *o, fconv_dtype dt, size_t nelems, int writable
   return 0;
 }
 
+/* ---- channels and dilation ------------------------------------------------------------------ */
+
+/* The multi-channel and dilation fields of d from Python objects (None: not given): channels
+ * (in_channels, out_channels, groups) through fconv_desc_set_channels, dilation (one size per
+ * axis) through fconv_desc_set_dilation. 1 when channels were given, 0 when not, -1 on error. */
+static int parse_extension(PyObject *cin, PyObject *cout, PyObject *groups, PyObject *dil,
+                           fconv_desc *d) {
+  int chan = 0;
+  if (cin != Py_None || cout != Py_None || groups != Py_None) {
+    size_t ci = 1, co = 1, g = 1;
+    if ((cin != Py_None && parse_size(cin, &ci, "in_channels") < 0) ||
+        (cout != Py_None && parse_size(cout, &co, "out_channels") < 0) ||
+        (groups != Py_None && parse_size(groups, &g, "groups") < 0))
+      return -1;
+    fconv_desc_set_channels(d, ci, co, g);
+    chan = 1;
+  }
+  if (dil != Py_None) {
+    size_t v[FCONV_MAX_RANK];
+    if (parse_sizes(dil, d->rank, v, 1, "dilation") < 0) return -1;
+    fconv_desc_set_dilation(d, v);
+  }
+  return chan;
+}
+
+/* Elements of one plan's whole signal, kernel (per call) and output arrays: batches and
+ * channels included (fconv.h's layouts). Channel counts that fconv_plan_create rejects (0, not
+ * divisible by groups) never reach here. */
+static size_t signal_elems(const fconv_desc *d) {
+  const size_t c = (d->flags & FCONV_FLAG_EXTENDED) ? d->in_channels : 1;
+  return prod3(d->signal_shape, d->batch) * c;
+}
+static size_t kernel_elems(const fconv_desc *d) {
+  const size_t c = (d->flags & FCONV_FLAG_EXTENDED)
+                       ? d->out_channels * (d->in_channels / (d->groups ? d->groups : 1))
+                       : 1;
+  return prod3(d->kernel_shape, d->kernel_batch) * c;
+}
+static size_t output_channels(const fconv_desc *d) {
+  return (d->flags & FCONV_FLAG_EXTENDED) ? d->out_channels : 1;
+}
+
 /* ---- the Plan type -------------------------------------------------------------------------- */
 
 typedef struct {
@@ -434,6 +476,7 @@ typedef struct {
   size_t sig_elems, ker_elems, out_elems; /* whole arrays: batches included */
   size_t count;                            /* outputs: max(batch, kernel_batch) */
   size_t out_shape[FCONV_MAX_RANK];
+  int channels;                            /* a multi-channel plan: output (count, C_out, ...) */
   int kernel_set;
   int device;
   PyObject *weakreflist;
@@ -455,12 +498,15 @@ static int plan_alive(PlanObject *self) {
 static int Plan_init(PlanObject *self, PyObject *args, PyObject *kwds) {
   static char *kw[] = {"signal_shape", "kernel_shape", "dtype", "batch", "kernel_batch",
                        "mode", "op", "boundary", "stride", "pad_before", "pad_after",
-                       "method", "backend", "threads", "flags", NULL};
+                       "method", "backend", "threads", "flags", "in_channels",
+                       "out_channels", "groups", "dilation", NULL};
   PyObject *sshape, *kshape, *dtype, *batch, *kbatch, *mode, *op, *boundary, *stride, *pb, *pa,
-      *method, *backend, *threads, *flags;
-  if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOOOOOOOOOOO:Plan", kw, &sshape, &kshape,
-                                   &dtype, &batch, &kbatch, &mode, &op, &boundary, &stride, &pb,
-                                   &pa, &method, &backend, &threads, &flags))
+      *method, *backend, *threads, *flags, *cin = Py_None, *cout = Py_None, *groups = Py_None,
+      *dil = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOOOOOOOOOOO|$OOOO:Plan", kw, &sshape,
+                                   &kshape, &dtype, &batch, &kbatch, &mode, &op, &boundary,
+                                   &stride, &pb, &pa, &method, &backend, &threads, &flags, &cin,
+                                   &cout, &groups, &dil))
     return -1;
   if (self->plan) {
     PyErr_SetString(PyExc_RuntimeError, "Plan already initialised");
@@ -501,6 +547,8 @@ static int Plan_init(PlanObject *self, PyObject *args, PyObject *kwds) {
   unsigned long fl = PyLong_AsUnsignedLong(flags);
   if (fl == (unsigned long)-1 && PyErr_Occurred()) return -1;
   d.flags = (unsigned)fl;
+  const int chan = parse_extension(cin, cout, groups, dil, &d);
+  if (chan < 0) return -1;
 
   fconv_plan *p = NULL;
   fconv_status st;
@@ -529,9 +577,10 @@ static int Plan_init(PlanObject *self, PyObject *args, PyObject *kwds) {
   self->typenum = npy_type_of(dt);
   self->count = info.output_count;
   for (int i = 0; i < FCONV_MAX_RANK; i++) self->out_shape[i] = info.output_shape[i];
-  self->sig_elems = prod3(d.signal_shape, d.batch);
-  self->ker_elems = prod3(d.kernel_shape, d.kernel_batch);
-  self->out_elems = prod3(self->out_shape, self->count);
+  self->channels = chan;
+  self->sig_elems = signal_elems(&d);
+  self->ker_elems = kernel_elems(&d);
+  self->out_elems = prod3(self->out_shape, self->count) * output_channels(&d);
   self->device = (d.flags & FCONV_FLAG_DEVICE_POINTERS) != 0;
   return 0;
 }
@@ -564,11 +613,14 @@ static PyObject *Plan_close(PlanObject *self, PyObject *unused) {
   Py_RETURN_NONE;
 }
 
-/* Output array for a host plan: (count,) + shape when the plan has batches, else shape. */
+/* Output array for a host plan: (count,) + shape when the plan has batches, else shape; a
+ * multi-channel plan's always (count, C_out) + shape. */
 static PyArrayObject *new_output(PlanObject *self) {
-  npy_intp dims[FCONV_MAX_RANK + 1];
+  npy_intp dims[FCONV_MAX_RANK + 2];
   int nd = 0;
-  if (self->desc.batch > 1 || self->desc.kernel_batch > 1) dims[nd++] = (npy_intp)self->count;
+  if (self->channels || self->desc.batch > 1 || self->desc.kernel_batch > 1)
+    dims[nd++] = (npy_intp)self->count;
+  if (self->channels) dims[nd++] = (npy_intp)self->desc.out_channels;
   for (int i = 0; i < self->desc.rank; i++) dims[nd++] = (npy_intp)self->out_shape[i];
   return (PyArrayObject *)PyArray_EMPTY(nd, dims, self->typenum, 0);
 }
@@ -748,8 +800,10 @@ static PyObject *Plan_get_info(PlanObject *self, void *closure) {
 
 static PyObject *Plan_get_output_shape(PlanObject *self, void *closure) {
   PyObject *s = sizes_tuple(self->out_shape, self->desc.rank);
-  if (!s || !(self->desc.batch > 1 || self->desc.kernel_batch > 1)) return s;
-  PyObject *c = Py_BuildValue("(n)", (Py_ssize_t)self->count);
+  if (!s || !(self->channels || self->desc.batch > 1 || self->desc.kernel_batch > 1)) return s;
+  PyObject *c = self->channels ? Py_BuildValue("(nn)", (Py_ssize_t)self->count,
+                                               (Py_ssize_t)self->desc.out_channels)
+                               : Py_BuildValue("(n)", (Py_ssize_t)self->count);
   if (!c) {
     Py_DECREF(s);
     return NULL;
@@ -763,7 +817,11 @@ static PyObject *Plan_get_output_shape(PlanObject *self, void *closure) {
 static PyObject *Plan_get_desc(PlanObject *self, void *closure) {
   const fconv_desc *d = &self->desc;
   int r = d->rank;
-  return Py_BuildValue("{s:N,s:N,s:n,s:n,s:i,s:i,s:i,s:i,s:N,s:N,s:N,s:i,s:i,s:i,s:I}",
+  const int ext = (d->flags & FCONV_FLAG_EXTENDED) != 0;
+  size_t dil[FCONV_MAX_RANK];
+  for (int i = 0; i < FCONV_MAX_RANK; i++) dil[i] = ext ? d->dilation[i] : 1;
+  return Py_BuildValue("{s:N,s:N,s:n,s:n,s:i,s:i,s:i,s:i,s:N,s:N,s:N,s:i,s:i,s:i,s:I,s:n,s:n,"
+                       "s:n,s:N,s:O}",
                        "signal_shape", sizes_tuple(d->signal_shape, r), "kernel_shape",
                        sizes_tuple(d->kernel_shape, r), "batch", (Py_ssize_t)d->batch,
                        "kernel_batch", (Py_ssize_t)d->kernel_batch, "dtype", (int)d->dtype,
@@ -771,7 +829,11 @@ static PyObject *Plan_get_desc(PlanObject *self, void *closure) {
                        "stride", sizes_tuple(d->stride, r), "pad_before",
                        sizes_tuple(d->pad_before, r), "pad_after", sizes_tuple(d->pad_after, r),
                        "method", (int)d->method, "backend", (int)d->backend, "threads",
-                       d->threads, "flags", d->flags);
+                       d->threads, "flags", d->flags, "in_channels",
+                       (Py_ssize_t)(ext ? d->in_channels : 1), "out_channels",
+                       (Py_ssize_t)(ext ? d->out_channels : 1), "groups",
+                       (Py_ssize_t)(ext ? d->groups : 1), "dilation", sizes_tuple(dil, r),
+                       "channels", self->channels ? Py_True : Py_False);
 }
 
 static PyObject *Plan_get_kernel_set(PlanObject *self, void *closure) {
@@ -979,30 +1041,34 @@ static int desc_from_args(PyObject *const *a, fconv_desc *d) {
 }
 
 /* execute_once(x, h, out, signal_shape, kernel_shape, batch, kernel_batch, dtype, op,
- *              boundary, pad_before, pad_after, method, backend, threads, flags) -> out
+ *              boundary, pad_before, pad_after, method, backend, threads, flags
+ *              [, in_channels, out_channels, groups, dilation, stride]) -> out
  * x, h and out are C-contiguous arrays of the dtype with the exact element counts; mode PAD.
+ * The optional channel and dilation arguments (None: not given) make a multi-channel and/or
+ * dilated problem (fconv_desc_set_channels / _set_dilation; layouts as in fconv.h); stride
+ * (None: 1) is the output step per axis.
  * Uses (and refills) the plan cache; the kernel goes through set_kernel so that AUTO's
  * kernel-dependent refinements (separable, accuracy) apply as they would for a Plan. */
 static PyObject *execute_once(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
-  if (nargs != 16) {
-    PyErr_Format(PyExc_TypeError, "execute_once takes 16 arguments (%zd given)", nargs);
+  if (nargs != 16 && nargs != 21) {
+    PyErr_Format(PyExc_TypeError, "execute_once takes 16 or 21 arguments (%zd given)", nargs);
     return NULL;
   }
   fconv_desc d;
   if (desc_from_args(args + 3, &d) < 0) return NULL;
-  const int typenum = npy_type_of(d.dtype);
-  size_t ne_x = prod3(d.signal_shape, d.batch), ne_h = prod3(d.kernel_shape, d.kernel_batch);
-  PyArrayObject *x = host_input(args[0], typenum, ne_x, "signal");
-  if (!x) return NULL;
-  PyArrayObject *h = host_input(args[1], typenum, ne_h, "kernel");
-  if (!h) {
-    Py_DECREF(x);
-    return NULL;
+  if (nargs == 21) {
+    if (parse_extension(args[16], args[17], args[18], args[19], &d) < 0) return NULL;
+    if (args[20] != Py_None && parse_sizes(args[20], d.rank, d.stride, 1, "stride") < 0)
+      return NULL;
   }
+  const int typenum = npy_type_of(d.dtype);
+  PyArrayObject *x = NULL, *h = NULL;
   PyObject *key = PyBytes_FromStringAndSize((const char *)&d, sizeof d);
   PyObject *ret = NULL;
-  if (!key) goto done;
+  if (!key) return NULL;
 
+  /* the plan first: it validates the descriptor (channel counts included) before the arrays'
+   * sizes, which follow from it, are checked */
   fconv_plan *p = cache_take(key);
   if (PyErr_Occurred()) goto done;
   fconv_status st = FCONV_OK;
@@ -1015,6 +1081,12 @@ static PyObject *execute_once(PyObject *mod, PyObject *const *args, Py_ssize_t n
       goto done;
     }
   }
+  x = host_input(args[0], typenum, signal_elems(&d), "signal");
+  if (x) h = host_input(args[1], typenum, kernel_elems(&d), "kernel");
+  if (!h) {
+    cache_give(key, p);
+    goto done;
+  }
   fconv_plan_info info;
   size_t osh[FCONV_MAX_RANK];
   if ((st = fconv_plan_output_shape(p, osh)) != FCONV_OK ||
@@ -1023,7 +1095,7 @@ static PyObject *execute_once(PyObject *mod, PyObject *const *args, Py_ssize_t n
     cache_give(key, p);
     goto done;
   }
-  if (!host_output_ok(args[2], typenum, prod3(osh, info.output_count))) {
+  if (!host_output_ok(args[2], typenum, prod3(osh, info.output_count) * output_channels(&d))) {
     cache_give(key, p);
     goto done;
   }
@@ -1054,9 +1126,9 @@ static PyObject *execute_once(PyObject *mod, PyObject *const *args, Py_ssize_t n
   cache_give(key, p);
   ret = Py_NewRef(args[2]);
 done:
-  Py_XDECREF(key);
-  Py_DECREF(x);
-  Py_DECREF(h);
+  Py_DECREF(key);
+  Py_XDECREF(x);
+  Py_XDECREF(h);
   return ret;
 }
 
@@ -1196,8 +1268,8 @@ static PyObject *device_array_info(PyObject *mod, PyObject *obj) {
 static PyMethodDef module_methods[] = {
     {"execute_once", (PyCFunction)(void (*)(void))execute_once, METH_FASTCALL,
      "execute_once(x, h, out, signal_shape, kernel_shape, batch, kernel_batch, dtype, op, "
-     "boundary, pad_before, pad_after, method, backend, threads, flags) -> out (mode PAD; "
-     "cached plans)"},
+     "boundary, pad_before, pad_after, method, backend, threads, flags[, in_channels, "
+     "out_channels, groups, dilation, stride]) -> out (mode PAD; cached plans)"},
     {"plan_cache", (PyCFunction)(void (*)(void))plan_cache, METH_VARARGS | METH_KEYWORDS,
      "plan_cache(max_plans=None, max_bytes=None) -> (max_plans, max_bytes, idle_plans, "
      "idle_bytes): read or set the one-shot functions' plan cache limits."},

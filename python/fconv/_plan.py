@@ -40,7 +40,8 @@ class Plan(_core.Plan):
 
     Plan(signal_shape, kernel_shape, dtype='float64', *, batch=1, kernel_batch=1, mode='full',
          op='convolve', boundary='zero', stride=1, pad=None, method='auto', backend='auto',
-         threads=0, measure=False, separable=True, device=False)
+         threads=0, measure=False, separable=True, device=False, channels=None, groups=1,
+         dilation=1)
 
     signal_shape, kernel_shape: extents of one signal and one kernel (1 to 3 axes, C order).
     dtype: float32, float64, complex64 or complex128 (signal, kernel and output share it).
@@ -55,6 +56,14 @@ class Plan(_core.Plan):
         (FCONV_FLAG_MEASURE).  separable=False: never run rank-1 kernels as 1-D passes.
     device: arrays are CUDA device arrays (__cuda_array_interface__ or DLPack), for the CUDA
         backend (FCONV_FLAG_DEVICE_POINTERS); calls then need out=.
+    channels=(C_in, C_out), groups: a multi-channel (CNN layer) plan, fconv_desc_set_channels:
+        the signal holds batch x C_in x signal_shape, the kernel C_out x (C_in / groups) x
+        kernel_shape (kernel_batch 1), and output channel o sums its group's C_in / groups
+        input channels, each convolved with its own kernel; the output always has shape
+        (batch, C_out) + spatial shape. groups = C_in = C_out is depthwise.
+    dilation: kernel taps `dilation` samples apart, per axis or for all
+        (fconv_desc_set_dilation); the effective extent (k-1)*dilation + 1 is the kernel
+        extent of every padding rule. fconv.nn.conv has PyTorch's argument conventions.
 
     plan(signal, kernel=None, out=None) -> out: signal holds batch * prod(signal_shape)
     elements (any shape), kernel kernel_batch * prod(kernel_shape) or None for the kernel set
@@ -66,7 +75,7 @@ class Plan(_core.Plan):
     def __init__(self, signal_shape, kernel_shape, dtype="float64", *, batch=1, kernel_batch=1,
                  mode="full", op="convolve", boundary="zero", stride=1, pad=None,
                  method="auto", backend="auto", threads=0, measure=False, separable=True,
-                 device=False):
+                 device=False, channels=None, groups=1, dilation=1):
         sshape = [int(s) for s in np.atleast_1d(signal_shape)]
         kshape = [int(s) for s in np.atleast_1d(kernel_shape)]
         rank = len(sshape)
@@ -97,11 +106,22 @@ class Plan(_core.Plan):
             flags |= _core.FLAG_NO_SEPARABLE
         if device:
             flags |= _core.FLAG_DEVICE_POINTERS
+        ext = {}
+        if channels is not None:
+            if np.ndim(channels) != 1 or len(channels) != 2:
+                raise ValueError("channels must be (in_channels, out_channels), got %r"
+                                 % (channels,))
+            ext = {"in_channels": int(channels[0]), "out_channels": int(channels[1]),
+                   "groups": int(groups)}
+        elif int(groups) != 1:
+            raise ValueError("groups needs channels=(in_channels, out_channels)")
+        if np.ndim(dilation) != 0 or int(dilation) != 1:
+            ext["dilation"] = _per_axis(dilation, rank, "dilation")
         super().__init__(sshape, kshape, code, int(batch), int(kernel_batch), m,
                          _lookup(_OPS, op, "op"),
                          _lookup(_engine.BOUNDARIES, boundary, "boundary"),
                          _per_axis(stride, rank, "stride"), before, after, method_code(method),
-                         backend_code(backend), int(threads), flags)
+                         backend_code(backend), int(threads), flags, **ext)
 
     @property
     def dtype(self):
@@ -123,11 +143,27 @@ class Plan(_core.Plan):
     def kernel_batch(self):
         return self._desc["kernel_batch"]
 
+    @property
+    def channels(self):
+        """(C_in, C_out) of a multi-channel plan, None for a plain one."""
+        d = self._desc
+        return (d["in_channels"], d["out_channels"]) if d["channels"] else None
+
+    @property
+    def groups(self):
+        return self._desc["groups"]
+
+    @property
+    def dilation(self):
+        return self._desc["dilation"]
+
     def __repr__(self):
         if self.closed:
             return "<fconv.Plan (closed)>"
         d = self._desc
         i = self.info
-        return ("<fconv.Plan %s signal %s kernel %s batch %d kernel_batch %d -> %s: %s on %s>"
+        ch = (" channels %d -> %d groups %d" % (d["in_channels"], d["out_channels"], d["groups"])
+              if d["channels"] else "")
+        return ("<fconv.Plan %s signal %s kernel %s batch %d kernel_batch %d%s -> %s: %s on %s>"
                 % (self.dtype, d["signal_shape"], d["kernel_shape"], d["batch"],
-                   d["kernel_batch"], self.output_shape, i["method"], i["backend"]))
+                   d["kernel_batch"], ch, self.output_shape, i["method"], i["backend"]))
