@@ -5,6 +5,7 @@ the same data, outputs verified against each other (max |diff| / max |y| <= 1e-3
 
   /usr/bin/python3 bench/cnn.py --bin build-cpu/bench/fconv_cnn_bench [--threads 2] [--reps 5]
                        [--rounds 3] [--layers 1,2,...] [--method auto|direct|fft|os]
+                       [--inproc build-cpu/python]
 
 Both sides use 2 threads by default (torch.set_num_threads). Every process runs with glibc told
 to keep freed memory (GLIBC_TUNABLES=glibc.malloc.mmap_threshold=2147483647:
@@ -12,7 +13,12 @@ glibc.malloc.trim_threshold=2147483647), torch's best setting on this VM (the sc
 itself with it when unset). Per layer, --rounds rounds alternate the two sides (fconv's --reps
 executes after a warm-up, then torch's), so both see the same machine load; a time is the
 median over the rounds of each round's median, the speedup the median of the rounds' ratios.
-torch's times include nothing but the conv call (no grad). The header gives the CPU's f32
+torch's times include nothing but the conv call (no grad).
+--inproc DIR times fconv through its Python package instead (DIR holds the importable `fconv`,
+e.g. <build>/python): one process, a fconv.Plan with channels (kernel set once, output array
+reused) and torch alternating round by round as above, with a 20 ms pause before each side's
+round so that the other side's idle threads (fconv's spin 30 us, libgomp's up to a few ms) have
+gone to sleep; cheap rounds, so use many (--rounds 30). The header gives the CPU's f32
 multiply-add peak for --threads cores (fconv_cnn_bench peak: the best of many short runs of
 independent FMA chains on one core, times --threads), and both sides' GFLOP/s are also shown as
 a share of it."""
@@ -44,6 +50,43 @@ def gflop(l):
     return 2.0 * n * cout * (cin // groups) * (out ** rank) * (k ** rank) / 1e9
 
 
+def inproc(fc, F, f, l, a, tf_r, tt_r, np, torch, med):
+    """One layer through fconv's Python package and torch in this process (--inproc): rounds
+    alternate the sides (a 20 ms pause before each), each round's median of a.reps calls is
+    appended to tf_r / tt_r. Returns (failure or None, info, fconv's y, torch's y)."""
+    _, rank, n, cin, cout, groups, size, k, stride, pad = l
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((n, cin) + (size,) * rank).astype(np.float32)
+    w = rng.standard_normal((cout, cin // groups) + (k,) * rank).astype(np.float32)
+    try:
+        plan = fc.Plan((size,) * rank, (k,) * rank, "float32", batch=n, channels=(cin, cout),
+                       groups=groups, mode="pad", pad=(pad, pad), stride=stride,
+                       op="correlate", method=a.method, backend="cpu", threads=a.threads)
+        plan.set_kernel(w)
+        y = np.empty(plan.output_shape, np.float32)
+        plan(x, out=y)  # warm-up
+    except fc.Error as e:
+        return str(e), {}, None, None
+    xt, wt = torch.from_numpy(x), torch.from_numpy(w)
+    with torch.no_grad():
+        yt = f(xt, wt, stride=stride, padding=pad, groups=groups)  # warm-up
+        for _ in range(a.rounds):
+            for side in (0, 1):
+                time.sleep(0.02)
+                times = []
+                for _ in range(a.reps):
+                    t0 = time.perf_counter()
+                    if side == 0:
+                        plan(x, out=y)
+                    else:
+                        yt = f(xt, wt, stride=stride, padding=pad, groups=groups)
+                    times.append((time.perf_counter() - t0) * 1e3)
+                (tf_r if side == 0 else tt_r).append(med(times))
+    info = {"method": plan.info["method"]}
+    plan.close()
+    return None, info, y, yt
+
+
 def main():
     if os.environ.get("GLIBC_TUNABLES") != TUNE:
         env = dict(os.environ, GLIBC_TUNABLES=TUNE)
@@ -55,6 +98,7 @@ def main():
     ap.add_argument("--layers", default="1,2,3,4,5,6,7,8")
     ap.add_argument("--method", default="auto")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--inproc", default=None)
     a = ap.parse_args()
     import numpy as np
     import torch
@@ -65,8 +109,13 @@ def main():
     pk = subprocess.run([a.bin, "peak", str(a.threads)], capture_output=True, text=True)
     peak = float(dict(kv.split("=") for kv in pk.stdout.split())["gflops"]) \
         if pk.returncode == 0 else float("nan")
+    fc = None
+    if a.inproc:
+        sys.path.insert(0, a.inproc)
+        import fconv as fc
     print(f"# torch {torch.__version__}, {a.threads} threads each, GLIBC_TUNABLES={TUNE}, "
-          f"{a.rounds} rounds of {a.reps} reps")
+          f"{a.rounds} rounds of {a.reps} reps"
+          + (f", fconv in process (Python package {fc.library_version})" if fc else ""))
     print(f"# f32 multiply-add peak of {a.threads} cores (best one-core FMA run x {a.threads}): "
           f"{pk.stdout.strip()}")
     print("| layer | GFLOP | torch ms | fconv ms (method) | speedup | torch GFLOP/s (% peak) |"
@@ -85,7 +134,9 @@ def main():
             name, rank, n, cin, cout, groups, size, k, stride, pad = l
             f = conv[rank]
             tf_r, tt_r, info, failed = [], [], {}, None
-            for _ in range(a.rounds):
+            if fc is not None:
+                failed, info, yf, yt = inproc(fc, F, f, l, a, tf_r, tt_r, np, torch, med)
+            for _ in range(a.rounds if fc is None else 0):
                 r = subprocess.run([a.bin, str(rank), str(n), str(cin), str(cout), str(groups),
                                     str(size), str(k), str(stride), str(pad), str(a.threads),
                                     a.method, str(a.reps), tmp], capture_output=True, text=True)
@@ -110,7 +161,9 @@ def main():
                 print(f"| {name} | fconv failed: {failed} |")
                 ok = False
                 continue
-            yf = np.fromfile(os.path.join(tmp, "y.f32"), dtype=np.float32)
+            if fc is None:
+                yf = np.fromfile(os.path.join(tmp, "y.f32"), dtype=np.float32)
+            yf = yf.ravel()
             yt = yt.numpy().ravel()
             tt, tf = med(tt_r), med(tf_r)
             ratio = med([t / q for t, q in zip(tt_r, tf_r)])

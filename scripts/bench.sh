@@ -20,6 +20,8 @@
 #                                    alternating in one run, verified against each other, with
 #                                    the measured f32 peak (results/<date>-<host>/cnn.md)
 #   scripts/bench.sh --cnn --cnn-args "--layers 6,7 --rounds 5"
+#   scripts/bench.sh --cnn --cnn-args "--inproc build/python --rounds 30"
+#                                    the same, fconv through its Python package in one process
 #
 # Options: --full | --matrix NAME, --threads N (fconv and OpenCV; default 2), --budget S
 # (seconds of timed repetitions per row; default 0.4), --timeout S (per row; default 30),

@@ -24,8 +24,11 @@ The computations run with the GIL released.
 
 fconv.set_default_threads(n) sets the CPU threads of the SciPy-style functions called without
 threads= (initially 0: all cores). The one-shot functions keep recently used plans in a small cache (plan_cache() reads and sets
-its limits; clear_plan_cache() empties it). The C library's streaming API (fconv_stream_*) has
-no Python binding yet.
+its limits; clear_plan_cache() empties it).
+
+fconv.Stream(responses, block) filters endless multi-channel signals block by block
+(fconv_stream_*: convolution reverb, long FIR filters): stream.process(x) per block (or several
+blocks at once), reset(), set_responses(..., crossfade=), work() for a worker thread, info.
 """
 
 from . import _core
@@ -34,9 +37,10 @@ from ._core import (CudaError, Error, FFTError, InternalError, InvalidArgumentEr
                     cuda_device_count, plan_cache)
 from ._engine import set_default_threads
 from ._plan import Plan
+from ._stream import Stream
 from . import ndimage, nn, signal
 
-__all__ = ["Plan", "signal", "ndimage", "nn", "Error", "InvalidArgumentError", "UnsupportedError",
+__all__ = ["Plan", "Stream", "signal", "ndimage", "nn", "Error", "InvalidArgumentError", "UnsupportedError",
            "OutOfMemoryError", "NoDeviceError", "CudaError", "FFTError", "InternalError",
            "plan_cache", "clear_plan_cache", "set_default_threads", "cuda_device_count", "version",
            "library_version", "status_string"]

@@ -17,8 +17,10 @@
  * Plan object therefore has a lock taken (with the GIL released) around its library calls, and
  * a cached plan is removed from the cache while it is in use.
  *
- * Streaming and multi-channel objects: when libfconv gains them, they get their own types here,
- * next to Plan (same pattern: a handle, a lock, calls with the GIL released).
+ *   Stream          one fconv_stream (streaming convolution): process blocks, reset,
+ *                   set_responses, work (a worker thread's share), .info. Same pattern as Plan:
+ *                   a handle, a lock, calls with the GIL released.
+ * Multi-channel plans are Plans with channels (fconv_desc_set_channels).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -909,6 +911,366 @@ static PyTypeObject PlanType = {
     .tp_new = PyType_GenericNew,
 };
 
+/* ---- the Stream type ------------------------------------------------------------------------ */
+
+/* One fconv_stream. `lock` serialises process / reset / set_responses / info (the stream is not
+ * thread-safe); `wlock` serialises work() and destruction, so that work() may run on another
+ * thread concurrently with process() (fconv_stream_work's contract) but never with destroy. */
+typedef struct {
+  PyObject_HEAD
+  fconv_stream *stream;
+  PyThread_type_lock lock, wlock;
+  fconv_dtype dtype;
+  int typenum;
+  size_t block, inputs, outputs, max_len;
+  void *scratch; /* one block of inputs and one of outputs, for process() over many blocks */
+  PyObject *weakreflist;
+} StreamObject;
+
+static PyTypeObject StreamType;
+
+static int stream_alive(StreamObject *self) {
+  if (!self->stream) {
+    PyErr_SetString(PyExc_ValueError, "the Stream is closed");
+    return 0;
+  }
+  return 1;
+}
+
+/* The responses (a sequence of outputs * inputs objects, row-major) as contiguous arrays of the
+ * stream's dtype: *arrays (a new list keeping them alive), ptrs and lens (PyMem arrays). */
+static int stream_responses(StreamObject *self, PyObject *seq, size_t n, PyObject **arrays,
+                            const void ***ptrs, size_t **lens) {
+  *arrays = NULL;
+  *ptrs = NULL;
+  *lens = NULL;
+  PyObject *fast = PySequence_Fast(seq, "responses must be a sequence of arrays");
+  if (!fast) return -1;
+  if ((size_t)PySequence_Fast_GET_SIZE(fast) != n) {
+    PyErr_Format(PyExc_ValueError, "%zu responses expected (outputs x inputs), got %zd", n,
+                 PySequence_Fast_GET_SIZE(fast));
+    Py_DECREF(fast);
+    return -1;
+  }
+  *arrays = PyList_New((Py_ssize_t)n);
+  *ptrs = (const void **)PyMem_Malloc((n ? n : 1) * sizeof **ptrs);
+  *lens = (size_t *)PyMem_Malloc((n ? n : 1) * sizeof **lens);
+  if (!*arrays || !*ptrs || !*lens) {
+    Py_DECREF(fast);
+    PyErr_NoMemory();
+    return -1;
+  }
+  PyArray_Descr *d = PyArray_DescrFromType(self->typenum);
+  for (size_t i = 0; i < n && d; i++) {
+    Py_INCREF(d); /* PyArray_FromAny steals one reference */
+    PyArrayObject *a = (PyArrayObject *)PyArray_FromAny(PySequence_Fast_GET_ITEM(fast, i), d, 1,
+                                                        1, NPY_ARRAY_IN_ARRAY, NULL);
+    if (!a) {
+      Py_DECREF(d);
+      Py_DECREF(fast);
+      return -1;
+    }
+    PyList_SET_ITEM(*arrays, (Py_ssize_t)i, (PyObject *)a);
+    (*ptrs)[i] = PyArray_DATA(a);
+    (*lens)[i] = (size_t)PyArray_SIZE(a);
+  }
+  Py_XDECREF(d);
+  Py_DECREF(fast);
+  return 0;
+}
+
+static void stream_responses_free(PyObject *arrays, const void **ptrs, size_t *lens) {
+  Py_XDECREF(arrays);
+  PyMem_Free((void *)ptrs);
+  PyMem_Free(lens);
+}
+
+/* Stream(block, inputs, outputs, dtype, responses, max_response_length, partitioning,
+ *        max_partition, backend, flags): every enum as its fconv value; responses a sequence of
+ * outputs * inputs 1-D arrays (row-major: [o * inputs + i]). fconv.Stream is the friendly
+ * constructor on top. */
+static int Stream_init(StreamObject *self, PyObject *args, PyObject *kwds) {
+  static char *kw[] = {"block", "inputs", "outputs", "dtype", "responses",
+                       "max_response_length", "partitioning", "max_partition", "backend",
+                       "flags", NULL};
+  PyObject *block, *inputs, *outputs, *dtype, *resp, *maxlen, *part, *maxpart, *backend, *flags;
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOOOOOO:Stream", kw, &block, &inputs,
+                                   &outputs, &dtype, &resp, &maxlen, &part, &maxpart, &backend,
+                                   &flags))
+    return -1;
+  if (self->stream) {
+    PyErr_SetString(PyExc_RuntimeError, "Stream already initialised");
+    return -1;
+  }
+  fconv_stream_desc d;
+  fconv_dtype dt;
+  size_t b, ni, no;
+  int v;
+  if (parse_dtype(dtype, &dt) < 0 || parse_size(block, &b, "block") < 0 ||
+      parse_size(inputs, &ni, "inputs") < 0 || parse_size(outputs, &no, "outputs") < 0)
+    return -1;
+  fconv_stream_desc_init(&d, b, ni, no, dt);
+  if (parse_size(maxlen, &d.max_response_length, "max_response_length") < 0 ||
+      parse_size(maxpart, &d.max_partition, "max_partition") < 0)
+    return -1;
+  if (parse_int(part, &v) < 0) return -1;
+  d.partitioning = (fconv_stream_partitioning)v;
+  if (parse_int(backend, &v) < 0) return -1;
+  d.backend = (fconv_backend)v;
+  unsigned long fl = PyLong_AsUnsignedLong(flags);
+  if (fl == (unsigned long)-1 && PyErr_Occurred()) return -1;
+  d.flags = (unsigned)fl;
+  if (ni && no && ni > SIZE_MAX / no) {
+    PyErr_SetString(PyExc_ValueError, "inputs x outputs overflows");
+    return -1;
+  }
+  self->typenum = npy_type_of(dt);
+  PyObject *arrays;
+  const void **ptrs;
+  size_t *lens;
+  if (stream_responses(self, resp, ni * no, &arrays, &ptrs, &lens) < 0) {
+    stream_responses_free(arrays, ptrs, lens);
+    return -1;
+  }
+  d.responses = ptrs;
+  d.response_lengths = lens;
+  fconv_stream *st = NULL;
+  fconv_status rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = fconv_stream_create(&st, &d);
+  Py_END_ALLOW_THREADS
+  stream_responses_free(arrays, ptrs, lens);
+  if (rc != FCONV_OK) {
+    raise_status(rc, "fconv_stream_create");
+    return -1;
+  }
+  fconv_stream_info info;
+  const size_t es = dt == FCONV_F32 ? 4 : dt == FCONV_C128 ? 16 : 8;
+  self->lock = PyThread_allocate_lock();
+  self->wlock = PyThread_allocate_lock();
+  self->scratch = (ni + no) > SIZE_MAX / b / es ? NULL : PyMem_Malloc((ni + no) * b * es);
+  if (!self->lock || !self->wlock || !self->scratch ||
+      fconv_stream_get_info(st, &info) != FCONV_OK) {
+    fconv_stream_destroy(st);
+    PyErr_NoMemory();
+    return -1;
+  }
+  self->stream = st;
+  self->dtype = dt;
+  self->block = b;
+  self->inputs = ni;
+  self->outputs = no;
+  self->max_len = d.max_response_length;
+  return 0;
+}
+
+static void stream_close(StreamObject *self) {
+  if (!self->stream) return;
+  fconv_stream *st = self->stream;
+  self->stream = NULL;
+  Py_BEGIN_ALLOW_THREADS
+  PyThread_acquire_lock(self->wlock, WAIT_LOCK);
+  PyThread_acquire_lock(self->lock, WAIT_LOCK);
+  fconv_stream_destroy(st);
+  PyThread_release_lock(self->lock);
+  PyThread_release_lock(self->wlock);
+  Py_END_ALLOW_THREADS
+}
+
+static void Stream_dealloc(StreamObject *self) {
+  if (self->weakreflist) PyObject_ClearWeakRefs((PyObject *)self);
+  fconv_stream_destroy(self->stream); /* no call in progress: they hold a reference */
+  self->stream = NULL;
+  if (self->lock) PyThread_free_lock(self->lock);
+  if (self->wlock) PyThread_free_lock(self->wlock);
+  PyMem_Free(self->scratch);
+  Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *Stream_close(StreamObject *self, PyObject *unused) {
+  stream_close(self);
+  Py_RETURN_NONE;
+}
+
+/* process(x, out): x holds inputs x (n * B) elements (channel after channel), out receives
+ * outputs x (n * B): n blocks, one fconv_stream_process each, with the GIL released. */
+static PyObject *Stream_process(StreamObject *self, PyObject *args) {
+  PyObject *xo, *out;
+  if (!PyArg_ParseTuple(args, "OO:Stream.process", &xo, &out)) return NULL;
+  if (!stream_alive(self)) return NULL;
+  if (!PyArray_Check(xo) || PyArray_NDIM((PyArrayObject *)xo) != 2 ||
+      (size_t)PyArray_DIM((PyArrayObject *)xo, 0) != self->inputs) {
+    PyErr_SetString(PyExc_ValueError, "internal: x must be an (inputs, n * block) array");
+    return NULL;
+  }
+  const size_t len = (size_t)PyArray_DIM((PyArrayObject *)xo, 1);
+  if (len % self->block) {
+    PyErr_Format(PyExc_ValueError, "the signal has %zu samples per channel, not a multiple of "
+                 "the block (%zu)", len, self->block);
+    return NULL;
+  }
+  PyArrayObject *x = host_input(xo, self->typenum, self->inputs * len, "signal");
+  if (!x) return NULL;
+  if (!host_output_ok(out, self->typenum, self->outputs * len) ||
+      ranges_overlap(PyArray_DATA((PyArrayObject *)out), (size_t)PyArray_NBYTES((PyArrayObject *)out),
+                     PyArray_DATA(x), (size_t)PyArray_NBYTES(x))) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "out overlaps the signal");
+    Py_DECREF(x);
+    return NULL;
+  }
+  const size_t es = (size_t)PyArray_ITEMSIZE(x), B = self->block, nb = len / B;
+  const unsigned char *xp = (const unsigned char *)PyArray_DATA(x);
+  unsigned char *yp = (unsigned char *)PyArray_DATA((PyArrayObject *)out);
+  unsigned char *in = (unsigned char *)self->scratch, *ob = in + self->inputs * B * es;
+  fconv_status st = FCONV_OK;
+  size_t j = 0;
+  Py_BEGIN_ALLOW_THREADS
+  PyThread_acquire_lock(self->lock, WAIT_LOCK);
+  for (; j < nb && st == FCONV_OK; j++) {
+    const int direct_in = self->inputs == 1, direct_out = self->outputs == 1;
+    const unsigned char *src = xp + j * B * es;
+    if (!direct_in)
+      for (size_t i = 0; i < self->inputs; i++)
+        memcpy(in + i * B * es, xp + (i * len + j * B) * es, B * es);
+    unsigned char *dst = direct_out ? yp + j * B * es : ob;
+    st = fconv_stream_process(self->stream, direct_in ? src : in, dst);
+    if (st == FCONV_OK && !direct_out)
+      for (size_t o = 0; o < self->outputs; o++)
+        memcpy(yp + (o * len + j * B) * es, ob + o * B * es, B * es);
+  }
+  PyThread_release_lock(self->lock);
+  Py_END_ALLOW_THREADS
+  Py_DECREF(x);
+  if (st != FCONV_OK) return raise_status(st, "fconv_stream_process");
+  return Py_NewRef(out);
+}
+
+static PyObject *Stream_reset(StreamObject *self, PyObject *unused) {
+  if (!stream_alive(self)) return NULL;
+  fconv_status st;
+  Py_BEGIN_ALLOW_THREADS
+  PyThread_acquire_lock(self->lock, WAIT_LOCK);
+  st = fconv_stream_reset(self->stream);
+  PyThread_release_lock(self->lock);
+  Py_END_ALLOW_THREADS
+  if (st != FCONV_OK) return raise_status(st, "fconv_stream_reset");
+  Py_RETURN_NONE;
+}
+
+/* set_responses(responses, crossfade): responses as for the constructor. */
+static PyObject *Stream_set_responses(StreamObject *self, PyObject *args) {
+  PyObject *resp, *cf;
+  size_t crossfade;
+  if (!PyArg_ParseTuple(args, "OO:Stream.set_responses", &resp, &cf)) return NULL;
+  if (!stream_alive(self) || parse_size(cf, &crossfade, "crossfade") < 0) return NULL;
+  PyObject *arrays;
+  const void **ptrs;
+  size_t *lens;
+  if (stream_responses(self, resp, self->inputs * self->outputs, &arrays, &ptrs, &lens) < 0) {
+    stream_responses_free(arrays, ptrs, lens);
+    return NULL;
+  }
+  fconv_status st;
+  Py_BEGIN_ALLOW_THREADS
+  PyThread_acquire_lock(self->lock, WAIT_LOCK);
+  st = fconv_stream_set_responses(self->stream, ptrs, lens, crossfade);
+  PyThread_release_lock(self->lock);
+  Py_END_ALLOW_THREADS
+  stream_responses_free(arrays, ptrs, lens);
+  if (st != FCONV_OK) return raise_status(st, "fconv_stream_set_responses");
+  Py_RETURN_NONE;
+}
+
+/* work() -> units: fconv_stream_work, concurrently with process() on another thread. */
+static PyObject *Stream_work(StreamObject *self, PyObject *unused) {
+  size_t units = 0;
+  fconv_status st = FCONV_OK;
+  int alive;
+  Py_BEGIN_ALLOW_THREADS
+  PyThread_acquire_lock(self->wlock, WAIT_LOCK);
+  alive = self->stream != NULL;
+  if (alive) st = fconv_stream_work(self->stream, &units);
+  PyThread_release_lock(self->wlock);
+  Py_END_ALLOW_THREADS
+  if (!alive) {
+    stream_alive(self); /* sets the "closed" error */
+    return NULL;
+  }
+  if (st != FCONV_OK) return raise_status(st, "fconv_stream_work");
+  return PyLong_FromSize_t(units);
+}
+
+static PyObject *Stream_get_info(StreamObject *self, void *closure) {
+  if (!stream_alive(self)) return NULL;
+  fconv_stream_info in;
+  fconv_status st;
+  Py_BEGIN_ALLOW_THREADS
+  PyThread_acquire_lock(self->lock, WAIT_LOCK);
+  st = fconv_stream_get_info(self->stream, &in);
+  PyThread_release_lock(self->lock);
+  Py_END_ALLOW_THREADS
+  if (st != FCONV_OK) return raise_status(st, "fconv_stream_get_info");
+  const int lv = in.levels < 0 ? 0 : in.levels > 16 ? 16 : in.levels;
+  return Py_BuildValue("{s:n,s:n,s:n,s:i,s:N,s:N,s:n,s:n,s:i,s:n,s:d,s:d,s:s}", "block",
+                       (Py_ssize_t)in.block, "latency", (Py_ssize_t)in.latency, "head_length",
+                       (Py_ssize_t)in.head_length, "levels", in.levels, "partition_size",
+                       sizes_tuple(in.partition_size, lv), "partition_count",
+                       sizes_tuple(in.partition_count, lv), "partitions",
+                       (Py_ssize_t)in.partitions, "transform_max", (Py_ssize_t)in.transform_max,
+                       "split_levels", in.split_levels, "memory_bytes",
+                       (Py_ssize_t)in.memory_bytes, "cost_per_block", in.cost_per_block,
+                       "cost_peak", in.cost_peak, "backend", fconv_backend_name(in.backend));
+}
+
+static PyObject *Stream_get_shape(StreamObject *self, void *closure) {
+  return Py_BuildValue("(nnnn)", (Py_ssize_t)self->block, (Py_ssize_t)self->inputs,
+                       (Py_ssize_t)self->outputs, (Py_ssize_t)self->dtype);
+}
+
+static PyObject *Stream_get_closed(StreamObject *self, void *closure) {
+  return PyBool_FromLong(self->stream == NULL);
+}
+
+static PyObject *Stream_enter(PyObject *self, PyObject *unused) { return Py_NewRef(self); }
+
+static PyObject *Stream_exit(StreamObject *self, PyObject *args) {
+  stream_close(self);
+  Py_RETURN_FALSE;
+}
+
+static PyMethodDef Stream_methods[] = {
+    {"process", (PyCFunction)Stream_process, METH_VARARGS,
+     "process(x, out): filter x (inputs x n*block, C order) into out (outputs x n*block)"},
+    {"reset", (PyCFunction)Stream_reset, METH_NOARGS, "forget all input; the responses stay"},
+    {"set_responses", (PyCFunction)Stream_set_responses, METH_VARARGS,
+     "set_responses(responses, crossfade): replace the responses between two blocks"},
+    {"work", (PyCFunction)Stream_work, METH_NOARGS,
+     "work() -> units: a worker thread's fconv_stream_work (streams created with worker=True)"},
+    {"close", (PyCFunction)Stream_close, METH_NOARGS, "destroy the stream (idempotent)"},
+    {"__enter__", Stream_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)Stream_exit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef Stream_getset[] = {
+    {"info", (getter)Stream_get_info, NULL, "fconv_stream_get_info as a dict", NULL},
+    {"_shape", (getter)Stream_get_shape, NULL, "(block, inputs, outputs, dtype code)", NULL},
+    {"closed", (getter)Stream_get_closed, NULL, "True after close()", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyTypeObject StreamType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "fconv._core.Stream",
+    .tp_basicsize = sizeof(StreamObject),
+    .tp_dealloc = (destructor)Stream_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "Stream(block, inputs, outputs, dtype, responses, max_response_length, "
+              "partitioning, max_partition, backend, flags): one fconv_stream (see fconv.Stream)",
+    .tp_weaklistoffset = offsetof(StreamObject, weakreflist),
+    .tp_methods = Stream_methods,
+    .tp_getset = Stream_getset,
+    .tp_init = (initproc)Stream_init,
+    .tp_new = PyType_GenericNew,
+};
+
 /* ---- the one-shot path and its plan cache --------------------------------------------------- */
 
 /* Idle plans keyed by the bytes of their fconv_desc (zero-filled first, so padding is
@@ -1313,7 +1675,7 @@ static int add_error(PyObject *m, fconv_status st, const char *name, PyObject *e
 
 PyMODINIT_FUNC PyInit__core(void) {
   import_array();
-  if (PyType_Ready(&PlanType) < 0) return NULL;
+  if (PyType_Ready(&PlanType) < 0 || PyType_Ready(&StreamType) < 0) return NULL;
   PyObject *m = PyModule_Create(&moduledef);
   if (!m) return NULL;
   cache = PyDict_New();
@@ -1335,7 +1697,14 @@ PyMODINIT_FUNC PyInit__core(void) {
     Py_DECREF(&PlanType);
     goto fail;
   }
+  Py_INCREF(&StreamType);
+  if (PyModule_AddObject(m, "Stream", (PyObject *)&StreamType) < 0) {
+    Py_DECREF(&StreamType);
+    goto fail;
+  }
   if (PyModule_AddIntConstant(m, "FLAG_MEASURE", FCONV_FLAG_MEASURE) < 0 ||
+      PyModule_AddIntConstant(m, "STREAM_FLAG_EVEN_LOAD", FCONV_STREAM_FLAG_EVEN_LOAD) < 0 ||
+      PyModule_AddIntConstant(m, "STREAM_FLAG_WORKER", FCONV_STREAM_FLAG_WORKER) < 0 ||
       PyModule_AddIntConstant(m, "FLAG_DEVICE_POINTERS", FCONV_FLAG_DEVICE_POINTERS) < 0 ||
       PyModule_AddIntConstant(m, "FLAG_NO_SEPARABLE", FCONV_FLAG_NO_SEPARABLE) < 0 ||
       PyModule_AddIntConstant(m, "FLAG_ACCURATE", FCONV_FLAG_ACCURATE) < 0 ||
