@@ -16,6 +16,14 @@
 !    TYPE(C_PTR) addresses (c_loc(x), c_null_ptr, or CUDA device pointers with
 !    FCONV_FLAG_DEVICE_POINTERS).
 ! Strings (status, names, version, the plan's reason and isa) come back as Fortran strings.
+!
+! Streams (fconv_stream_*, block-by-block filtering of endless multi-channel signals): the C
+! functions with TYPE(C_PTR) handles and buffers, fconv_stream_process_arrays on arrays, and
+! fconv_stream_desc / fconv_stream_info field for field. The description's responses are an
+! array of TYPE(C_PTR) (c_loc of each response, row-major: output o, input i at o*inputs+i+1)
+! and response_lengths an array of INTEGER(C_SIZE_T): set d%responses = c_loc(ptrs) and
+! d%response_lengths = c_loc(lengths) (both arrays TARGET). A block of several channels is
+! channel after channel: x(B, inputs) in Fortran order.
 module fconv
   use, intrinsic :: iso_c_binding
   implicit none
@@ -45,6 +53,12 @@ module fconv
   ! flags
   integer(c_int), parameter, public :: FCONV_FLAG_MEASURE = 1, FCONV_FLAG_DEVICE_POINTERS = 2, &
     FCONV_FLAG_NO_SEPARABLE = 4, FCONV_FLAG_ACCURATE = 8, FCONV_FLAG_EXTENDED = 16
+
+  ! fconv_stream_partitioning, stream flags
+  integer(c_int), parameter, public :: FCONV_STREAM_PARTITION_AUTO = 0, &
+    FCONV_STREAM_PARTITION_UNIFORM = 1, FCONV_STREAM_PARTITION_NONUNIFORM = 2
+  integer(c_int), parameter, public :: FCONV_STREAM_FLAG_EVEN_LOAD = 65536, &
+    FCONV_STREAM_FLAG_WORKER = 131072
 
   ! struct fconv_desc, field for field
   type, bind(c), public :: fconv_desc
@@ -91,6 +105,42 @@ module fconv
     character(kind=c_char) :: reason(160)     ! NUL-terminated: use fconv_string(info%reason)
   end type fconv_plan_info
 
+  ! struct fconv_stream_desc, field for field
+  type, bind(c), public :: fconv_stream_desc
+    integer(c_size_t) :: block
+    integer(c_size_t) :: inputs, outputs
+    integer(c_int) :: dtype
+    type(c_ptr) :: responses         ! c_loc of an array of outputs*inputs TYPE(C_PTR)
+    type(c_ptr) :: response_lengths  ! c_loc of an array of outputs*inputs INTEGER(C_SIZE_T)
+    integer(c_size_t) :: max_response_length
+    integer(c_int) :: partitioning
+    integer(c_size_t) :: max_partition
+    integer(c_int) :: backend
+    integer(c_int) :: flags
+  end type fconv_stream_desc
+
+  ! struct fconv_stream_info, field for field: what a stream chose
+  type, bind(c), public :: fconv_stream_info
+    integer(c_size_t) :: block
+    integer(c_size_t) :: latency
+    integer(c_size_t) :: head_length
+    integer(c_int) :: levels
+    integer(c_size_t) :: partition_size(16)
+    integer(c_size_t) :: partition_count(16)
+    integer(c_size_t) :: partitions
+    integer(c_size_t) :: transform_max
+    integer(c_int) :: split_levels
+    integer(c_size_t) :: memory_bytes
+    real(c_double) :: cost_per_block
+    real(c_double) :: cost_peak
+    integer(c_int) :: backend
+  end type fconv_stream_info
+
+  public :: fconv_stream_desc_init, fconv_stream_create, fconv_stream_process
+  public :: fconv_stream_process_arrays, fconv_stream_work, fconv_stream_reset
+  public :: fconv_stream_set_responses, fconv_stream_get_info, fconv_stream_destroy
+  public :: fconv_wisdom_export_string, fconv_wisdom_import_string, fconv_wisdom_export_file
+  public :: fconv_wisdom_import_file, fconv_wisdom_forget
   public :: fconv_desc_set_channels, fconv_desc_set_dilation
   public :: fconv_desc_init, fconv_plan_create, fconv_plan_output_shape, fconv_plan_set_kernel
   public :: fconv_execute, fconv_plan_destroy, fconv_convolve, fconv_status_message
@@ -216,6 +266,84 @@ module fconv
       import :: c_ptr
       type(c_ptr) :: p
     end function
+    subroutine fconv_stream_desc_init(d, block, inputs, outputs, dtype) &
+        bind(c, name="fconv_stream_desc_init")
+      import :: c_int, c_size_t, fconv_stream_desc
+      type(fconv_stream_desc), intent(out) :: d
+      integer(c_size_t), value :: block, inputs, outputs
+      integer(c_int), value :: dtype
+    end subroutine
+    function fconv_stream_create(stream, d) result(st) bind(c, name="fconv_stream_create")
+      import :: c_int, c_ptr, fconv_stream_desc
+      type(c_ptr), intent(out) :: stream
+      type(fconv_stream_desc), intent(in) :: d
+      integer(c_int) :: st
+    end function
+    function fconv_stream_process(stream, in, out) result(st) &
+        bind(c, name="fconv_stream_process")
+      import :: c_int, c_ptr
+      type(c_ptr), value :: stream, in, out
+      integer(c_int) :: st
+    end function
+    function fconv_stream_work(stream, units) result(st) bind(c, name="fconv_stream_work")
+      import :: c_int, c_ptr, c_size_t
+      type(c_ptr), value :: stream
+      integer(c_size_t), intent(out) :: units
+      integer(c_int) :: st
+    end function
+    function fconv_stream_reset(stream) result(st) bind(c, name="fconv_stream_reset")
+      import :: c_int, c_ptr
+      type(c_ptr), value :: stream
+      integer(c_int) :: st
+    end function
+    function fconv_stream_set_responses(stream, responses, response_lengths, crossfade) &
+        result(st) bind(c, name="fconv_stream_set_responses")
+      import :: c_int, c_ptr, c_size_t
+      type(c_ptr), value :: stream
+      type(c_ptr), intent(in) :: responses(*)       ! c_loc of each response
+      integer(c_size_t), intent(in) :: response_lengths(*)
+      integer(c_size_t), value :: crossfade
+      integer(c_int) :: st
+    end function
+    function fconv_stream_get_info(stream, info) result(st) &
+        bind(c, name="fconv_stream_get_info")
+      import :: c_int, c_ptr, fconv_stream_info
+      type(c_ptr), value :: stream
+      type(fconv_stream_info), intent(out) :: info
+      integer(c_int) :: st
+    end function
+    subroutine fconv_stream_destroy(stream) bind(c, name="fconv_stream_destroy")
+      import :: c_ptr
+      type(c_ptr), value :: stream
+    end subroutine
+    function c_fconv_wisdom_export_string(text) result(st) &
+        bind(c, name="fconv_wisdom_export_string")
+      import :: c_int, c_ptr
+      type(c_ptr), intent(out) :: text
+      integer(c_int) :: st
+    end function
+    function c_fconv_wisdom_import_string(text) result(st) &
+        bind(c, name="fconv_wisdom_import_string")
+      import :: c_int, c_char
+      character(kind=c_char), intent(in) :: text(*)
+      integer(c_int) :: st
+    end function
+    function c_fconv_wisdom_export_file(path) result(st) bind(c, name="fconv_wisdom_export_file")
+      import :: c_int, c_char
+      character(kind=c_char), intent(in) :: path(*)
+      integer(c_int) :: st
+    end function
+    function c_fconv_wisdom_import_file(path) result(st) bind(c, name="fconv_wisdom_import_file")
+      import :: c_int, c_char
+      character(kind=c_char), intent(in) :: path(*)
+      integer(c_int) :: st
+    end function
+    subroutine fconv_wisdom_forget() bind(c, name="fconv_wisdom_forget")
+    end subroutine
+    subroutine c_fconv_wisdom_free(text) bind(c, name="fconv_wisdom_free")
+      import :: c_ptr
+      type(c_ptr), value :: text
+    end subroutine
     function c_strlen(p) result(n) bind(c, name="strlen")
       import :: c_ptr, c_size_t
       type(c_ptr), value :: p
@@ -322,5 +450,46 @@ contains
     type(*), dimension(..), intent(inout), contiguous, target :: out
     integer(c_int) :: st
     st = fconv_convolve(d, c_loc(signal), c_loc(kernel), c_loc(out))
+  end function
+
+  ! FFTW wisdom (fconv_wisdom_*, see fconv.h), with Fortran strings: the text of
+  ! fconv_wisdom_export_string comes back allocated (the C string is freed), paths and texts are
+  ! passed as plain Fortran strings (trailing blanks of a path are dropped).
+  function fconv_wisdom_export_string(text) result(st)
+    character(len=:), allocatable, intent(out) :: text
+    integer(c_int) :: st
+    type(c_ptr) :: p
+    st = c_fconv_wisdom_export_string(p)
+    if (st /= FCONV_OK) then
+      text = ''
+      return
+    end if
+    text = c_to_string(p)
+    call c_fconv_wisdom_free(p)
+  end function
+  function fconv_wisdom_import_string(text) result(st)
+    character(len=*), intent(in) :: text
+    integer(c_int) :: st
+    st = c_fconv_wisdom_import_string(text // c_null_char)
+  end function
+  function fconv_wisdom_export_file(path) result(st)
+    character(len=*), intent(in) :: path
+    integer(c_int) :: st
+    st = c_fconv_wisdom_export_file(trim(path) // c_null_char)
+  end function
+  function fconv_wisdom_import_file(path) result(st)
+    character(len=*), intent(in) :: path
+    integer(c_int) :: st
+    st = c_fconv_wisdom_import_file(trim(path) // c_null_char)
+  end function
+
+  ! fconv_stream_process_arrays(stream, in, out): fconv_stream_process on arrays (one block:
+  ! inputs x B elements in, outputs x B out, channel after channel).
+  function fconv_stream_process_arrays(stream, in, out) result(st)
+    type(c_ptr), intent(in) :: stream
+    type(*), dimension(..), intent(in), contiguous, target :: in
+    type(*), dimension(..), intent(inout), contiguous, target :: out
+    integer(c_int) :: st
+    st = fconv_stream_process(stream, c_loc(in), c_loc(out))
   end function
 end module fconv

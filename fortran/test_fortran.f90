@@ -1,16 +1,18 @@
 ! The Fortran binding (module fconv): the SciPy golden convolve([3,4,5,6,5,4],[1,2,3]) =
 ! [3,10,22,28,32,32,23,12] through the C-pointer and the array calls, a 2-D column-major case,
 ! array sections (copied in and out), the structs' layout against C's, plan_get_info, the name
-! and version functions, the CUDA controls on a CPU plan, and a bad-input status.
+! and version functions, the CUDA controls on a CPU plan, a bad-input status, and a two-input
+! stream block by block against the direct sum (reset, set_responses, info, bad input), and
+! FFTW wisdom through strings and files.
 ! Exits non-zero on any mismatch.
 program test_fortran
   use, intrinsic :: iso_c_binding
   use fconv
   implicit none
   interface
-    subroutine fconv_test_layout(v) bind(c) ! sizeof desc, info; offsetof reason, workspace_bytes
+    subroutine fconv_test_layout(v) bind(c) ! sizes and offsets (test_layout.c)
       import :: c_size_t
-      integer(c_size_t), intent(out) :: v(4)
+      integer(c_size_t), intent(out) :: v(8)
     end subroutine
   end interface
   type(fconv_desc) :: d
@@ -70,6 +72,8 @@ program test_fortran
   call check_layout()
   call check_arrays()
   call check_info_names_version()
+  call check_stream()
+  call check_wisdom()
 
   if (fails /= 0) then
     print *, 'FAILED checks: ', fails
@@ -92,9 +96,18 @@ contains
   subroutine check_layout()
     type(fconv_desc) :: dd
     type(fconv_plan_info), target :: inf
+    type(fconv_stream_desc), target :: sd
+    type(fconv_stream_info), target :: si
     integer(c_intptr_t) :: base
-    integer(c_size_t) :: c(4)
+    integer(c_size_t) :: c(8)
     call fconv_test_layout(c)
+    call expect(c_sizeof(sd) == c(5), 'fconv_stream_desc size')
+    base = transfer(c_loc(sd), base)
+    call expect(transfer(c_loc(sd%flags), base) - base == c(6), 'fconv_stream_desc%flags offset')
+    call expect(c_sizeof(si) == c(7), 'fconv_stream_info size')
+    base = transfer(c_loc(si), base)
+    call expect(transfer(c_loc(si%backend), base) - base == c(8), &
+                'fconv_stream_info%backend offset')
     call expect(c_sizeof(dd) == c(1), 'fconv_desc size')
     call expect(c_sizeof(inf) == c(2), 'fconv_plan_info size')
     base = transfer(c_loc(inf), base)
@@ -127,6 +140,123 @@ contains
     call expect(s == FCONV_OK .and. all(abs(ya - 2 * want) < 1e-12_c_double), &
                 'execute_arrays with a kernel')
     call fconv_plan_destroy(p)
+  end subroutine
+
+  ! A stream of two inputs into one output (responses of 37 and 5 taps), 12 blocks of 16
+  ! against the direct sum; info; reset; swapped responses; a block of 0 is rejected.
+  subroutine check_stream()
+    integer, parameter :: nb = 16, nblk = 12, n = nb * nblk
+    real(c_double), target :: h1(37), h2(5), xin(nb, 2), yout(nb), sig(n, 2), ref(n), ref2(n)
+    type(c_ptr), target :: rp(2), rp2(2)
+    integer(c_size_t), target :: rl(2), rl2(2)
+    type(fconv_stream_desc) :: sd
+    type(fconv_stream_info) :: si
+    type(c_ptr) :: s
+    integer(c_int) :: st
+    integer :: i, b, m
+    do i = 1, 37
+      h1(i) = sin(real(i, c_double))
+    end do
+    h2 = [1, -2, 3, -4, 5]
+    do i = 1, n
+      sig(i, 1) = cos(0.1_c_double * i)
+      sig(i, 2) = real(mod(i, 7) - 3, c_double)
+    end do
+    ref = 0
+    ref2 = 0
+    do i = 1, n
+      do m = 1, min(i, 37)
+        ref(i) = ref(i) + h1(m) * sig(i - m + 1, 1)
+        ref2(i) = ref2(i) + h1(m) * sig(i - m + 1, 2)
+      end do
+      do m = 1, min(i, 5)
+        ref(i) = ref(i) + h2(m) * sig(i - m + 1, 2)
+        ref2(i) = ref2(i) + h2(m) * sig(i - m + 1, 1)
+      end do
+    end do
+    rp = [c_loc(h1), c_loc(h2)]
+    rl = [37_c_size_t, 5_c_size_t]
+    call fconv_stream_desc_init(sd, int(nb, c_size_t), 2_c_size_t, 1_c_size_t, FCONV_F64)
+    sd%responses = c_loc(rp)
+    sd%response_lengths = c_loc(rl)
+    sd%backend = FCONV_BACKEND_CPU
+    st = fconv_stream_create(s, sd)
+    call expect(st == FCONV_OK, 'stream_create: ' // fconv_status_message(st))
+    if (st /= FCONV_OK) return
+    do b = 0, nblk - 1
+      xin = sig(b * nb + 1:(b + 1) * nb, :)
+      if (mod(b, 2) == 0) then
+        st = fconv_stream_process(s, c_loc(xin), c_loc(yout))
+      else
+        st = fconv_stream_process_arrays(s, xin, yout)
+      end if
+      call expect(st == FCONV_OK .and. &
+                  all(abs(yout - ref(b * nb + 1:(b + 1) * nb)) < 1e-9_c_double), &
+                  'stream block against the direct sum')
+    end do
+    st = fconv_stream_get_info(s, si)
+    call expect(st == FCONV_OK .and. si%block == nb .and. si%latency == 0 .and. &
+                si%partitions >= 1 .and. si%levels >= 1 .and. si%backend == FCONV_BACKEND_CPU, &
+                'stream_get_info')
+    ! reset, then the responses swapped between the inputs (set_responses)
+    st = fconv_stream_reset(s)
+    call expect(st == FCONV_OK, 'stream_reset')
+    rp2 = [c_loc(h2), c_loc(h1)]
+    rl2 = [5_c_size_t, 37_c_size_t]
+    st = fconv_stream_set_responses(s, rp2, rl2, 0_c_size_t)
+    call expect(st == FCONV_OK, 'stream_set_responses: ' // fconv_status_message(st))
+    do b = 0, 2
+      xin = sig(b * nb + 1:(b + 1) * nb, :)
+      st = fconv_stream_process_arrays(s, xin, yout)
+      call expect(st == FCONV_OK .and. &
+                  all(abs(yout - ref2(b * nb + 1:(b + 1) * nb)) < 1e-9_c_double), &
+                  'stream after reset and set_responses')
+    end do
+    call fconv_stream_destroy(s)
+    call fconv_stream_desc_init(sd, 0_c_size_t, 2_c_size_t, 1_c_size_t, FCONV_F64)
+    sd%responses = c_loc(rp)
+    sd%response_lengths = c_loc(rl)
+    call expect(fconv_stream_create(s, sd) == FCONV_ERR_INVALID_ARGUMENT, 'stream block 0')
+  end subroutine
+
+  ! Wisdom: a MEASURE plan's wisdom exported as a string and to a file, forgotten, imported
+  ! back; text that is not wisdom is rejected.
+  subroutine check_wisdom()
+    type(fconv_desc) :: dd
+    type(c_ptr) :: p
+    character(len=:), allocatable :: w, w2
+    integer(c_int) :: s
+    integer :: u, ios
+    dd = d1()
+    dd%backend = FCONV_BACKEND_CPU
+    dd%method = FCONV_METHOD_FFT
+    dd%flags = FCONV_FLAG_MEASURE
+    s = fconv_plan_create(p, dd)
+    call expect(s == FCONV_OK, 'MEASURE plan for wisdom')
+    call fconv_plan_destroy(p)
+    s = fconv_wisdom_export_string(w)
+    call expect(s == FCONV_OK .and. len(w) > 0, 'wisdom_export_string')
+    s = fconv_wisdom_export_file('fconv_fortran_test.wisdom')
+    call expect(s == FCONV_OK, 'wisdom_export_file')
+    call fconv_wisdom_forget()
+    s = fconv_wisdom_export_string(w2)
+    call expect(s == FCONV_OK .and. len(w2) < len(w), 'wisdom_forget drops the plans')
+    s = fconv_wisdom_import_string(w)
+    call expect(s == FCONV_OK, 'wisdom_import_string: ' // fconv_last_error())
+    s = fconv_wisdom_export_string(w2)
+    ! the same entries back (FFTW may list them in another order)
+    call expect(s == FCONV_OK .and. len(w2) == len(w), 'wisdom after forget + import')
+    call fconv_wisdom_forget()
+    s = fconv_wisdom_import_file('fconv_fortran_test.wisdom')
+    call expect(s == FCONV_OK, 'wisdom_import_file: ' // fconv_last_error())
+    s = fconv_wisdom_export_string(w2)
+    call expect(s == FCONV_OK .and. len(w2) == len(w), 'wisdom after import_file')
+    call expect(fconv_wisdom_import_string('not wisdom') == FCONV_ERR_INVALID_ARGUMENT, &
+                'wisdom_import_string of garbage')
+    call expect(fconv_wisdom_import_file('/nonexistent/dir/w') == FCONV_ERR_INVALID_ARGUMENT, &
+                'wisdom_import_file of a missing file')
+    open (newunit=u, file='fconv_fortran_test.wisdom', status='old', iostat=ios)
+    if (ios == 0) close (u, status='delete')
   end subroutine
 
   function d1() result(dd)

@@ -26,6 +26,9 @@ fconv.set_default_threads(n) sets the CPU threads of the SciPy-style functions c
 threads= (initially 0: all cores). The one-shot functions keep recently used plans in a small cache (plan_cache() reads and sets
 its limits; clear_plan_cache() empties it).
 
+fconv.wisdom_export(path=None), fconv.wisdom_import(text, path=), fconv.wisdom_forget(): FFTW
+wisdom, so that Plan(..., measure=True) pays FFTW_MEASURE once per machine and shape.
+
 fconv.Stream(responses, block) filters endless multi-channel signals block by block
 (fconv_stream_*: convolution reverb, long FIR filters): stream.process(x) per block (or several
 blocks at once), reset(), set_responses(..., crossfade=), work() for a worker thread, info.
@@ -35,12 +38,14 @@ from . import _core
 from ._core import (CudaError, Error, FFTError, InternalError, InvalidArgumentError,
                     NoDeviceError, OutOfMemoryError, UnsupportedError, clear_plan_cache,
                     cuda_device_count, plan_cache)
+from ._core import wisdom_forget
 from ._engine import set_default_threads
 from ._plan import Plan
 from ._stream import Stream
 from . import ndimage, nn, signal
 
-__all__ = ["Plan", "Stream", "signal", "ndimage", "nn", "Error", "InvalidArgumentError", "UnsupportedError",
+__all__ = ["Plan", "Stream", "signal", "ndimage", "nn", "wisdom_export", "wisdom_import",
+           "wisdom_forget", "Error", "InvalidArgumentError", "UnsupportedError",
            "OutOfMemoryError", "NoDeviceError", "CudaError", "FFTError", "InternalError",
            "plan_cache", "clear_plan_cache", "set_default_threads", "cuda_device_count", "version",
            "library_version", "status_string"]
@@ -54,6 +59,23 @@ def version():
     """(MAJOR, MINOR, PATCH) of the loaded libfconv (fconv_version_number)."""
     n = _core.version_number()
     return (n // 10000, n // 100 % 100, n % 100)
+
+
+def wisdom_export(path=None):
+    """FFTW wisdom (the FFTW_MEASURE results of this process, float and double) as a str, or
+    written to the file `path` (atomically) — fconv_wisdom_export_string / _file."""
+    return _core.wisdom_export(None if path is None else str(path))
+
+
+def wisdom_import(text=None, *, path=None):
+    """Add FFTW wisdom from a str (as wisdom_export returns) or from the file `path`
+    (fconv_wisdom_import_string / _file). Text that is not fconv wisdom, or a file that cannot
+    be read, raises InvalidArgumentError; wisdom FFTW rejects (another FFTW build) FFTError."""
+    if (text is None) == (path is None):
+        raise TypeError("wisdom_import needs text or path= (one of them)")
+    if path is not None:
+        return _core.wisdom_import(str(path), True)
+    return _core.wisdom_import(text, False)
 
 
 def status_string(status):

@@ -1523,6 +1523,51 @@ static PyObject *clear_plan_cache(PyObject *mod, PyObject *unused) {
   Py_RETURN_NONE;
 }
 
+/* ---- FFTW wisdom ----------------------------------------------------------------------------- */
+
+/* wisdom_export() -> str; wisdom_export(path) writes the file (fconv_wisdom_export_*). */
+static PyObject *wisdom_export(PyObject *mod, PyObject *args) {
+  const char *path = NULL;
+  if (!PyArg_ParseTuple(args, "|z:wisdom_export", &path)) return NULL;
+  fconv_status st;
+  if (path) {
+    Py_BEGIN_ALLOW_THREADS
+    st = fconv_wisdom_export_file(path);
+    Py_END_ALLOW_THREADS
+    if (st != FCONV_OK) return raise_status(st, "fconv_wisdom_export_file");
+    Py_RETURN_NONE;
+  }
+  char *text = NULL;
+  Py_BEGIN_ALLOW_THREADS
+  st = fconv_wisdom_export_string(&text);
+  Py_END_ALLOW_THREADS
+  if (st != FCONV_OK) return raise_status(st, "fconv_wisdom_export_string");
+  PyObject *r = PyUnicode_FromString(text);
+  fconv_wisdom_free(text);
+  return r;
+}
+
+/* wisdom_import(text, is_path) (fconv_wisdom_import_string / _file). */
+static PyObject *wisdom_import(PyObject *mod, PyObject *args) {
+  const char *s;
+  int is_path;
+  if (!PyArg_ParseTuple(args, "sp:wisdom_import", &s, &is_path)) return NULL;
+  fconv_status st;
+  Py_BEGIN_ALLOW_THREADS
+  st = is_path ? fconv_wisdom_import_file(s) : fconv_wisdom_import_string(s);
+  Py_END_ALLOW_THREADS
+  if (st != FCONV_OK)
+    return raise_status(st, is_path ? "fconv_wisdom_import_file" : "fconv_wisdom_import_string");
+  Py_RETURN_NONE;
+}
+
+static PyObject *wisdom_forget(PyObject *mod, PyObject *unused) {
+  Py_BEGIN_ALLOW_THREADS
+  fconv_wisdom_forget();
+  Py_END_ALLOW_THREADS
+  Py_RETURN_NONE;
+}
+
 /* ---- timing of the bare C calls (the baseline for the binding's overhead) ------------------ */
 
 static double clock_s(clockid_t id) {
@@ -1636,6 +1681,11 @@ static PyMethodDef module_methods[] = {
      "plan_cache(max_plans=None, max_bytes=None) -> (max_plans, max_bytes, idle_plans, "
      "idle_bytes): read or set the one-shot functions' plan cache limits."},
     {"clear_plan_cache", clear_plan_cache, METH_NOARGS, "Destroy every idle cached plan."},
+    {"wisdom_export", wisdom_export, METH_VARARGS,
+     "wisdom_export(path=None): FFTW wisdom as a str, or written to path"},
+    {"wisdom_import", wisdom_import, METH_VARARGS,
+     "wisdom_import(text_or_path, is_path): add FFTW wisdom from a str or a file"},
+    {"wisdom_forget", wisdom_forget, METH_NOARGS, "drop all FFTW wisdom of this process"},
     {"status_string", status_string, METH_O, "fconv_status_string(status)"},
     {"version_string", version_string, METH_NOARGS, "fconv_version_string()"},
     {"version_number", version_number, METH_NOARGS, "fconv_version_number()"},
