@@ -922,7 +922,7 @@ typedef struct {
   PyThread_type_lock lock, wlock;
   fconv_dtype dtype;
   int typenum;
-  size_t block, inputs, outputs, max_len;
+  size_t block, inputs, outputs;
   void *scratch; /* one block of inputs and one of outputs, for process() over many blocks */
   PyObject *weakreflist;
 } StreamObject;
@@ -961,7 +961,11 @@ static int stream_responses(StreamObject *self, PyObject *seq, size_t n, PyObjec
     return -1;
   }
   PyArray_Descr *d = PyArray_DescrFromType(self->typenum);
-  for (size_t i = 0; i < n && d; i++) {
+  if (!d) {
+    Py_DECREF(fast);
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++) {
     Py_INCREF(d); /* PyArray_FromAny steals one reference */
     PyArrayObject *a = (PyArrayObject *)PyArray_FromAny(PySequence_Fast_GET_ITEM(fast, i), d, 1,
                                                         1, NPY_ARRAY_IN_ARRAY, NULL);
@@ -974,7 +978,7 @@ static int stream_responses(StreamObject *self, PyObject *seq, size_t n, PyObjec
     (*ptrs)[i] = PyArray_DATA(a);
     (*lens)[i] = (size_t)PyArray_SIZE(a);
   }
-  Py_XDECREF(d);
+  Py_DECREF(d);
   Py_DECREF(fast);
   return 0;
 }
@@ -1060,7 +1064,6 @@ static int Stream_init(StreamObject *self, PyObject *args, PyObject *kwds) {
   self->block = b;
   self->inputs = ni;
   self->outputs = no;
-  self->max_len = d.max_response_length;
   return 0;
 }
 
