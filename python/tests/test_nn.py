@@ -209,3 +209,14 @@ def test_matches_torch_when_available():
         yt = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), **kw).numpy()
         for method in ("auto", "direct", "fft"):
             close(nn.conv2d(x, w, method=method, **kw), yt, np.float32)
+
+
+def test_plan_dilation_without_channels():
+    # dilation alone (fconv_desc_set_dilation) on a single-channel plan: the zero-stuffed kernel
+    rng = np.random.default_rng(SEED + 500)
+    x, h = rng.standard_normal(40), rng.standard_normal(4)
+    p = fconv.Plan((40,), (4,), dilation=3, mode="full")
+    assert p.channels is None and p.dilation == (3,) and p.output_shape == (49,)
+    hd = np.zeros(10)
+    hd[::3] = h
+    np.testing.assert_allclose(p(x, h), np.convolve(x, hd), atol=1e-12)
