@@ -271,15 +271,21 @@ FCONV_API const char *fconv_last_error(void);
  *                   max_n |y[n] - exact[n]| <= 8 * eps * log2(T) * ||xe||_2 * ||g||_2
  *                   (a normwise bound: the error is spread over all outputs, so outputs much
  *                   smaller than ||xe|| ||g|| can lose relative accuracy).
- *  - WINOGRAD (multi-channel F32/F64 layers, stride 1, no dilation, a 3x3 kernel in 2-D or a
- *    k0x3x3 one in 3-D; fconv_plan_info.method DIRECT, isa ending in "+wino"): output channel
- *    o computed by Winograd's F(4x4, 3x3) algorithm (6x6 tiles, 36 products per 16 outputs and
- *    tap pair instead of 144; in 3-D summed over the kernel's planes), with, for every output n
- *    of o and k0 = 1 in 2-D,
- *             |y[n] - exact[n]| <= 300 * (k0 * C_in/groups + 20) * eps * sum_i ||xe_i||_2 ||g_i||_2
+ *  - WINOGRAD (multi-channel F32/F64 layers, no dilation, 2-D, or 3-D with k0 kernel planes
+ *    and stride 1 on the depth axis; a kernel of at least 2x2 taps on the last two axes that
+ *    splits into B2 <= 16 blocks below; fconv_plan_info.method DIRECT, isa ending in "+wino"):
+ *    output channel o computed by Winograd's F(4x4, 3x3) algorithm (6x6 tiles, 36 products per
+ *    16 outputs and 3x3 block instead of 144). Other kernels and strides run as sums of 3x3
+ *    stride-1 blocks: on an axis of k taps and stride s, phase p < s holds the taps
+ *    p, p + s, ... (ceil((k - p) / s) of them), cut into ceil(that / 3) blocks of 3 (zero past
+ *    the kernel): B_a blocks on axis a, B2 = B_1 * B_2 per plane, B = k0 * B2 per filter (k0 = 1
+ *    in 2-D): 1 for 3x3 stride 1, 9 for 7x7 stride 2 or stride 1, 4 for 5x5 stride 1. For every
+ *    output n of o,
+ *             |y[n] - exact[n]| <= 300 * (B * C_in/groups + 20) * eps * sqrt(B) * sum_i ||xe_i||_2 ||g_i||_2
  *                   (the sum over the inputs i of o's group, xe_i the extended input channel
  *                   and g_i o's filter for it; 300 bounds how much the transforms amplify
- *                   rounding, k0 C_in/groups + 20 the rounding steps). A normwise bound like the
+ *                   rounding, B C_in/groups + 20 the rounding steps, sqrt(B) the split of each
+ *                   filter into its B blocks). A normwise bound like the
  *                   FFT's (an output's error depends on its whole 6x6 tile, not only on the
  *                   products it reads, so no per-output direct bound holds); measured on
  *                   random data the error stays below 4 * eps * the sum. Only AUTO runs it,

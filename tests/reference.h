@@ -80,8 +80,9 @@ constexpr double kBoundC = 8.0;
 double error_bound(fconv_dtype t, long double scale, double log2_len);
 
 // The Winograd F(4x4, 3x3) bound of fconv.h ("Accuracy": WINOGRAD), for an output channel whose
-// group has cig input channels (times k0, the kernel's planes, in 3-D), with scale = sum over
-// those inputs of ||xe_i||_2 ||g_i||_2 (Result::scale of a multi-channel problem):
+// group has cig input channels (times B, the 3x3 blocks per filter: kernel planes in 3-D, a
+// larger or strided kernel's blocks), with scale = sqrt(B) times the sum over those inputs of
+// ||xe_i||_2 ||g_i||_2 (Result::scale of a multi-channel problem):
 //   |y[n] - exact[n]| <= kWinogradKappa * (cig + 20) * eps(dtype) * scale
 // kWinogradKappa = 300 bounds the largest singular value, over the 16 outputs of a tile, of the
 // map (|g|, |d|) -> |A^T| (|G| |g| |G^T| (.) |B^T| |d| |B|) |A| (299.35), and cig + 20 the

@@ -6,7 +6,8 @@
 //  - dilation alone on plain problems, every method (the zero-stuffed kernel);
 //  - bad input and the 0.1 descriptor ABI (extension ignored without the flag);
 //  - the cost model's choice for a small and a large kernel;
-//  - the Winograd path (AUTO, 3x3 stride 1): random layers within its bound, when AUTO takes it
+//  - the Winograd path (AUTO; 3x3 stride 1, and other kernels and strides as 3x3 blocks): random
+//    layers within its bound, when AUTO takes it
 //    and when it declines.
 #include <gtest/gtest.h>
 
@@ -464,11 +465,26 @@ ChCase winograd_case(std::mt19937_64 &g) {
   return c;
 }
 
+// fconv.h's B for axis extent k and stride s: the 3 x 3 blocks of the kernel's phases
+// (phase p < s has ceil((k - p) / s) taps, cut into blocks of 3).
+size_t blocks_on_axis(size_t k, size_t s) {
+  size_t b = 0;
+  for (size_t p = 0; p < s && p < k; p++) b += ((k - p + s - 1) / s + 2) / 3;
+  return b;
+}
+// B of a 2-D or 3-D layer: kernel planes x the blocks of the last two axes.
+size_t winograd_blocks(const fconv_desc &d) {
+  const int r = d.rank;
+  return (r == 3 ? d.kernel_shape[0] : 1) * blocks_on_axis(d.kernel_shape[r - 2], d.stride[r - 2]) *
+         blocks_on_axis(d.kernel_shape[r - 1], d.stride[r - 1]);
+}
+
 // Run c, check that it ran on the Winograd path and that every output is within the Winograd
-// bound (reference.h: winograd_error_bound); returns the largest |err| / (eps * scale) seen.
+// bound (reference.h: winograd_error_bound, with fconv.h's B blocks per filter: K = B C_in /
+// groups rounding steps, scale sqrt(B) sum_i ||xe_i|| ||g_i||); returns the largest
+// |err| / (eps * scale) seen.
 double run_winograd(const ChCase &c, std::mt19937_64 &g) {
-  // the products' inner dimension: inputs per group x kernel planes (3-D)
-  const size_t cig = c.d.in_channels / c.d.groups * (c.d.rank == 3 ? c.d.kernel_shape[0] : 1);
+  const size_t B = winograd_blocks(c.d), cig = c.d.in_channels / c.d.groups * B;
   const double eps = reference::eps_of(c.d.dtype);
   double worst = 0;
   run_case(c, g, "+wino", [&](const Array &y, const reference::Result &ref) {
@@ -476,7 +492,8 @@ double run_winograd(const ChCase &c, std::mt19937_64 &g) {
     for (size_t i = 0; i < y.size(); i++) {
       const size_t item = i / ref.per_output;
       const double err = (double)std::abs(y.get(i) - ref.y[i]);
-      const double bound = reference::winograd_error_bound(c.d.dtype, cig, ref.scale[item]);
+      const double bound = reference::winograd_error_bound(
+          c.d.dtype, cig, ref.scale[item] * std::sqrt((long double)B));
       if (!(err <= bound) && bad++ == 0)
         ADD_FAILURE() << "output " << i << ": |err| " << err << " > bound " << bound;
       worst = std::max(worst, err / (eps * (double)ref.scale[item]));
@@ -489,7 +506,7 @@ double run_winograd(const ChCase &c, std::mt19937_64 &g) {
 // Random layers through the Winograd path at every instruction set, within its bound. A wrong
 // entry in any transform matrix gives errors of the order of the outputs: 1e9 times the f64
 // bound, so the f64 cases fail for every such mistake. Prints the measured constant
-// max |err| / (eps * sum_i ||xe_i|| ||g_i||) beside the documented 300 (C_in/groups * k0 + 20).
+// max |err| / (eps * sum_i ||xe_i|| ||g_i||) beside the documented 300 (B C_in/groups + 20) sqrt(B).
 TEST(ChannelsWinograd, MatchesReferenceWithinItsBound) {
   auto g = ft::rng();
   double worst[2] = {0, 0};
@@ -502,51 +519,121 @@ TEST(ChannelsWinograd, MatchesReferenceWithinItsBound) {
     }
   });
   std::cout << "  max |err| / (eps * sum ||xe_i|| ||g_i||): f32 " << worst[0] << ", f64 "
-            << worst[1] << " (bound: 300 * (C_in/groups * k0 + 20) >= 14400)\n";
+            << worst[1] << " (bound: 300 * (B * C_in/groups + 20) * sqrt(B) >= 14400)\n";
 }
 
-// The path is taken for the CNN bench's 3x3 layers (bench/cnn.py layers 1 and 2) under AUTO,
-// and never when the caller asks for the direct method or for the per-output bound.
+// Other kernels and strides (fconv.h: B 3x3 blocks per filter): random layers with kernels of
+// 2-7 taps and strides 1-3 on the last two axes (not the plain 3x3 stride 1), 2-D or 3-D with
+// 1-2 kernel planes, extents 22..40, 16..35 inputs and outputs per group, 1-2 groups, every
+// mode, op, boundary and call way, f32 or f64. Drawn until the cost model takes Winograd (the
+// draws it declines are counted; at least some are taken, or the test fails).
+bool takes_winograd(const fconv_desc &d) {
+  fconv_plan *plan = nullptr;
+  if (fconv_plan_create(&plan, &d) != FCONV_OK) return false;
+  fconv_plan_info info;
+  const bool w = fconv_plan_get_info(plan, &info) == FCONV_OK &&
+                 std::string(info.isa).find("+wino") != std::string::npos;
+  fconv_plan_destroy(plan);
+  return w;
+}
+ChCase winograd_blocks_case(std::mt19937_64 &g, size_t *declined) {
+  for (;;) {
+    ChCase c = winograd_case(g);
+    const int r = c.d.rank;
+    do {
+      for (int a = r - 2; a < r; a++) {
+        c.d.kernel_shape[a] = ft::uniform(g, 2, 7);
+        c.d.stride[a] = ft::uniform(g, 1, 3);
+        c.d.signal_shape[a] = ft::uniform(g, 22, 40);
+      }
+    } while (c.d.kernel_shape[r - 1] == 3 && c.d.kernel_shape[r - 2] == 3 &&
+             c.d.stride[r - 1] == 1 && c.d.stride[r - 2] == 1);
+    if (r == 3) {
+      c.d.kernel_shape[0] = ft::uniform(g, 1, 2);
+      c.d.signal_shape[0] = ft::uniform(g, c.d.kernel_shape[0], 3);
+    }
+    const size_t groups = c.d.groups;
+    fconv_desc_set_channels(&c.d, groups * ft::uniform(g, 16, 35), groups * ft::uniform(g, 16, 35),
+                            groups);
+    if (c.d.mode == FCONV_MODE_VALID) // a window at least as large as the kernel
+      for (int a = 0; a < r; a++)
+        c.d.signal_shape[a] = std::max(c.d.signal_shape[a], c.d.kernel_shape[a]);
+    if (takes_winograd(c.d)) return c;
+    if (++*declined % 500 == 0) ADD_FAILURE() << *declined << " draws declined in a row";
+  }
+}
+
+TEST(ChannelsWinograd, KernelBlocksMatchReferenceWithinTheirBound) {
+  auto g = ft::rng();
+  size_t declined = 0, ran = 0;
+  double worst[2] = {0, 0};
+  for_every_isa([&] {
+    for (int i = 0; i < 6 && !::testing::Test::HasFailure(); i++) {
+      const ChCase c = winograd_blocks_case(g, &declined);
+      SCOPED_TRACE(::testing::Message()
+                   << "kernel " << c.d.kernel_shape[c.d.rank - 2] << "x"
+                   << c.d.kernel_shape[c.d.rank - 1] << " stride " << c.d.stride[c.d.rank - 2]
+                   << "x" << c.d.stride[c.d.rank - 1] << " rank " << c.d.rank << " B "
+                   << winograd_blocks(c.d));
+      const double w = run_winograd(c, g);
+      double &slot = worst[c.d.dtype == FCONV_F64];
+      slot = std::max(slot, w);
+      ran++;
+    }
+  });
+  EXPECT_GT(ran, 0u);
+  std::cout << "  " << ran << " layers (" << declined << " draws declined by the cost model); "
+            << "max |err| / (eps * sum ||xe_i|| ||g_i||): f32 " << worst[0] << ", f64 " << worst[1]
+            << "\n";
+}
+
+// The path is taken for the CNN bench's 3x3 layers (bench/cnn.py layers 1 and 2) and its 7x7
+// stride-2 stem (layer 3) under AUTO, and never when the caller asks for the direct method or
+// for the per-output bound.
 TEST(ChannelsWinograd, ChosenByAutoOnlyForTheBenchLayers) {
-  struct Layer { size_t batch, c, n; } layers[] = {{8, 64, 56}, {8, 256, 14}};
+  struct Layer { size_t batch, cin, cout, n, k, stride, pad; } layers[] = {
+      {8, 64, 64, 56, 3, 1, 1}, {8, 256, 256, 14, 3, 1, 1}, {1, 3, 64, 224, 7, 2, 3}};
   for (const Layer &l : layers) {
-    const size_t n[2] = {l.n, l.n}, k[2] = {3, 3};
+    const size_t n[2] = {l.n, l.n}, k[2] = {l.k, l.k};
     for (int variant = 0; variant < 3; variant++) {
       fconv_desc d = ft::make_desc(2, n, k, FCONV_F32);
       d.mode = FCONV_MODE_PAD;
       d.op = FCONV_OP_CORRELATE;
-      d.pad_before[0] = d.pad_before[1] = d.pad_after[0] = d.pad_after[1] = 1;
+      d.pad_before[0] = d.pad_before[1] = d.pad_after[0] = d.pad_after[1] = l.pad;
+      d.stride[0] = d.stride[1] = l.stride;
       d.batch = l.batch;
       d.threads = 2;
       d.backend = FCONV_BACKEND_CPU;
       if (variant == 1) d.method = FCONV_METHOD_DIRECT;
       if (variant == 2) d.flags |= FCONV_FLAG_ACCURATE;
-      fconv_desc_set_channels(&d, l.c, l.c, 1);
+      fconv_desc_set_channels(&d, l.cin, l.cout, 1);
       fconv_plan *plan = nullptr;
       ASSERT_EQ(fconv_plan_create(&plan, &d), FCONV_OK);
       fconv_plan_info info;
       ASSERT_EQ(fconv_plan_get_info(plan, &info), FCONV_OK);
       fconv_plan_destroy(plan);
       const bool wino = std::string(info.isa).find("+wino") != std::string::npos;
-      EXPECT_EQ(wino, variant == 0) << "C " << l.c << " variant " << variant << ": " << info.isa
+      EXPECT_EQ(wino, variant == 0) << "C " << l.cin << " k " << l.k << " variant " << variant << ": " << info.isa
                                     << " (" << info.reason << ")";
       EXPECT_EQ(info.method, FCONV_METHOD_DIRECT);
     }
   }
 }
 
-// Not for layers it cannot run: a strided, a dilated, a 5x5 and a complex 3x3 layer run
-// elsewhere under AUTO (and still match the reference there).
+// Not for layers it cannot run: a 13x13 kernel (25 blocks, over the 16 it takes), a dilated
+// 3x3, a 1x5 kernel (one row) and a complex 3x3 layer run elsewhere under AUTO (and still match
+// the reference there).
 TEST(ChannelsWinograd, DeclinesWhatItDoesNotRun) {
   auto g = ft::rng();
   for (int variant = 0; variant < 4; variant++) {
-    const size_t n[2] = {20, 18}, k[2] = {variant == 2 ? 5u : 3u, variant == 2 ? 5u : 3u};
+    const size_t n[2] = {20, 18};
+    const size_t k[2] = {variant == 0 ? 13u : variant == 2 ? 1u : 3u,
+                         variant == 0 ? 13u : variant == 2 ? 5u : 3u};
     ChCase c;
     c.d = ft::make_desc(2, n, k, variant == 3 ? FCONV_C64 : FCONV_F32);
     c.d.mode = FCONV_MODE_SAME;
     c.d.backend = FCONV_BACKEND_CPU;
     c.d.batch = 2;
-    if (variant == 0) c.d.stride[0] = c.d.stride[1] = 2;
     fconv_desc_set_channels(&c.d, 32, 36, 1);
     if (variant == 1) {
       const size_t dil[2] = {2, 1};
